@@ -1,0 +1,441 @@
+//! Typed configuration, read once at cold start from the environment.
+//!
+//! Every variable of the design's table is parsed and validated here, so a
+//! bad deployment fails at start with a message naming the variable and an
+//! accepted example instead of failing later inside one event. An empty
+//! value means "not set" (CloudFormation passes empty strings for optional
+//! parameters).
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use chrono_tz::Tz;
+
+use crate::address::{self, Address};
+use crate::decision::{Locale, NoticeRule, Policy};
+
+/// SES accepts at most 50 recipients per message.
+const MAX_RECIPIENTS: usize = 50;
+
+/// A configuration value that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {problem} (example: {variable}={example})")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+    pub example: &'static str,
+}
+
+/// Everything the function is told by its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub sender: Address,
+    pub policy: Policy,
+    pub ses_configuration_set: Option<String>,
+    pub time_zone: Tz,
+    pub dry_run: bool,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests need not touch the
+    /// process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let sender = match get("SENDER_ADDRESS") {
+            None => return Err(err("SENDER_ADDRESS", "is required", EX_SENDER)),
+            Some(v) => address::parse(&v).map_err(|r| {
+                err(
+                    "SENDER_ADDRESS",
+                    format!("is not one plain address ({r})"),
+                    EX_SENDER,
+                )
+            })?,
+        };
+        let max_key_age_days = match get("MAX_KEY_AGE_DAYS") {
+            None => 90,
+            Some(v) => parse_days(&v)
+                .filter(|d| (1..=3650).contains(d))
+                .ok_or_else(|| {
+                    err(
+                        "MAX_KEY_AGE_DAYS",
+                        format!("`{v}` is not a whole number of days from 1 to 3650"),
+                        "90",
+                    )
+                })?,
+        };
+        let notice_rules = parse_notice_rules(
+            get("NOTICE_RULES")
+                .as_deref()
+                .unwrap_or(DEFAULT_NOTICE_RULES),
+            max_key_age_days,
+        )?;
+        let allowed_domains = parse_domains(get("ALLOWED_RECIPIENT_DOMAINS"))?;
+        let fallback_recipients =
+            parse_addresses("FALLBACK_RECIPIENTS", get("FALLBACK_RECIPIENTS"))?;
+        let cc_recipients = parse_addresses("CC_RECIPIENTS", get("CC_RECIPIENTS"))?;
+        if fallback_recipients.len() + cc_recipients.len() >= MAX_RECIPIENTS {
+            return Err(err(
+                "CC_RECIPIENTS",
+                format!(
+                    "fallback and CC lists together leave no room for the owner within SES's {MAX_RECIPIENTS} recipients"
+                ),
+                EX_ADDRESSES,
+            ));
+        }
+        let owner_email_tag = parse_tag_key("OWNER_EMAIL_TAG", get("OWNER_EMAIL_TAG"), "Email")?;
+        let owner_locale_tag =
+            parse_tag_key("OWNER_LOCALE_TAG", get("OWNER_LOCALE_TAG"), "Locale")?;
+        let exempt_tag = match get("EXEMPT_TAG") {
+            None => None,
+            Some(v) => Some(parse_tag_key("EXEMPT_TAG", Some(v), "")?),
+        };
+        let default_locale = match get("LOCALE") {
+            None => Locale::En,
+            Some(v) => Locale::from_tag(&v)
+                .ok_or_else(|| err("LOCALE", format!("`{v}` is not `en` or `ja`"), "ja"))?,
+        };
+        let time_zone = match get("TIME_ZONE") {
+            None => Tz::UTC,
+            Some(v) => v.trim().parse::<Tz>().map_err(|_| {
+                err(
+                    "TIME_ZONE",
+                    format!("`{v}` is not an IANA time zone name"),
+                    "Asia/Tokyo",
+                )
+            })?,
+        };
+        let ses_configuration_set = match get("SES_CONFIGURATION_SET") {
+            None => None,
+            Some(v) => {
+                let v = v.trim().to_string();
+                let ok = v.len() <= 64
+                    && v.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                if !ok {
+                    return Err(err(
+                        "SES_CONFIGURATION_SET",
+                        format!(
+                            "`{v}` is not a configuration set name (letters, digits, - and _, at most 64)"
+                        ),
+                        "key-notices",
+                    ));
+                }
+                Some(v)
+            }
+        };
+        let dry_run = match get("DRY_RUN").map(|v| v.trim().to_ascii_lowercase()) {
+            None => false,
+            Some(v) if v == "true" || v == "1" => true,
+            Some(v) if v == "false" || v == "0" => false,
+            Some(v) => {
+                return Err(err(
+                    "DRY_RUN",
+                    format!("`{v}` is not true or false"),
+                    "true",
+                ));
+            }
+        };
+
+        Ok(Config {
+            sender,
+            policy: Policy {
+                max_key_age_days,
+                notice_rules,
+                owner_email_tag,
+                owner_locale_tag,
+                exempt_tag,
+                fallback_recipients,
+                cc_recipients,
+                allowed_domains,
+                default_locale,
+            },
+            ses_configuration_set,
+            time_zone,
+            dry_run,
+        })
+    }
+}
+
+pub const DEFAULT_NOTICE_RULES: &str = "access-keys-rotated-1=7,access-keys-rotated-2=14";
+const EX_SENDER: &str = "key-notices@example.com";
+const EX_ADDRESSES: &str = "security@example.com,platform@example.com";
+const EX_NOTICE_RULES: &str = "access-keys-rotated-1=7,access-keys-rotated-2=14";
+
+fn err(variable: &'static str, problem: impl Into<String>, example: &'static str) -> ConfigError {
+    ConfigError {
+        variable,
+        problem: problem.into(),
+        example,
+    }
+}
+
+fn parse_days(v: &str) -> Option<u32> {
+    v.trim().parse::<u32>().ok()
+}
+
+/// `name=days,name=days`: Config rule names (1-128 of letters, digits, `-`
+/// and `_`), each tier strictly before the deadline, no name or tier twice.
+fn parse_notice_rules(v: &str, max_key_age_days: u32) -> Result<Vec<NoticeRule>, ConfigError> {
+    let bad = |problem: String| err("NOTICE_RULES", problem, EX_NOTICE_RULES);
+    let mut rules: Vec<NoticeRule> = Vec::new();
+    let mut names = BTreeSet::new();
+    let mut tiers = BTreeSet::new();
+    for entry in v.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (name, days) = entry
+            .split_once('=')
+            .ok_or_else(|| bad(format!("`{entry}` is not `rule-name=days`")))?;
+        let name = name.trim();
+        let name_ok = (1..=128).contains(&name.len())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !name_ok {
+            return Err(bad(format!(
+                "`{name}` is not a Config rule name (letters, digits, - and _, at most 128)"
+            )));
+        }
+        let days = parse_days(days).ok_or_else(|| {
+            bad(format!(
+                "`{days}` in `{entry}` is not a whole number of days"
+            ))
+        })?;
+        if days >= max_key_age_days {
+            return Err(bad(format!(
+                "{days} days before the deadline is not less than MAX_KEY_AGE_DAYS ({max_key_age_days})"
+            )));
+        }
+        if !names.insert(name.to_string()) {
+            return Err(bad(format!("rule `{name}` is listed twice")));
+        }
+        if !tiers.insert(days) {
+            return Err(bad(format!(
+                "two rules notify {days} days before the deadline; each tier needs its own number of days"
+            )));
+        }
+        rules.push(NoticeRule {
+            name: name.to_string(),
+            days_before_deadline: days,
+        });
+    }
+    if rules.is_empty() {
+        return Err(bad("names no rule".to_string()));
+    }
+    Ok(rules)
+}
+
+fn parse_addresses(variable: &'static str, v: Option<String>) -> Result<Vec<Address>, ConfigError> {
+    let mut out: Vec<Address> = Vec::new();
+    for raw in v.iter().flat_map(|v| v.split(',')).map(str::trim) {
+        if raw.is_empty() {
+            continue;
+        }
+        let a = address::parse(raw).map_err(|r| {
+            err(
+                variable,
+                format!("`{raw}` is not one plain address ({r})"),
+                EX_ADDRESSES,
+            )
+        })?;
+        if !out.iter().any(|o| o.same_mailbox(&a)) {
+            out.push(a);
+        }
+    }
+    Ok(out)
+}
+
+fn parse_domains(v: Option<String>) -> Result<Vec<String>, ConfigError> {
+    let mut out = Vec::new();
+    for d in v.iter().flat_map(|v| v.split(',')).map(str::trim) {
+        if d.is_empty() {
+            continue;
+        }
+        let ok = d.len() <= 253
+            && d.contains('.')
+            && d.split('.').all(|label| {
+                (1..=63).contains(&label.len())
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        if !ok {
+            return Err(err(
+                "ALLOWED_RECIPIENT_DOMAINS",
+                format!("`{d}` is not a domain name"),
+                "example.com,example.co.jp",
+            ));
+        }
+        out.push(d.to_ascii_lowercase());
+    }
+    Ok(out)
+}
+
+/// IAM tag keys: 1-128 characters of letters, digits, spaces and `_.:/=+-@`.
+fn parse_tag_key(
+    variable: &'static str,
+    v: Option<String>,
+    default: &str,
+) -> Result<String, ConfigError> {
+    let v = v.unwrap_or_else(|| default.to_string()).trim().to_string();
+    let ok = (1..=128).contains(&v.chars().count())
+        && v.chars()
+            .all(|c| c.is_alphanumeric() || " _.:/=+-@".contains(c));
+    if ok {
+        Ok(v)
+    } else {
+        Err(err(
+            variable,
+            format!("`{v}` is not an IAM tag key"),
+            "Email",
+        ))
+    }
+}
+
+impl fmt::Display for Config {
+    /// A one-line summary for the start-up log; holds no secret.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rules: Vec<String> = self
+            .policy
+            .notice_rules
+            .iter()
+            .map(|r| format!("{}={}", r.name, r.days_before_deadline))
+            .collect();
+        write!(
+            f,
+            "notice rules {}, max key age {} days, time zone {}, dry run {}",
+            rules.join(","),
+            self.policy.max_key_age_days,
+            self.time_zone,
+            self.dry_run
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_design_table() {
+        let c = config(&[("SENDER_ADDRESS", "noreply@example.com")]).unwrap();
+        assert_eq!(c.sender.as_str(), "noreply@example.com");
+        assert_eq!(c.policy.max_key_age_days, 90);
+        let rules: Vec<(&str, u32)> = c
+            .policy
+            .notice_rules
+            .iter()
+            .map(|r| (r.name.as_str(), r.days_before_deadline))
+            .collect();
+        assert_eq!(
+            rules,
+            vec![("access-keys-rotated-1", 7), ("access-keys-rotated-2", 14)]
+        );
+        assert_eq!(c.policy.owner_email_tag, "Email");
+        assert_eq!(c.policy.owner_locale_tag, "Locale");
+        assert_eq!(c.policy.exempt_tag, None);
+        assert!(c.policy.fallback_recipients.is_empty());
+        assert!(c.policy.allowed_domains.is_empty());
+        assert_eq!(c.policy.default_locale, Locale::En);
+        assert_eq!(c.time_zone, Tz::UTC);
+        assert_eq!(c.ses_configuration_set, None);
+        assert!(!c.dry_run);
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let c = config(&[
+            ("SENDER_ADDRESS", "noreply@example.com"),
+            ("NOTICE_RULES", "r30=30, r5=5"),
+            ("MAX_KEY_AGE_DAYS", "60"),
+            ("OWNER_EMAIL_TAG", "owner-email"),
+            ("OWNER_LOCALE_TAG", "lang"),
+            ("EXEMPT_TAG", "KeyRotationExempt"),
+            (
+                "FALLBACK_RECIPIENTS",
+                "a@example.com, b@example.com,A@example.com",
+            ),
+            ("CC_RECIPIENTS", "sec@example.com"),
+            ("ALLOWED_RECIPIENT_DOMAINS", "Example.com,example.co.jp"),
+            ("SES_CONFIGURATION_SET", "notices"),
+            ("LOCALE", "ja"),
+            ("TIME_ZONE", "Asia/Tokyo"),
+            ("DRY_RUN", "TRUE"),
+        ])
+        .unwrap();
+        assert_eq!(c.policy.max_key_age_days, 60);
+        assert_eq!(c.policy.notice_rules[1].name, "r5");
+        assert_eq!(c.policy.owner_email_tag, "owner-email");
+        assert_eq!(c.policy.owner_locale_tag, "lang");
+        assert_eq!(c.policy.exempt_tag.as_deref(), Some("KeyRotationExempt"));
+        assert_eq!(c.policy.fallback_recipients.len(), 2, "duplicates dropped");
+        assert_eq!(c.policy.cc_recipients[0].as_str(), "sec@example.com");
+        assert_eq!(
+            c.policy.allowed_domains,
+            vec!["example.com", "example.co.jp"]
+        );
+        assert_eq!(c.ses_configuration_set.as_deref(), Some("notices"));
+        assert_eq!(c.policy.default_locale, Locale::Ja);
+        assert_eq!(c.time_zone, chrono_tz::Asia::Tokyo);
+        assert!(c.dry_run);
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable_and_an_example() {
+        let sender = ("SENDER_ADDRESS", "noreply@example.com");
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[], "SENDER_ADDRESS"),
+            (
+                &[("SENDER_ADDRESS", "Key Bot <bot@example.com>")],
+                "SENDER_ADDRESS",
+            ),
+            (&[sender, ("NOTICE_RULES", "rule-1")], "NOTICE_RULES"),
+            (&[sender, ("NOTICE_RULES", "rule-1=seven")], "NOTICE_RULES"),
+            (&[sender, ("NOTICE_RULES", "rule-1=90")], "NOTICE_RULES"),
+            (&[sender, ("NOTICE_RULES", "a=7,a=14")], "NOTICE_RULES"),
+            (&[sender, ("NOTICE_RULES", "a=7,b=7")], "NOTICE_RULES"),
+            (&[sender, ("NOTICE_RULES", "bad name=7")], "NOTICE_RULES"),
+            (&[sender, ("NOTICE_RULES", " , ")], "NOTICE_RULES"),
+            (&[sender, ("MAX_KEY_AGE_DAYS", "0")], "MAX_KEY_AGE_DAYS"),
+            (&[sender, ("MAX_KEY_AGE_DAYS", "-5")], "MAX_KEY_AGE_DAYS"),
+            (
+                &[sender, ("FALLBACK_RECIPIENTS", "ops team")],
+                "FALLBACK_RECIPIENTS",
+            ),
+            (
+                &[sender, ("CC_RECIPIENTS", "Sec <s@example.com>")],
+                "CC_RECIPIENTS",
+            ),
+            (
+                &[sender, ("ALLOWED_RECIPIENT_DOMAINS", "@example.com")],
+                "ALLOWED_RECIPIENT_DOMAINS",
+            ),
+            (
+                &[sender, ("SES_CONFIGURATION_SET", "a b")],
+                "SES_CONFIGURATION_SET",
+            ),
+            (&[sender, ("LOCALE", "fr")], "LOCALE"),
+            (&[sender, ("TIME_ZONE", "Mars/Olympus")], "TIME_ZONE"),
+            (&[sender, ("DRY_RUN", "yes please")], "DRY_RUN"),
+            (&[sender, ("OWNER_EMAIL_TAG", "a\nb")], "OWNER_EMAIL_TAG"),
+        ];
+        for (vars, variable) in cases {
+            let e = config(vars).expect_err(&format!("{vars:?} should be rejected"));
+            assert_eq!(e.variable, *variable, "{vars:?}");
+            let msg = e.to_string();
+            assert!(msg.starts_with(variable), "{msg}");
+            assert!(msg.contains("(example: "), "{msg}");
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! [`UserDirectory`] over the IAM API.
+//!
+//! Config names the user by its UserId, IAM's Get* calls want the user name,
+//! and only ListUsers maps one to the other. The listing pages with the
+//! largest page IAM allows, stops at the match, and remembers every id it
+//! has seen for the life of the process (a warm Lambda container), together
+//! with where an unfinished listing stopped: the next unknown id continues
+//! from there before starting over, so a burst of events for different
+//! users costs about one full listing in total.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aws_sdk_iam::Client;
+use aws_sdk_iam::types::StatusType;
+
+use super::{LastUsed, UserDirectory};
+use crate::aws::{classify, to_chrono};
+use crate::decision::{AccessKey, Tag};
+use crate::error::Error;
+
+/// IAM's largest ListUsers page.
+pub const MAX_PAGE_SIZE: i32 = 1000;
+
+/// What the directory remembers between events.
+#[derive(Default)]
+struct Listing {
+    names: HashMap<String, String>,
+    /// Where an unfinished listing stopped.
+    resume_marker: Option<String>,
+}
+
+pub struct IamDirectory {
+    client: Client,
+    page_size: i32,
+    listing: Mutex<Listing>,
+    pages: AtomicU64,
+}
+
+impl IamDirectory {
+    pub fn new(client: Client) -> IamDirectory {
+        IamDirectory::with_page_size(client, MAX_PAGE_SIZE)
+    }
+
+    /// A smaller page size, to exercise paging in tests.
+    pub fn with_page_size(client: Client, page_size: i32) -> IamDirectory {
+        IamDirectory {
+            client,
+            page_size: page_size.clamp(1, MAX_PAGE_SIZE),
+            listing: Mutex::new(Listing::default()),
+            pages: AtomicU64::new(0),
+        }
+    }
+
+    /// ListUsers pages fetched so far by this process.
+    pub fn list_users_pages(&self) -> u64 {
+        self.pages.load(Ordering::Relaxed)
+    }
+
+    fn listing(&self) -> std::sync::MutexGuard<'_, Listing> {
+        // The map stays consistent even if a holder panicked.
+        self.listing.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn list_page(&self, marker: Option<String>) -> Result<(bool, Option<String>), Error> {
+        let page = self
+            .client
+            .list_users()
+            .max_items(self.page_size)
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| classify("IAM", "ListUsers", e))?;
+        self.pages.fetch_add(1, Ordering::Relaxed);
+        let mut listing = self.listing();
+        for user in page.users() {
+            listing
+                .names
+                .insert(user.user_id().to_string(), user.user_name().to_string());
+        }
+        let next = page
+            .marker()
+            .filter(|_| page.is_truncated())
+            .map(str::to_string);
+        Ok((next.is_some(), next))
+    }
+}
+
+impl UserDirectory for IamDirectory {
+    async fn user_name(&self, user_id: &str) -> Result<Option<String>, Error> {
+        let (cached, resume) = {
+            let mut listing = self.listing();
+            (
+                listing.names.get(user_id).cloned(),
+                listing.resume_marker.take(),
+            )
+        };
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        // Continue an unfinished listing first; if the id is not in the rest
+        // of it, list again from the start (the user may be new).
+        let mut passes = if resume.is_some() { 2 } else { 1 };
+        let mut marker = resume;
+        loop {
+            let (more, next) = self.list_page(marker).await?;
+            let found = self.listing().names.get(user_id).cloned();
+            if found.is_some() {
+                self.listing().resume_marker = next;
+                return Ok(found);
+            }
+            if more {
+                marker = next;
+                continue;
+            }
+            passes -= 1;
+            if passes == 0 {
+                return Ok(None);
+            }
+            marker = None;
+        }
+    }
+
+    fn forget(&self, user_id: &str) {
+        self.listing().names.remove(user_id);
+    }
+
+    async fn user_tags(&self, user_name: &str) -> Result<Option<Vec<Tag>>, Error> {
+        match self.client.get_user().user_name(user_name).send().await {
+            Ok(out) => Ok(Some(
+                out.user()
+                    .map(|u| {
+                        u.tags()
+                            .iter()
+                            .map(|t| Tag {
+                                key: t.key().to_string(),
+                                value: t.value().to_string(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            )),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_no_such_entity_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(classify("IAM", "GetUser", e)),
+        }
+    }
+
+    async fn access_keys(&self, user_name: &str) -> Result<Option<Vec<AccessKey>>, Error> {
+        let mut pages = self
+            .client
+            .list_access_keys()
+            .user_name(user_name)
+            .into_paginator()
+            .items()
+            .send();
+        let mut keys = Vec::new();
+        while let Some(item) = pages.next().await {
+            let meta = match item {
+                Ok(meta) => meta,
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_no_such_entity_exception()) =>
+                {
+                    return Ok(None);
+                }
+                Err(e) => return Err(classify("IAM", "ListAccessKeys", e)),
+            };
+            let (Some(id), Some(created)) =
+                (meta.access_key_id(), meta.create_date().and_then(to_chrono))
+            else {
+                return Err(Error::Aws {
+                    service: "IAM",
+                    operation: "ListAccessKeys",
+                    code: None,
+                    message: "a key was listed without its id or creation date".into(),
+                    retryable: false,
+                });
+            };
+            keys.push(AccessKey {
+                id: id.to_string(),
+                active: meta.status() == Some(&StatusType::Active),
+                created,
+            });
+        }
+        Ok(Some(keys))
+    }
+
+    async fn last_used(&self, key_id: &str) -> Result<LastUsed, Error> {
+        let out = self
+            .client
+            .get_access_key_last_used()
+            .access_key_id(key_id)
+            .send()
+            .await
+            .map_err(|e| classify("IAM", "GetAccessKeyLastUsed", e))?;
+        // IAM reports "N/A" for a key that has never been used.
+        let known = |s: &str| (!s.is_empty() && s != "N/A").then(|| s.to_string());
+        Ok(out
+            .access_key_last_used()
+            .map(|u| LastUsed {
+                time: u.last_used_date().and_then(to_chrono),
+                service: known(u.service_name()),
+                region: known(u.region()),
+            })
+            .unwrap_or_default())
+    }
+}

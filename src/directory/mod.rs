@@ -1,0 +1,49 @@
+//! The user directory port: what the handler needs to know about IAM users.
+//! The IAM adapter is in [`iam`]; tests can provide their own.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+
+use crate::decision::{AccessKey, Tag};
+use crate::error::Error;
+
+pub mod iam;
+
+/// When and where a key was last used, as IAM reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LastUsed {
+    /// `None` when the key has never been used.
+    pub time: Option<DateTime<Utc>>,
+    pub service: Option<String>,
+    pub region: Option<String>,
+}
+
+/// Reads IAM users. Every method reports "no such user" as `Ok(None)` and
+/// keeps `Err` for failures worth reporting (and maybe retrying).
+pub trait UserDirectory: Send + Sync {
+    /// The user name of the user whose UserId (`AIDA…`) is `user_id`.
+    fn user_name(
+        &self,
+        user_id: &str,
+    ) -> impl Future<Output = Result<Option<String>, Error>> + Send;
+
+    /// Drops what is remembered about `user_id`, after its name turned out
+    /// to be stale (the user was renamed or deleted).
+    fn forget(&self, user_id: &str);
+
+    /// The user's tags.
+    fn user_tags(
+        &self,
+        user_name: &str,
+    ) -> impl Future<Output = Result<Option<Vec<Tag>>, Error>> + Send;
+
+    /// The user's access keys, active and inactive.
+    fn access_keys(
+        &self,
+        user_name: &str,
+    ) -> impl Future<Output = Result<Option<Vec<AccessKey>>, Error>> + Send;
+
+    /// When and by which service the key was last used.
+    fn last_used(&self, key_id: &str) -> impl Future<Output = Result<LastUsed, Error>> + Send;
+}

@@ -1,0 +1,118 @@
+//! The one error type, and how it is reported to Lambda.
+//!
+//! Each error knows whether a retry can help. Lambda's asynchronous
+//! invocation retries either way and finally routes the event to the
+//! on-failure destination; the classification is carried in the error type
+//! (`Retryable.*` or `Permanent.*`) so operators and alarms can tell a
+//! throttled IAM call from a message SES will never accept.
+
+use lambda_runtime::Diagnostic;
+
+use crate::config::ConfigError;
+use crate::mask::mask_key_ids;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The payload claims to be a Config compliance change but is malformed.
+    #[error("invalid event: {0}")]
+    InvalidEvent(String),
+
+    /// The configuration cannot be used.
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+
+    /// An AWS call failed after the SDK's own retries.
+    #[error("{service} {operation} failed{}: {message}", code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    Aws {
+        service: &'static str,
+        operation: &'static str,
+        code: Option<String>,
+        message: String,
+        retryable: bool,
+    },
+
+    /// A template could not be rendered: a defect, never the input's fault.
+    #[error("rendering the notice failed: {0}")]
+    Render(#[from] askama::Error),
+}
+
+impl Error {
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Error::Aws {
+                retryable: true,
+                ..
+            }
+        )
+    }
+
+    /// `Retryable.<Kind>` or `Permanent.<Kind>`.
+    pub fn error_type(&self) -> String {
+        let kind = match self {
+            Error::InvalidEvent(_) => "InvalidEvent",
+            Error::Config(_) => "InvalidConfiguration",
+            Error::Aws { service, .. } => match *service {
+                "IAM" => "IamError",
+                "SES" => "SesError",
+                _ => "AwsError",
+            },
+            Error::Render(_) => "RenderError",
+        };
+        let class = if self.is_retryable() {
+            "Retryable"
+        } else {
+            "Permanent"
+        };
+        format!("{class}.{kind}")
+    }
+
+    /// The message with any access key id masked; AWS error messages can
+    /// quote the key they are about.
+    pub fn safe_message(&self) -> String {
+        mask_key_ids(&self.to_string())
+    }
+}
+
+impl From<Error> for Diagnostic {
+    fn from(e: Error) -> Diagnostic {
+        Diagnostic {
+            error_type: e.error_type(),
+            error_message: e.safe_message(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aws(retryable: bool) -> Error {
+        Error::Aws {
+            service: "SES",
+            operation: "SendEmail",
+            code: Some("MessageRejected".into()),
+            message: "Email address not verified AKIAIOSFODNN7EXAMPLE".into(),
+            retryable,
+        }
+    }
+
+    #[test]
+    fn the_error_type_carries_the_retry_class() {
+        assert_eq!(aws(true).error_type(), "Retryable.SesError");
+        assert_eq!(aws(false).error_type(), "Permanent.SesError");
+        assert_eq!(
+            Error::InvalidEvent("x".into()).error_type(),
+            "Permanent.InvalidEvent"
+        );
+    }
+
+    #[test]
+    fn the_diagnostic_masks_key_ids() {
+        let d: Diagnostic = aws(false).into();
+        assert_eq!(
+            d.error_message,
+            "SES SendEmail failed (MessageRejected): Email address not verified AKIA…MPLE"
+        );
+    }
+}

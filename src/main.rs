@@ -1,0 +1,54 @@
+//! The `access-key-notifier` binary: the Lambda function (the deployed
+//! `bootstrap`) and the `invoke` command that runs one event locally.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+/// Warns IAM access key owners before the rotation deadline.
+///
+/// With no command inside AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it serves
+/// the Lambda runtime. Configuration comes from the environment; see the
+/// README's configuration table.
+#[derive(Parser)]
+#[command(name = "access-key-notifier", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one EventBridge event through the handler and print the outcome as JSON.
+    ///
+    /// Uses the default AWS credential chain; AWS_ENDPOINT_URL points it at
+    /// an emulator. Exit status: 0 sent/skipped/dry_run, 1 permanent error,
+    /// 75 retryable error.
+    Invoke {
+        /// The event file, or - for stdin.
+        #[arg(long, value_name = "FILE")]
+        event: PathBuf,
+        /// Decide and render, do not send; also prints the subject and text on stderr.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Invoke { event, dry_run }) => {
+            access_key_notifier::cli::invoke(&event, dry_run).await
+        }
+        None if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() => {
+            access_key_notifier::app::run_lambda().await
+        }
+        None => {
+            let _ = Cli::command().print_help();
+            eprintln!("\nerror: no command given and AWS_LAMBDA_RUNTIME_API is not set");
+            ExitCode::from(2)
+        }
+    }
+}

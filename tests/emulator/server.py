@@ -1,0 +1,150 @@
+"""AWS emulator for the tests and the demo: moto on loopback, seeded in-process.
+
+Started by the Rust tests (tests/common/mod.rs) and by scripts/demo.py. It
+starts `moto.server.ThreadedMotoServer` on 127.0.0.1 with a free port, prints
+one JSON line `{"endpoint": "http://127.0.0.1:PORT"}` on stdout, then reads
+one JSON command per line on stdin and answers each with one JSON line. It
+stops when stdin closes, so a test that dies never leaves a server behind.
+
+Commands (all times are RFC 3339 UTC strings):
+
+  {"op": "verify_sender", "address": "noreply@example.com"}
+  {"op": "create_user", "name": "alice", "user_id": "AIDA...",
+   "tags": {"Email": "alice@example.com"},
+   "keys": [{"created": "2025-04-07T03:23:19Z", "status": "Active",
+             "last_used": {"time": "...", "service": "s3", "region": "us-east-1"}}]}
+      -> {"ok": true, "keys": ["AKIA..."]}
+  {"op": "create_users", "prefix": "filler", "count": 1050}
+  {"op": "messages"}   -> {"ok": true, "messages": [...]}  (GET /moto-api/data.json)
+  {"op": "reset"}
+
+Why seed in-process: IAM's API cannot create a key with a past CreateDate or
+a user with a chosen UserId, and the notifier's whole point is the age of
+keys and the mapping from Config's resourceId (a UserId) to a user name.
+
+One handler is adjusted: moto's ListUsers returns every user in one response
+and ignores MaxItems and Marker. IAM pages (MaxItems 1..1000, default 100,
+IsTruncated + Marker), and the notifier must page, so the emulator pages the
+same way. The rest of moto is used as shipped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import urllib.request
+from datetime import datetime, timezone
+
+from moto.core.responses import ActionResult
+from moto.iam.models import AccessKeyLastUsed, iam_backends
+from moto.iam.responses import IamResponse
+from moto.server import ThreadedMotoServer
+from moto.ses.models import ses_backends
+
+ACCOUNT = "123456789012"
+SES_REGION = "us-east-1"
+
+
+def _paged_list_users(self: IamResponse) -> ActionResult:
+    path_prefix = self._get_param("PathPrefix")
+    users = list(self.backend.list_users(path_prefix, None, None))
+    max_items = int(self._get_param("MaxItems") or 100)
+    start = int(self._get_param("Marker") or 0)
+    end = start + max_items
+    result: dict = {"Users": users[start:end], "IsTruncated": end < len(users)}
+    if end < len(users):
+        result["Marker"] = str(end)
+    return ActionResult(result)
+
+
+IamResponse.list_users = _paged_list_users  # type: ignore[method-assign]
+
+
+def _naive_utc(text: str) -> datetime:
+    """moto keeps IAM dates as naive UTC datetimes."""
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _iam():
+    return iam_backends[ACCOUNT]["global"]
+
+
+def create_user(cmd: dict) -> dict:
+    iam = _iam()
+    tags = [{"Key": k, "Value": v} for k, v in (cmd.get("tags") or {}).items()]
+    user = iam.create_user("us-east-1", cmd["name"], tags=tags)
+    if cmd.get("user_id"):
+        user.id = cmd["user_id"]
+    key_ids = []
+    for spec in cmd.get("keys") or []:
+        key = iam.create_access_key(cmd["name"], status=spec.get("status", "Active"))
+        key.create_date = _naive_utc(spec["created"])
+        used = spec.get("last_used")
+        if used:
+            key.last_used = AccessKeyLastUsed(
+                _naive_utc(used["time"]), used["service"], used["region"]
+            )
+        key_ids.append(key.access_key_id)
+    return {"ok": True, "keys": key_ids}
+
+
+def create_users(cmd: dict) -> dict:
+    iam = _iam()
+    for i in range(int(cmd["count"])):
+        iam.create_user("us-east-1", f"{cmd['prefix']}-{i:05d}")
+    return {"ok": True}
+
+
+def messages(endpoint: str) -> dict:
+    with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=10) as resp:
+        data = json.load(resp)
+    found = data.get("ses", {}).get("Message", [])
+    if isinstance(found, dict):  # keyed by region in some moto versions
+        found = [m for msgs in found.values() for m in msgs]
+    return {"ok": True, "messages": found}
+
+
+def handle(cmd: dict, endpoint: str) -> dict:
+    op = cmd.get("op")
+    if op == "verify_sender":
+        ses_backends[ACCOUNT][SES_REGION].verify_email_identity(cmd["address"])
+        return {"ok": True}
+    if op == "create_user":
+        return create_user(cmd)
+    if op == "create_users":
+        return create_users(cmd)
+    if op == "messages":
+        return messages(endpoint)
+    if op == "reset":
+        urllib.request.urlopen(
+            urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10
+        ).close()
+        return {"ok": True}
+    return {"ok": False, "error": f"unknown op {op!r}"}
+
+
+def main() -> int:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on stderr
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    print(json.dumps({"endpoint": endpoint}), flush=True)
+    try:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            try:
+                reply = handle(json.loads(line), endpoint)
+            except Exception as exc:  # reported to the caller, which fails the test
+                reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            print(json.dumps(reply, default=str), flush=True)
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

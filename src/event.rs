@@ -102,12 +102,7 @@ pub fn parse(payload: Value) -> Result<Parsed, Error> {
     };
 
     if envelope.source != SOURCE || envelope.detail_type != DETAIL_TYPE {
-        return skip(
-            SkipReason::NotComplianceChange,
-            None,
-            None,
-            envelope_account,
-        );
+        return skip(SkipReason::NotComplianceChange, None, None, valid_account);
     }
     if !envelope.detail.is_object() {
         return Err(invalid("detail is not a JSON object"));

@@ -1,0 +1,154 @@
+//! The emulator harness: starts `tests/emulator/server.py` (moto on
+//! loopback) and talks to it over its stdin/stdout command channel.
+//!
+//! Python comes from `AKN_PYTHON`, else the project's `.venv`, which
+//! `make test` creates. A missing emulator fails the test with the command
+//! that installs it; nothing is skipped.
+
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+pub const ACCOUNT: &str = "123456789012";
+pub const SENDER: &str = "key-notices@example.com";
+
+const INSTALL_HINT: &str = "the AWS emulator (moto) is not installed: run `make test`, \
+     or `python3 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt`, \
+     or point AKN_PYTHON at a Python that has moto[server] installed";
+
+pub fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("AKN_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = manifest_dir().join(".venv/bin/python");
+    if !venv.exists() {
+        panic!("{INSTALL_HINT} (no {} found)", venv.display());
+    }
+    venv
+}
+
+pub struct Emulator {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    pub endpoint: String,
+}
+
+impl Emulator {
+    pub fn start() -> Emulator {
+        let python = python();
+        let mut child = Command::new(&python)
+            .arg(manifest_dir().join("tests/emulator/server.py"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{INSTALL_HINT} ({}: {e})", python.display()));
+        let stdin = child.stdin.take().expect("piped stdin");
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut first = String::new();
+        let _ = stdout.read_line(&mut first);
+        let endpoint = serde_json::from_str::<Value>(&first)
+            .ok()
+            .and_then(|v| v["endpoint"].as_str().map(str::to_string));
+        let Some(endpoint) = endpoint else {
+            let _ = child.kill();
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut e, &mut err);
+            }
+            panic!("{INSTALL_HINT}\nthe emulator did not start:\n{err}");
+        };
+        Emulator {
+            child,
+            stdin,
+            stdout,
+            endpoint,
+        }
+    }
+
+    /// Sends one command and returns the reply; a failed command fails the test.
+    pub fn call(&mut self, command: Value) -> Value {
+        writeln!(self.stdin, "{command}").expect("emulator stdin");
+        self.stdin.flush().expect("emulator stdin");
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).expect("emulator stdout");
+        let reply: Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("emulator reply {line:?}: {e}"));
+        assert_eq!(
+            reply["ok"], true,
+            "emulator command {command} failed: {reply}"
+        );
+        reply
+    }
+
+    pub fn verify_sender(&mut self, address: &str) {
+        self.call(json!({"op": "verify_sender", "address": address}));
+    }
+
+    /// Creates a user; returns the ids of its keys in the order given.
+    pub fn create_user(&mut self, user: Value) -> Vec<String> {
+        let mut command = user;
+        command["op"] = json!("create_user");
+        let reply = self.call(command);
+        reply["keys"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|k| k.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn create_users(&mut self, prefix: &str, count: usize) {
+        self.call(json!({"op": "create_users", "prefix": prefix, "count": count}));
+    }
+
+    /// The messages SES accepted, from GET /moto-api/data.json.
+    pub fn messages(&mut self) -> Vec<Value> {
+        self.call(json!({"op": "messages"}))["messages"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// SDK clients' configuration for this emulator: static test
+    /// credentials, us-east-1, the emulator as endpoint.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_iam::config::Credentials::new(
+                "testing", "testing", None, None, "emulator",
+            ))
+            .load()
+            .await
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// RFC 3339 for the emulator's seeding commands.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A key created `age_days` before `now`.
+pub fn key_aged(now: DateTime<Utc>, age_days: i64) -> Value {
+    json!({"created": rfc3339(now - Duration::days(age_days))})
+}

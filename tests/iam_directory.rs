@@ -1,0 +1,153 @@
+//! The IAM adapter through the real SDK against the emulator on loopback.
+
+mod common;
+
+use access_key_notifier::decision::Tag;
+use access_key_notifier::directory::UserDirectory;
+use access_key_notifier::directory::iam::IamDirectory;
+use chrono::{Duration, TimeZone, Utc};
+use common::{Emulator, rfc3339};
+use serde_json::json;
+
+const TARGET_ID: &str = "AIDATCKAQT2XHRAS7UPNO";
+
+#[tokio::test]
+async fn finds_a_user_listed_after_more_than_a_full_page_and_caches_every_id() {
+    // Given 1,050 users and the target listed last, past IAM's largest page.
+    let mut emu = Emulator::start();
+    emu.create_users("filler", 1050);
+    emu.create_user(json!({"name": "zz-target", "user_id": TARGET_ID}));
+    let dir = IamDirectory::new(aws_sdk_iam::Client::new(&emu.sdk_config().await));
+
+    // When the id is resolved, then both pages were read.
+    assert_eq!(
+        dir.user_name(TARGET_ID).await.unwrap().as_deref(),
+        Some("zz-target")
+    );
+    assert_eq!(dir.list_users_pages(), 2);
+
+    // And a second lookup is served from the cache.
+    assert_eq!(
+        dir.user_name(TARGET_ID).await.unwrap().as_deref(),
+        Some("zz-target")
+    );
+    assert_eq!(dir.list_users_pages(), 2);
+
+    // And an id nobody has costs one full listing and is reported as absent.
+    assert_eq!(dir.user_name("AIDAXXXXXXXXXXXXXXXXX").await.unwrap(), None);
+    assert_eq!(dir.list_users_pages(), 4);
+}
+
+#[tokio::test]
+async fn an_unfinished_listing_is_continued_not_restarted() {
+    // Given 350 users with known ids, listed in creation order, 100 a page.
+    let mut emu = Emulator::start();
+    for i in 0..350 {
+        emu.create_user(json!({"name": format!("user-{i:03}"), "user_id": format!("AIDA{i:017}")}));
+    }
+    let dir = IamDirectory::with_page_size(aws_sdk_iam::Client::new(&emu.sdk_config().await), 100);
+
+    // user-150 is on page 2: the listing stops there.
+    assert_eq!(
+        dir.user_name(&format!("AIDA{:017}", 150))
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("user-150")
+    );
+    assert_eq!(dir.list_users_pages(), 2);
+    // user-320 is on page 4: the listing continues with pages 3 and 4.
+    assert_eq!(
+        dir.user_name(&format!("AIDA{:017}", 320))
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("user-320")
+    );
+    assert_eq!(dir.list_users_pages(), 4);
+    // user-050 was seen on page 1: no call.
+    assert_eq!(
+        dir.user_name(&format!("AIDA{:017}", 50))
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("user-050")
+    );
+    assert_eq!(dir.list_users_pages(), 4);
+    // A stale name is forgotten on request and found again by listing.
+    dir.forget(&format!("AIDA{:017}", 50));
+    assert_eq!(
+        dir.user_name(&format!("AIDA{:017}", 50))
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("user-050")
+    );
+    assert!(dir.list_users_pages() > 4);
+}
+
+#[tokio::test]
+async fn reads_tags_keys_and_last_use() {
+    let mut emu = Emulator::start();
+    let now = Utc.with_ymd_and_hms(2025, 7, 2, 3, 23, 19).unwrap();
+    let ids = emu.create_user(json!({
+        "name": "alice",
+        "user_id": TARGET_ID,
+        "tags": {"Email": "alice@example.com", "team": "payments"},
+        "keys": [
+            {"created": rfc3339(now - Duration::days(83)),
+             "last_used": {"time": rfc3339(now - Duration::days(1)), "service": "s3", "region": "ap-northeast-1"}},
+            {"created": rfc3339(now - Duration::days(10)), "status": "Inactive"}
+        ]
+    }));
+    let dir = IamDirectory::new(aws_sdk_iam::Client::new(&emu.sdk_config().await));
+
+    let mut tags = dir.user_tags("alice").await.unwrap().expect("alice exists");
+    tags.sort_by(|a, b| a.key.cmp(&b.key));
+    assert_eq!(
+        tags,
+        vec![
+            Tag {
+                key: "Email".into(),
+                value: "alice@example.com".into()
+            },
+            Tag {
+                key: "team".into(),
+                value: "payments".into()
+            },
+        ]
+    );
+
+    let keys = dir
+        .access_keys("alice")
+        .await
+        .unwrap()
+        .expect("alice exists");
+    assert_eq!(keys.len(), 2);
+    let old = keys
+        .iter()
+        .find(|k| k.id == ids[0])
+        .expect("first key listed");
+    assert!(old.active);
+    assert_eq!(old.created, now - Duration::days(83));
+    let new = keys
+        .iter()
+        .find(|k| k.id == ids[1])
+        .expect("second key listed");
+    assert!(!new.active);
+
+    let used = dir.last_used(&ids[0]).await.unwrap();
+    assert_eq!(used.time, Some(now - Duration::days(1)));
+    assert_eq!(used.service.as_deref(), Some("s3"));
+    assert_eq!(used.region.as_deref(), Some("ap-northeast-1"));
+    let unused = dir.last_used(&ids[1]).await.unwrap();
+    assert_eq!(unused.time, None);
+}
+
+#[tokio::test]
+async fn a_missing_user_is_none_not_an_error() {
+    let emu = Emulator::start();
+    let dir = IamDirectory::new(aws_sdk_iam::Client::new(&emu.sdk_config().await));
+    assert_eq!(dir.user_tags("ghost").await.unwrap(), None);
+    assert_eq!(dir.access_keys("ghost").await.unwrap(), None);
+}

@@ -1,0 +1,376 @@
+//! `access-key-notifier invoke` end to end: the real binary, the real SDK,
+//! the emulator on loopback, every fixture event.
+
+mod common;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use chrono::{DateTime, TimeZone, Utc};
+use common::{Emulator, SENDER, key_aged, manifest_dir};
+use serde_json::{Value, json};
+
+const USER_ID: &str = "AIDATCKAQT2XHRAS7UPNO";
+
+/// The fixtures' event time.
+fn event_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 7, 2, 3, 23, 19).unwrap()
+}
+
+fn fixture(name: &str) -> PathBuf {
+    manifest_dir().join("tests/fixtures/events").join(name)
+}
+
+struct Run {
+    code: i32,
+    outcome: Value,
+    stderr: String,
+}
+
+/// Runs the binary with a clean environment: the emulator as endpoint,
+/// test credentials, no shared AWS files, and `vars` on top.
+fn invoke(
+    endpoint: Option<&str>,
+    event: &str,
+    stdin: Option<&str>,
+    args: &[&str],
+    vars: &[(&str, &str)],
+) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_access-key-notifier"));
+    cmd.env_clear()
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("SENDER_ADDRESS", SENDER)
+        .env("CC_RECIPIENTS", "security@example.com")
+        .args(["invoke", "--event", event])
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(endpoint) = endpoint {
+        cmd.env("AWS_ENDPOINT_URL", endpoint);
+    }
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("the binary runs");
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        stdout.lines().count() <= 1,
+        "one outcome line at most:\n{stdout}"
+    );
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        outcome: serde_json::from_str(&stdout).unwrap_or(Value::Null),
+        stderr,
+    }
+}
+
+fn invoke_fixture(emu: &Emulator, name: &str, vars: &[(&str, &str)]) -> Run {
+    let path = fixture(name);
+    invoke(Some(&emu.endpoint), path.to_str().unwrap(), None, &[], vars)
+}
+
+fn alice(emu: &mut Emulator, age_days: i64, tags: Value) -> Vec<String> {
+    emu.create_user(json!({
+        "name": "alice",
+        "user_id": USER_ID,
+        "tags": tags,
+        "keys": [key_aged(event_time(), age_days)],
+    }))
+}
+
+#[test]
+fn every_fixture_event_end_to_end() {
+    // Given alice's only key is 88 days old and her address is tagged.
+    let mut emu = Emulator::start();
+    emu.verify_sender(SENDER);
+    let keys = alice(&mut emu, 88, json!({"Email": "alice@example.com"}));
+
+    // The 7-day rule mails once, with the real number of days.
+    let run = invoke_fixture(&emu, "noncompliant-7-days.json", &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let o = &run.outcome;
+    assert_eq!(o["status"], "sent", "{o}");
+    assert_eq!(o["rule"], "access-keys-rotated-1");
+    assert_eq!(o["account"], "123456789012");
+    assert_eq!(o["user"], "alice");
+    assert_eq!(o["tier_days"], 7);
+    assert_eq!(o["days_remaining"], 2);
+    assert_eq!(o["deadline"], "2025-07-04");
+    let masked = format!("{}…{}", &keys[0][..4], &keys[0][keys[0].len() - 4..]);
+    assert_eq!(
+        o["keys"],
+        json!([{"access_key_id": masked, "created": "2025-04-05", "days_remaining": 2}])
+    );
+    assert_eq!(
+        o["recipients"],
+        json!({"to": ["alice@example.com"], "cc": ["security@example.com"]})
+    );
+    let message_id = o["message_id"].as_str().expect("a message id").to_string();
+
+    // The 14-day rule's event for the same key is superseded.
+    let run = invoke_fixture(&emu, "noncompliant-14-days.json", &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.outcome["status"], "skipped");
+    assert_eq!(run.outcome["reason"], "superseded_by_closer_notice");
+    assert_eq!(run.outcome["user"], "alice");
+
+    // The first evaluation of the 7-day rule (no old result) also notifies.
+    let run = invoke_fixture(&emu, "first-evaluation.json", &[]);
+    assert_eq!(run.outcome["status"], "sent", "{}", run.stderr);
+
+    // Events that are not NON_COMPLIANT, or not from a notice rule, are skipped.
+    for (name, reason) in [
+        ("back-to-compliant.json", "not_non_compliant"),
+        ("user-deleted-not-applicable.json", "not_non_compliant"),
+        ("other-rule.json", "unknown_rule"),
+    ] {
+        let run = invoke_fixture(&emu, name, &[]);
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        assert_eq!(run.outcome["status"], "skipped", "{name}");
+        assert_eq!(run.outcome["reason"], reason, "{name}");
+    }
+
+    // Exactly the two notices reached SES, with the right subject and recipients.
+    let messages = emu.messages();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    let first = &messages[0];
+    assert_eq!(first["id"], message_id.as_str());
+    assert_eq!(first["source"], SENDER);
+    assert_eq!(
+        first["subject"],
+        "[Action required] Rotate the IAM access key of alice within 2 days (deadline 2025-07-04)"
+    );
+    assert_eq!(
+        first["destinations"]["ToAddresses"],
+        json!(["alice@example.com"])
+    );
+    assert_eq!(
+        first["destinations"]["CcAddresses"],
+        json!(["security@example.com"])
+    );
+    let body = first["body"].as_str().unwrap();
+    assert!(body.contains(&masked), "{body}");
+    assert!(
+        !body.contains(&keys[0]),
+        "the full key id must not be mailed"
+    );
+}
+
+#[test]
+fn a_user_that_no_longer_exists_is_skipped() {
+    let emu = Emulator::start();
+    let run = invoke_fixture(&emu, "noncompliant-7-days.json", &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.outcome["status"], "skipped");
+    assert_eq!(run.outcome["reason"], "user_not_found");
+    assert_eq!(run.outcome["user_id"], USER_ID);
+}
+
+#[test]
+fn a_rotated_key_is_skipped_and_an_exempt_user_too() {
+    let mut emu = Emulator::start();
+    emu.verify_sender(SENDER);
+    alice(
+        &mut emu,
+        3,
+        json!({"Email": "alice@example.com", "KeyRotationExempt": "true"}),
+    );
+    let run = invoke_fixture(&emu, "noncompliant-7-days.json", &[]);
+    assert_eq!(run.outcome["reason"], "no_active_key_due", "{}", run.stderr);
+    let run = invoke_fixture(
+        &emu,
+        "noncompliant-7-days.json",
+        &[("EXEMPT_TAG", "KeyRotationExempt")],
+    );
+    assert_eq!(run.outcome["reason"], "exempt", "{}", run.stderr);
+    assert!(emu.messages().is_empty());
+}
+
+#[test]
+fn recipients_fall_back_and_nobody_means_no_recipient() {
+    let mut emu = Emulator::start();
+    emu.verify_sender(SENDER);
+    alice(&mut emu, 85, json!({"email": "Alice <alice@example.com>"}));
+
+    let run = invoke_fixture(&emu, "noncompliant-7-days.json", &[("CC_RECIPIENTS", "")]);
+    assert_eq!(run.outcome["status"], "skipped", "{}", run.stderr);
+    assert_eq!(run.outcome["reason"], "no_recipient");
+    // The rejected tag is logged by reason, not by value.
+    assert!(
+        run.stderr.contains("\"reason\":\"display_name\""),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("alice@example.com"), "{}", run.stderr);
+
+    let run = invoke_fixture(
+        &emu,
+        "noncompliant-7-days.json",
+        &[("FALLBACK_RECIPIENTS", "platform@example.com")],
+    );
+    assert_eq!(run.outcome["status"], "sent", "{}", run.stderr);
+    assert_eq!(
+        run.outcome["recipients"],
+        json!({"to": ["platform@example.com"], "cc": ["security@example.com"]})
+    );
+    assert_eq!(emu.messages().len(), 1);
+}
+
+#[test]
+fn a_japanese_owner_gets_japanese_mail_with_the_local_deadline() {
+    let mut emu = Emulator::start();
+    emu.verify_sender(SENDER);
+    alice(
+        &mut emu,
+        83,
+        json!({"Email": "taro@example.co.jp", "Locale": "ja-JP"}),
+    );
+    let run = invoke_fixture(
+        &emu,
+        "noncompliant-7-days.json",
+        &[("TIME_ZONE", "Asia/Tokyo")],
+    );
+    assert_eq!(run.outcome["status"], "sent", "{}", run.stderr);
+    // 2025-07-09T03:23:19Z is 12:23 on the 9th in Tokyo.
+    assert_eq!(run.outcome["deadline"], "2025-07-09");
+    let messages = emu.messages();
+    assert_eq!(
+        messages[0]["subject"],
+        "【要対応】IAM ユーザー alice のアクセスキーのローテーション期限まであと 7 日（期限 2025-07-09）"
+    );
+    assert!(
+        messages[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("2025年7月9日（水）12:23 JST")
+    );
+}
+
+#[test]
+fn dry_run_decides_and_renders_without_sending() {
+    let mut emu = Emulator::start();
+    emu.verify_sender(SENDER);
+    alice(&mut emu, 95, json!({"Email": "alice@example.com"}));
+    let path = fixture("noncompliant-7-days.json");
+    let run = invoke(
+        Some(&emu.endpoint),
+        path.to_str().unwrap(),
+        None,
+        &["--dry-run"],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.outcome["status"], "dry_run");
+    assert_eq!(run.outcome["days_remaining"], 0);
+    assert_eq!(run.outcome["days_overdue"], 5);
+    assert!(run.outcome.get("message_id").is_none());
+    assert!(
+        run.stderr.contains("Subject: [Overdue] The IAM access key of alice passed its rotation deadline (2025-06-27)"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("5 days overdue"), "{}", run.stderr);
+    let run = invoke_fixture(&emu, "noncompliant-7-days.json", &[("DRY_RUN", "true")]);
+    assert_eq!(run.outcome["status"], "dry_run");
+    assert!(emu.messages().is_empty());
+}
+
+#[test]
+fn an_unverified_sender_fails_permanently_and_sends_nothing() {
+    let mut emu = Emulator::start();
+    alice(&mut emu, 88, json!({"Email": "alice@example.com"}));
+    let run = invoke_fixture(&emu, "noncompliant-7-days.json", &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.outcome, Value::Null, "no outcome on an error");
+    assert!(run.stderr.contains("Permanent.SesError"), "{}", run.stderr);
+    assert!(run.stderr.contains("MessageRejected"), "{}", run.stderr);
+    assert!(emu.messages().is_empty());
+}
+
+#[test]
+fn an_unreachable_endpoint_is_a_retryable_error() {
+    // Nothing listens on port 9 of loopback: the connection is refused.
+    let path = fixture("noncompliant-7-days.json");
+    let run = invoke(
+        Some("http://127.0.0.1:9"),
+        path.to_str().unwrap(),
+        None,
+        &[],
+        &[("AWS_MAX_ATTEMPTS", "1")],
+    );
+    assert_eq!(run.code, 75, "{}", run.stderr);
+    assert!(run.stderr.contains("Retryable.IamError"), "{}", run.stderr);
+}
+
+#[test]
+fn bad_input_and_bad_configuration_fail_with_a_clear_message() {
+    // Malformed JSON on stdin.
+    let run = invoke(None, "-", Some("{not json"), &[], &[]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("- is not JSON"), "{}", run.stderr);
+
+    // JSON that claims to be a compliance change but lacks the user.
+    let mut event: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("noncompliant-7-days.json")).unwrap(),
+    )
+    .unwrap();
+    event["detail"]
+        .as_object_mut()
+        .unwrap()
+        .remove("resourceId");
+    let run = invoke(None, "-", Some(&event.to_string()), &[], &[]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("invalid event: detail.resourceId is missing"),
+        "{}",
+        run.stderr
+    );
+
+    // A missing file.
+    let run = invoke(None, "/nonexistent/event.json", None, &[], &[]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("cannot read the event"),
+        "{}",
+        run.stderr
+    );
+
+    // Configuration is checked before anything is called.
+    let path = fixture("noncompliant-7-days.json");
+    let run = invoke(
+        None,
+        path.to_str().unwrap(),
+        None,
+        &[],
+        &[("NOTICE_RULES", "rule-1=ninety")],
+    );
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("NOTICE_RULES"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("example: NOTICE_RULES="),
+        "{}",
+        run.stderr
+    );
+}

@@ -127,6 +127,12 @@ fn every_fixture_event_end_to_end() {
         json!({"to": ["alice@example.com"], "cc": ["security@example.com"]})
     );
     let message_id = o["message_id"].as_str().expect("a message id").to_string();
+    // A cold process spends one call of each kind on a notice.
+    assert_eq!(
+        emu.requests(),
+        json!({"iam:ListUsers": 1, "iam:GetUser": 1, "iam:ListAccessKeys": 1,
+               "iam:GetAccessKeyLastUsed": 1, "sesv2:SendEmail": 1})
+    );
 
     // The 14-day rule's event for the same key is superseded.
     let run = invoke_fixture(&emu, "noncompliant-14-days.json", &[]);

@@ -122,6 +122,15 @@ impl Emulator {
             .unwrap_or_default()
     }
 
+    /// API requests served so far, as `service:Action` → count.
+    pub fn requests(&mut self) -> Value {
+        self.call(json!({"op": "requests"}))["requests"].clone()
+    }
+
+    pub fn reset_requests(&mut self) {
+        self.call(json!({"op": "reset_requests"}));
+    }
+
     /// SDK clients' configuration for this emulator: static test
     /// credentials, us-east-1, the emulator as endpoint.
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {

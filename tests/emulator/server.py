@@ -16,6 +16,8 @@ Commands (all times are RFC 3339 UTC strings):
       -> {"ok": true, "keys": ["AKIA..."]}
   {"op": "create_users", "prefix": "filler", "count": 1050}
   {"op": "messages"}   -> {"ok": true, "messages": [...]}  (GET /moto-api/data.json)
+  {"op": "requests"}   -> {"ok": true, "requests": {"iam:ListUsers": 1, ...}}
+  {"op": "reset_requests"}
   {"op": "reset"}
 
 Why seed in-process: IAM's API cannot create a key with a past CreateDate or
@@ -36,7 +38,9 @@ import sys
 import urllib.request
 from datetime import datetime, timezone
 
-from moto.core.responses import ActionResult
+from collections import Counter
+
+from moto.core.responses import ActionResult, BaseResponse
 from moto.iam.models import AccessKeyLastUsed, iam_backends
 from moto.iam.responses import IamResponse
 from moto.server import ThreadedMotoServer
@@ -59,6 +63,19 @@ def _paged_list_users(self: IamResponse) -> ActionResult:
 
 
 IamResponse.list_users = _paged_list_users  # type: ignore[method-assign]
+
+# Every API request the emulator serves, as "service:Action", so tests and
+# benchmarks can count the calls a notice costs.
+REQUESTS: Counter = Counter()
+_call_action = BaseResponse.call_action
+
+
+def _counting_call_action(self: BaseResponse):
+    REQUESTS[f"{self.service_name}:{self._get_action()}"] += 1
+    return _call_action(self)
+
+
+BaseResponse.call_action = _counting_call_action  # type: ignore[method-assign]
 
 
 def _naive_utc(text: str) -> datetime:
@@ -117,6 +134,11 @@ def handle(cmd: dict, endpoint: str) -> dict:
         return create_users(cmd)
     if op == "messages":
         return messages(endpoint)
+    if op == "requests":
+        return {"ok": True, "requests": dict(REQUESTS)}
+    if op == "reset_requests":
+        REQUESTS.clear()
+        return {"ok": True}
     if op == "reset":
         urllib.request.urlopen(
             urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10
@@ -125,12 +147,17 @@ def handle(cmd: dict, endpoint: str) -> dict:
     return {"ok": False, "error": f"unknown op {op!r}"}
 
 
-def main() -> int:
+def start() -> tuple[ThreadedMotoServer, str]:
+    """Starts the emulator on a free loopback port; returns it and its URL."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on stderr
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
+    return server, f"http://{host}:{port}"
+
+
+def main() -> int:
+    server, endpoint = start()
     print(json.dumps({"endpoint": endpoint}), flush=True)
     try:
         for line in sys.stdin:

@@ -191,11 +191,7 @@ fn parse_notice_rules(v: &str, max_key_age_days: u32) -> Result<Vec<NoticeRule>,
             .split_once('=')
             .ok_or_else(|| bad(format!("`{entry}` is not `rule-name=days`")))?;
         let name = name.trim();
-        let name_ok = (1..=128).contains(&name.len())
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !name_ok {
+        if !crate::event::is_config_rule_name(name) {
             return Err(bad(format!(
                 "`{name}` is not a Config rule name (letters, digits, - and _, at most 128)"
             )));

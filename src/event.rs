@@ -211,13 +211,17 @@ fn account_id(value: &str) -> Result<String, Error> {
     }
 }
 
-/// Config rule names: 1-128 of letters, digits, `-` and `_`.
-fn rule_name(value: &str) -> Result<String, Error> {
-    let ok = (1..=128).contains(&value.len())
+/// Config rule names as this function accepts them: 1-128 of letters,
+/// digits, `-` and `_` (what the managed rules and the template produce).
+pub fn is_config_rule_name(value: &str) -> bool {
+    (1..=128).contains(&value.len())
         && value
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok {
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn rule_name(value: &str) -> Result<String, Error> {
+    if is_config_rule_name(value) {
         Ok(value.to_string())
     } else {
         Err(invalid(format!(
@@ -227,8 +231,8 @@ fn rule_name(value: &str) -> Result<String, Error> {
     }
 }
 
-/// IAM unique ids: 16-128 upper-case letters and digits. The type prefix
-/// (`AIDA` for users) is checked only once the resource type is known.
+/// IAM unique ids: 16-128 upper-case letters and digits. The id is then
+/// looked up in ListUsers, where an id of another kind finds no user.
 fn resource_id(value: &str) -> Result<String, Error> {
     let ok = (16..=128).contains(&value.len())
         && value

@@ -211,6 +211,19 @@ mod tests {
         }
     }
 
+    fn assert_both_contain(r: &Rendered, needle: &str) {
+        assert!(
+            r.text.contains(needle),
+            "text lacks {needle:?}:\n{}",
+            r.text
+        );
+        assert!(
+            r.html.contains(needle),
+            "html lacks {needle:?}:\n{}",
+            r.html
+        );
+    }
+
     fn view(n: &Notice, user: &str, tz: Tz) -> NoticeView {
         let used = [LastUsed {
             time: Some(now() - Duration::days(1)),
@@ -253,16 +266,7 @@ mod tests {
             "update-access-key",
             "delete-access-key",
         ] {
-            assert!(
-                r.text.contains(needle),
-                "text lacks {needle:?}:\n{}",
-                r.text
-            );
-            assert!(
-                r.html.contains(needle),
-                "html lacks {needle:?}:\n{}",
-                r.html
-            );
+            assert_both_contain(&r, needle);
         }
         assert!(!r.text.contains("AKIAIOSFODNN7EXAMPLE"));
         assert!(!r.html.contains("AKIAIOSFODNN7EXAMPLE"));
@@ -285,16 +289,7 @@ mod tests {
             "最終使用",
             "aws iam create-access-key --user-name taro",
         ] {
-            assert!(
-                r.text.contains(needle),
-                "text lacks {needle:?}:\n{}",
-                r.text
-            );
-            assert!(
-                r.html.contains(needle),
-                "html lacks {needle:?}:\n{}",
-                r.html
-            );
+            assert_both_contain(&r, needle);
         }
     }
 
@@ -309,8 +304,7 @@ mod tests {
                 Locale::En => "5 days overdue",
                 Locale::Ja => "5 日超過",
             };
-            assert!(r.text.contains(overdue), "{locale:?}: {}", r.text);
-            assert!(r.html.contains(overdue), "{locale:?}: {}", r.html);
+            assert_both_contain(&r, overdue);
         }
         let r = render(&view(&notice(95, Locale::En), "dave", Tz::UTC), Locale::En).unwrap();
         assert_eq!(

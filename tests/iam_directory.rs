@@ -47,42 +47,24 @@ async fn an_unfinished_listing_is_continued_not_restarted() {
     }
     let dir = IamDirectory::with_page_size(aws_sdk_iam::Client::new(&emu.sdk_config().await), 100);
 
+    let id = |i: usize| format!("AIDA{i:017}");
+    let name_of = |i: usize| {
+        let dir = &dir;
+        async move { dir.user_name(&id(i)).await.unwrap() }
+    };
+
     // user-150 is on page 2: the listing stops there.
-    assert_eq!(
-        dir.user_name(&format!("AIDA{:017}", 150))
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("user-150")
-    );
+    assert_eq!(name_of(150).await.as_deref(), Some("user-150"));
     assert_eq!(dir.list_users_pages(), 2);
     // user-320 is on page 4: the listing continues with pages 3 and 4.
-    assert_eq!(
-        dir.user_name(&format!("AIDA{:017}", 320))
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("user-320")
-    );
+    assert_eq!(name_of(320).await.as_deref(), Some("user-320"));
     assert_eq!(dir.list_users_pages(), 4);
     // user-050 was seen on page 1: no call.
-    assert_eq!(
-        dir.user_name(&format!("AIDA{:017}", 50))
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("user-050")
-    );
+    assert_eq!(name_of(50).await.as_deref(), Some("user-050"));
     assert_eq!(dir.list_users_pages(), 4);
     // A stale name is forgotten on request and found again by listing.
-    dir.forget(&format!("AIDA{:017}", 50));
-    assert_eq!(
-        dir.user_name(&format!("AIDA{:017}", 50))
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("user-050")
-    );
+    dir.forget(&id(50));
+    assert_eq!(name_of(50).await.as_deref(), Some("user-050"));
     assert!(dir.list_users_pages() > 4);
 }
 

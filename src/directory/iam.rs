@@ -63,7 +63,8 @@ impl IamDirectory {
         self.listing.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    async fn list_page(&self, marker: Option<String>) -> Result<(bool, Option<String>), Error> {
+    /// Fetches one page into the map; returns the marker of the next page.
+    async fn list_page(&self, marker: Option<String>) -> Result<Option<String>, Error> {
         let page = self
             .client
             .list_users()
@@ -79,11 +80,10 @@ impl IamDirectory {
                 .names
                 .insert(user.user_id().to_string(), user.user_name().to_string());
         }
-        let next = page
+        Ok(page
             .marker()
             .filter(|_| page.is_truncated())
-            .map(str::to_string);
-        Ok((next.is_some(), next))
+            .map(str::to_string))
     }
 }
 
@@ -104,13 +104,13 @@ impl UserDirectory for IamDirectory {
         let mut passes = if resume.is_some() { 2 } else { 1 };
         let mut marker = resume;
         loop {
-            let (more, next) = self.list_page(marker).await?;
+            let next = self.list_page(marker).await?;
             let found = self.listing().names.get(user_id).cloned();
             if found.is_some() {
                 self.listing().resume_marker = next;
                 return Ok(found);
             }
-            if more {
+            if next.is_some() {
                 marker = next;
                 continue;
             }

@@ -8,7 +8,11 @@ PY      := $(VENV)/bin/python
 TARGET  := $(or $(CARGO_TARGET_DIR),target)
 BIN     := $(TARGET)/debug/access-key-notifier
 
-.PHONY: demo test
+# make package builds for this machine's architecture; ARCH=arm64 or
+# ARCH=x86-64 chooses (arm64 needs `rustup target add aarch64-unknown-linux-gnu`).
+ARCH    ?= $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86-64)
+
+.PHONY: demo test lint-infra package
 
 ## demo: run the notifier end to end against the AWS emulator (no AWS account)
 demo: $(VENV)/.emulator
@@ -20,6 +24,18 @@ test: $(VENV)/.dev
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
 	AKN_PYTHON=$(abspath $(PY)) cargo test
+	$(MAKE) lint-infra
+
+## lint-infra: cfn-lint (with the SAM transform, offline) and checkov over infra/
+lint-infra: $(VENV)/.dev
+	$(VENV)/bin/cfn-lint infra/template.yaml && echo "cfn-lint: no findings"
+	$(VENV)/bin/checkov --directory infra --framework cloudformation --quiet --compact --skip-download
+
+## package: the Lambda zip (bootstrap) in dist/access-key-notifier.zip, via cargo lambda
+package: $(VENV)/.package
+	PATH="$(abspath $(VENV))/bin:$$PATH" cargo lambda build --release --$(ARCH) --output-format zip --lambda-dir dist/lambda
+	cp dist/lambda/access-key-notifier/bootstrap.zip dist/access-key-notifier.zip
+	@ls -l dist/access-key-notifier.zip
 
 $(VENV)/.venv:
 	$(PYTHON3) -m venv $(VENV)
@@ -31,4 +47,8 @@ $(VENV)/.emulator: requirements-emulator.txt $(VENV)/.venv
 
 $(VENV)/.dev: requirements-dev.txt requirements-emulator.txt $(VENV)/.emulator
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(VENV)/.package: requirements-package.txt $(VENV)/.venv
+	$(VENV)/bin/pip install --quiet -r requirements-package.txt
 	touch $@

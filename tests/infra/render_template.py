@@ -1,0 +1,104 @@
+"""Evaluates the parts of infra/template.yaml that must agree with each other.
+
+Usage: python render_template.py TEMPLATE '{"Param": "value", ...}'
+
+Prints one JSON object:
+  config_rules    every AWS::Config::ConfigRule: name, source, maxAccessKeyAge
+  function_env    the function's environment variables, resolved
+  pattern_rules   the configRuleName list of the EventBridge rule's pattern
+  rule_age        the RuleAge mapping as written
+
+Parameters take their template defaults unless given. Only the intrinsic
+functions those values use are evaluated (Ref, Fn::Sub, Fn::FindInMap); any
+other one is an error, so the check can't pass by skipping a value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+from cfnlint.decode import cfn_yaml
+
+PSEUDO = {
+    "AWS::StackName": "akn",
+    "AWS::AccountId": "123456789012",
+    "AWS::Region": "ap-northeast-1",
+    "AWS::Partition": "aws",
+}
+
+
+class Template:
+    def __init__(self, doc: dict, overrides: dict):
+        self.doc = doc
+        self.params = {
+            name: str(spec["Default"])
+            for name, spec in doc.get("Parameters", {}).items()
+            if "Default" in spec
+        }
+        self.params.update({k: str(v) for k, v in overrides.items()})
+        self.resources = doc["Resources"]
+
+    def ref(self, name: str) -> str:
+        if name in PSEUDO:
+            return PSEUDO[name]
+        if name in self.params:
+            return self.params[name]
+        resource = self.resources.get(name)
+        if resource and resource["Type"] == "AWS::Config::ConfigRule":
+            return self.eval(resource["Properties"]["ConfigRuleName"])
+        raise ValueError(f"cannot evaluate Ref {name}")
+
+    def eval(self, value):
+        if isinstance(value, (str, int, float)):
+            return str(value)
+        if isinstance(value, list):
+            return [self.eval(v) for v in value]
+        if isinstance(value, dict) and len(value) == 1:
+            (fn, arg), = value.items()
+            if fn == "Ref":
+                return self.ref(arg)
+            if fn == "Fn::Sub":
+                text, variables = (arg, {}) if isinstance(arg, str) else arg
+                def sub(m):
+                    key = m.group(1)
+                    return self.eval(variables[key]) if key in variables else self.ref(key)
+                return re.sub(r"\$\{([^}!.]+)\}", sub, text)
+            if fn == "Fn::FindInMap":
+                name, first, second = (self.eval(a) for a in arg)
+                return str(self.doc["Mappings"][name][first][second])
+        raise ValueError(f"cannot evaluate {value!r}")
+
+
+def main() -> int:
+    with open(sys.argv[1]) as f:
+        doc = cfn_yaml.loads(f.read())
+    t = Template(doc, json.loads(sys.argv[2]) if len(sys.argv) > 2 else {})
+    rules = []
+    pattern_rules = None
+    env = None
+    for logical, res in t.resources.items():
+        props = res.get("Properties", {})
+        if res["Type"] == "AWS::Config::ConfigRule":
+            rules.append({
+                "logical_id": logical,
+                "name": t.eval(props["ConfigRuleName"]),
+                "source": props["Source"]["SourceIdentifier"],
+                "max_access_key_age": int(t.eval(props["InputParameters"]["maxAccessKeyAge"])),
+            })
+        elif res["Type"] == "AWS::Events::Rule":
+            pattern_rules = t.eval(props["EventPattern"]["detail"]["configRuleName"])
+        elif res["Type"] == "AWS::Serverless::Function":
+            env = {k: t.eval(v) for k, v in props["Environment"]["Variables"].items()}
+    print(json.dumps({
+        "config_rules": rules,
+        "function_env": env,
+        "pattern_rules": pattern_rules,
+        "rule_age": doc["Mappings"]["RuleAge"],
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

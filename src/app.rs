@@ -10,21 +10,27 @@ use crate::aws;
 use crate::config::Config;
 use crate::directory::iam::IamDirectory;
 use crate::error::Error;
-use crate::handler::{Deps, handle};
+use crate::handler::{Deps, Invocation, handle};
+use crate::idempotency::dynamodb::DynamoDbStore;
 use crate::logging::{self, Level};
 use crate::mailer::ses::SesMailer;
 use crate::outcome::Outcome;
 
 /// The dependencies of the deployed function.
-pub type AwsDeps = Deps<IamDirectory, SesMailer>;
+pub type AwsDeps = Deps<IamDirectory, SesMailer, DynamoDbStore>;
 
 /// Real SDK clients from the default chain (`AWS_ENDPOINT_URL` honoured).
 pub async fn aws_deps(config: Config) -> AwsDeps {
     let sdk = aws::load_sdk_config().await;
+    let idempotency = config
+        .idempotency_table
+        .as_ref()
+        .map(|table| DynamoDbStore::new(aws_sdk_dynamodb::Client::new(&sdk), table));
     Deps {
         config,
         directory: IamDirectory::new(aws_sdk_iam::Client::new(&sdk)),
         mailer: SesMailer::new(aws_sdk_sesv2::Client::new(&sdk)),
+        idempotency,
     }
 }
 
@@ -50,7 +56,12 @@ pub async fn run_lambda() -> ExitCode {
     let deps = &deps;
     let served = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let request_id = event.context.request_id;
-        match handle(event.payload, deps).await {
+        let invocation = Invocation {
+            deadline: i64::try_from(event.context.deadline)
+                .ok()
+                .and_then(chrono::DateTime::from_timestamp_millis),
+        };
+        match handle(event.payload, deps, invocation).await {
             Ok(handled) => {
                 logging::outcome(&handled.outcome, Some(&request_id));
                 Ok::<Outcome, Error>(handled.outcome)

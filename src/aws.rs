@@ -1,6 +1,10 @@
 //! What the AWS adapters share: loading the SDK configuration and mapping
 //! SDK errors into [`Error`] with a retry classification.
 
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use chrono::{DateTime, Utc};
@@ -15,13 +19,47 @@ const THROTTLING_CODES: &[&str] = &[
     "TooManyRequestsException",
     "RequestLimitExceeded",
     "LimitExceededException",
+    "ProvisionedThroughputExceededException",
 ];
 
-/// The default credential chain and region; `AWS_ENDPOINT_URL` (and the
-/// per-service `AWS_ENDPOINT_URL_IAM`, `AWS_ENDPOINT_URL_SESV2`) are
-/// honoured, which is how the emulator stands in for AWS.
+/// Attempts per call, the first included. IAM throttles per account and
+/// SES per second: a few attempts with jittered back-off ride out a burst;
+/// beyond that the event is better retried by the platform minutes later.
+pub const MAX_ATTEMPTS: u32 = 4;
+/// Back-off before the second attempt (it grows exponentially, with jitter).
+pub const INITIAL_BACKOFF: Duration = Duration::from_millis(200);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(4);
+/// Time to open a connection to an AWS endpoint.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// One attempt of one call.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+/// One call with all its attempts and back-off: the function's timeout is
+/// 30 s, so one stuck call gives up with a retryable error while the
+/// invocation can still report it.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The default credential chain and region, with the retry and time-out
+/// settings above; `AWS_ENDPOINT_URL` (and the per-service
+/// `AWS_ENDPOINT_URL_IAM`, `AWS_ENDPOINT_URL_SESV2`,
+/// `AWS_ENDPOINT_URL_DYNAMODB`) is honoured, which is how the emulator
+/// stands in for AWS.
 pub async fn load_sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+    aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(MAX_ATTEMPTS)
+                .with_initial_backoff(INITIAL_BACKOFF)
+                .with_max_backoff(MAX_BACKOFF),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .operation_timeout(CALL_TIMEOUT)
+                .build(),
+        )
+        .load()
+        .await
 }
 
 /// Maps an SDK error after the SDK's own retries: throttling, 5xx, time-outs

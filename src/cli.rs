@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use crate::app::aws_deps;
 use crate::config::Config;
+use crate::handler::Invocation;
 
 /// Exit code for an error a retry may cure (EX_TEMPFAIL).
 pub const EXIT_RETRYABLE: u8 = 75;
@@ -39,7 +40,7 @@ pub async fn invoke(event: &Path, dry_run: bool) -> ExitCode {
     };
     config.dry_run |= dry_run;
     let deps = aws_deps(config).await;
-    match crate::handler::handle(payload, &deps).await {
+    match crate::handler::handle(payload, &deps, Invocation::default()).await {
         Ok(handled) => {
             match serde_json::to_string(&handled.outcome) {
                 Ok(line) => println!("{line}"),

@@ -34,6 +34,8 @@ pub struct Config {
     pub ses_configuration_set: Option<String>,
     pub time_zone: Tz,
     pub dry_run: bool,
+    /// DynamoDB table recording handled events; `None` turns idempotency off.
+    pub idempotency_table: Option<String>,
 }
 
 impl Config {
@@ -142,6 +144,26 @@ impl Config {
             }
         };
 
+        let idempotency_table = match get("IDEMPOTENCY_TABLE") {
+            None => None,
+            Some(v) => {
+                let v = v.trim().to_string();
+                let ok = (3..=255).contains(&v.len())
+                    && v.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+                if !ok {
+                    return Err(err(
+                        "IDEMPOTENCY_TABLE",
+                        format!(
+                            "`{v}` is not a DynamoDB table name (3-255 of letters, digits, _ . -)"
+                        ),
+                        "access-key-notifier-events",
+                    ));
+                }
+                Some(v)
+            }
+        };
+
         Ok(Config {
             sender,
             policy: Policy {
@@ -158,6 +180,7 @@ impl Config {
             ses_configuration_set,
             time_zone,
             dry_run,
+            idempotency_table,
         })
     }
 }
@@ -301,11 +324,12 @@ impl fmt::Display for Config {
             .collect();
         write!(
             f,
-            "notice rules {}, max key age {} days, time zone {}, dry run {}",
+            "notice rules {}, max key age {} days, time zone {}, dry run {}, idempotency table {}",
             rules.join(","),
             self.policy.max_key_age_days,
             self.time_zone,
-            self.dry_run
+            self.dry_run,
+            self.idempotency_table.as_deref().unwrap_or("none")
         )
     }
 }
@@ -347,6 +371,7 @@ mod tests {
         assert_eq!(c.time_zone, Tz::UTC);
         assert_eq!(c.ses_configuration_set, None);
         assert!(!c.dry_run);
+        assert_eq!(c.idempotency_table, None);
     }
 
     #[test]
@@ -368,6 +393,7 @@ mod tests {
             ("LOCALE", "ja"),
             ("TIME_ZONE", "Asia/Tokyo"),
             ("DRY_RUN", "TRUE"),
+            ("IDEMPOTENCY_TABLE", "akn-events"),
         ])
         .unwrap();
         assert_eq!(c.policy.max_key_age_days, 60);
@@ -385,6 +411,7 @@ mod tests {
         assert_eq!(c.policy.default_locale, Locale::Ja);
         assert_eq!(c.time_zone, chrono_tz::Asia::Tokyo);
         assert!(c.dry_run);
+        assert_eq!(c.idempotency_table.as_deref(), Some("akn-events"));
     }
 
     #[test]
@@ -424,6 +451,7 @@ mod tests {
             (&[sender, ("LOCALE", "fr")], "LOCALE"),
             (&[sender, ("TIME_ZONE", "Mars/Olympus")], "TIME_ZONE"),
             (&[sender, ("DRY_RUN", "yes please")], "DRY_RUN"),
+            (&[sender, ("IDEMPOTENCY_TABLE", "a b")], "IDEMPOTENCY_TABLE"),
             (&[sender, ("OWNER_EMAIL_TAG", "a\nb")], "OWNER_EMAIL_TAG"),
         ];
         for (vars, variable) in cases {

@@ -154,7 +154,7 @@ pub struct DueKey {
 }
 
 /// Who receives the notice.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Recipients {
     pub to: Vec<Address>,
     pub cc: Vec<Address>,
@@ -174,7 +174,7 @@ pub struct Notice {
 }
 
 /// Why nothing is sent. A skip is a success: there is nothing to retry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SkipReason {
     NotComplianceChange,

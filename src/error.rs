@@ -31,6 +31,11 @@ pub enum Error {
         retryable: bool,
     },
 
+    /// Another invocation holds the claim on this event (a concurrent
+    /// duplicate delivery); retried later, it finds the stored outcome.
+    #[error("event {0} is being handled by another invocation")]
+    InProgress(String),
+
     /// A template could not be rendered: a defect, never the input's fault.
     #[error("rendering the notice failed: {0}")]
     Render(#[from] askama::Error),
@@ -43,7 +48,7 @@ impl Error {
             Error::Aws {
                 retryable: true,
                 ..
-            }
+            } | Error::InProgress(_)
         )
     }
 
@@ -55,8 +60,10 @@ impl Error {
             Error::Aws { service, .. } => match *service {
                 "IAM" => "IamError",
                 "SES" => "SesError",
+                "DynamoDB" => "DynamoDbError",
                 _ => "AwsError",
             },
+            Error::InProgress(_) => "DuplicateInProgress",
             Error::Render(_) => "RenderError",
         };
         let class = if self.is_retryable() {
@@ -104,6 +111,10 @@ mod tests {
         assert_eq!(
             Error::InvalidEvent("x".into()).error_type(),
             "Permanent.InvalidEvent"
+        );
+        assert_eq!(
+            Error::InProgress("e".into()).error_type(),
+            "Retryable.DuplicateInProgress"
         );
     }
 

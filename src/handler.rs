@@ -3,7 +3,7 @@
 //! and sends through the [`Mailer`]. It never reads the environment and
 //! never builds a client: both come in [`Deps`], built once at cold start.
 
-use chrono::Utc;
+use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
 use crate::config::Config;
@@ -11,6 +11,7 @@ use crate::decision::{self, AccessKey, Notice, SkipReason, Tag};
 use crate::directory::UserDirectory;
 use crate::error::Error;
 use crate::event::{self, ComplianceChange, Parsed};
+use crate::idempotency::{self, Claim, IdempotencyStore};
 use crate::logging::{self, Level};
 use crate::mail::{self, Context, NoticeView, Rendered};
 use crate::mailer::{Mail, Mailer};
@@ -18,11 +19,26 @@ use crate::mask::mask_key_id;
 use crate::outcome::{KeyOutcome, Outcome, Status};
 
 /// What the handler works with.
-pub struct Deps<D, M> {
+pub struct Deps<D, M, S> {
     pub config: Config,
     pub directory: D,
     pub mailer: M,
+    /// Present when `IDEMPOTENCY_TABLE` is set.
+    pub idempotency: Option<S>,
 }
+
+/// What the platform says about this invocation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Invocation {
+    /// When the platform stops the invocation; `None` outside Lambda.
+    pub deadline: Option<DateTime<Utc>>,
+}
+
+/// An in-progress claim outlives the invocation's deadline by this much, so
+/// it cannot expire while the invocation that holds it still runs.
+const CLAIM_MARGIN_SECONDS: i64 = 10;
+/// Outside Lambda there is no deadline; claims last this long.
+const CLAIM_WITHOUT_DEADLINE_SECONDS: i64 = 60;
 
 /// The outcome, and the mail when one was rendered (for `invoke --dry-run`).
 #[derive(Debug, Clone)]
@@ -41,9 +57,10 @@ impl Handled {
 }
 
 /// Handles one event payload.
-pub async fn handle<D: UserDirectory, M: Mailer>(
+pub async fn handle<D: UserDirectory, M: Mailer, S: IdempotencyStore>(
     payload: Value,
-    deps: &Deps<D, M>,
+    deps: &Deps<D, M, S>,
+    invocation: Invocation,
 ) -> Result<Handled, Error> {
     let change = match event::parse(payload)? {
         Parsed::Change(change) => change,
@@ -63,6 +80,64 @@ pub async fn handle<D: UserDirectory, M: Mailer>(
             }));
         }
     };
+    let (Some(store), Some(event_id)) = (&deps.idempotency, change.event_id.clone()) else {
+        return notify(&change, deps).await;
+    };
+    let now = Utc::now();
+    let claim_until = invocation
+        .deadline
+        .unwrap_or(now + Duration::seconds(CLAIM_WITHOUT_DEADLINE_SECONDS))
+        + Duration::seconds(CLAIM_MARGIN_SECONDS);
+    match store.claim(&event_id, now, claim_until).await? {
+        Claim::Acquired => {}
+        Claim::InProgress => return Err(Error::InProgress(event_id)),
+        Claim::Completed(stored) => {
+            let outcome: Outcome = serde_json::from_value(stored).map_err(|e| Error::Aws {
+                service: "DynamoDB",
+                operation: "PutItem",
+                code: None,
+                message: format!("the stored outcome of event {event_id} is unreadable: {e}"),
+                retryable: false,
+            })?;
+            return Ok(Handled::skipped(Outcome {
+                replayed: true,
+                ..outcome
+            }));
+        }
+    }
+    let result = notify(&change, deps).await;
+    match &result {
+        Ok(handled) => {
+            let stored = serde_json::to_value(&handled.outcome).unwrap_or(Value::Null);
+            let expires = Utc::now() + Duration::days(idempotency::RECORD_DAYS);
+            // The mail may be out already: failing now would invite a retry
+            // that mails again once the claim expires. Log and go on.
+            if let Err(e) = store.complete(&event_id, &stored, expires).await {
+                logging::log(
+                    Level::Error,
+                    "the outcome could not be recorded; a duplicate delivery after the claim expires may notify again",
+                    json!({"event_id": event_id, "error": e.safe_message()}),
+                );
+            }
+        }
+        Err(_) => {
+            if let Err(e) = store.release(&event_id).await {
+                logging::log(
+                    Level::Warn,
+                    "the claim could not be released; the retry waits for it to expire",
+                    json!({"event_id": event_id, "error": e.safe_message()}),
+                );
+            }
+        }
+    }
+    result
+}
+
+/// Everything after parsing: look up, decide, render, send.
+async fn notify<D: UserDirectory, M: Mailer, S>(
+    change: &ComplianceChange,
+    deps: &Deps<D, M, S>,
+) -> Result<Handled, Error> {
     let skip = |reason: SkipReason, user: Option<&str>| {
         Handled::skipped(Outcome {
             rule: Some(change.rule.clone()),
@@ -122,7 +197,7 @@ pub async fn handle<D: UserDirectory, M: Mailer>(
     );
     let rendered = mail::render(&view, notice.locale)?;
 
-    let mut outcome = notice_outcome(&change, &user.name, &notice, deps.config.time_zone);
+    let mut outcome = notice_outcome(change, &user.name, &notice, deps.config.time_zone);
     if deps.config.dry_run {
         outcome.status = Status::DryRun;
     } else {
@@ -201,5 +276,6 @@ fn notice_outcome(
         recipients: Some(notice.recipients.clone()),
         message_id: None,
         event_id: change.event_id.clone(),
+        replayed: false,
     }
 }

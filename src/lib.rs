@@ -17,6 +17,8 @@
 //! - [`directory`]: the user directory port and its IAM adapter (paging,
 //!   UserId cache).
 //! - [`mailer`]: the mailer port and its SES v2 adapter.
+//! - [`idempotency`]: one notice per event across duplicate deliveries, on
+//!   a DynamoDB table.
 //! - [`mail`]: renders subject, text and HTML from the askama templates in
 //!   `templates/` (English and Japanese).
 //! - [`handler`]: one event through all of the above to one [`outcome`].
@@ -34,6 +36,7 @@ pub mod directory;
 pub mod error;
 pub mod event;
 pub mod handler;
+pub mod idempotency;
 pub mod logging;
 pub mod mail;
 pub mod mailer;

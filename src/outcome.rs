@@ -1,11 +1,11 @@
 //! The outcome contract: every invocation ends in exactly one of these,
 //! returned by the handler, printed by `invoke` and logged as one line.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::decision::{Recipients, SkipReason};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Sent,
@@ -14,7 +14,7 @@ pub enum Status {
 }
 
 /// One due key, as reported: masked id, dates in the configured time zone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyOutcome {
     pub access_key_id: String,
     pub created: String,
@@ -25,7 +25,7 @@ pub struct KeyOutcome {
 
 /// Fields are filled in as far as the invocation got; empty ones are left
 /// out of the JSON.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -46,7 +46,7 @@ pub struct Outcome {
     pub days_overdue: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadline: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keys: Vec<KeyOutcome>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recipients: Option<Recipients>,
@@ -54,6 +54,10 @@ pub struct Outcome {
     pub message_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_id: Option<String>,
+    /// A duplicate delivery: this is the outcome stored by the first one,
+    /// and nothing was done this time.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replayed: bool,
 }
 
 impl Outcome {
@@ -74,6 +78,7 @@ impl Outcome {
             recipients: None,
             message_id: None,
             event_id: None,
+            replayed: false,
         }
     }
 }
@@ -109,6 +114,7 @@ mod tests {
             }),
             message_id: Some("0100018c".into()),
             event_id: None,
+            replayed: false,
         };
         assert_eq!(
             serde_json::to_value(&o).unwrap(),
@@ -121,6 +127,9 @@ mod tests {
         );
         let text = serde_json::to_string(&o).unwrap();
         assert!(text.starts_with(r#"{"status":"sent","rule":"#), "{text}");
+        // What is stored for duplicates reads back the same.
+        let back: Outcome = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, o);
     }
 
     #[test]

@@ -323,7 +323,7 @@ fn an_unreachable_endpoint_is_a_retryable_error() {
         path.to_str().unwrap(),
         None,
         &[],
-        &[("AWS_MAX_ATTEMPTS", "1")],
+        &[],
     );
     assert_eq!(run.code, 75, "{}", run.stderr);
     assert!(run.stderr.contains("Retryable.IamError"), "{}", run.stderr);

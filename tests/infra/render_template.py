@@ -48,6 +48,8 @@ class Template:
         resource = self.resources.get(name)
         if resource and resource["Type"] == "AWS::Config::ConfigRule":
             return self.eval(resource["Properties"]["ConfigRuleName"])
+        if resource:  # a generated physical name
+            return f"{PSEUDO['AWS::StackName']}-{name}-GENERATED"
         raise ValueError(f"cannot evaluate Ref {name}")
 
     def eval(self, value):

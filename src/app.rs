@@ -21,15 +21,19 @@ pub type AwsDeps = Deps<IamDirectory, SesMailer, DynamoDbStore>;
 
 /// Real SDK clients from the default chain (`AWS_ENDPOINT_URL` honoured).
 pub async fn aws_deps(config: Config) -> AwsDeps {
-    let sdk = aws::load_sdk_config().await;
+    deps_from_sdk(config, &aws::load_sdk_config().await)
+}
+
+/// Real SDK clients from a given SDK configuration.
+pub fn deps_from_sdk(config: Config, sdk: &aws_config::SdkConfig) -> AwsDeps {
     let idempotency = config
         .idempotency_table
         .as_ref()
-        .map(|table| DynamoDbStore::new(aws_sdk_dynamodb::Client::new(&sdk), table));
+        .map(|table| DynamoDbStore::new(aws_sdk_dynamodb::Client::new(sdk), table));
     Deps {
         config,
-        directory: IamDirectory::new(aws_sdk_iam::Client::new(&sdk)),
-        mailer: SesMailer::new(aws_sdk_sesv2::Client::new(&sdk)),
+        directory: IamDirectory::new(aws_sdk_iam::Client::new(sdk)),
+        mailer: SesMailer::new(aws_sdk_sesv2::Client::new(sdk)),
         idempotency,
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use chrono::{DateTime, Utc};
 
@@ -44,7 +44,14 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 /// `AWS_ENDPOINT_URL_DYNAMODB`) is honoured, which is how the emulator
 /// stands in for AWS.
 pub async fn load_sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+    with_retries_and_timeouts(aws_config::defaults(BehaviorVersion::latest()))
+        .load()
+        .await
+}
+
+/// Applies the retry and time-out settings above to a loader.
+pub fn with_retries_and_timeouts(loader: ConfigLoader) -> ConfigLoader {
+    loader
         .retry_config(
             RetryConfig::standard()
                 .with_max_attempts(MAX_ATTEMPTS)
@@ -58,8 +65,6 @@ pub async fn load_sdk_config() -> SdkConfig {
                 .operation_timeout(CALL_TIMEOUT)
                 .build(),
         )
-        .load()
-        .await
 }
 
 /// Maps an SDK error after the SDK's own retries: throttling, 5xx, time-outs

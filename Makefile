@@ -12,7 +12,7 @@ BIN     := $(TARGET)/debug/access-key-notifier
 # ARCH=x86-64 chooses (arm64 needs `rustup target add aarch64-unknown-linux-gnu`).
 ARCH    ?= $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86-64)
 
-.PHONY: demo test lint-infra package
+.PHONY: demo test lint-infra package bench
 
 ## demo: run the notifier end to end against the AWS emulator (no AWS account)
 demo: $(VENV)/.emulator
@@ -23,13 +23,18 @@ demo: $(VENV)/.emulator
 test: $(VENV)/.dev
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
-	AKN_PYTHON=$(abspath $(PY)) cargo test
+	AKN_PYTHON=$(abspath $(PY)) cargo test -- --show-output
 	$(MAKE) lint-infra
 
 ## lint-infra: cfn-lint (with the SAM transform, offline) and checkov over infra/
 lint-infra: $(VENV)/.dev
 	$(VENV)/bin/cfn-lint infra/template.yaml && echo "cfn-lint: no findings"
 	$(VENV)/bin/checkov --directory infra --framework cloudformation --quiet --compact --skip-download
+
+## bench: cold start, per-event time, memory, API calls, burst, zip size (docs/benchmarks.md)
+bench: $(VENV)/.emulator package
+	cargo build --release --bin access-key-notifier
+	AKN_PYTHON=$(abspath $(PY)) cargo bench --bench lambda
 
 ## package: the Lambda zip (bootstrap) in dist/access-key-notifier.zip, via cargo lambda
 package: $(VENV)/.package

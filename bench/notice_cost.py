@@ -1,12 +1,13 @@
 """What one notice costs: peak memory of one `invoke` and the AWS API calls it
 makes, against the emulator on loopback.
 
-Usage: python bench/notice_cost.py PATH/TO/access-key-notifier [USERS]
+Usage: python bench/notice_cost.py PATH/TO/access-key-notifier [USERS] [--idempotency]
 
 Seeds USERS-1 other users (default 1) and the target user last, with one
 88-day-old key, then runs one `invoke` of the 7-day rule's event (a cold
 process: nothing cached) under GNU time, and prints the peak RSS and the
-requests the emulator served, by operation.
+requests the emulator served, by operation. With --idempotency the function
+records the event in a DynamoDB table, as the deployed template configures it.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ USER_ID = "AIDATCKAQT2XHRAS7UPNO"
 
 
 def main() -> int:
-    binary = sys.argv[1]
-    users = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    args = [a for a in sys.argv[1:] if a != "--idempotency"]
+    idempotency = "--idempotency" in sys.argv
+    binary = args[0]
+    users = int(args[1]) if len(args) > 1 else 1
     server, endpoint = emulator.start()
     try:
         event = json.loads((ROOT / "tests/fixtures/events/noncompliant-7-days.json").read_text())
@@ -45,6 +48,17 @@ def main() -> int:
              "keys": [{"created": created.strftime("%Y-%m-%dT%H:%M:%SZ")}]},
             endpoint,
         )
+        if idempotency:
+            import boto3
+
+            boto3.client(
+                "dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+                aws_access_key_id="bench", aws_secret_access_key="bench",
+            ).create_table(
+                TableName="akn-events", BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            )
         emulator.handle({"op": "reset_requests"}, endpoint)
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -53,6 +67,8 @@ def main() -> int:
             "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
             "AWS_EC2_METADATA_DISABLED": "true", "SENDER_ADDRESS": SENDER,
         }
+        if idempotency:
+            env["IDEMPOTENCY_TABLE"] = "akn-events"
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
             json.dump(event, f)
         run = subprocess.run(
@@ -64,7 +80,7 @@ def main() -> int:
         rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", run.stderr)
         wall = re.search(r"Elapsed \(wall clock\) time.*: (\S+)", run.stderr)
         requests = emulator.REQUESTS
-        print(f"users in the account: {users} (target listed last)")
+        print(f"users in the account: {users} (target listed last), idempotency {'on' if idempotency else 'off'}")
         print(f"outcome: {outcome['status']}, {outcome.get('days_remaining')} days remaining")
         print(f"peak RSS of one invoke: {int(rss.group(1)) / 1024:.1f} MiB" if rss else "peak RSS: n/a")
         print(f"wall time of one invoke: {wall.group(1)}" if wall else "")

@@ -89,16 +89,13 @@ impl IamDirectory {
 
 impl UserDirectory for IamDirectory {
     async fn user_name(&self, user_id: &str) -> Result<Option<String>, Error> {
-        let (cached, resume) = {
+        let resume = {
             let mut listing = self.listing();
-            (
-                listing.names.get(user_id).cloned(),
-                listing.resume_marker.take(),
-            )
+            if let Some(name) = listing.names.get(user_id) {
+                return Ok(Some(name.clone()));
+            }
+            listing.resume_marker.take()
         };
-        if cached.is_some() {
-            return Ok(cached);
-        }
         // Continue an unfinished listing first; if the id is not in the rest
         // of it, list again from the start (the user may be new).
         let mut passes = if resume.is_some() { 2 } else { 1 };

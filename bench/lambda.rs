@@ -1,0 +1,328 @@
+//! `make bench`: the release binary as Lambda runs it, against a minimal
+//! Lambda Runtime API on loopback and the AWS emulator.
+//!
+//! Measures, and prints as a Markdown table:
+//! 1. cold start: exec of the bootstrap to its first poll of the Runtime API;
+//! 2. per-event time over 1,000 events in one warm process (the first
+//!    reported apart), from handing out the event to receiving the answer;
+//! 3. peak RSS of that process (VmHWM);
+//! 4. AWS requests per notice, cold and warm, in a 5,000-user account where
+//!    the target is listed last;
+//! 5. a burst of 1,000 events for different users of that account in one
+//!    process: ListUsers pages and wall time;
+//! 6. the size of the Lambda zip, when `make package` has built it.
+//!
+//! Run with `cargo bench --bench lambda` (what `make bench` does); the binary
+//! is the release build of this crate.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use chrono::{TimeZone, Utc};
+use common::{Emulator, SENDER, key_aged, manifest_dir};
+use serde_json::{Value, json};
+
+const COLD_RUNS: usize = 25;
+const EVENTS: usize = 1000;
+const ACCOUNT_USERS: usize = 5000;
+
+fn binary() -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| manifest_dir().join("target"));
+    target.join("release/access-key-notifier")
+}
+
+/// One request from the function to the Runtime API.
+enum Call {
+    Next,
+    Answer,
+}
+
+fn read_call(reader: &mut BufReader<TcpStream>) -> Option<Call> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut length = 0;
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).ok()?;
+        if header.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = header.split_once(':')
+            && k.eq_ignore_ascii_case("content-length")
+        {
+            length = v.trim().parse().ok()?;
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(if line.starts_with("GET") {
+        Call::Next
+    } else {
+        Call::Answer
+    })
+}
+
+fn send_event(stream: &mut TcpStream, id: usize, event: &Value) {
+    let body = event.to_string();
+    let deadline = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        + 60_000;
+    let text = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nlambda-runtime-aws-request-id: req-{id}\r\n\
+         lambda-runtime-deadline-ms: {deadline}\r\nlambda-runtime-invoked-function-arn: arn:aws:lambda:us-east-1:123456789012:function:akn\r\n\
+         content-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(text.as_bytes()).unwrap();
+}
+
+fn accepted(stream: &mut TcpStream) {
+    stream
+        .write_all(b"HTTP/1.1 202 Accepted\r\ncontent-length: 2\r\n\r\n{}")
+        .unwrap();
+}
+
+fn spawn_function(api: &str, endpoint: &str) -> Child {
+    Command::new(binary())
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "access-key-notifier")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "bench")
+        .env("AWS_SECRET_ACCESS_KEY", "bench")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("SENDER_ADDRESS", SENDER)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the release binary runs (cargo build --release)")
+}
+
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Serves `events` to a fresh function process one after another; returns
+/// the time of each (event handed out → answer received) and the peak RSS.
+fn serve(endpoint: &str, events: &[Value]) -> (Vec<Duration>, Option<u64>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let api = listener.local_addr().unwrap().to_string();
+    let mut child = spawn_function(&api, endpoint);
+    let (mut stream, _) = listener.accept().unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut times = Vec::with_capacity(events.len());
+    let mut next = 0;
+    let mut started = Instant::now();
+    while times.len() < events.len() {
+        match read_call(&mut reader).expect("the function keeps polling") {
+            Call::Next => {
+                started = Instant::now();
+                send_event(&mut stream, next, &events[next]);
+                next += 1;
+            }
+            Call::Answer => {
+                times.push(started.elapsed());
+                accepted(&mut stream);
+            }
+        }
+    }
+    // Wait for the poll after the last answer, so the process is at rest.
+    let _ = read_call(&mut reader);
+    let rss = peak_rss_kib(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    (times, rss)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else is taken.
+    let bin = binary();
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build --release`",
+        bin.display()
+    );
+    let mut emu = Emulator::start();
+    emu.verify_sender(SENDER);
+    let time = Utc.with_ymd_and_hms(2025, 7, 2, 3, 23, 19).unwrap();
+    let base: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            manifest_dir().join("tests/fixtures/events/noncompliant-7-days.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let event_for = |user_id: &str| {
+        let mut e = base.clone();
+        e["detail"]["resourceId"] = json!(user_id);
+        e
+    };
+
+    // 5,000 users: 1,000 with an 88-day-old key and an owner tag, spread
+    // through the listing, and the target of the cold/warm count last.
+    eprintln!("seeding {ACCOUNT_USERS} users…");
+    let owners: Vec<String> = (0..EVENTS).map(|i| format!("AIDABENCH{i:012}")).collect();
+    let per_gap = (ACCOUNT_USERS - EVENTS - 1) / EVENTS;
+    for (i, id) in owners.iter().enumerate() {
+        emu.create_users(&format!("filler-{i:04}"), per_gap);
+        emu.create_user(json!({"name": format!("owner-{i:04}"), "user_id": id,
+            "tags": {"Email": format!("owner{i}@example.com")}, "keys": [key_aged(time, 88)]}));
+    }
+    let rest = ACCOUNT_USERS - 1 - EVENTS * (per_gap + 1);
+    emu.create_users("filler-tail", rest);
+    emu.create_user(
+        json!({"name": "zz-target", "user_id": "AIDABENCHTARGET00000",
+        "tags": {"Email": "target@example.com"}, "keys": [key_aged(time, 88)]}),
+    );
+
+    // 1. Cold start.
+    eprintln!("cold start, {COLD_RUNS} runs…");
+    let mut cold = Vec::new();
+    for _ in 0..COLD_RUNS {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let api = listener.local_addr().unwrap().to_string();
+        let (tx, rx) = mpsc::channel();
+        let waiter = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream);
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            tx.send(Instant::now()).unwrap();
+        });
+        let start = Instant::now();
+        let mut child = spawn_function(&api, &emu.endpoint);
+        let polled = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the function polls");
+        cold.push(polled - start);
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = waiter.join();
+    }
+    cold.sort();
+
+    // 4. Requests per notice, cold then warm, the target listed last.
+    let target = event_for("AIDABENCHTARGET00000");
+    emu.reset_requests();
+    serve(&emu.endpoint, std::slice::from_ref(&target));
+    let cold_calls = emu.requests();
+    emu.reset_requests();
+    serve(&emu.endpoint, &[target.clone(), target.clone()]);
+    let two_calls = emu.requests();
+
+    // 2, 3, 5. 1,000 events for different users, in one process, in an order
+    // unrelated to the listing.
+    let mut order: Vec<usize> = (0..EVENTS).collect();
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    for i in (1..order.len()).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        order.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+    let events: Vec<Value> = order.iter().map(|&i| event_for(&owners[i])).collect();
+    emu.reset_requests();
+    eprintln!("{EVENTS} events in one process…");
+    let wall = Instant::now();
+    let (times, rss) = serve(&emu.endpoint, &events);
+    let wall = wall.elapsed();
+    let burst_calls = emu.requests();
+    let first = times[0];
+    let mut warm: Vec<Duration> = times[1..].to_vec();
+    warm.sort();
+
+    let zip = manifest_dir().join("dist/access-key-notifier.zip");
+    let zip_size = std::fs::metadata(&zip).map(|m| m.len()).ok();
+    let calls = |v: &Value| {
+        let mut parts: Vec<String> = v
+            .as_object()
+            .map(|m| m.iter().map(|(k, n)| format!("{k} {n}")).collect())
+            .unwrap_or_default();
+        parts.sort();
+        parts.join(", ")
+    };
+    let warm_only =
+        |op: &str| two_calls[op].as_u64().unwrap_or(0) - cold_calls[op].as_u64().unwrap_or(0);
+
+    println!("| figure | value |");
+    println!("| --- | --- |");
+    println!(
+        "| cold start, exec to first Runtime API poll ({COLD_RUNS} runs) | median {}, max {} |",
+        ms(percentile(&cold, 0.5)),
+        ms(*cold.last().unwrap())
+    );
+    println!(
+        "| first event of a process (cold listing of {ACCOUNT_USERS} users included) | {} |",
+        ms(first)
+    );
+    println!(
+        "| per-event time, events 2-{EVENTS} | p50 {}, p99 {}, max {} |",
+        ms(percentile(&warm, 0.5)),
+        ms(percentile(&warm, 0.99)),
+        ms(*warm.last().unwrap())
+    );
+    println!(
+        "| peak RSS over {EVENTS} events | {} |",
+        rss.map(|k| format!("{:.1} MiB", k as f64 / 1024.0))
+            .unwrap_or("n/a".into())
+    );
+    println!(
+        "| AWS requests, one notice, cold process, target listed last of {ACCOUNT_USERS} | {} |",
+        calls(&cold_calls)
+    );
+    println!(
+        "| AWS requests, the same notice again in the warm process | ListUsers {}, GetUser {}, ListAccessKeys {}, GetAccessKeyLastUsed {}, SendEmail {} |",
+        warm_only("iam:ListUsers"),
+        warm_only("iam:GetUser"),
+        warm_only("iam:ListAccessKeys"),
+        warm_only("iam:GetAccessKeyLastUsed"),
+        warm_only("sesv2:SendEmail")
+    );
+    println!(
+        "| burst: {EVENTS} events for different users, one process | {} ; wall {:.2} s |",
+        calls(&burst_calls),
+        wall.as_secs_f64()
+    );
+    println!(
+        "| Lambda zip ({}) | {} |",
+        zip.strip_prefix(manifest_dir()).unwrap().display(),
+        zip_size
+            .map(|b| format!("{b} bytes ({:.2} MB)", b as f64 / 1e6))
+            .unwrap_or("not built: run `make package`".into())
+    );
+}

@@ -18,14 +18,16 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use chrono::{TimeZone, Utc};
-use common::{Emulator, SENDER, key_aged, manifest_dir};
+use common::{
+    Emulator, SENDER, fixture_event, fixture_time, key_aged, lambda_function, manifest_dir,
+    read_http_request,
+};
 use serde_json::{Value, json};
 
 const COLD_RUNS: usize = 25;
@@ -37,39 +39,6 @@ fn binary() -> std::path::PathBuf {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| manifest_dir().join("target"));
     target.join("release/access-key-notifier")
-}
-
-/// One request from the function to the Runtime API.
-enum Call {
-    Next,
-    Answer,
-}
-
-fn read_call(reader: &mut BufReader<TcpStream>) -> Option<Call> {
-    let mut line = String::new();
-    if reader.read_line(&mut line).ok()? == 0 {
-        return None;
-    }
-    let mut length = 0;
-    loop {
-        let mut header = String::new();
-        reader.read_line(&mut header).ok()?;
-        if header.trim().is_empty() {
-            break;
-        }
-        if let Some((k, v)) = header.split_once(':')
-            && k.eq_ignore_ascii_case("content-length")
-        {
-            length = v.trim().parse().ok()?;
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    Some(if line.starts_with("GET") {
-        Call::Next
-    } else {
-        Call::Answer
-    })
 }
 
 fn send_event(stream: &mut TcpStream, id: usize, event: &Value) {
@@ -95,19 +64,7 @@ fn accepted(stream: &mut TcpStream) {
 }
 
 fn spawn_function(api: &str, endpoint: &str) -> Child {
-    Command::new(binary())
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", api)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "access-key-notifier")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "bench")
-        .env("AWS_SECRET_ACCESS_KEY", "bench")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env("SENDER_ADDRESS", SENDER)
+    lambda_function(binary(), api, endpoint)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -149,20 +106,18 @@ fn serve(endpoint: &str, events: &[Value]) -> (Vec<Duration>, Option<u64>) {
     let mut next = 0;
     let mut started = Instant::now();
     while times.len() < events.len() {
-        match read_call(&mut reader).expect("the function keeps polling") {
-            Call::Next => {
-                started = Instant::now();
-                send_event(&mut stream, next, &events[next]);
-                next += 1;
-            }
-            Call::Answer => {
-                times.push(started.elapsed());
-                accepted(&mut stream);
-            }
+        let call = read_http_request(&mut reader).expect("the function keeps polling");
+        if call.method == "GET" {
+            started = Instant::now();
+            send_event(&mut stream, next, &events[next]);
+            next += 1;
+        } else {
+            times.push(started.elapsed());
+            accepted(&mut stream);
         }
     }
     // Wait for the poll after the last answer, so the process is at rest.
-    let _ = read_call(&mut reader);
+    let _ = read_http_request(&mut reader);
     let rss = peak_rss_kib(child.id());
     let _ = child.kill();
     let _ = child.wait();
@@ -179,14 +134,8 @@ fn main() {
     );
     let mut emu = Emulator::start();
     emu.verify_sender(SENDER);
-    let time = Utc.with_ymd_and_hms(2025, 7, 2, 3, 23, 19).unwrap();
-    let base: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            manifest_dir().join("tests/fixtures/events/noncompliant-7-days.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let time = fixture_time();
+    let base = fixture_event("noncompliant-7-days.json");
     let event_for = |user_id: &str| {
         let mut e = base.clone();
         e["detail"]["resourceId"] = json!(user_id);

@@ -9,7 +9,7 @@
 mod common;
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,8 +18,10 @@ use access_key_notifier::app::{AwsDeps, deps_from_sdk};
 use access_key_notifier::aws::with_retries_and_timeouts;
 use access_key_notifier::config::Config;
 use access_key_notifier::handler::{Invocation, handle};
-use chrono::{TimeZone, Utc};
-use common::{Emulator, SENDER, create_idempotency_table, key_aged, manifest_dir};
+use common::{
+    Emulator, HttpRequest, SENDER, create_idempotency_table, fixture_event, fixture_time, key_aged,
+    read_http_request,
+};
 use serde_json::{Value, json};
 
 const EVENTS: usize = 500;
@@ -40,51 +42,13 @@ struct Counts {
     dropped: AtomicU64,
 }
 
-struct Request {
-    head: String,
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-fn read_request(stream: &TcpStream) -> Option<Request> {
-    let mut reader = BufReader::new(stream);
-    let mut head = String::new();
-    reader.read_line(&mut head).ok()?;
-    let path = head.split_whitespace().nth(1)?.to_string();
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).ok()?;
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        let (k, v) = line.split_once(':')?;
-        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-    }
-    let length = headers
-        .iter()
-        .find(|(k, _)| k == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    Some(Request {
-        head,
-        path,
-        headers,
-        body,
-    })
-}
-
 enum Service {
     Iam,
     Ses,
     Other,
 }
 
-fn service(req: &Request) -> Service {
+fn service(req: &HttpRequest) -> Service {
     if req.path.starts_with("/v2/email") {
         Service::Ses
     } else if req
@@ -124,7 +88,7 @@ fn proxy(upstream: String, counts: Arc<Counts>, seed: u64) -> String {
             let Ok(stream) = stream else { continue };
             let (upstream, counts, rng) = (upstream.clone(), counts.clone(), rng.clone());
             std::thread::spawn(move || {
-                let Some(req) = read_request(&stream) else {
+                let Some(req) = read_http_request(&mut BufReader::new(&stream)) else {
                     return;
                 };
                 let roll = {
@@ -183,7 +147,7 @@ fn proxy(upstream: String, counts: Arc<Counts>, seed: u64) -> String {
                     let Ok(mut up) = TcpStream::connect(&upstream) else {
                         return;
                     };
-                    let mut text = req.head.clone();
+                    let mut text = req.line.clone();
                     for (k, v) in &req.headers {
                         if k != "connection" {
                             text.push_str(&format!("{k}: {v}\r\n"));
@@ -220,7 +184,7 @@ fn expected(age: i64, tier: u32, tagged: bool) -> (&'static str, Value) {
 async fn five_hundred_events_through_faults_end_exactly_once() {
     let mut emu = Emulator::start();
     emu.verify_sender(SENDER);
-    let time = Utc.with_ymd_and_hms(2025, 7, 2, 3, 23, 19).unwrap();
+    let time = fixture_time();
     let ages = [3, 76, 80, 83, 88, 95];
     for u in 0..USERS {
         let mut tags = json!({});
@@ -252,13 +216,7 @@ async fn five_hundred_events_through_faults_end_exactly_once() {
     let config = Config::from_lookup(|k| vars.get(k).map(|v| v.to_string())).unwrap();
     let deps: Arc<AwsDeps> = Arc::new(deps_from_sdk(config, &sdk));
 
-    let base: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            manifest_dir().join("tests/fixtures/events/noncompliant-7-days.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let base = fixture_event("noncompliant-7-days.json");
     // Every tenth event is delivered a second time.
     let deliveries: Vec<usize> = (0..EVENTS).chain((0..EVENTS).step_by(10)).collect();
     let mut tasks = tokio::task::JoinSet::new();

@@ -12,18 +12,13 @@ use access_key_notifier::app::{AwsDeps, deps_from_sdk};
 use access_key_notifier::config::Config;
 use access_key_notifier::error::Error;
 use access_key_notifier::handler::{Invocation, handle};
-use chrono::{TimeZone, Utc};
-use common::{Emulator, SENDER, key_aged, manifest_dir};
+use common::{Emulator, SENDER, fixture_event, fixture_time, key_aged};
 use serde_json::{Value, json};
 
 const FALLBACK: &str = "fallback@example.com";
 
 fn fixture() -> Value {
-    let text = std::fs::read_to_string(
-        manifest_dir().join("tests/fixtures/events/noncompliant-7-days.json"),
-    )
-    .unwrap();
-    serde_json::from_str(&text).unwrap()
+    fixture_event("noncompliant-7-days.json")
 }
 
 /// Sets (or adds) the field at `pointer`.
@@ -273,7 +268,7 @@ async fn hostile_owner_tags_never_receive_mail() {
     emu.verify_sender(SENDER);
     let sdk = emu.sdk_config().await;
     let deps = deps(&sdk);
-    let time = Utc.with_ymd_and_hms(2025, 7, 2, 3, 23, 19).unwrap();
+    let time = fixture_time();
 
     // (tag value, who must receive the notice)
     let long = format!("{}@example.com", "a".repeat(300));

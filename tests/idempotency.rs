@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use chrono::{Duration, TimeZone, Utc};
-use common::{Emulator, SENDER, create_idempotency_table, key_aged, manifest_dir};
+use chrono::{Duration, Utc};
+use common::{Emulator, SENDER, create_idempotency_table, manifest_dir, notifier, seed_alice};
 use serde_json::{Value, json};
 
 const TABLE: &str = "akn-events";
@@ -19,16 +19,11 @@ fn event() -> PathBuf {
 }
 
 fn invoke(emu: &Emulator) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_access-key-notifier"));
-    cmd.env_clear()
-        .env("AWS_ENDPOINT_URL", &emu.endpoint)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env("SENDER_ADDRESS", SENDER)
-        .env("IDEMPOTENCY_TABLE", TABLE)
+    let mut cmd = notifier(
+        env!("CARGO_BIN_EXE_access-key-notifier"),
+        Some(&emu.endpoint),
+    );
+    cmd.env("IDEMPOTENCY_TABLE", TABLE)
         .arg("invoke")
         .arg("--event")
         .arg(event());
@@ -42,9 +37,7 @@ fn outcome(out: &Output) -> Value {
 async fn setup() -> Emulator {
     let mut emu = Emulator::start();
     emu.verify_sender(SENDER);
-    let time = Utc.with_ymd_and_hms(2025, 7, 2, 3, 23, 19).unwrap();
-    emu.create_user(json!({"name": "alice", "user_id": "AIDATCKAQT2XHRAS7UPNO",
-        "tags": {"Email": "alice@example.com"}, "keys": [key_aged(time, 88)]}));
+    seed_alice(&mut emu, 88, json!({"Email": "alice@example.com"}));
     create_idempotency_table(&emu.sdk_config().await, TABLE).await;
     emu
 }
@@ -193,9 +186,7 @@ async fn an_expired_claim_lets_the_retry_send_and_a_live_one_does_not() {
 async fn a_failed_invocation_releases_its_claim() {
     // Given the sender is not verified, the first delivery fails permanently.
     let mut emu = Emulator::start();
-    let time = Utc.with_ymd_and_hms(2025, 7, 2, 3, 23, 19).unwrap();
-    emu.create_user(json!({"name": "alice", "user_id": "AIDATCKAQT2XHRAS7UPNO",
-        "tags": {"Email": "alice@example.com"}, "keys": [key_aged(time, 88)]}));
+    seed_alice(&mut emu, 88, json!({"Email": "alice@example.com"}));
     create_idempotency_table(&emu.sdk_config().await, TABLE).await;
     let failed = invoke(&emu).output().unwrap();
     assert_eq!(failed.status.code(), Some(1));

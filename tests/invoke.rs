@@ -5,18 +5,12 @@ mod common;
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use chrono::{DateTime, TimeZone, Utc};
-use common::{Emulator, SENDER, key_aged, manifest_dir};
+use common::{Emulator, SENDER, manifest_dir, notifier, seed_alice};
 use serde_json::{Value, json};
 
 const USER_ID: &str = "AIDATCKAQT2XHRAS7UPNO";
-
-/// The fixtures' event time.
-fn event_time() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 7, 2, 3, 23, 19).unwrap()
-}
 
 fn fixture(name: &str) -> PathBuf {
     manifest_dir().join("tests/fixtures/events").join(name)
@@ -37,16 +31,8 @@ fn invoke(
     args: &[&str],
     vars: &[(&str, &str)],
 ) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_access-key-notifier"));
-    cmd.env_clear()
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("SENDER_ADDRESS", SENDER)
-        .env("CC_RECIPIENTS", "security@example.com")
+    let mut cmd = notifier(env!("CARGO_BIN_EXE_access-key-notifier"), endpoint);
+    cmd.env("CC_RECIPIENTS", "security@example.com")
         .args(["invoke", "--event", event])
         .args(args)
         .stdin(if stdin.is_some() {
@@ -56,9 +42,6 @@ fn invoke(
         })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    if let Some(endpoint) = endpoint {
-        cmd.env("AWS_ENDPOINT_URL", endpoint);
-    }
     for (k, v) in vars {
         cmd.env(k, v);
     }
@@ -90,21 +73,12 @@ fn invoke_fixture(emu: &Emulator, name: &str, vars: &[(&str, &str)]) -> Run {
     invoke(Some(&emu.endpoint), path.to_str().unwrap(), None, &[], vars)
 }
 
-fn alice(emu: &mut Emulator, age_days: i64, tags: Value) -> Vec<String> {
-    emu.create_user(json!({
-        "name": "alice",
-        "user_id": USER_ID,
-        "tags": tags,
-        "keys": [key_aged(event_time(), age_days)],
-    }))
-}
-
 #[test]
 fn every_fixture_event_end_to_end() {
     // Given alice's only key is 88 days old and her address is tagged.
     let mut emu = Emulator::start();
     emu.verify_sender(SENDER);
-    let keys = alice(&mut emu, 88, json!({"Email": "alice@example.com"}));
+    let keys = seed_alice(&mut emu, 88, json!({"Email": "alice@example.com"}));
 
     // The 7-day rule mails once, with the real number of days.
     let run = invoke_fixture(&emu, "noncompliant-7-days.json", &[]);
@@ -197,7 +171,7 @@ fn a_user_that_no_longer_exists_is_skipped() {
 fn a_rotated_key_is_skipped_and_an_exempt_user_too() {
     let mut emu = Emulator::start();
     emu.verify_sender(SENDER);
-    alice(
+    seed_alice(
         &mut emu,
         3,
         json!({"Email": "alice@example.com", "KeyRotationExempt": "true"}),
@@ -217,7 +191,7 @@ fn a_rotated_key_is_skipped_and_an_exempt_user_too() {
 fn recipients_fall_back_and_nobody_means_no_recipient() {
     let mut emu = Emulator::start();
     emu.verify_sender(SENDER);
-    alice(&mut emu, 85, json!({"email": "Alice <alice@example.com>"}));
+    seed_alice(&mut emu, 85, json!({"email": "Alice <alice@example.com>"}));
 
     let run = invoke_fixture(&emu, "noncompliant-7-days.json", &[("CC_RECIPIENTS", "")]);
     assert_eq!(run.outcome["status"], "skipped", "{}", run.stderr);
@@ -247,7 +221,7 @@ fn recipients_fall_back_and_nobody_means_no_recipient() {
 fn a_japanese_owner_gets_japanese_mail_with_the_local_deadline() {
     let mut emu = Emulator::start();
     emu.verify_sender(SENDER);
-    alice(
+    seed_alice(
         &mut emu,
         83,
         json!({"Email": "taro@example.co.jp", "Locale": "ja-JP"}),
@@ -277,7 +251,7 @@ fn a_japanese_owner_gets_japanese_mail_with_the_local_deadline() {
 fn dry_run_decides_and_renders_without_sending() {
     let mut emu = Emulator::start();
     emu.verify_sender(SENDER);
-    alice(&mut emu, 95, json!({"Email": "alice@example.com"}));
+    seed_alice(&mut emu, 95, json!({"Email": "alice@example.com"}));
     let path = fixture("noncompliant-7-days.json");
     let run = invoke(
         Some(&emu.endpoint),
@@ -305,7 +279,7 @@ fn dry_run_decides_and_renders_without_sending() {
 #[test]
 fn an_unverified_sender_fails_permanently_and_sends_nothing() {
     let mut emu = Emulator::start();
-    alice(&mut emu, 88, json!({"Email": "alice@example.com"}));
+    seed_alice(&mut emu, 88, json!({"Email": "alice@example.com"}));
     let run = invoke_fixture(&emu, "noncompliant-7-days.json", &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(run.outcome, Value::Null, "no outcome on an error");

@@ -4,49 +4,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use chrono::{TimeZone, Utc};
-use common::{Emulator, SENDER, key_aged, manifest_dir};
+use common::{Emulator, SENDER, fixture_event, lambda_function, read_http_request, seed_alice};
 use serde_json::{Value, json};
-
-struct Request {
-    method: String,
-    path: String,
-    body: String,
-}
-
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
-    let mut line = String::new();
-    if reader.read_line(&mut line).ok()? == 0 {
-        return None;
-    }
-    let mut parts = line.split_whitespace();
-    let (method, path) = (parts.next()?.to_string(), parts.next()?.to_string());
-    let mut length = 0;
-    loop {
-        let mut header = String::new();
-        reader.read_line(&mut header).ok()?;
-        if header.trim().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().ok()?;
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    Some(Request {
-        method,
-        path,
-        body: String::from_utf8_lossy(&body).into(),
-    })
-}
 
 fn respond(stream: &mut TcpStream, status: &str, headers: &[(&str, String)], body: &str) {
     let mut text = format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\n", body.len());
@@ -62,40 +26,24 @@ fn respond(stream: &mut TcpStream, status: &str, headers: &[(&str, String)], bod
 fn serves_the_runtime_api_with_outcomes_and_classified_errors() {
     let mut emu = Emulator::start();
     emu.verify_sender(SENDER);
-    let event_time = Utc.with_ymd_and_hms(2025, 7, 2, 3, 23, 19).unwrap();
-    emu.create_user(json!({"name": "alice", "user_id": "AIDATCKAQT2XHRAS7UPNO",
-        "tags": {"Email": "alice@example.com"}, "keys": [key_aged(event_time, 88)]}));
+    seed_alice(&mut emu, 88, json!({"Email": "alice@example.com"}));
 
-    let good: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            manifest_dir().join("tests/fixtures/events/noncompliant-7-days.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let good = fixture_event("noncompliant-7-days.json");
     let mut bad = good.clone();
     bad["detail"]["newEvaluationResult"] = json!("not an object");
     let mut events = vec![("req-1", good), ("req-2", bad)].into_iter();
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let api = listener.local_addr().unwrap().to_string();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_access-key-notifier"))
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", &api)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "access-key-notifier")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_ENDPOINT_URL", &emu.endpoint)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env("SENDER_ADDRESS", SENDER)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = lambda_function(
+        env!("CARGO_BIN_EXE_access-key-notifier"),
+        &api,
+        &emu.endpoint,
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
 
     // Serve until both answers are in, then stop the function. The runtime
     // client keeps one connection open.
@@ -107,7 +55,7 @@ fn serves_the_runtime_api_with_outcomes_and_classified_errors() {
     let mut writer = stream.try_clone().unwrap();
     let mut reader = BufReader::new(stream);
     while posted.len() < 2 {
-        let Some(req) = read_request(&mut reader) else {
+        let Some(req) = read_http_request(&mut reader) else {
             break;
         };
         if req.method == "GET" && req.path.ends_with("/runtime/invocation/next") {
@@ -137,7 +85,7 @@ fn serves_the_runtime_api_with_outcomes_and_classified_errors() {
             respond(&mut writer, "202 Accepted", &[], "{}");
             posted.push((
                 req.path,
-                serde_json::from_str(&req.body).unwrap_or(Value::Null),
+                serde_json::from_slice(&req.body).unwrap_or(Value::Null),
             ));
         }
     }

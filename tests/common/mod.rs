@@ -180,6 +180,106 @@ pub async fn create_idempotency_table(sdk: &aws_config::SdkConfig, name: &str) {
         .expect("the emulator creates the table");
 }
 
+/// The notifier binary with a hermetic environment: nothing inherited, test
+/// credentials, us-east-1, no shared AWS files, the sender set, and the
+/// emulator as endpoint when given.
+pub fn notifier(binary: impl AsRef<std::ffi::OsStr>, endpoint: Option<&str>) -> Command {
+    let mut cmd = Command::new(binary);
+    cmd.env_clear()
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("SENDER_ADDRESS", SENDER);
+    if let Some(endpoint) = endpoint {
+        cmd.env("AWS_ENDPOINT_URL", endpoint);
+    }
+    cmd
+}
+
+/// The notifier as Lambda starts it: [`notifier`] plus the variables the
+/// Lambda environment sets, the Runtime API at `api` (host:port).
+pub fn lambda_function(binary: impl AsRef<std::ffi::OsStr>, api: &str, endpoint: &str) -> Command {
+    let mut cmd = notifier(binary, Some(endpoint));
+    cmd.env("AWS_LAMBDA_RUNTIME_API", api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "access-key-notifier")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
+    cmd
+}
+
+/// The fixture user (`AIDATCKAQT2XHRAS7UPNO`) with one key `age_days` old at
+/// the fixtures' event time.
+pub fn seed_alice(emu: &mut Emulator, age_days: i64, tags: Value) -> Vec<String> {
+    emu.create_user(json!({
+        "name": "alice",
+        "user_id": "AIDATCKAQT2XHRAS7UPNO",
+        "tags": tags,
+        "keys": [key_aged(fixture_time(), age_days)],
+    }))
+}
+
+/// A fixture event from `tests/fixtures/events/`.
+pub fn fixture_event(name: &str) -> Value {
+    let path = manifest_dir().join("tests/fixtures/events").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The `time` of every fixture event.
+pub fn fixture_time() -> DateTime<Utc> {
+    use chrono::TimeZone;
+    Utc.with_ymd_and_hms(2025, 7, 2, 3, 23, 19).unwrap()
+}
+
+/// One HTTP/1.1 request as a minimal server reads it.
+pub struct HttpRequest {
+    /// The request line, with its CRLF.
+    pub line: String,
+    pub method: String,
+    pub path: String,
+    /// Names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Reads one request (Content-Length bodies only); `None` at end of stream.
+pub fn read_http_request(reader: &mut impl BufRead) -> Option<HttpRequest> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let (method, path) = (parts.next()?.to_string(), parts.next()?.to_string());
+    let mut headers = Vec::new();
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).ok()?;
+        let header = header.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        let (k, v) = header.split_once(':')?;
+        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+    }
+    let length = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(HttpRequest {
+        line,
+        method,
+        path,
+        headers,
+        body,
+    })
+}
+
 /// RFC 3339 for the emulator's seeding commands.
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)

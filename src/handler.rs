@@ -48,7 +48,7 @@ pub struct Handled {
 }
 
 impl Handled {
-    fn skipped(outcome: Outcome) -> Handled {
+    fn without_mail(outcome: Outcome) -> Handled {
         Handled {
             outcome,
             rendered: None,
@@ -71,7 +71,7 @@ pub async fn handle<D: UserDirectory, M: Mailer, S: IdempotencyStore>(
             rule,
             user_id,
         } => {
-            return Ok(Handled::skipped(Outcome {
+            return Ok(Handled::without_mail(Outcome {
                 rule,
                 account,
                 user_id,
@@ -80,9 +80,20 @@ pub async fn handle<D: UserDirectory, M: Mailer, S: IdempotencyStore>(
             }));
         }
     };
-    let (Some(store), Some(event_id)) = (&deps.idempotency, change.event_id.clone()) else {
-        return notify(&change, deps).await;
-    };
+    match (&deps.idempotency, change.event_id.clone()) {
+        (Some(store), Some(event_id)) => once(&change, deps, store, event_id, invocation).await,
+        _ => notify(&change, deps).await,
+    }
+}
+
+/// [`notify`] at most once per event id (see [`crate::idempotency`]).
+async fn once<D: UserDirectory, M: Mailer, S: IdempotencyStore>(
+    change: &ComplianceChange,
+    deps: &Deps<D, M, S>,
+    store: &S,
+    event_id: String,
+    invocation: Invocation,
+) -> Result<Handled, Error> {
     let now = Utc::now();
     let claim_until = invocation
         .deadline
@@ -99,13 +110,13 @@ pub async fn handle<D: UserDirectory, M: Mailer, S: IdempotencyStore>(
                 message: format!("the stored outcome of event {event_id} is unreadable: {e}"),
                 retryable: false,
             })?;
-            return Ok(Handled::skipped(Outcome {
+            return Ok(Handled::without_mail(Outcome {
                 replayed: true,
                 ..outcome
             }));
         }
     }
-    let result = notify(&change, deps).await;
+    let result = notify(change, deps).await;
     match &result {
         Ok(handled) => {
             let stored = serde_json::to_value(&handled.outcome).unwrap_or(Value::Null);
@@ -139,7 +150,7 @@ async fn notify<D: UserDirectory, M: Mailer, S>(
     deps: &Deps<D, M, S>,
 ) -> Result<Handled, Error> {
     let skip = |reason: SkipReason, user: Option<&str>| {
-        Handled::skipped(Outcome {
+        Handled::without_mail(Outcome {
             rule: Some(change.rule.clone()),
             account: change.account.clone(),
             user: user.map(str::to_string),

@@ -22,6 +22,8 @@
 //! - [`mail`]: renders subject, text and HTML from the askama templates in
 //!   `templates/` (English and Japanese).
 //! - [`handler`]: one event through all of the above to one [`outcome`].
+//! - [`aws`]: SDK configuration (retries, time-outs) and the mapping of SDK
+//!   errors to retryable or permanent.
 //! - [`error`]: the error type and its retryable / permanent classification.
 //! - [`logging`], [`mask`]: JSON log lines; access key ids masked everywhere.
 //! - [`app`], [`cli`]: wiring for the Lambda runtime and the `invoke` command.

@@ -30,6 +30,16 @@ fn invoke(emu: &Emulator) -> Command {
     cmd
 }
 
+/// The outcome of a run that must have exited 0.
+fn succeeded(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    outcome(out)
+}
+
 fn outcome(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
 }
@@ -47,22 +57,12 @@ async fn the_same_event_twice_mails_once_and_returns_the_stored_outcome() {
     let mut emu = setup().await;
 
     let first = invoke(&emu).output().unwrap();
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
-    let first = outcome(&first);
+    let first = succeeded(&first);
     assert_eq!(first["status"], "sent");
     assert!(first.get("replayed").is_none());
 
     let second = invoke(&emu).output().unwrap();
-    assert!(
-        second.status.success(),
-        "{}",
-        String::from_utf8_lossy(&second.stderr)
-    );
-    let second = outcome(&second);
+    let second = succeeded(&second);
     assert_eq!(second["replayed"], true);
     assert_eq!(second["message_id"], first["message_id"]);
     assert_eq!(second["days_remaining"], 2);
@@ -153,12 +153,7 @@ async fn an_expired_claim_lets_the_retry_send_and_a_live_one_does_not() {
     // The claim of an invocation that crashed has expired: the retry sends.
     claim(Utc::now() - Duration::seconds(1)).await.unwrap();
     let retry = invoke(&emu).output().unwrap();
-    assert!(
-        retry.status.success(),
-        "{}",
-        String::from_utf8_lossy(&retry.stderr)
-    );
-    assert_eq!(outcome(&retry)["status"], "sent");
+    assert_eq!(succeeded(&retry)["status"], "sent");
     assert_eq!(emu.messages().len(), 1);
 
     // And the record is now completed, with the outcome and a TTL a week out.
@@ -194,11 +189,6 @@ async fn a_failed_invocation_releases_its_claim() {
     // When the operator fixes SES, the platform's retry goes through at once.
     emu.verify_sender(SENDER);
     let retry = invoke(&emu).output().unwrap();
-    assert!(
-        retry.status.success(),
-        "{}",
-        String::from_utf8_lossy(&retry.stderr)
-    );
-    assert_eq!(outcome(&retry)["status"], "sent");
+    assert_eq!(succeeded(&retry)["status"], "sent");
     assert_eq!(emu.messages().len(), 1);
 }

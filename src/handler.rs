@@ -80,8 +80,12 @@ pub async fn handle<D: UserDirectory, M: Mailer, S: IdempotencyStore>(
             }));
         }
     };
+    // An event of another rule can't mail: it needs no record.
+    let known_rule = deps.config.policy.tier_for_rule(&change.rule).is_some();
     match (&deps.idempotency, change.event_id.clone()) {
-        (Some(store), Some(event_id)) => once(&change, deps, store, event_id, invocation).await,
+        (Some(store), Some(event_id)) if known_rule => {
+            once(&change, deps, store, event_id, invocation).await
+        }
         _ => notify(&change, deps).await,
     }
 }

@@ -192,3 +192,22 @@ async fn a_failed_invocation_releases_its_claim() {
     assert_eq!(succeeded(&retry)["status"], "sent");
     assert_eq!(emu.messages().len(), 1);
 }
+
+#[tokio::test]
+async fn an_event_of_another_rule_writes_no_record() {
+    let mut emu = setup().await;
+    emu.reset_requests();
+    let other = manifest_dir().join("tests/fixtures/events/other-rule.json");
+    let mut cmd = notifier(
+        env!("CARGO_BIN_EXE_access-key-notifier"),
+        Some(&emu.endpoint),
+    );
+    let out = cmd
+        .env("IDEMPOTENCY_TABLE", TABLE)
+        .args(["invoke", "--event"])
+        .arg(other)
+        .output()
+        .unwrap();
+    assert_eq!(succeeded(&out)["reason"], "unknown_rule");
+    assert_eq!(emu.requests(), json!({}), "no AWS call at all");
+}

@@ -81,18 +81,33 @@ pub async fn handle<D: UserDirectory, M: Mailer, S: IdempotencyStore>(
         }
     };
     // An event of another rule can't mail: it needs no record.
-    let known_rule = deps.config.policy.tier_for_rule(&change.rule).is_some();
+    let Some(tier_days) = deps.config.policy.tier_for_rule(&change.rule) else {
+        return Ok(skipped(&change, SkipReason::UnknownRule, None));
+    };
     match (&deps.idempotency, change.event_id.clone()) {
-        (Some(store), Some(event_id)) if known_rule => {
-            once(&change, deps, store, event_id, invocation).await
+        (Some(store), Some(event_id)) => {
+            once(&change, tier_days, deps, store, event_id, invocation).await
         }
-        _ => notify(&change, deps).await,
+        _ => notify(&change, tier_days, deps).await,
     }
+}
+
+/// A skip of a parsed change, with what is known of it.
+fn skipped(change: &ComplianceChange, reason: SkipReason, user: Option<&str>) -> Handled {
+    Handled::without_mail(Outcome {
+        rule: Some(change.rule.clone()),
+        account: change.account.clone(),
+        user: user.map(str::to_string),
+        user_id: Some(change.user_id.clone()),
+        event_id: change.event_id.clone(),
+        ..Outcome::skipped(reason)
+    })
 }
 
 /// [`notify`] at most once per event id (see [`crate::idempotency`]).
 async fn once<D: UserDirectory, M: Mailer, S: IdempotencyStore>(
     change: &ComplianceChange,
+    tier_days: u32,
     deps: &Deps<D, M, S>,
     store: &S,
     event_id: String,
@@ -120,7 +135,7 @@ async fn once<D: UserDirectory, M: Mailer, S: IdempotencyStore>(
             }));
         }
     }
-    let result = notify(change, deps).await;
+    let result = notify(change, tier_days, deps).await;
     match &result {
         Ok(handled) => {
             let stored = serde_json::to_value(&handled.outcome).unwrap_or(Value::Null);
@@ -148,30 +163,18 @@ async fn once<D: UserDirectory, M: Mailer, S: IdempotencyStore>(
     result
 }
 
-/// Everything after parsing: look up, decide, render, send.
+/// Everything after parsing, for the rule's tier: look up, decide,
+/// render, send.
 async fn notify<D: UserDirectory, M: Mailer, S>(
     change: &ComplianceChange,
+    tier_days: u32,
     deps: &Deps<D, M, S>,
 ) -> Result<Handled, Error> {
-    let skip = |reason: SkipReason, user: Option<&str>| {
-        Handled::without_mail(Outcome {
-            rule: Some(change.rule.clone()),
-            account: change.account.clone(),
-            user: user.map(str::to_string),
-            user_id: Some(change.user_id.clone()),
-            event_id: change.event_id.clone(),
-            ..Outcome::skipped(reason)
-        })
-    };
-
     let policy = &deps.config.policy;
-    let Some(tier_days) = policy.tier_for_rule(&change.rule) else {
-        return Ok(skip(SkipReason::UnknownRule, None));
-    };
     let now = change.time.unwrap_or_else(Utc::now);
 
     let Some(user) = load_user(&deps.directory, &change.user_id).await? else {
-        return Ok(skip(SkipReason::UserNotFound, None));
+        return Ok(skipped(change, SkipReason::UserNotFound, None));
     };
 
     let verdict = decision::decide(policy, tier_days, &user.tags, &user.keys, now);
@@ -191,7 +194,7 @@ async fn notify<D: UserDirectory, M: Mailer, S>(
     }
     let notice = match verdict.result {
         Ok(notice) => notice,
-        Err(reason) => return Ok(skip(reason, Some(&user.name))),
+        Err(reason) => return Ok(skipped(change, reason, Some(&user.name))),
     };
 
     let mut last_used = Vec::with_capacity(notice.keys.len());

@@ -1,13 +1,14 @@
 """What one notice costs: peak memory of one `invoke` and the AWS API calls it
 makes, against the emulator on loopback.
 
-Usage: python bench/notice_cost.py PATH/TO/access-key-notifier [USERS] [--idempotency]
+Usage: python bench/notice_cost.py PATH/TO/access-key-notifier [USERS] [--ledger]
 
 Seeds USERS-1 other users (default 1) and the target user last, with one
 88-day-old key, then runs one `invoke` of the 7-day rule's event (a cold
 process: nothing cached) under GNU time, and prints the peak RSS and the
-requests the emulator served, by operation. With --idempotency the function
-records the event in a DynamoDB table, as the deployed template configures it.
+requests the emulator served, by operation. With --ledger the function
+claims and records the notice in the notice ledger's DynamoDB table, as the
+deployed template configures it.
 """
 
 from __future__ import annotations
@@ -24,38 +25,38 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "emulator"))
 import server as emulator  # noqa: E402
+from events import RULE_7, event_for  # noqa: E402
 
 SENDER = "key-notices@example.com"
 USER_ID = "AIDATCKAQT2XHRAS7UPNO"
 
 
 def main() -> int:
-    args = [a for a in sys.argv[1:] if a != "--idempotency"]
-    idempotency = "--idempotency" in sys.argv
+    args = [a for a in sys.argv[1:] if a != "--ledger"]
+    ledger = "--ledger" in sys.argv
     binary = args[0]
     users = int(args[1]) if len(args) > 1 else 1
     server, endpoint = emulator.start()
     try:
-        event = json.loads((ROOT / "tests/fixtures/events/noncompliant-7-days.json").read_text())
-        event_time = datetime.fromisoformat(event["time"].replace("Z", "+00:00"))
+        event = event_for(USER_ID, RULE_7, "notice-cost")
         emulator.handle({"op": "verify_sender", "address": SENDER}, endpoint)
         if users > 1:
             emulator.handle({"op": "create_users", "prefix": "user", "count": users - 1}, endpoint)
-        created = (event_time - timedelta(days=88)).astimezone(timezone.utc)
+        created = datetime.now(timezone.utc) - timedelta(days=88)
         emulator.handle(
             {"op": "create_user", "name": "zz-target", "user_id": USER_ID,
              "tags": {"Email": "owner@example.com"},
              "keys": [{"created": created.strftime("%Y-%m-%dT%H:%M:%SZ")}]},
             endpoint,
         )
-        if idempotency:
+        if ledger:
             import boto3
 
             boto3.client(
                 "dynamodb", endpoint_url=endpoint, region_name="us-east-1",
                 aws_access_key_id="bench", aws_secret_access_key="bench",
             ).create_table(
-                TableName="akn-events", BillingMode="PAY_PER_REQUEST",
+                TableName="akn-ledger", BillingMode="PAY_PER_REQUEST",
                 AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
                 KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
             )
@@ -67,8 +68,8 @@ def main() -> int:
             "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
             "AWS_EC2_METADATA_DISABLED": "true", "SENDER_ADDRESS": SENDER,
         }
-        if idempotency:
-            env["IDEMPOTENCY_TABLE"] = "akn-events"
+        if ledger:
+            env["LEDGER_TABLE"] = "akn-ledger"
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
             json.dump(event, f)
         run = subprocess.run(
@@ -80,7 +81,7 @@ def main() -> int:
         rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", run.stderr)
         wall = re.search(r"Elapsed \(wall clock\) time.*: (\S+)", run.stderr)
         requests = emulator.REQUESTS
-        print(f"users in the account: {users} (target listed last), idempotency {'on' if idempotency else 'off'}")
+        print(f"users in the account: {users} (target listed last), ledger {'on' if ledger else 'off'}")
         print(f"outcome: {outcome['status']}, {outcome.get('days_remaining')} days remaining")
         print(f"peak RSS of one invoke: {int(rss.group(1)) / 1024:.1f} MiB" if rss else "peak RSS: n/a")
         print(f"wall time of one invoke: {wall.group(1)}" if wall else "")

@@ -1,44 +1,49 @@
 """`make demo`: the notifier end to end on this machine, no AWS account.
 
-Starts the AWS emulator (moto) on loopback, seeds an IAM account whose users
-hold keys 76, 83, 88 and 95 days old plus one user without an owner tag,
-runs the matching Config compliance-change events through
-`access-key-notifier invoke`, prints each outcome and each mail the emulator
-accepted, and stops the emulator.
+Starts the AWS emulator (moto) on loopback with the notice ledger's table,
+seeds an IAM account whose users hold keys 76, 83, 88 and 95 days old, one
+user with two keys (85 and 78 days) and one user without an owner tag, runs
+the Config compliance-change events each would get through
+`access-key-notifier invoke` (both rules for some, and one duplicate
+delivery), prints each outcome, each mail the emulator accepted and the
+ledger's records, and stops the emulator.
 
 Usage: python scripts/demo.py PATH/TO/access-key-notifier
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import subprocess
 import sys
-import tempfile
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "emulator"))
 import server as emulator  # noqa: E402  (tests/emulator/server.py)
+from events import RULE_14, RULE_7, event_for  # noqa: E402
 
 SENDER = "key-notices@example.com"
-TEMPLATE = ROOT / "tests" / "fixtures" / "events" / "noncompliant-7-days.json"
-RULE_7 = "access-keys-rotated-1"  # 7 days before the 90-day deadline
-RULE_14 = "access-keys-rotated-2"  # 14 days before
+TABLE = "access-key-notifier-ledger"
 
-# name, user id, key age in days, tags, the rule events Config would deliver;
-# keys of users with a "last used" service were used by it yesterday
+# name, user id, key ages in days, tags, the events Config would deliver (in
+# order; a repeated one is a duplicate delivery), the service that used the
+# keys yesterday
 USERS = [
-    ("alice", "AIDADEMOALICE0000076", 76, {"Email": "alice@example.com"}, [RULE_14], "s3"),
-    ("bob", "AIDADEMOBOB000000083", 83, {"Email": "bob@example.com", "Locale": "ja"}, [RULE_7], "sqs"),
-    # Rules created after the key was already 88 days old: both fire at once.
-    ("carol", "AIDADEMOCAROL0000088", 88, {"Email": "carol@example.com"}, [RULE_14, RULE_7], "lambda"),
-    ("dave", "AIDADEMODAVE00000095", 95, {"Email": "dave@example.com"}, [RULE_7], None),
-    ("erin-ci", "AIDADEMOERINCI000080", 80, {}, [RULE_14], "codebuild"),
+    ("alice", "AIDADEMOALICE0000076", [76], {"Email": "alice@example.com"}, [RULE_14], "s3"),
+    ("bob", "AIDADEMOBOB000000083", [83], {"Email": "bob@example.com", "Locale": "ja"}, [RULE_7], "sqs"),
+    # Rules created after the key was already 88 days old: both fire, in any
+    # order, and EventBridge delivers one event twice.
+    ("carol", "AIDADEMOCAROL0000088", [88], {"Email": "carol@example.com"},
+     [RULE_14, RULE_7, RULE_14], "lambda"),
+    ("dave", "AIDADEMODAVE00000095", [95], {"Email": "dave@example.com"}, [RULE_7], None),
+    ("erin-ci", "AIDADEMOERINCI000080", [80], {}, [RULE_14], "codebuild"),
+    # Two keys: the 14-day rule fired for the older one weeks ago; the
+    # 7-day rule's event announces both.
+    ("frank", "AIDADEMOFRANK0000085", [85, 78], {"Email": "frank@example.com"},
+     [RULE_7, RULE_14], "ec2"),
 ]
 
 ENV = {
@@ -51,6 +56,7 @@ ENV = {
     "SENDER_ADDRESS": SENDER,
     "CC_RECIPIENTS": "security@example.com",
     "FALLBACK_RECIPIENTS": "cloud-team@example.com",
+    "LEDGER_TABLE": TABLE,
     "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
 }
 
@@ -59,33 +65,38 @@ def rfc3339(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def event_for(user_id: str, rule: str, now: datetime) -> dict:
-    event = json.loads(TEMPLATE.read_text())
-    event = copy.deepcopy(event)
-    event["id"] = str(uuid.uuid4())
-    event["time"] = rfc3339(now)
-    detail = event["detail"]
-    detail["resourceId"] = user_id
-    detail["configRuleName"] = rule
-    detail["notificationCreationTime"] = rfc3339(now)
-    for result in ("newEvaluationResult", "oldEvaluationResult"):
-        qualifier = detail[result]["evaluationResultIdentifier"]["evaluationResultQualifier"]
-        qualifier["resourceId"] = user_id
-        qualifier["configRuleName"] = rule
-    return event
+def mask(key_id: str) -> str:
+    return f"{key_id[:4]}…{key_id[-4:]}"
 
 
 def invoke(binary: str, event: dict, env: dict, *args: str) -> subprocess.CompletedProcess:
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(event, f)
-        path = f.name
-    try:
-        return subprocess.run(
-            [binary, "invoke", "--event", path, *args],
-            env=env, capture_output=True, text=True, timeout=60,
-        )
-    finally:
-        os.unlink(path)
+    return subprocess.run(
+        [binary, "invoke", "--event", "-", *args],
+        input=json.dumps(event), env=env, capture_output=True, text=True, timeout=60,
+    )
+
+
+def create_ledger(endpoint: str) -> None:
+    import boto3
+
+    boto3.client(
+        "dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="demo", aws_secret_access_key="demo",
+    ).create_table(
+        TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    )
+
+
+def ledger_records(endpoint: str) -> list[dict]:
+    import boto3
+
+    items = boto3.client(
+        "dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="demo", aws_secret_access_key="demo",
+    ).scan(TableName=TABLE)["Items"]
+    return sorted(items, key=lambda i: (i["user"]["S"], i["pk"]["S"]))
 
 
 def main() -> int:
@@ -99,27 +110,38 @@ def main() -> int:
     try:
         now = datetime.now(timezone.utc).replace(microsecond=0)
         emulator.handle({"op": "verify_sender", "address": SENDER}, endpoint)
-        for name, user_id, age, tags, _, service in USERS:
-            key = {"created": rfc3339(now - timedelta(days=age))}
-            if service:
-                key["last_used"] = {"time": rfc3339(now - timedelta(days=1)),
-                                    "service": service, "region": "ap-northeast-1"}
+        create_ledger(endpoint)
+        for name, user_id, ages, tags, _, service in USERS:
+            keys = []
+            for age in ages:
+                key = {"created": rfc3339(now - timedelta(days=age))}
+                if service:
+                    key["last_used"] = {"time": rfc3339(now - timedelta(days=1)),
+                                        "service": service, "region": "ap-northeast-1"}
+                keys.append(key)
             emulator.handle(
                 {"op": "create_user", "name": name, "user_id": user_id, "tags": tags,
-                 "keys": [key]},
+                 "keys": keys},
                 endpoint,
             )
-        print(f"AWS emulator (moto) on {endpoint}; sender {SENDER} verified.")
-        print(f"Seeded IAM users at {rfc3339(now)}, keys expire after 90 days:\n")
-        for name, _, age, tags, _, _ in USERS:
+        print(f"AWS emulator (moto) on {endpoint}; sender {SENDER} verified; "
+              f"notice ledger in DynamoDB table {TABLE}.")
+        print(f"Seeded IAM users on {now.date()}; keys are due 90 days after creation:\n")
+        for name, _, ages, tags, _, _ in USERS:
             owner = tags.get("Email", "no owner tag")
-            print(f"  {name:8} key {age} days old   {owner}")
+            keys = " and ".join(f"{a}" for a in ages)
+            print(f"  {name:8} key{'s' if len(ages) > 1 else ''} {keys} days old   {owner}")
 
         print("\n== Outcomes (one `access-key-notifier invoke` per Config event) ==\n")
-        for name, user_id, age, _, rules, _ in USERS:
+        for name, user_id, ages, _, rules, _ in USERS:
+            seen = set()
             for rule in rules:
-                run = invoke(binary, event_for(user_id, rule, now), env)
-                print(f"# {name} ({age} days), rule {rule}")
+                # A repeated rule is the same event delivered again.
+                event = event_for(user_id, rule, f"demo-{name}-{rule}")
+                note = " (the same event, delivered again)" if rule in seen else ""
+                seen.add(rule)
+                run = invoke(binary, event, env)
+                print(f"# {name}, rule {rule}{note}")
                 if run.returncode != 0:
                     failed = True
                     print(f"  FAILED (exit {run.returncode}): {run.stderr.strip()}")
@@ -129,16 +151,25 @@ def main() -> int:
                     print(f"  log: {line}")
 
         print("\n== Mail the emulator's SES accepted (GET /moto-api/data.json) ==\n")
-        for m in emulator.messages(endpoint)["messages"]:
+        messages = emulator.messages(endpoint)["messages"]
+        for m in messages:
             dest = m["destinations"]
             print(f"To: {', '.join(dest.get('ToAddresses', []))}")
             if dest.get("CcAddresses"):
                 print(f"Cc: {', '.join(dest['CcAddresses'])}")
             print(f"Subject: {m['subject']}\n")
+        print(f"{len(messages)} mails for {sum(len(u[4]) for u in USERS)} events.\n")
 
-        print("== The text part of carol's notice (invoke --dry-run) ==\n")
-        carol = next(u for u in USERS if u[0] == "carol")
-        run = invoke(binary, event_for(carol[1], RULE_7, now), env, "--dry-run")
+        print("== The notice ledger: one record per key and stage ==\n")
+        for item in ledger_records(endpoint):
+            _, account, key_id, stage = item["pk"]["S"].split("#")
+            print(f"  {item['user']['S']:8} {mask(key_id)}  {stage:8} {item['status']['S']:5} "
+                  f"by {item['source']['S']}")
+
+        print("\n== The text part of frank's notice (invoke --dry-run, no ledger) ==\n")
+        frank = next(u for u in USERS if u[0] == "frank")
+        stateless = {k: v for k, v in env.items() if k != "LEDGER_TABLE"}
+        run = invoke(binary, event_for(frank[1], RULE_7, "demo-frank-dry-run"), stateless, "--dry-run")
         print(run.stderr)
         failed |= run.returncode != 0
     finally:

@@ -49,14 +49,6 @@ impl serde::Serialize for Address {
     }
 }
 
-impl<'de> serde::Deserialize<'de> for Address {
-    /// Reading an address back (a stored outcome) validates it again.
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        parse(&raw).map_err(|r| serde::de::Error::custom(format!("invalid address ({r})")))
-    }
-}
-
 /// Why a value is not accepted as an address. The code is logged instead of
 /// the raw value, which may be hostile or personal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

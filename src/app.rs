@@ -1,23 +1,32 @@
 //! Wiring: builds the real dependencies once at cold start and serves the
 //! Lambda Runtime API.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::process::ExitCode;
 
-use lambda_runtime::{LambdaEvent, service_fn};
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::{Value, json};
 
 use crate::aws;
-use crate::config::Config;
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, ConfigError};
+use crate::directory::UserDirectory;
 use crate::directory::iam::IamDirectory;
-use crate::error::Error;
 use crate::handler::{Deps, Invocation, handle};
-use crate::idempotency::dynamodb::DynamoDbStore;
+use crate::ledger::NoticeLedger;
+use crate::ledger::dynamodb::DynamoDbLedger;
 use crate::logging::{self, Level};
+use crate::mailer::Mailer;
 use crate::mailer::ses::SesMailer;
 use crate::outcome::Outcome;
 
 /// The dependencies of the deployed function.
-pub type AwsDeps = Deps<IamDirectory, SesMailer, DynamoDbStore>;
+pub type AwsDeps = Deps<IamDirectory, SesMailer, DynamoDbLedger, SystemClock>;
+
+/// The error type every invocation answers with while the configuration
+/// cannot be used.
+pub const INVALID_CONFIGURATION: &str = "Permanent.InvalidConfiguration";
 
 /// Real SDK clients from the default chain (`AWS_ENDPOINT_URL` honoured).
 pub async fn aws_deps(config: Config) -> AwsDeps {
@@ -26,64 +35,58 @@ pub async fn aws_deps(config: Config) -> AwsDeps {
 
 /// Real SDK clients from a given SDK configuration.
 pub fn deps_from_sdk(config: Config, sdk: &aws_config::SdkConfig) -> AwsDeps {
-    let idempotency = config
-        .idempotency_table
+    let ledger = config
+        .ledger_table
         .as_ref()
-        .map(|table| DynamoDbStore::new(aws_sdk_dynamodb::Client::new(sdk), table));
+        .map(|table| DynamoDbLedger::new(aws_sdk_dynamodb::Client::new(sdk), table));
     Deps {
         config,
         directory: IamDirectory::new(aws_sdk_iam::Client::new(sdk)),
         mailer: SesMailer::new(aws_sdk_sesv2::Client::new(sdk)),
-        idempotency,
+        ledger,
+        clock: SystemClock,
     }
 }
 
 /// Serves Lambda invocations until the runtime stops the process.
+///
+/// A configuration that cannot be used does not stop the process (Lambda
+/// would report a bare `Runtime.ExitError` and retry the cold start): every
+/// invocation is answered with [`INVALID_CONFIGURATION`] and the reason, so
+/// the events land in the failure queue with a readable error.
 pub async fn run_lambda() -> ExitCode {
-    let config = match Config::from_env() {
-        Ok(config) => config,
+    let deps = match Config::from_env() {
+        Ok(config) => {
+            logging::log(
+                Level::Info,
+                "starting",
+                json!({"config": config.to_string()}),
+            );
+            Ok(aws_deps(config).await)
+        }
         Err(e) => {
             logging::log(
                 Level::Error,
-                "invalid configuration",
-                json!({"errorType": "Permanent.InvalidConfiguration", "error": e.to_string()}),
+                "invalid configuration: every invocation fails until it is fixed",
+                json!({"errorType": INVALID_CONFIGURATION, "error": e.to_string()}),
             );
-            return ExitCode::FAILURE;
+            Err(e)
         }
     };
-    logging::log(
-        Level::Info,
-        "starting",
-        json!({"config": config.to_string()}),
-    );
-    let deps = aws_deps(config).await;
     let deps = &deps;
     let served = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let request_id = event.context.request_id;
         let invocation = Invocation {
+            request_id: event.context.request_id.clone(),
             deadline: i64::try_from(event.context.deadline)
                 .ok()
                 .and_then(chrono::DateTime::from_timestamp_millis),
         };
-        match handle(event.payload, deps, invocation).await {
-            Ok(handled) => {
-                logging::outcome(&handled.outcome, Some(&request_id));
-                Ok::<Outcome, Error>(handled.outcome)
-            }
-            Err(e) => {
-                logging::log(
-                    Level::Error,
-                    "event failed",
-                    json!({
-                        "requestId": request_id,
-                        "errorType": e.error_type(),
-                        "error": e.safe_message(),
-                        "retryable": e.is_retryable(),
-                    }),
-                );
-                Err(e)
-            }
-        }
+        // Boxed: the handler's futures nest deeply, and inside the runtime's
+        // own service future their layout exceeds the compiler's query
+        // depth in release builds. One allocation per event ends the nesting.
+        let answered: Pin<Box<dyn Future<Output = Result<Outcome, Diagnostic>> + Send + '_>> =
+            Box::pin(answer(deps, event.payload, &invocation));
+        logging::in_request(invocation.request_id.clone(), answered).await
     }))
     .await;
     match served {
@@ -95,6 +98,86 @@ pub async fn run_lambda() -> ExitCode {
                 json!({"error": e.to_string()}),
             );
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// One invocation's answer: the outcome (logged as one line), or the error
+/// Lambda reports, typed `Retryable.*` or `Permanent.*`.
+pub async fn answer<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
+    deps: &Result<Deps<D, M, L, C>, ConfigError>,
+    payload: Value,
+    invocation: &Invocation,
+) -> Result<Outcome, Diagnostic> {
+    let deps = match deps {
+        Ok(deps) => deps,
+        Err(e) => {
+            logging::log(
+                Level::Error,
+                "event failed",
+                json!({"errorType": INVALID_CONFIGURATION, "error": e.to_string(), "retryable": false}),
+            );
+            return Err(Diagnostic {
+                error_type: INVALID_CONFIGURATION.to_string(),
+                error_message: e.to_string(),
+            });
+        }
+    };
+    match handle(payload, deps, invocation).await {
+        Ok(handled) => {
+            logging::outcome(&handled.outcome);
+            Ok(handled.outcome)
+        }
+        Err(e) => {
+            logging::log(
+                Level::Error,
+                "event failed",
+                json!({
+                    "errorType": e.error_type(),
+                    "error": e.safe_message(),
+                    "retryable": e.is_retryable(),
+                }),
+            );
+            Err(e.into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::directory::memory::MemoryDirectory;
+    use crate::ledger::memory::MemoryLedger;
+    use crate::mailer::memory::MemoryMailer;
+
+    type MemoryDeps = Deps<MemoryDirectory, MemoryMailer, MemoryLedger, FixedClock>;
+
+    #[tokio::test]
+    async fn bad_configuration_answers_every_invocation_with_a_readable_permanent_error() {
+        // Given a cold start with an unusable NOTICE_RULES.
+        let config = Config::from_lookup(|k| match k {
+            "SENDER_ADDRESS" => Some("key-notices@example.com".into()),
+            "NOTICE_RULES" => Some("rule-1=ninety".into()),
+            _ => None,
+        });
+        let deps: Result<MemoryDeps, ConfigError> = Err(config.unwrap_err());
+        // Then each event is answered with the reason, not a crash.
+        for _ in 0..2 {
+            let d = answer(&deps, json!({}), &Invocation::local())
+                .await
+                .unwrap_err();
+            assert_eq!(d.error_type, "Permanent.InvalidConfiguration");
+            assert!(
+                d.error_message.starts_with("NOTICE_RULES: "),
+                "{}",
+                d.error_message
+            );
+            assert!(
+                d.error_message.contains("(example: NOTICE_RULES="),
+                "{}",
+                d.error_message
+            );
         }
     }
 }

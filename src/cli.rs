@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use crate::app::aws_deps;
 use crate::config::Config;
 use crate::handler::Invocation;
+use crate::logging;
 
 /// Exit code for an error a retry may cure (EX_TEMPFAIL).
 pub const EXIT_RETRYABLE: u8 = 75;
@@ -40,7 +41,13 @@ pub async fn invoke(event: &Path, dry_run: bool) -> ExitCode {
     };
     config.dry_run |= dry_run;
     let deps = aws_deps(config).await;
-    match crate::handler::handle(payload, &deps, Invocation::default()).await {
+    let invocation = Invocation::local();
+    let handled = logging::in_request(
+        invocation.request_id.clone(),
+        crate::handler::handle(payload, &deps, &invocation),
+    )
+    .await;
+    match handled {
         Ok(handled) => {
             match serde_json::to_string(&handled.outcome) {
                 Ok(line) => println!("{line}"),

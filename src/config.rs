@@ -32,10 +32,10 @@ pub struct Config {
     pub sender: Address,
     pub policy: Policy,
     pub ses_configuration_set: Option<String>,
-    pub time_zone: Tz,
     pub dry_run: bool,
-    /// DynamoDB table recording handled events; `None` turns idempotency off.
-    pub idempotency_table: Option<String>,
+    /// The notice ledger's DynamoDB table; `None`: the Config path runs
+    /// statelessly (see `decision`, rule 5).
+    pub ledger_table: Option<String>,
 }
 
 impl Config {
@@ -144,7 +144,16 @@ impl Config {
             }
         };
 
-        let idempotency_table = match get("IDEMPOTENCY_TABLE") {
+        // The event-id table of earlier versions is now the notice ledger.
+        // Ignoring the old name would silently turn the ledger off.
+        if get("IDEMPOTENCY_TABLE").is_some() {
+            return Err(err(
+                "LEDGER_TABLE",
+                "replaces IDEMPOTENCY_TABLE, which is still set: unset it and name the ledger's table here (same table shape)",
+                "access-key-notifier-ledger",
+            ));
+        }
+        let ledger_table = match get("LEDGER_TABLE") {
             None => None,
             Some(v) => {
                 let v = v.trim().to_string();
@@ -153,11 +162,11 @@ impl Config {
                         .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
                 if !ok {
                     return Err(err(
-                        "IDEMPOTENCY_TABLE",
+                        "LEDGER_TABLE",
                         format!(
                             "`{v}` is not a DynamoDB table name (3-255 of letters, digits, _ . -)"
                         ),
-                        "access-key-notifier-events",
+                        "access-key-notifier-ledger",
                     ));
                 }
                 Some(v)
@@ -176,11 +185,11 @@ impl Config {
                 cc_recipients,
                 allowed_domains,
                 default_locale,
+                time_zone,
             },
             ses_configuration_set,
-            time_zone,
             dry_run,
-            idempotency_table,
+            ledger_table,
         })
     }
 }
@@ -324,12 +333,12 @@ impl fmt::Display for Config {
             .collect();
         write!(
             f,
-            "notice rules {}, max key age {} days, time zone {}, dry run {}, idempotency table {}",
+            "notice rules {}, max key age {} days, time zone {}, dry run {}, ledger table {}",
             rules.join(","),
             self.policy.max_key_age_days,
-            self.time_zone,
+            self.policy.time_zone,
             self.dry_run,
-            self.idempotency_table.as_deref().unwrap_or("none")
+            self.ledger_table.as_deref().unwrap_or("none (stateless)")
         )
     }
 }
@@ -368,10 +377,10 @@ mod tests {
         assert!(c.policy.fallback_recipients.is_empty());
         assert!(c.policy.allowed_domains.is_empty());
         assert_eq!(c.policy.default_locale, Locale::En);
-        assert_eq!(c.time_zone, Tz::UTC);
+        assert_eq!(c.policy.time_zone, Tz::UTC);
         assert_eq!(c.ses_configuration_set, None);
         assert!(!c.dry_run);
-        assert_eq!(c.idempotency_table, None);
+        assert_eq!(c.ledger_table, None);
     }
 
     #[test]
@@ -393,7 +402,7 @@ mod tests {
             ("LOCALE", "ja"),
             ("TIME_ZONE", "Asia/Tokyo"),
             ("DRY_RUN", "TRUE"),
-            ("IDEMPOTENCY_TABLE", "akn-events"),
+            ("LEDGER_TABLE", "akn-ledger"),
         ])
         .unwrap();
         assert_eq!(c.policy.max_key_age_days, 60);
@@ -409,9 +418,9 @@ mod tests {
         );
         assert_eq!(c.ses_configuration_set.as_deref(), Some("notices"));
         assert_eq!(c.policy.default_locale, Locale::Ja);
-        assert_eq!(c.time_zone, chrono_tz::Asia::Tokyo);
+        assert_eq!(c.policy.time_zone, chrono_tz::Asia::Tokyo);
         assert!(c.dry_run);
-        assert_eq!(c.idempotency_table.as_deref(), Some("akn-events"));
+        assert_eq!(c.ledger_table.as_deref(), Some("akn-ledger"));
     }
 
     #[test]
@@ -451,7 +460,7 @@ mod tests {
             (&[sender, ("LOCALE", "fr")], "LOCALE"),
             (&[sender, ("TIME_ZONE", "Mars/Olympus")], "TIME_ZONE"),
             (&[sender, ("DRY_RUN", "yes please")], "DRY_RUN"),
-            (&[sender, ("IDEMPOTENCY_TABLE", "a b")], "IDEMPOTENCY_TABLE"),
+            (&[sender, ("LEDGER_TABLE", "a b")], "LEDGER_TABLE"),
             (&[sender, ("OWNER_EMAIL_TAG", "a\nb")], "OWNER_EMAIL_TAG"),
         ];
         for (vars, variable) in cases {
@@ -461,5 +470,16 @@ mod tests {
             assert!(msg.starts_with(variable), "{msg}");
             assert!(msg.contains("(example: "), "{msg}");
         }
+    }
+
+    #[test]
+    fn the_old_idempotency_table_setting_is_refused_with_its_new_name() {
+        let e = config(&[
+            ("SENDER_ADDRESS", "noreply@example.com"),
+            ("IDEMPOTENCY_TABLE", "akn-events"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.variable, "LEDGER_TABLE");
+        assert!(e.to_string().contains("IDEMPOTENCY_TABLE"), "{e}");
     }
 }

@@ -1,43 +1,58 @@
-//! The decision: given what IAM says about one user and which Config rule
-//! fired, decide whether a notice goes out, about which keys, with which
-//! deadline, to whom, and in which language, or why nothing is sent.
+//! The decision: given what IAM says about one user, decide whether a notice
+//! goes out, about which keys, at which stage, to whom, and in which
+//! language, or why nothing is sent.
 //!
 //! Everything here is pure: no SDK, no Lambda, no clock. The caller passes
-//! `now` (the event's time), so the same inputs always give the same answer.
+//! `now` (from its clock, never the event's time), so the same inputs always
+//! give the same answer.
 //!
 //! The rules, in the order they are applied:
 //!
 //! 1. A user carrying the exemption tag (`EXEMPT_TAG` = `true`) gets nothing.
-//! 2. A key's deadline is its creation instant plus `MAX_KEY_AGE_DAYS`. Days
-//!    remaining are counted from `now` to that instant and rounded up, so a
-//!    key with 6 days and 1 hour left has 7 days; a key past its deadline is
-//!    overdue and counts days overdue instead, never a negative number.
-//! 3. The rule that fired notifies a tier: N days before the deadline. An
-//!    *active* key is due for that tier when it has at most N days left, plus
-//!    one day of tolerance because Config evaluates on its own schedule and
-//!    counts age in whole days. Inactive keys can't break anything and are
-//!    never due. No active key due: the owner rotated already.
-//! 4. The deadline of the notice is the earliest deadline among the due keys.
-//!    When a configured tier closer to the deadline also covers that many
-//!    days, this rule's notice is superseded: the closer rule's event is the
-//!    one that mails. So when rules are created after keys are already old,
-//!    every rule fires at once but exactly one mail goes out, and it states
-//!    the real number of days.
-//! 5. Recipients: the owner's address from the owner tag (tag key matched
+//! 2. **Counting.** Days are calendar days in `TIME_ZONE`. Today is the date
+//!    of `now` there. A key's deadline is its creation instant plus
+//!    `MAX_KEY_AGE_DAYS`; its days left are the deadline's date minus today
+//!    (0 on the deadline's own date); after that date it is overdue by today
+//!    minus the deadline's date. Its age is today minus its creation date.
+//!    So every number a mail prints is the difference between two dates it
+//!    prints, never a rounding of hours.
+//! 3. **Stage.** An active key's stage is the latest one it has reached:
+//!    `overdue` after its deadline's date; otherwise the closest tier N with at
+//!    most N + 1 days left (one day of tolerance, because Config evaluates on
+//!    its own schedule and counts age in whole days); with no such tier the
+//!    key is not due. Inactive keys can't break anything and are never due.
+//! 4. **What a notice lists.** Every due key of the user, earliest deadline
+//!    first, each with its own deadline, days and stage: a second key is
+//!    announced with the first, whichever made the rule fire. No key due:
+//!    `no_active_key_due` (the owner rotated already).
+//! 5. **Which event mails.** With the notice ledger, the event of any notice
+//!    rule may: the ledger decides (rule 8), so whichever event comes first
+//!    sends, and a lost event of another rule loses nothing. Without it
+//!    (stateless), the notice belongs to the stage of its first key, and only
+//!    the event of that stage's tier mails (for an overdue key, the closest
+//!    tier's): a farther tier's event is `superseded_by_closer_notice`; a
+//!    closer tier's event finds `no_active_key_due`, since by the clock no
+//!    key has reached that tier yet.
+//! 6. **Recipients.** The owner's address from the owner tag (tag key matched
 //!    case-insensitively) if it is one valid plain address within the
 //!    allowed domains; otherwise the fallback list. The CC list is always
-//!    added, without repeating an address already in To. No one at all: skip.
-//! 6. Language: the user's locale tag when it names a supported language,
-//!    otherwise the configured default.
+//!    added, without repeating an address already in To. No one at all:
+//!    `no_recipient`.
+//! 7. **Language.** The user's locale tag when it names a supported
+//!    language, otherwise the configured default.
+//! 8. **Each stage once.** With the ledger, a notice goes out only when at
+//!    least one listed key's stage is not yet recorded as sent; otherwise it
+//!    is `already_notified`. A rotated key is a new key id, so its stages
+//!    start fresh. The handler asks the ledger and applies
+//!    [`ledger_verdict`].
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
 
 use crate::address::{self, Address, Rejection};
 
 /// Config can evaluate a rule up to a day "late" relative to the exact age.
-pub const TOLERANCE_DAYS: u32 = 1;
-
-const SECONDS_PER_DAY: i64 = 86_400;
+pub const TOLERANCE_DAYS: i64 = 1;
 
 /// One Config rule and the tier it notifies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +85,7 @@ impl Locale {
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub max_key_age_days: u32,
+    /// At least one rule (the configuration guarantees it).
     pub notice_rules: Vec<NoticeRule>,
     pub owner_email_tag: String,
     pub owner_locale_tag: String,
@@ -78,6 +94,8 @@ pub struct Policy {
     pub cc_recipients: Vec<Address>,
     pub allowed_domains: Vec<String>,
     pub default_locale: Locale,
+    /// Where days are counted and dates printed.
+    pub time_zone: Tz,
 }
 
 impl Policy {
@@ -89,8 +107,64 @@ impl Policy {
             .map(|r| r.days_before_deadline)
     }
 
+    /// The date of `t` in the policy's time zone.
+    pub fn date_of(&self, t: DateTime<Utc>) -> NaiveDate {
+        t.with_timezone(&self.time_zone).date_naive()
+    }
+
+    /// Rule 3: the stage of an active key with `days` to its deadline.
+    pub fn stage(&self, days: DaysLeft) -> Option<Stage> {
+        if days.is_overdue() {
+            return Some(Stage::Overdue);
+        }
+        self.notice_rules
+            .iter()
+            .map(|r| r.days_before_deadline)
+            .filter(|&tier| days.0 <= i64::from(tier) + TOLERANCE_DAYS)
+            .min()
+            .map(Stage::Tier)
+    }
+
+    /// The tier whose event speaks for a stage when there is no ledger.
+    fn tier_of(&self, stage: Stage) -> Option<u32> {
+        match stage {
+            Stage::Tier(days) => Some(days),
+            Stage::Overdue => self
+                .notice_rules
+                .iter()
+                .map(|r| r.days_before_deadline)
+                .min(),
+        }
+    }
+
     fn max_key_age(&self) -> Duration {
         Duration::days(i64::from(self.max_key_age_days))
+    }
+}
+
+/// The stages of an active key, in the order it reaches them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stage {
+    /// Within the tier that notifies this many days before the deadline.
+    Tier(u32),
+    /// Past the deadline's date.
+    Overdue,
+}
+
+impl Stage {
+    /// The stable code used in outcomes and ledger records: `tier_14`,
+    /// `tier_7`, `overdue`.
+    pub fn code(self) -> String {
+        match self {
+            Stage::Tier(days) => format!("tier_{days}"),
+            Stage::Overdue => "overdue".to_string(),
+        }
+    }
+}
+
+impl serde::Serialize for Stage {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.code())
     }
 }
 
@@ -109,52 +183,51 @@ pub struct AccessKey {
     pub created: DateTime<Utc>,
 }
 
-/// How far a deadline is from `now`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Remaining {
-    /// Whole days left, rounded up; 0 once the deadline has passed.
-    pub days_remaining: u32,
-    /// Whole days past the deadline, rounded down; 0 before it.
-    pub days_overdue: u32,
-    pub overdue: bool,
-}
+/// Calendar days from today to a deadline's date (rule 2): positive while
+/// days are left, 0 on the deadline's date, negative once overdue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DaysLeft(pub i64);
 
-impl Remaining {
-    pub fn until(deadline: DateTime<Utc>, now: DateTime<Utc>) -> Remaining {
-        let seconds = (deadline - now).num_seconds();
-        if seconds > 0 {
-            Remaining {
-                days_remaining: clamp_days((seconds + SECONDS_PER_DAY - 1) / SECONDS_PER_DAY),
-                days_overdue: 0,
-                overdue: false,
-            }
-        } else {
-            Remaining {
-                days_remaining: 0,
-                days_overdue: clamp_days(-seconds / SECONDS_PER_DAY),
-                overdue: true,
-            }
-        }
+impl DaysLeft {
+    pub fn between(today: NaiveDate, deadline: NaiveDate) -> DaysLeft {
+        DaysLeft((deadline - today).num_days())
+    }
+
+    /// Days left; 0 once overdue, never negative.
+    pub fn remaining(self) -> u32 {
+        clamp_days(self.0)
+    }
+
+    /// Days past the deadline's date; 0 before it.
+    pub fn overdue(self) -> u32 {
+        clamp_days(-self.0)
+    }
+
+    pub fn is_overdue(self) -> bool {
+        self.0 < 0
     }
 }
 
 fn clamp_days(days: i64) -> u32 {
-    u32::try_from(days).unwrap_or(u32::MAX)
+    u32::try_from(days.max(0)).unwrap_or(u32::MAX)
 }
 
-/// A key the notice is about.
+/// A due key, as the notice reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueKey {
     pub id: String,
     pub created: DateTime<Utc>,
     pub deadline: DateTime<Utc>,
-    pub remaining: Remaining,
-    /// Whole days since creation, rounded down.
+    pub created_date: NaiveDate,
+    pub deadline_date: NaiveDate,
+    pub days: DaysLeft,
+    /// Today minus the creation date.
     pub age_days: u32,
+    pub stage: Stage,
 }
 
 /// Who receives the notice.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Recipients {
     pub to: Vec<Address>,
     pub cc: Vec<Address>,
@@ -163,18 +236,34 @@ pub struct Recipients {
 /// A notice to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
-    pub tier_days: u32,
-    /// Due keys, earliest deadline first.
+    /// The date the days are counted from.
+    pub today: NaiveDate,
+    /// Every due key, earliest deadline first; never empty.
     pub keys: Vec<DueKey>,
-    /// The earliest deadline among `keys`.
-    pub deadline: DateTime<Utc>,
-    pub remaining: Remaining,
     pub recipients: Recipients,
     pub locale: Locale,
 }
 
+impl Notice {
+    /// The key with the earliest deadline: the subject and the headline
+    /// speak of it.
+    pub fn lead(&self) -> &DueKey {
+        // `decide` never builds a notice without a key.
+        &self.keys[0]
+    }
+}
+
+/// Which events may mail (rule 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The notice ledger records each key's stages; the handler asks it.
+    Ledger,
+    /// No ledger: only the event of the rule with this tier may mail.
+    Stateless { rule_tier: u32 },
+}
+
 /// Why nothing is sent. A skip is a success: there is nothing to retry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SkipReason {
     NotComplianceChange,
@@ -184,6 +273,7 @@ pub enum SkipReason {
     UserNotFound,
     NoActiveKeyDue,
     SupersededByCloserNotice,
+    AlreadyNotified,
     Exempt,
     NoRecipient,
 }
@@ -198,6 +288,7 @@ impl SkipReason {
             SkipReason::UserNotFound => "user_not_found",
             SkipReason::NoActiveKeyDue => "no_active_key_due",
             SkipReason::SupersededByCloserNotice => "superseded_by_closer_notice",
+            SkipReason::AlreadyNotified => "already_notified",
             SkipReason::Exempt => "exempt",
             SkipReason::NoRecipient => "no_recipient",
         }
@@ -215,17 +306,17 @@ pub struct Verdict {
     pub locale_tag_ignored: bool,
 }
 
-/// Decides the notice for one user, for the rule whose tier is `tier_days`.
+/// Decides the notice for one user (rules 1 to 7).
 pub fn decide(
     policy: &Policy,
-    tier_days: u32,
+    mode: Mode,
     tags: &[Tag],
     keys: &[AccessKey],
     now: DateTime<Utc>,
 ) -> Verdict {
     let (owner, owner_tag_rejected) = owner_address(policy, tags);
     let (locale, locale_tag_ignored) = locale(policy, tags);
-    let result = notice(policy, tier_days, tags, keys, owner, locale, now);
+    let result = notice(policy, mode, tags, keys, owner, locale, now);
     Verdict {
         result,
         owner_tag_rejected,
@@ -233,9 +324,19 @@ pub fn decide(
     }
 }
 
+/// Rule 8: given whether each listed key's stage is already recorded as
+/// sent, the notice goes out, or is `already_notified`.
+pub fn ledger_verdict(recorded: &[bool]) -> Result<(), SkipReason> {
+    if recorded.iter().all(|&r| r) {
+        Err(SkipReason::AlreadyNotified)
+    } else {
+        Ok(())
+    }
+}
+
 fn notice(
     policy: &Policy,
-    tier_days: u32,
+    mode: Mode,
     tags: &[Tag],
     keys: &[AccessKey],
     owner: Option<Address>,
@@ -246,45 +347,51 @@ fn notice(
         return Err(SkipReason::Exempt);
     }
 
+    let today = policy.date_of(now);
     let mut due: Vec<DueKey> = keys
         .iter()
         .filter(|k| k.active)
-        .map(|k| due_key(policy, k, now))
-        .filter(|k| k.remaining.days_remaining <= tier_days.saturating_add(TOLERANCE_DAYS))
+        .filter_map(|k| due_key(policy, k, today))
         .collect();
     due.sort_by(|a, b| a.deadline.cmp(&b.deadline).then_with(|| a.id.cmp(&b.id)));
-    let Some(first) = due.first() else {
+    let Some(lead) = due.first() else {
         return Err(SkipReason::NoActiveKeyDue);
     };
-    let (deadline, remaining) = (first.deadline, first.remaining);
 
-    let closer_tier_applies = policy.notice_rules.iter().any(|r| {
-        r.days_before_deadline < tier_days && remaining.days_remaining <= r.days_before_deadline
-    });
-    if closer_tier_applies {
-        return Err(SkipReason::SupersededByCloserNotice);
+    if let Mode::Stateless { rule_tier } = mode {
+        match policy.tier_of(lead.stage) {
+            Some(tier) if rule_tier > tier => return Err(SkipReason::SupersededByCloserNotice),
+            Some(tier) if rule_tier < tier => return Err(SkipReason::NoActiveKeyDue),
+            _ => {}
+        }
     }
 
     let recipients = recipients(policy, owner).ok_or(SkipReason::NoRecipient)?;
     Ok(Notice {
-        tier_days,
+        today,
         keys: due,
-        deadline,
-        remaining,
         recipients,
         locale,
     })
 }
 
-fn due_key(policy: &Policy, key: &AccessKey, now: DateTime<Utc>) -> DueKey {
+/// Rules 2 and 3 for one active key; `None` when it is not due.
+fn due_key(policy: &Policy, key: &AccessKey, today: NaiveDate) -> Option<DueKey> {
     let deadline = key.created + policy.max_key_age();
-    DueKey {
+    let deadline_date = policy.date_of(deadline);
+    let created_date = policy.date_of(key.created);
+    let days = DaysLeft::between(today, deadline_date);
+    let stage = policy.stage(days)?;
+    Some(DueKey {
         id: key.id.clone(),
         created: key.created,
         deadline,
-        remaining: Remaining::until(deadline, now),
-        age_days: clamp_days((now - key.created).num_seconds().max(0) / SECONDS_PER_DAY),
-    }
+        created_date,
+        deadline_date,
+        days,
+        age_days: clamp_days((today - created_date).num_days()),
+        stage,
+    })
 }
 
 /// The value of the first tag whose key matches `key` case-insensitively.
@@ -341,9 +448,13 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    /// The fixtures' event time.
+    /// Monday 2026-11-23, 09:00 UTC.
     fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2025, 7, 2, 3, 23, 19).unwrap()
+        Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
+    }
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
     }
 
     fn addr(s: &str) -> Address {
@@ -370,7 +481,12 @@ mod tests {
             cc_recipients: vec![addr("security@example.com")],
             allowed_domains: vec![],
             default_locale: Locale::En,
+            time_zone: Tz::UTC,
         }
+    }
+
+    fn days(d: i64) -> Duration {
+        Duration::days(d)
     }
 
     fn key_aged(id: &str, age: Duration, active: bool) -> AccessKey {
@@ -381,10 +497,6 @@ mod tests {
         }
     }
 
-    fn days(d: i64) -> Duration {
-        Duration::days(d)
-    }
-
     fn owner_tags() -> Vec<Tag> {
         vec![Tag {
             key: "Email".into(),
@@ -392,104 +504,235 @@ mod tests {
         }]
     }
 
-    fn decide_one(tier: u32, keys: &[AccessKey]) -> Result<Notice, SkipReason> {
-        decide(&policy(), tier, &owner_tags(), keys, now()).result
+    const SEVEN: Mode = Mode::Stateless { rule_tier: 7 };
+    const FOURTEEN: Mode = Mode::Stateless { rule_tier: 14 };
+
+    fn decide_one(mode: Mode, keys: &[AccessKey]) -> Result<Notice, SkipReason> {
+        decide(&policy(), mode, &owner_tags(), keys, now()).result
+    }
+
+    fn ids(n: &Notice) -> Vec<&str> {
+        n.keys.iter().map(|k| k.id.as_str()).collect()
     }
 
     #[test]
-    fn remaining_days_round_up_and_overdue_rounds_down() {
-        let deadline = now();
+    fn days_are_the_difference_between_calendar_dates_not_rounded_hours() {
+        // 7 days and 2 hours before the deadline's instant, late in the day:
+        // rounding hours up said 8; the dates say 7.
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 20, 0, 0).unwrap();
+        let key = AccessKey {
+            id: "K".into(),
+            active: true,
+            created: Utc.with_ymd_and_hms(2026, 11, 30, 22, 0, 0).unwrap() - days(90),
+        };
+        let n = decide(&policy(), Mode::Ledger, &owner_tags(), &[key], now)
+            .result
+            .unwrap();
+        assert_eq!(n.today, date(2026, 11, 23));
+        assert_eq!(n.lead().deadline_date, date(2026, 11, 30));
+        assert_eq!(n.lead().days, DaysLeft(7));
+    }
+
+    #[test]
+    fn dates_and_days_follow_the_time_zone() {
+        // 15:30 UTC on the 23rd is 00:30 on the 24th in Tokyo; a deadline of
+        // 14:30 UTC on the 30th is 23:30 on the 30th there.
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 15, 30, 0).unwrap();
+        let key = AccessKey {
+            id: "K".into(),
+            active: true,
+            created: Utc.with_ymd_and_hms(2026, 11, 30, 14, 30, 0).unwrap() - days(90),
+        };
+        let tokyo = Policy {
+            time_zone: chrono_tz::Asia::Tokyo,
+            ..policy()
+        };
+        let n = decide(
+            &tokyo,
+            Mode::Ledger,
+            &owner_tags(),
+            std::slice::from_ref(&key),
+            now,
+        )
+        .result
+        .unwrap();
+        assert_eq!(
+            (n.today, n.lead().deadline_date, n.lead().days),
+            (date(2026, 11, 24), date(2026, 11, 30), DaysLeft(6))
+        );
+        let n = decide(&policy(), Mode::Ledger, &owner_tags(), &[key], now)
+            .result
+            .unwrap();
+        assert_eq!(
+            (n.today, n.lead().deadline_date, n.lead().days),
+            (date(2026, 11, 23), date(2026, 11, 30), DaysLeft(7))
+        );
+    }
+
+    #[test]
+    fn the_deadline_date_is_the_last_day_and_the_next_is_one_day_overdue() {
         let cases = [
-            (days(7), 7, 0, false),
-            (days(6) + Duration::hours(1), 7, 0, false),
-            (Duration::seconds(1), 1, 0, false),
-            (Duration::zero(), 0, 0, true),
-            (-Duration::hours(23), 0, 0, true),
-            (-days(5), 0, 5, true),
-            (-(days(5) + Duration::hours(12)), 0, 5, true),
+            (date(2026, 11, 30), 7, 0, false),
+            (date(2026, 11, 24), 1, 0, false),
+            (date(2026, 11, 23), 0, 0, false),
+            (date(2026, 11, 22), 0, 1, true),
+            (date(2026, 11, 18), 0, 5, true),
         ];
-        for (left, remaining, overdue_days, overdue) in cases {
-            let r = Remaining::until(deadline, now() - left);
+        for (deadline, remaining, overdue_days, overdue) in cases {
+            let d = DaysLeft::between(date(2026, 11, 23), deadline);
             assert_eq!(
-                (r.days_remaining, r.days_overdue, r.overdue),
+                (d.remaining(), d.overdue(), d.is_overdue()),
                 (remaining, overdue_days, overdue),
-                "left {left:?}"
+                "deadline {deadline}"
             );
         }
     }
 
     #[test]
-    fn a_76_day_old_key_gets_the_14_day_notice() {
-        let n = decide_one(14, &[key_aged("AKIAAAAAAAAAAAAA0076", days(76), true)]).unwrap();
-        assert_eq!(n.tier_days, 14);
-        assert_eq!(n.remaining.days_remaining, 14);
-        assert_eq!(n.deadline, now() + days(14));
-        assert_eq!(n.keys.len(), 1);
-        assert_eq!(n.keys[0].age_days, 76);
+    fn a_key_reaches_the_closest_tier_with_one_day_of_tolerance_then_overdue() {
+        let p = policy();
+        let cases = [
+            (30, None),
+            (16, None),
+            (15, Some(Stage::Tier(14))),
+            (14, Some(Stage::Tier(14))),
+            (9, Some(Stage::Tier(14))),
+            (8, Some(Stage::Tier(7))),
+            (7, Some(Stage::Tier(7))),
+            (0, Some(Stage::Tier(7))),
+            (-1, Some(Stage::Overdue)),
+            (-400, Some(Stage::Overdue)),
+        ];
+        for (left, stage) in cases {
+            assert_eq!(p.stage(DaysLeft(left)), stage, "{left} days left");
+        }
+    }
+
+    #[test]
+    fn stage_codes_are_stable() {
+        assert_eq!(Stage::Tier(14).code(), "tier_14");
+        assert_eq!(Stage::Overdue.code(), "overdue");
+        assert_eq!(serde_json::to_value(Stage::Tier(7)).unwrap(), "tier_7");
+    }
+
+    #[test]
+    fn a_76_day_old_key_is_at_the_14_day_stage() {
+        let n = decide_one(FOURTEEN, &[key_aged("K76", days(76), true)]).unwrap();
+        let k = n.lead();
+        assert_eq!(k.days, DaysLeft(14));
+        assert_eq!(k.stage, Stage::Tier(14));
+        assert_eq!(k.age_days, 76);
+        assert_eq!(k.deadline_date, date(2026, 12, 7));
         assert_eq!(n.recipients.to, vec![addr("alice@example.com")]);
         assert_eq!(n.recipients.cc, vec![addr("security@example.com")]);
         assert_eq!(n.locale, Locale::En);
     }
 
     #[test]
-    fn an_83_day_old_key_gets_the_7_day_notice() {
-        let n = decide_one(7, &[key_aged("AKIAAAAAAAAAAAAA0083", days(83), true)]).unwrap();
-        assert_eq!(n.remaining.days_remaining, 7);
-    }
-
-    #[test]
-    fn an_88_day_old_key_mails_once_from_the_closest_tier_saying_2_days() {
-        let keys = [key_aged("AKIAAAAAAAAAAAAA0088", days(88), true)];
+    fn an_83_day_old_key_is_at_the_7_day_stage() {
+        let n = decide_one(SEVEN, &[key_aged("K83", days(83), true)]).unwrap();
         assert_eq!(
-            decide_one(14, &keys),
-            Err(SkipReason::SupersededByCloserNotice)
-        );
-        let n = decide_one(7, &keys).unwrap();
-        assert_eq!(n.remaining.days_remaining, 2);
-    }
-
-    #[test]
-    fn an_overdue_key_gets_an_overdue_notice_from_the_closest_tier_only() {
-        let keys = [key_aged("AKIAAAAAAAAAAAAA0095", days(95), true)];
-        let n = decide_one(7, &keys).unwrap();
-        assert!(n.remaining.overdue);
-        assert_eq!(n.remaining.days_remaining, 0);
-        assert_eq!(n.remaining.days_overdue, 5);
-        assert_eq!(
-            decide_one(14, &keys),
-            Err(SkipReason::SupersededByCloserNotice)
+            (n.lead().days, n.lead().stage),
+            (DaysLeft(7), Stage::Tier(7))
         );
     }
 
     #[test]
-    fn tier_boundary_allows_one_day_of_tolerance_and_no_more() {
-        // 15 days left: within 14 + 1 day of tolerance.
-        let n = decide_one(14, &[key_aged("K15", days(75), true)]).unwrap();
-        assert_eq!(n.remaining.days_remaining, 15);
-        // 15 days and one second left round up to 16: not due yet.
-        let early = key_aged("K16", days(75) - Duration::seconds(1), true);
-        assert_eq!(decide_one(14, &[early]), Err(SkipReason::NoActiveKeyDue));
+    fn without_a_ledger_an_88_day_old_key_mails_once_from_the_closest_tier_saying_2_days() {
+        let keys = [key_aged("K88", days(88), true)];
+        assert_eq!(
+            decide_one(FOURTEEN, &keys),
+            Err(SkipReason::SupersededByCloserNotice)
+        );
+        let n = decide_one(SEVEN, &keys).unwrap();
+        assert_eq!(n.lead().days, DaysLeft(2));
     }
 
     #[test]
-    fn the_closer_tier_supersedes_only_when_it_covers_the_days_left() {
-        // 8 days left: inside the 14-day tier, outside the 7-day one.
-        let n = decide_one(14, &[key_aged("K", days(82), true)]).unwrap();
-        assert_eq!(n.remaining.days_remaining, 8);
-        // 7 days left: the 7-day rule mails instead.
+    fn without_a_ledger_8_days_left_mail_once_both_tiers_firing() {
+        // 8 days is within the 7-day tier's tolerance: the 14-day event is
+        // superseded, the 7-day event mails. Two events, one mail.
+        let keys = [key_aged("K82", days(82), true)];
         assert_eq!(
-            decide_one(14, &[key_aged("K", days(83), true)]),
+            decide_one(FOURTEEN, &keys),
             Err(SkipReason::SupersededByCloserNotice)
+        );
+        let n = decide_one(SEVEN, &keys).unwrap();
+        assert_eq!(
+            (n.lead().days, n.lead().stage),
+            (DaysLeft(8), Stage::Tier(7))
+        );
+    }
+
+    #[test]
+    fn without_a_ledger_a_closer_tiers_event_finds_nothing_due_yet() {
+        // 12 days left: the 14-day stage. The 7-day rule's event (Config and
+        // the clock disagree by more than the tolerance) mails nothing.
+        let keys = [key_aged("K78", days(78), true)];
+        assert_eq!(decide_one(SEVEN, &keys), Err(SkipReason::NoActiveKeyDue));
+        assert!(decide_one(FOURTEEN, &keys).is_ok());
+    }
+
+    #[test]
+    fn with_a_ledger_the_notice_carries_the_keys_current_stage_whichever_rule_fired() {
+        let n = decide_one(Mode::Ledger, &[key_aged("K88", days(88), true)]).unwrap();
+        assert_eq!(
+            (n.lead().days, n.lead().stage),
+            (DaysLeft(2), Stage::Tier(7))
+        );
+    }
+
+    #[test]
+    fn a_second_due_key_is_listed_with_its_own_deadline_and_stage() {
+        // 85 and 78 days: 5 days left (7-day stage) and 12 (14-day stage).
+        let keys = [
+            key_aged("SECOND", days(78), true),
+            key_aged("FIRST", days(85), true),
+            key_aged("NOT_DUE", days(20), true),
+        ];
+        for mode in [SEVEN, Mode::Ledger] {
+            let n = decide_one(mode, &keys).unwrap();
+            assert_eq!(ids(&n), vec!["FIRST", "SECOND"], "{mode:?}");
+            let stages: Vec<(DaysLeft, Stage)> = n.keys.iter().map(|k| (k.days, k.stage)).collect();
+            assert_eq!(
+                stages,
+                vec![
+                    (DaysLeft(5), Stage::Tier(7)),
+                    (DaysLeft(12), Stage::Tier(14))
+                ]
+            );
+            assert_eq!(n.lead().deadline, keys[1].created + days(90));
+        }
+        assert_eq!(
+            decide_one(FOURTEEN, &keys),
+            Err(SkipReason::SupersededByCloserNotice)
+        );
+    }
+
+    #[test]
+    fn an_overdue_key_is_overdue_and_only_the_closest_tier_speaks_for_it_without_a_ledger() {
+        let keys = [key_aged("K95", days(95), true)];
+        let n = decide_one(SEVEN, &keys).unwrap();
+        let k = n.lead();
+        assert_eq!(k.stage, Stage::Overdue);
+        assert_eq!((k.days.remaining(), k.days.overdue()), (0, 5));
+        assert_eq!(
+            decide_one(FOURTEEN, &keys),
+            Err(SkipReason::SupersededByCloserNotice)
+        );
+        assert_eq!(
+            decide_one(Mode::Ledger, &keys).unwrap().lead().stage,
+            Stage::Overdue
         );
     }
 
     #[test]
     fn a_rotated_key_means_nothing_is_due() {
         assert_eq!(
-            decide_one(7, &[key_aged("NEW", days(3), true)]),
+            decide_one(Mode::Ledger, &[key_aged("NEW", days(3), true)]),
             Err(SkipReason::NoActiveKeyDue)
         );
-        assert_eq!(decide_one(7, &[]), Err(SkipReason::NoActiveKeyDue));
+        assert_eq!(decide_one(SEVEN, &[]), Err(SkipReason::NoActiveKeyDue));
     }
 
     #[test]
@@ -498,21 +741,20 @@ mod tests {
             key_aged("OLD_INACTIVE", days(120), false),
             key_aged("NEW_ACTIVE", days(10), true),
         ];
-        assert_eq!(decide_one(7, &keys), Err(SkipReason::NoActiveKeyDue));
+        assert_eq!(
+            decide_one(Mode::Ledger, &keys),
+            Err(SkipReason::NoActiveKeyDue)
+        );
     }
 
     #[test]
-    fn two_active_due_keys_are_both_listed_earliest_deadline_first() {
-        let keys = [
-            key_aged("SECOND", days(84), true),
-            key_aged("FIRST", days(86), true),
-            key_aged("NOT_DUE", days(20), true),
-        ];
-        let n = decide_one(7, &keys).unwrap();
-        let ids: Vec<&str> = n.keys.iter().map(|k| k.id.as_str()).collect();
-        assert_eq!(ids, vec!["FIRST", "SECOND"]);
-        assert_eq!(n.remaining.days_remaining, 4);
-        assert_eq!(n.deadline, keys[1].created + days(90));
+    fn the_ledger_sends_while_any_listed_stage_is_unrecorded() {
+        assert_eq!(ledger_verdict(&[false]), Ok(()));
+        assert_eq!(ledger_verdict(&[true, false]), Ok(()));
+        assert_eq!(
+            ledger_verdict(&[true, true]),
+            Err(SkipReason::AlreadyNotified)
+        );
     }
 
     #[test]
@@ -523,16 +765,20 @@ mod tests {
             value: " TRUE ".into(),
         });
         let keys = [key_aged("K", days(88), true)];
-        let v = decide(&policy(), 7, &tags, &keys, now());
+        let v = decide(&policy(), SEVEN, &tags, &keys, now());
         assert_eq!(v.result, Err(SkipReason::Exempt));
         tags[1].value = "no".into();
-        assert!(decide(&policy(), 7, &tags, &keys, now()).result.is_ok());
+        assert!(decide(&policy(), SEVEN, &tags, &keys, now()).result.is_ok());
         let no_exemption = Policy {
             exempt_tag: None,
             ..policy()
         };
         tags[1].value = "true".into();
-        assert!(decide(&no_exemption, 7, &tags, &keys, now()).result.is_ok());
+        assert!(
+            decide(&no_exemption, SEVEN, &tags, &keys, now())
+                .result
+                .is_ok()
+        );
     }
 
     #[test]
@@ -541,7 +787,13 @@ mod tests {
             key: "EMAIL".into(),
             value: "bob@example.com".into(),
         }];
-        let v = decide(&policy(), 7, &tags, &[key_aged("K", days(85), true)], now());
+        let v = decide(
+            &policy(),
+            SEVEN,
+            &tags,
+            &[key_aged("K", days(85), true)],
+            now(),
+        );
         assert_eq!(
             v.result.unwrap().recipients.to,
             vec![addr("bob@example.com")]
@@ -558,7 +810,7 @@ mod tests {
             fallback_recipients: vec![addr("platform@example.com")],
             ..policy()
         };
-        let v = decide(&p, 7, &tags, &[key_aged("K", days(85), true)], now());
+        let v = decide(&p, SEVEN, &tags, &[key_aged("K", days(85), true)], now());
         assert_eq!(v.owner_tag_rejected, Some(Rejection::ControlCharacter));
         let r = v.result.unwrap().recipients;
         assert_eq!(r.to, vec![addr("platform@example.com")]);
@@ -576,7 +828,7 @@ mod tests {
             cc_recipients: vec![],
             ..policy()
         };
-        let v = decide(&p, 7, &tags, &[key_aged("K", days(85), true)], now());
+        let v = decide(&p, SEVEN, &tags, &[key_aged("K", days(85), true)], now());
         assert_eq!(v.owner_tag_rejected, Some(Rejection::DomainNotAllowed));
         assert_eq!(v.result, Err(SkipReason::NoRecipient));
     }
@@ -588,14 +840,14 @@ mod tests {
             cc_recipients: vec![],
             ..policy()
         };
-        let v = decide(&nobody, 7, &[], &keys, now());
+        let v = decide(&nobody, SEVEN, &[], &keys, now());
         assert_eq!(v.result, Err(SkipReason::NoRecipient));
         assert_eq!(
             v.owner_tag_rejected, None,
             "a missing tag is not a rejection"
         );
 
-        let cc_only = decide(&policy(), 7, &[], &keys, now()).result.unwrap();
+        let cc_only = decide(&policy(), SEVEN, &[], &keys, now()).result.unwrap();
         assert!(cc_only.recipients.to.is_empty());
         assert_eq!(cc_only.recipients.cc, vec![addr("security@example.com")]);
     }
@@ -606,9 +858,15 @@ mod tests {
             key: "Email".into(),
             value: "Security@Example.com".into(),
         }];
-        let n = decide(&policy(), 7, &tags, &[key_aged("K", days(85), true)], now())
-            .result
-            .unwrap();
+        let n = decide(
+            &policy(),
+            SEVEN,
+            &tags,
+            &[key_aged("K", days(85), true)],
+            now(),
+        )
+        .result
+        .unwrap();
         assert_eq!(n.recipients.to.len(), 1);
         assert!(n.recipients.cc.is_empty());
     }
@@ -621,10 +879,10 @@ mod tests {
             key: "locale".into(),
             value: "ja-JP".into(),
         });
-        let v = decide(&policy(), 7, &tags, &keys, now());
+        let v = decide(&policy(), SEVEN, &tags, &keys, now());
         assert_eq!(v.result.unwrap().locale, Locale::Ja);
         tags[1].value = "klingon".into();
-        let v = decide(&policy(), 7, &tags, &keys, now());
+        let v = decide(&policy(), SEVEN, &tags, &keys, now());
         assert!(v.locale_tag_ignored);
         assert_eq!(v.result.unwrap().locale, Locale::En);
     }
@@ -650,6 +908,7 @@ mod tests {
             SkipReason::UserNotFound,
             SkipReason::NoActiveKeyDue,
             SkipReason::SupersededByCloserNotice,
+            SkipReason::AlreadyNotified,
             SkipReason::Exempt,
             SkipReason::NoRecipient,
         ] {

@@ -8,7 +8,6 @@
 
 use lambda_runtime::Diagnostic;
 
-use crate::config::ConfigError;
 use crate::mask::mask_key_ids;
 
 #[derive(Debug, thiserror::Error)]
@@ -16,10 +15,6 @@ pub enum Error {
     /// The payload claims to be a Config compliance change but is malformed.
     #[error("invalid event: {0}")]
     InvalidEvent(String),
-
-    /// The configuration cannot be used.
-    #[error("invalid configuration: {0}")]
-    Config(#[from] ConfigError),
 
     /// An AWS call failed after the SDK's own retries.
     #[error("{service} {operation} failed{}: {message}", code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
@@ -31,10 +26,16 @@ pub enum Error {
         retryable: bool,
     },
 
-    /// Another invocation holds the claim on this event (a concurrent
-    /// duplicate delivery); retried later, it finds the stored outcome.
-    #[error("event {0} is being handled by another invocation")]
-    InProgress(String),
+    /// Another invocation holds the ledger's claim on a stage this notice
+    /// would announce (a concurrent delivery is mailing it right now);
+    /// retried later, this one finds it recorded.
+    #[error("the {stage} notice of key {key} is being sent by another invocation")]
+    NoticeInProgress { key: String, stage: String },
+
+    /// The user's name and id disagreed again after the name was looked up
+    /// afresh: the user is being renamed right now.
+    #[error("user {0} was renamed while it was read")]
+    UserChanged(String),
 
     /// A template could not be rendered: a defect, never the input's fault.
     #[error("rendering the notice failed: {0}")]
@@ -48,7 +49,8 @@ impl Error {
             Error::Aws {
                 retryable: true,
                 ..
-            } | Error::InProgress(_)
+            } | Error::NoticeInProgress { .. }
+                | Error::UserChanged(_)
         )
     }
 
@@ -56,14 +58,14 @@ impl Error {
     pub fn error_type(&self) -> String {
         let kind = match self {
             Error::InvalidEvent(_) => "InvalidEvent",
-            Error::Config(_) => "InvalidConfiguration",
             Error::Aws { service, .. } => match *service {
                 "IAM" => "IamError",
                 "SES" => "SesError",
                 "DynamoDB" => "DynamoDbError",
                 _ => "AwsError",
             },
-            Error::InProgress(_) => "DuplicateInProgress",
+            Error::NoticeInProgress { .. } => "NoticeInProgress",
+            Error::UserChanged(_) => "UserChanged",
             Error::Render(_) => "RenderError",
         };
         let class = if self.is_retryable() {
@@ -113,8 +115,12 @@ mod tests {
             "Permanent.InvalidEvent"
         );
         assert_eq!(
-            Error::InProgress("e".into()).error_type(),
-            "Retryable.DuplicateInProgress"
+            Error::NoticeInProgress {
+                key: "AKIA…MPLE".into(),
+                stage: "tier_7".into()
+            }
+            .error_type(),
+            "Retryable.NoticeInProgress"
         );
     }
 

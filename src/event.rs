@@ -7,7 +7,6 @@
 //! change but are malformed are an error with a message.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -28,9 +27,6 @@ pub struct ComplianceChange {
     pub rule: String,
     /// The IAM UserId (`AIDA…`) Config reports as the resource.
     pub user_id: String,
-    /// When the change happened: the event's `time`, else the detail's
-    /// `notificationCreationTime`; `None` when the event has neither.
-    pub time: Option<DateTime<Utc>>,
 }
 
 /// What the parser made of an event.
@@ -57,7 +53,6 @@ struct Detail {
     config_rule_name: Option<String>,
     message_type: Option<String>,
     new_evaluation_result: Option<EvaluationResult>,
-    notification_creation_time: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -159,27 +154,11 @@ pub fn parse(payload: Value) -> Result<Parsed, Error> {
     let rule = rule.ok_or_else(|| invalid("detail.configRuleName is missing"))?;
     let user_id = user_id.ok_or_else(|| invalid("detail.resourceId is missing"))?;
 
-    let time = match (envelope.time, detail.notification_creation_time.as_deref()) {
-        (Some(t), _) => Some(t),
-        (None, Some(t)) => Some(
-            DateTime::parse_from_rfc3339(t)
-                .map_err(|_| {
-                    invalid(format!(
-                        "detail.notificationCreationTime `{}` is not an RFC 3339 time",
-                        shorten(t)
-                    ))
-                })?
-                .with_timezone(&Utc),
-        ),
-        (None, None) => None,
-    };
-
     Ok(Parsed::Change(ComplianceChange {
         event_id,
         account,
         rule,
         user_id,
-        time,
     }))
 }
 
@@ -251,17 +230,8 @@ fn resource_id(value: &str) -> Result<String, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use crate::fixtures::event as fixture;
     use serde_json::json;
-
-    fn fixture(name: &str) -> Value {
-        let path = format!(
-            "{}/tests/fixtures/events/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        serde_json::from_str(&text).unwrap()
-    }
 
     fn skip_reason(p: Parsed) -> SkipReason {
         match p {
@@ -278,7 +248,6 @@ mod tests {
                 account: Some("123456789012".into()),
                 rule: rule.into(),
                 user_id: "AIDATCKAQT2XHRAS7UPNO".into(),
-                time: Some(Utc.with_ymd_and_hms(2025, 7, 2, 3, 23, 19).unwrap()),
             })
         };
         let strip_id = |p: Parsed| match p {
@@ -394,28 +363,13 @@ mod tests {
         let e = without(base.clone(), "/detail", "oldEvaluationResult");
         assert!(matches!(parse(e).unwrap(), Parsed::Change(_)));
 
-        // Without `time`, notificationCreationTime is used.
-        let e = without(base.clone(), "", "time");
-        match parse(e).unwrap() {
-            Parsed::Change(c) => assert_eq!(
-                c.time,
-                Some(
-                    Utc.with_ymd_and_hms(2025, 7, 2, 3, 23, 19).unwrap()
-                        + chrono::Duration::milliseconds(371)
-                )
-            ),
-            other => panic!("{other:?}"),
-        }
-        // Without either, the caller's clock is used.
+        // Days are counted from the clock, so the event's times are not needed.
         let e = without(
             without(base.clone(), "", "time"),
             "/detail",
             "notificationCreationTime",
         );
-        match parse(e).unwrap() {
-            Parsed::Change(c) => assert_eq!(c.time, None),
-            other => panic!("{other:?}"),
-        }
+        assert!(matches!(parse(e).unwrap(), Parsed::Change(_)));
         // The resource type may come from the qualifier alone.
         let e = without(base.clone(), "/detail", "resourceType");
         assert!(matches!(parse(e).unwrap(), Parsed::Change(_)));

@@ -3,44 +3,58 @@
 //!
 //! An AWS Config `access-keys-rotated` rule per notice tier turns NON_COMPLIANT
 //! for an IAM user; EventBridge delivers the compliance change to this
-//! function; the function finds the user, works out the exact deadline from
-//! the keys themselves, and mails the owner once.
+//! function; the function finds the user, works out each key's deadline and
+//! stage from the keys themselves, and mails the owner about every stage of
+//! every key exactly once, recorded in a notice ledger.
 //!
 //! # Layout
 //!
-//! - [`decision`]: the heart. Pure rules: which keys are due, the deadline,
-//!   whether a closer notice supersedes this one, who gets mail, in which
-//!   language, or why nothing is sent. Read it first.
+//! - [`decision`]: the heart. Pure rules: calendar days to each key's
+//!   deadline, its stage, which keys a notice lists, which event mails, who
+//!   gets mail, in which language, or why nothing is sent. Read it first.
 //! - [`event`]: parses and re-checks the EventBridge event.
 //! - [`config`]: the environment, typed and validated once at cold start.
 //! - [`address`]: validation of email addresses from tags and configuration.
-//! - [`directory`]: the user directory port and its IAM adapter (paging,
-//!   UserId cache).
-//! - [`mailer`]: the mailer port and its SES v2 adapter.
-//! - [`idempotency`]: one notice per event across duplicate deliveries, on
-//!   a DynamoDB table.
+//! - [`directory`]: the user directory port, its IAM adapter (paging,
+//!   UserId cache) and an in-memory one.
+//! - [`mailer`]: the mailer port, its SES v2 adapter and an in-memory one.
+//! - [`ledger`]: the notice ledger port (each stage of each key once, across
+//!   events, rules and duplicate deliveries), its DynamoDB adapter and an
+//!   in-memory one.
+//! - [`clock`]: the clock port; days are counted from it, never from an
+//!   event's time.
+//! - [`scripted`]: call counts and scripted failures for the in-memory
+//!   adapters.
 //! - [`mail`]: renders subject, text and HTML from the askama templates in
 //!   `templates/` (English and Japanese).
-//! - [`handler`]: one event through all of the above to one [`outcome`].
+//! - [`handler`]: one event through all of the above to one [`outcome`];
+//!   its tests run over the in-memory adapters.
 //! - [`aws`]: SDK configuration (retries, time-outs) and the mapping of SDK
 //!   errors to retryable or permanent.
 //! - [`error`]: the error type and its retryable / permanent classification.
-//! - [`logging`], [`mask`]: JSON log lines; access key ids masked everywhere.
-//! - [`app`], [`cli`]: wiring for the Lambda runtime and the `invoke` command.
+//! - [`logging`], [`mask`]: JSON log lines, each carrying its invocation's
+//!   `requestId`; access key ids masked everywhere.
+//! - [`app`], [`cli`]: wiring for the Lambda runtime and the `invoke`
+//!   command.
+//! - `fixtures` (tests only): the sample events of `tests/fixtures/events/`.
 
 pub mod address;
 pub mod app;
 pub mod aws;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod decision;
 pub mod directory;
 pub mod error;
 pub mod event;
+#[cfg(test)]
+mod fixtures;
 pub mod handler;
-pub mod idempotency;
+pub mod ledger;
 pub mod logging;
 pub mod mail;
 pub mod mailer;
 pub mod mask;
 pub mod outcome;
+pub mod scripted;

@@ -2,7 +2,13 @@
 //! Lambda's JSON log format (`timestamp`, `level`, `message`, then fields),
 //! so CloudWatch Logs Insights can filter on any field. stderr keeps the
 //! `invoke` command's stdout for the outcome alone; Lambda captures both.
+//!
+//! Every line written while an invocation runs carries its `requestId`:
+//! [`in_request`] sets it for the invocation's task (a tokio task-local,
+//! what the runtime's tracing span does for tracing users), and [`line`]
+//! adds it, so a grep for one id finds the whole thread of an invocation.
 
+use std::future::Future;
 use std::io::Write;
 
 use chrono::{SecondsFormat, Utc};
@@ -27,8 +33,18 @@ impl Level {
     }
 }
 
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// Runs `f` with `request_id` on every line it logs.
+pub async fn in_request<F: Future>(request_id: String, f: F) -> F::Output {
+    REQUEST_ID.scope(request_id, f).await
+}
+
 /// Builds one log line; `fields` must be a JSON object (anything else is
-/// logged under `fields`).
+/// logged under `fields`). Within [`in_request`], the line carries the
+/// `requestId`.
 pub fn line(level: Level, message: &str, fields: Value) -> String {
     let mut obj = Map::new();
     obj.insert(
@@ -39,6 +55,7 @@ pub fn line(level: Level, message: &str, fields: Value) -> String {
     );
     obj.insert("level".into(), level.as_str().into());
     obj.insert("message".into(), message.into());
+    let _ = REQUEST_ID.try_with(|id| obj.insert("requestId".into(), id.as_str().into()));
     match fields {
         Value::Object(map) => obj.extend(map),
         Value::Null => {}
@@ -58,12 +75,12 @@ pub fn log(level: Level, message: &str, fields: Value) {
 }
 
 /// The outcome line: the outcome's fields at the top level.
-pub fn outcome(outcome: &Outcome, request_id: Option<&str>) {
-    let mut fields = serde_json::to_value(outcome).unwrap_or(Value::Null);
-    if let (Some(id), Value::Object(map)) = (request_id, &mut fields) {
-        map.insert("requestId".into(), id.into());
-    }
-    log(Level::Info, "outcome", fields);
+pub fn outcome(outcome: &Outcome) {
+    log(
+        Level::Info,
+        "outcome",
+        serde_json::to_value(outcome).unwrap_or(Value::Null),
+    );
 }
 
 #[cfg(test)]
@@ -82,5 +99,20 @@ mod tests {
         assert_eq!(v["status"], "skipped");
         assert_eq!(v["reason"], "exempt");
         assert!(v["timestamp"].as_str().unwrap().ends_with('Z'));
+        assert!(v.get("requestId").is_none(), "outside an invocation");
+    }
+
+    #[tokio::test]
+    async fn every_line_of_an_invocation_carries_its_request_id() {
+        let (a, b) = in_request("req-1".into(), async {
+            let a = line(Level::Warn, "one", serde_json::json!({"x": 1}));
+            let b = async { line(Level::Info, "two", Value::Null) }.await;
+            (a, b)
+        })
+        .await;
+        for text in [a, b] {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(v["requestId"], "req-1", "{text}");
+        }
     }
 }

@@ -6,10 +6,10 @@
 //! formatted for the locale, so the templates only lay them out.
 
 use askama::Template;
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use crate::decision::{Locale, Notice};
+use crate::decision::{DaysLeft, Locale, Notice};
 use crate::directory::LastUsed;
 use crate::mask::mask_key_id;
 
@@ -21,13 +21,19 @@ pub struct NoticeView {
     pub rule: String,
     pub tier_days: u32,
     pub max_age_days: u32,
+    /// The first key is past its deadline.
     pub overdue: bool,
-    pub days_remaining: u32,
-    pub days_overdue: u32,
+    /// Not overdue: `within 7 days`, `within 1 day`, `today`
+    /// (`まであと 7 日`, `は本日`).
+    pub when: String,
+    /// Overdue: `5 days overdue`, `1 day overdue` (`5 日超過`).
+    pub overdue_by: String,
     /// `2026-12-01`, in the configured time zone.
     pub deadline_date: String,
-    /// `2026-12-01 12:34 JST` or `2026年12月1日（火）12:34 JST`.
+    /// `Tuesday 1 December 2026, 12:34 JST` or `2026年12月1日（火）12:34 JST`.
     pub deadline_long: String,
+    /// The date the days are counted from.
+    pub today: String,
     pub time_zone: String,
     pub keys: Vec<KeyView>,
 }
@@ -37,11 +43,11 @@ pub struct KeyView {
     /// `AKIA…WXYZ`
     pub masked_id: String,
     pub created_date: String,
-    pub age_days: u32,
+    /// `83 days old` (`作成から 83 日`).
+    pub age: String,
     pub deadline_date: String,
-    pub overdue: bool,
-    pub days_remaining: u32,
-    pub days_overdue: u32,
+    /// `7 days left`, `due today`, `5 days overdue` (`あと 7 日`, `本日期限`, `5 日超過`).
+    pub status: String,
     /// `None` when the key has never been used.
     pub last_used: Option<LastUsedView>,
 }
@@ -66,15 +72,21 @@ pub struct Context<'a> {
     pub user: &'a str,
     pub account: &'a str,
     pub rule: &'a str,
+    pub tier_days: u32,
     pub max_age_days: u32,
     pub time_zone: Tz,
     /// Last use of each due key, in the order of `notice.keys`.
     pub last_used: &'a [LastUsed],
 }
 
-/// The deadline as a date in `tz`, the form the outcome carries.
+/// An instant as a date in `tz`, the form outcomes and mail print.
 pub fn date_in(tz: Tz, t: DateTime<Utc>) -> String {
-    t.with_timezone(&tz).format("%Y-%m-%d").to_string()
+    iso(t.with_timezone(&tz).date_naive())
+}
+
+/// `2026-12-01`.
+pub fn iso(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
 }
 
 fn long_date(locale: Locale, tz: Tz, t: DateTime<Utc>) -> String {
@@ -96,21 +108,65 @@ fn long_date(locale: Locale, tz: Tz, t: DateTime<Utc>) -> String {
     }
 }
 
+/// `1 day`, `7 days`.
+fn days_en(n: u32) -> String {
+    if n == 1 {
+        "1 day".to_string()
+    } else {
+        format!("{n} days")
+    }
+}
+
+/// How soon a key that is not overdue must be rotated.
+fn when(locale: Locale, d: DaysLeft) -> String {
+    match (locale, d.remaining()) {
+        (Locale::En, 0) => "today".to_string(),
+        (Locale::En, n) => format!("within {}", days_en(n)),
+        (Locale::Ja, 0) => "は本日".to_string(),
+        (Locale::Ja, n) => format!("まであと {n} 日"),
+    }
+}
+
+fn overdue_by(locale: Locale, d: DaysLeft) -> String {
+    match locale {
+        Locale::En => format!("{} overdue", days_en(d.overdue())),
+        Locale::Ja => format!("{} 日超過", d.overdue()),
+    }
+}
+
+/// One key's days, for its row.
+fn key_status(locale: Locale, d: DaysLeft) -> String {
+    if d.is_overdue() {
+        return overdue_by(locale, d);
+    }
+    match (locale, d.remaining()) {
+        (Locale::En, 0) => "due today".to_string(),
+        (Locale::En, n) => format!("{} left", days_en(n)),
+        (Locale::Ja, 0) => "本日期限".to_string(),
+        (Locale::Ja, n) => format!("あと {n} 日"),
+    }
+}
+
+fn age(locale: Locale, days: u32) -> String {
+    match locale {
+        Locale::En => format!("{} old", days_en(days)),
+        Locale::Ja => format!("作成から {days} 日"),
+    }
+}
+
 impl NoticeView {
     pub fn new(notice: &Notice, ctx: &Context<'_>) -> NoticeView {
-        let tz = ctx.time_zone;
+        let (tz, locale) = (ctx.time_zone, notice.locale);
         let keys = notice
             .keys
             .iter()
             .enumerate()
             .map(|(i, k)| KeyView {
                 masked_id: mask_key_id(&k.id),
-                created_date: date_in(tz, k.created),
-                age_days: k.age_days,
-                deadline_date: date_in(tz, k.deadline),
-                overdue: k.remaining.overdue,
-                days_remaining: k.remaining.days_remaining,
-                days_overdue: k.remaining.days_overdue,
+                created_date: iso(k.created_date),
+                age: age(locale, k.age_days),
+                deadline_date: iso(k.deadline_date),
+                status: key_status(locale, k.days),
                 last_used: ctx.last_used.get(i).and_then(|u| {
                     u.time.map(|t| LastUsedView {
                         date: date_in(tz, t),
@@ -120,17 +176,19 @@ impl NoticeView {
                 }),
             })
             .collect();
+        let lead = notice.lead();
         NoticeView {
             user: ctx.user.to_string(),
             account: ctx.account.to_string(),
             rule: ctx.rule.to_string(),
-            tier_days: notice.tier_days,
+            tier_days: ctx.tier_days,
             max_age_days: ctx.max_age_days,
-            overdue: notice.remaining.overdue,
-            days_remaining: notice.remaining.days_remaining,
-            days_overdue: notice.remaining.days_overdue,
-            deadline_date: date_in(tz, notice.deadline),
-            deadline_long: long_date(notice.locale, tz, notice.deadline),
+            overdue: lead.days.is_overdue(),
+            when: when(locale, lead.days),
+            overdue_by: overdue_by(locale, lead.days),
+            deadline_date: iso(lead.deadline_date),
+            deadline_long: long_date(locale, tz, lead.deadline),
+            today: iso(notice.today),
             time_zone: tz.name().to_string(),
             keys,
         }
@@ -180,35 +238,53 @@ pub fn render(view: &NoticeView, locale: Locale) -> Result<Rendered, askama::Err
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::address;
-    use crate::decision::{DueKey, Recipients, Remaining};
+    use crate::decision::{AccessKey, Mode, NoticeRule, Policy, Tag, decide};
     use chrono::{Duration, TimeZone};
 
+    /// Tuesday 2026-11-24, 03:00 UTC (12:00 in Tokyo).
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 24, 3, 0, 0).unwrap()
     }
 
-    fn notice(age_days: i64, locale: Locale) -> Notice {
-        let created = now() - Duration::days(age_days);
-        let deadline = created + Duration::days(90);
-        let remaining = Remaining::until(deadline, now());
-        Notice {
-            tier_days: 7,
-            keys: vec![DueKey {
-                id: "AKIAIOSFODNN7EXAMPLE".into(),
-                created,
-                deadline,
-                remaining,
-                age_days: age_days as u32,
-            }],
-            deadline,
-            remaining,
-            recipients: Recipients {
-                to: vec![address::parse("alice@example.com").unwrap()],
-                cc: vec![],
-            },
-            locale,
-        }
+    /// The notice `decide` gives for keys of these ages, in `tz`.
+    fn notice(ages: &[i64], locale: Locale, tz: Tz) -> Notice {
+        let policy = Policy {
+            max_key_age_days: 90,
+            notice_rules: vec![
+                NoticeRule {
+                    name: "access-keys-rotated-1".into(),
+                    days_before_deadline: 7,
+                },
+                NoticeRule {
+                    name: "access-keys-rotated-2".into(),
+                    days_before_deadline: 14,
+                },
+            ],
+            owner_email_tag: "Email".into(),
+            owner_locale_tag: "Locale".into(),
+            exempt_tag: None,
+            fallback_recipients: vec![],
+            cc_recipients: vec![],
+            allowed_domains: vec![],
+            default_locale: locale,
+            time_zone: tz,
+        };
+        let keys: Vec<AccessKey> = ages
+            .iter()
+            .enumerate()
+            .map(|(i, age)| AccessKey {
+                id: format!("AKIAIOSFODNN7EXAMPL{i}"),
+                active: true,
+                created: now() - Duration::days(*age),
+            })
+            .collect();
+        let tags = [Tag {
+            key: "Email".into(),
+            value: "alice@example.com".into(),
+        }];
+        decide(&policy, Mode::Ledger, &tags, &keys, now())
+            .result
+            .unwrap()
     }
 
     fn assert_both_contain(r: &Rendered, needle: &str) {
@@ -236,6 +312,7 @@ mod tests {
                 user,
                 account: "123456789012",
                 rule: "access-keys-rotated-1",
+                tier_days: 7,
                 max_age_days: 90,
                 time_zone: tz,
                 last_used: &used,
@@ -243,10 +320,13 @@ mod tests {
         )
     }
 
+    fn render_one(ages: &[i64], locale: Locale, tz: Tz, user: &str) -> Rendered {
+        render(&view(&notice(ages, locale, tz), user, tz), locale).unwrap()
+    }
+
     #[test]
     fn english_notice_carries_every_fact_and_the_rotation_steps() {
-        let n = notice(83, Locale::En);
-        let r = render(&view(&n, "alice", Tz::UTC), Locale::En).unwrap();
+        let r = render_one(&[83], Locale::En, Tz::UTC, "alice");
         assert_eq!(
             r.subject,
             "[Action required] Rotate the IAM access key of alice within 7 days (deadline 2026-12-01)"
@@ -254,11 +334,13 @@ mod tests {
         for needle in [
             "alice",
             "123456789012",
-            "AKIA…MPLE",
-            "7 days",
+            "AKIA…MPL0",
+            "within 7 days",
             "2026-12-01",
+            "today is 2026-11-24",
             "Tuesday 1 December 2026, 03:00 UTC",
             "83 days old",
+            "7 days left",
             "90 days",
             "access-keys-rotated-1",
             "2026-11-23 by s3 in ap-northeast-1",
@@ -268,22 +350,23 @@ mod tests {
         ] {
             assert_both_contain(&r, needle);
         }
-        assert!(!r.text.contains("AKIAIOSFODNN7EXAMPLE"));
-        assert!(!r.html.contains("AKIAIOSFODNN7EXAMPLE"));
+        assert!(!r.text.contains("AKIAIOSFODNN7EXAMPL0"));
+        assert!(!r.html.contains("AKIAIOSFODNN7EXAMPL0"));
     }
 
     #[test]
     fn japanese_notice_reads_in_japanese_with_the_local_date() {
-        let n = notice(88, Locale::Ja);
-        let r = render(&view(&n, "taro", chrono_tz::Asia::Tokyo), Locale::Ja).unwrap();
+        let tokyo = chrono_tz::Asia::Tokyo;
+        let r = render_one(&[88], Locale::Ja, tokyo, "taro");
         assert_eq!(
             r.subject,
             "【要対応】IAM ユーザー taro のアクセスキーのローテーション期限まであと 2 日（期限 2026-11-26）"
         );
         for needle in [
-            "あと 2 日",
+            "期限まであと 2 日",
             "2026年11月26日（木）12:00 JST",
-            "AKIA…MPLE",
+            "本日は 2026-11-24",
+            "AKIA…MPL0",
             "作成から 88 日",
             "90 日",
             "最終使用",
@@ -294,10 +377,42 @@ mod tests {
     }
 
     #[test]
-    fn an_overdue_notice_never_counts_negative_days() {
+    fn one_day_is_singular_and_the_deadline_day_says_today() {
+        let r = render_one(&[89], Locale::En, Tz::UTC, "alice");
+        assert_eq!(
+            r.subject,
+            "[Action required] Rotate the IAM access key of alice within 1 day (deadline 2026-11-25)"
+        );
+        assert_both_contain(&r, "1 day left");
+        assert!(!r.text.contains("1 days"), "{}", r.text);
+
+        let r = render_one(&[90], Locale::En, Tz::UTC, "alice");
+        assert_eq!(
+            r.subject,
+            "[Action required] Rotate the IAM access key of alice today (deadline 2026-11-24)"
+        );
+        assert!(r.text.contains("must be rotated today."), "{}", r.text);
+        assert!(
+            r.html.contains("must be rotated <strong>today</strong>."),
+            "{}",
+            r.html
+        );
+        assert_both_contain(&r, "due today");
+        assert!(!r.text.contains(" 0 days"), "{}", r.text);
+
+        let r = render_one(&[90], Locale::Ja, Tz::UTC, "taro");
+        assert!(
+            r.subject.contains("ローテーション期限は本日"),
+            "{}",
+            r.subject
+        );
+        assert_both_contain(&r, "本日期限");
+    }
+
+    #[test]
+    fn an_overdue_notice_counts_whole_days_past_the_deadline_date() {
         for locale in [Locale::En, Locale::Ja] {
-            let n = notice(95, locale);
-            let r = render(&view(&n, "dave", Tz::UTC), locale).unwrap();
+            let r = render_one(&[95], locale, Tz::UTC, "dave");
             assert!(!r.text.contains("-5"), "{}", r.text);
             assert!(!r.subject.contains("-5"), "{}", r.subject);
             let overdue = match locale {
@@ -306,16 +421,28 @@ mod tests {
             };
             assert_both_contain(&r, overdue);
         }
-        let r = render(&view(&notice(95, Locale::En), "dave", Tz::UTC), Locale::En).unwrap();
+        let r = render_one(&[95], Locale::En, Tz::UTC, "dave");
         assert_eq!(
             r.subject,
             "[Overdue] The IAM access key of dave passed its rotation deadline (2026-11-19)"
         );
+        let r = render_one(&[91], Locale::En, Tz::UTC, "dave");
+        assert_both_contain(&r, "1 day overdue");
+        assert!(!r.text.contains("0 days overdue"), "{}", r.text);
+    }
+
+    #[test]
+    fn every_listed_key_has_its_own_row() {
+        let r = render_one(&[85, 78], Locale::En, Tz::UTC, "frank");
+        assert!(r.subject.contains("within 5 days"), "{}", r.subject);
+        for needle in ["AKIA…MPL0", "5 days left", "AKIA…MPL1", "12 days left"] {
+            assert_both_contain(&r, needle);
+        }
     }
 
     #[test]
     fn html_escapes_values() {
-        let n = notice(83, Locale::En);
+        let n = notice(&[83], Locale::En, Tz::UTC);
         let mut v = view(&n, "a<b>&\"c", Tz::UTC);
         v.rule = "<script>".into();
         let r = render(&v, Locale::En).unwrap();
@@ -330,7 +457,7 @@ mod tests {
 
     #[test]
     fn a_key_never_used_says_so() {
-        let n = notice(83, Locale::En);
+        let n = notice(&[83], Locale::En, Tz::UTC);
         let mut v = view(&n, "alice", Tz::UTC);
         v.keys[0].last_used = None;
         let r = render(&v, Locale::En).unwrap();

@@ -1,11 +1,11 @@
 //! The outcome contract: every invocation ends in exactly one of these,
 //! returned by the handler, printed by `invoke` and logged as one line.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::decision::{Recipients, SkipReason};
+use crate::decision::{Recipients, SkipReason, Stage};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Sent,
@@ -13,19 +13,26 @@ pub enum Status {
     DryRun,
 }
 
-/// One due key, as reported: masked id, dates in the configured time zone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One key a notice lists: masked id, dates in the configured time zone,
+/// the days between today and its deadline, and its stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KeyOutcome {
     pub access_key_id: String,
     pub created: String,
+    pub deadline: String,
     pub days_remaining: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub days_overdue: Option<u32>,
+    pub stage: Stage,
+    /// This key's stage was recorded as sent before: the notice lists it
+    /// again beside a key whose stage is new.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub already_notified: bool,
 }
 
 /// Fields are filled in as far as the invocation got; empty ones are left
 /// out of the JSON.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Outcome {
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -38,15 +45,20 @@ pub struct Outcome {
     pub user: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    /// The tier of the rule whose event this was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tier_days: Option<u32>,
+    /// The date the days are counted from, in the configured time zone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub today: Option<String>,
+    /// The earliest deadline among `keys`, and its days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub days_remaining: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub days_overdue: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub deadline: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub keys: Vec<KeyOutcome>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recipients: Option<Recipients>,
@@ -54,10 +66,6 @@ pub struct Outcome {
     pub message_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_id: Option<String>,
-    /// A duplicate delivery: this is the outcome stored by the first one,
-    /// and nothing was done this time.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub replayed: bool,
 }
 
 impl Outcome {
@@ -71,14 +79,14 @@ impl Outcome {
             user: None,
             user_id: None,
             tier_days: None,
+            today: None,
+            deadline: None,
             days_remaining: None,
             days_overdue: None,
-            deadline: None,
             keys: Vec::new(),
             recipients: None,
             message_id: None,
             event_id: None,
-            replayed: false,
         }
     }
 }
@@ -99,48 +107,62 @@ mod tests {
             user: Some("alice".into()),
             user_id: Some("AIDATCKAQT2XHRAS7UPNO".into()),
             tier_days: Some(7),
+            today: Some("2026-11-24".into()),
+            deadline: Some("2026-12-01".into()),
             days_remaining: Some(7),
             days_overdue: None,
-            deadline: Some("2026-12-01".into()),
-            keys: vec![KeyOutcome {
-                access_key_id: "AKIA…WXYZ".into(),
-                created: "2026-09-02".into(),
-                days_remaining: 7,
-                days_overdue: None,
-            }],
+            keys: vec![
+                KeyOutcome {
+                    access_key_id: "AKIA…WXYZ".into(),
+                    created: "2026-09-02".into(),
+                    deadline: "2026-12-01".into(),
+                    days_remaining: 7,
+                    days_overdue: None,
+                    stage: Stage::Tier(7),
+                    already_notified: false,
+                },
+                KeyOutcome {
+                    access_key_id: "AKIA…ABCD".into(),
+                    created: "2026-09-10".into(),
+                    deadline: "2026-12-09".into(),
+                    days_remaining: 15,
+                    days_overdue: None,
+                    stage: Stage::Tier(14),
+                    already_notified: true,
+                },
+            ],
             recipients: Some(Recipients {
                 to: vec![address::parse("alice@example.com").unwrap()],
                 cc: vec![address::parse("security@example.com").unwrap()],
             }),
             message_id: Some("0100018c".into()),
             event_id: None,
-            replayed: false,
         };
         assert_eq!(
             serde_json::to_value(&o).unwrap(),
             json!({"status":"sent","rule":"access-keys-rotated-1","account":"123456789012",
-                   "user":"alice","user_id":"AIDATCKAQT2XHRAS7UPNO","tier_days":7,"days_remaining":7,
-                   "deadline":"2026-12-01",
-                   "keys":[{"access_key_id":"AKIA…WXYZ","created":"2026-09-02","days_remaining":7}],
+                   "user":"alice","user_id":"AIDATCKAQT2XHRAS7UPNO","tier_days":7,
+                   "today":"2026-11-24","deadline":"2026-12-01","days_remaining":7,
+                   "keys":[{"access_key_id":"AKIA…WXYZ","created":"2026-09-02","deadline":"2026-12-01",
+                            "days_remaining":7,"stage":"tier_7"},
+                           {"access_key_id":"AKIA…ABCD","created":"2026-09-10","deadline":"2026-12-09",
+                            "days_remaining":15,"stage":"tier_14","already_notified":true}],
                    "recipients":{"to":["alice@example.com"],"cc":["security@example.com"]},
                    "message_id":"0100018c"})
         );
         let text = serde_json::to_string(&o).unwrap();
         assert!(text.starts_with(r#"{"status":"sent","rule":"#), "{text}");
-        // What is stored for duplicates reads back the same.
-        let back: Outcome = serde_json::from_str(&text).unwrap();
-        assert_eq!(back, o);
     }
 
     #[test]
     fn a_skip_names_its_reason() {
         let o = Outcome {
             user: Some("alice".into()),
-            ..Outcome::skipped(SkipReason::NoActiveKeyDue)
+            ..Outcome::skipped(SkipReason::AlreadyNotified)
         };
         assert_eq!(
             serde_json::to_value(&o).unwrap(),
-            json!({"status":"skipped","reason":"no_active_key_due","user":"alice"})
+            json!({"status":"skipped","reason":"already_notified","user":"alice"})
         );
     }
 }

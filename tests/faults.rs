@@ -1,15 +1,26 @@
 //! Faults: a proxy between the SDK and the emulator fails a share of IAM and
-//! SES requests with throttling errors and 5xx, and drops some connections
-//! before they reach the emulator. 500 events (some delivered twice) go
-//! through the real handler with the production retry settings and the
-//! idempotency table; an event that ends in a retryable error is delivered
-//! again, as the platform would. Every event must end in its one correct
-//! outcome, no event may mail twice, and none may be lost.
+//! SES requests with throttling errors and 5xx, drops some connections before
+//! they reach the emulator, and loses some of SES's answers after SES has
+//! accepted the mail (the one fault that can double a mail). 500 events (some
+//! delivered twice, both rules for every user) go through the real handler
+//! with the production retry settings and the notice ledger; an event that
+//! ends in a retryable error is delivered again, as the platform would.
+//!
+//! Every user must get exactly one `sent` outcome for its key's stage (every
+//! other event `already_notified`), no event may be lost, and every mail
+//! beyond one per user must be explained by a lost answer: the measured
+//! duplicate rate is printed for docs/reliability.md.
+//!
+//! DynamoDB (the ledger) is passed through untouched: its failure paths are
+//! covered by the handler's tests over the in-memory ledger
+//! (`src/handler/tests.rs`), and a ledger write lost after a send is, by
+//! design, a documented duplicate after the claim expires (a minute here),
+//! which would make this count depend on timing.
 
 mod common;
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufReader, Read, Write};
+use std::io::BufReader;
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,21 +29,44 @@ use access_key_notifier::app::{AwsDeps, deps_from_sdk};
 use access_key_notifier::aws::with_retries_and_timeouts;
 use access_key_notifier::config::Config;
 use access_key_notifier::handler::{Invocation, handle};
-use common::{
-    Emulator, HttpRequest, SENDER, create_idempotency_table, fixture_event, fixture_time, key_aged,
-    read_http_request,
-};
+use common::http::{HttpRequest, forward, read_request, respond};
+use common::{Emulator, RULE_7, RULE_14, SENDER, create_ledger_table, event_for, key_aged};
 use serde_json::{Value, json};
 
 const EVENTS: usize = 500;
 const USERS: usize = 60;
 const MAX_DELIVERIES: usize = 10;
-const TABLE: &str = "akn-events";
+const TABLE: &str = "akn-ledger";
 
 /// Per mille of IAM and SES requests answered with each fault.
 const THROTTLE: u64 = 120;
 const SERVER_ERROR: u64 = 70;
 const DROP: u64 = 60;
+/// Per mille of SES requests forwarded, accepted, and their answer lost.
+const LOSE_ANSWER: u64 = 150;
+
+/// Each user's one key, by age, and what its events must end in under the
+/// default policy (90 days, tiers 14 and 7), with an owner tag.
+#[derive(Clone, Copy)]
+enum Expect {
+    Skip(&'static str),
+    /// The one notice: its stage and days remaining (or overdue).
+    Notice(&'static str, u64, Option<u64>),
+}
+
+const AGES: [(i64, Expect); 6] = [
+    (3, Expect::Skip("no_active_key_due")),
+    (76, Expect::Notice("tier_14", 14, None)),
+    (80, Expect::Notice("tier_14", 10, None)),
+    (83, Expect::Notice("tier_7", 7, None)),
+    (88, Expect::Notice("tier_7", 2, None)),
+    (95, Expect::Notice("overdue", 0, Some(5))),
+];
+
+/// Every fifth user has no owner tag and no fallback: no recipient.
+fn tagged(u: usize) -> bool {
+    u % 5 != 4
+}
 
 #[derive(Default)]
 struct Counts {
@@ -40,8 +74,10 @@ struct Counts {
     throttled: AtomicU64,
     server_errors: AtomicU64,
     dropped: AtomicU64,
+    lost_answers: AtomicU64,
 }
 
+#[derive(PartialEq)]
 enum Service {
     Iam,
     Ses,
@@ -64,20 +100,49 @@ fn service(req: &HttpRequest) -> Service {
     }
 }
 
-fn reply(mut stream: &TcpStream, status: &str, headers: &[(&str, &str)], body: &str) {
-    let mut text = format!(
-        "HTTP/1.1 {status}\r\nconnection: close\r\ncontent-length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        text.push_str(&format!("{k}: {v}\r\n"));
+const CLOSE: (&str, &str) = ("connection", "close");
+
+fn throttle(stream: &TcpStream, service: &Service) {
+    match service {
+        Service::Ses => respond(
+            stream,
+            "429 Too Many Requests",
+            &[
+                CLOSE,
+                ("content-type", "application/json"),
+                ("x-amzn-errortype", "TooManyRequestsException"),
+            ],
+            r#"{"message":"Too many requests"}"#,
+        ),
+        _ => respond(
+            stream,
+            "400 Bad Request",
+            &[CLOSE, ("content-type", "text/xml")],
+            "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>f</RequestId></ErrorResponse>",
+        ),
     }
-    text.push_str("\r\n");
-    text.push_str(body);
-    let _ = stream.write_all(text.as_bytes());
 }
 
-const IAM_XML: (&str, &str) = ("content-type", "text/xml");
+fn server_error(stream: &TcpStream, service: &Service) {
+    match service {
+        Service::Ses => respond(
+            stream,
+            "503 Service Unavailable",
+            &[
+                CLOSE,
+                ("content-type", "application/json"),
+                ("x-amzn-errortype", "InternalFailure"),
+            ],
+            r#"{"message":"Service unavailable"}"#,
+        ),
+        _ => respond(
+            stream,
+            "500 Internal Server Error",
+            &[CLOSE, ("content-type", "text/xml")],
+            "<ErrorResponse><Error><Type>Receiver</Type><Code>ServiceFailure</Code><Message>Internal failure</Message></Error><RequestId>f</RequestId></ErrorResponse>",
+        ),
+    }
+}
 
 fn proxy(upstream: String, counts: Arc<Counts>, seed: u64) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -88,7 +153,7 @@ fn proxy(upstream: String, counts: Arc<Counts>, seed: u64) -> String {
             let Ok(stream) = stream else { continue };
             let (upstream, counts, rng) = (upstream.clone(), counts.clone(), rng.clone());
             std::thread::spawn(move || {
-                let Some(req) = read_http_request(&mut BufReader::new(&stream)) else {
+                let Some(req) = read_request(&mut BufReader::new(&stream)) else {
                     return;
                 };
                 let roll = {
@@ -99,66 +164,30 @@ fn proxy(upstream: String, counts: Arc<Counts>, seed: u64) -> String {
                     *x ^= *x << 17;
                     *x % 1000
                 };
-                let faulty = !matches!(service(&req), Service::Other);
+                let service = service(&req);
+                let faulty = service != Service::Other;
                 if faulty && roll < THROTTLE {
                     counts.throttled.fetch_add(1, Ordering::Relaxed);
-                    match service(&req) {
-                        Service::Ses => reply(
-                            &stream,
-                            "429 Too Many Requests",
-                            &[
-                                ("content-type", "application/json"),
-                                ("x-amzn-errortype", "TooManyRequestsException"),
-                            ],
-                            r#"{"message":"Too many requests"}"#,
-                        ),
-                        _ => reply(
-                            &stream,
-                            "400 Bad Request",
-                            &[IAM_XML],
-                            "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>f</RequestId></ErrorResponse>",
-                        ),
-                    }
+                    throttle(&stream, &service);
                 } else if faulty && roll < THROTTLE + SERVER_ERROR {
                     counts.server_errors.fetch_add(1, Ordering::Relaxed);
-                    match service(&req) {
-                        Service::Ses => reply(
-                            &stream,
-                            "503 Service Unavailable",
-                            &[
-                                ("content-type", "application/json"),
-                                ("x-amzn-errortype", "InternalFailure"),
-                            ],
-                            r#"{"message":"Service unavailable"}"#,
-                        ),
-                        _ => reply(
-                            &stream,
-                            "500 Internal Server Error",
-                            &[IAM_XML],
-                            "<ErrorResponse><Error><Type>Receiver</Type><Code>ServiceFailure</Code><Message>Internal failure</Message></Error><RequestId>f</RequestId></ErrorResponse>",
-                        ),
-                    }
+                    server_error(&stream, &service);
                 } else if faulty && roll < THROTTLE + SERVER_ERROR + DROP {
                     // Dropped before it reaches the emulator: nothing happened.
                     counts.dropped.fetch_add(1, Ordering::Relaxed);
                     let _ = stream.shutdown(Shutdown::Both);
                 } else {
                     counts.forwarded.fetch_add(1, Ordering::Relaxed);
-                    let Ok(mut up) = TcpStream::connect(&upstream) else {
-                        return;
-                    };
-                    let mut text = req.line.clone();
-                    for (k, v) in &req.headers {
-                        if k != "connection" {
-                            text.push_str(&format!("{k}: {v}\r\n"));
-                        }
+                    let response = forward(&req, &upstream).unwrap_or_default();
+                    if service == Service::Ses
+                        && roll < THROTTLE + SERVER_ERROR + DROP + LOSE_ANSWER
+                    {
+                        // SES accepted the mail; its answer never arrives.
+                        counts.lost_answers.fetch_add(1, Ordering::Relaxed);
+                        let _ = stream.shutdown(Shutdown::Both);
+                    } else {
+                        let _ = std::io::Write::write_all(&mut &stream, &response);
                     }
-                    text.push_str("connection: close\r\n\r\n");
-                    let _ = up.write_all(text.as_bytes());
-                    let _ = up.write_all(&req.body);
-                    let mut response = Vec::new();
-                    let _ = up.read_to_end(&mut response);
-                    let _ = (&stream).write_all(&response);
                 }
             });
         }
@@ -166,38 +195,38 @@ fn proxy(upstream: String, counts: Arc<Counts>, seed: u64) -> String {
     format!("http://{address}")
 }
 
-/// What a fault-free run gives for a key of `age` days and a rule of `tier`
-/// days: (status, reason or days remaining).
-fn expected(age: i64, tier: u32, tagged: bool) -> (&'static str, Value) {
-    let remaining = 90 - age;
-    let due = remaining <= i64::from(tier) + 1;
-    let superseded = tier == 14 && remaining <= 7;
-    match (due, superseded, tagged) {
-        (false, _, _) => ("skipped", json!("no_active_key_due")),
-        (true, true, _) => ("skipped", json!("superseded_by_closer_notice")),
-        (true, false, false) => ("skipped", json!("no_recipient")),
-        (true, false, true) => ("sent", json!(remaining.max(0))),
+/// One event's delivery, as the platform makes it: again after a pause while
+/// the error is retryable, up to `MAX_DELIVERIES` times.
+async fn deliver(deps: &AwsDeps, event: Value) -> (Result<Value, String>, usize) {
+    let mut retries = 0;
+    loop {
+        match handle(event.clone(), deps, &Invocation::local()).await {
+            Ok(h) => return (Ok(serde_json::to_value(&h.outcome).unwrap()), retries),
+            Err(e) if e.is_retryable() && retries + 1 < MAX_DELIVERIES => {
+                // The platform waits before it retries (Lambda: minutes).
+                retries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(300 * retries as u64)).await;
+            }
+            Err(e) => return (Err(format!("{} {}", e.error_type(), e)), retries),
+        }
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn five_hundred_events_through_faults_end_exactly_once() {
+async fn five_hundred_events_through_faults_each_stage_notified_once() {
     let mut emu = Emulator::start();
     emu.verify_sender(SENDER);
-    let time = fixture_time();
-    let ages = [3, 76, 80, 83, 88, 95];
     for u in 0..USERS {
         let mut tags = json!({});
-        if u % 5 != 4 {
+        if tagged(u) {
             tags["Email"] = json!(format!("user{u}@example.com"));
         }
         emu.create_user(
             json!({"name": format!("user-{u:02}"), "user_id": format!("AIDAFAULT{u:012}"),
-            "tags": tags, "keys": [key_aged(time, ages[u % ages.len()])]}),
+            "tags": tags, "keys": [key_aged(AGES[u % AGES.len()].0)]}),
         );
     }
-    let direct = emu.sdk_config().await;
-    create_idempotency_table(&direct, TABLE).await;
+    create_ledger_table(&emu.sdk_config().await, TABLE).await;
 
     let counts = Arc::new(Counts::default());
     let upstream = emu.endpoint.trim_start_matches("http://").to_string();
@@ -212,124 +241,113 @@ async fn five_hundred_events_through_faults_end_exactly_once() {
             .load()
             .await;
     let vars: HashMap<&str, &str> =
-        HashMap::from([("SENDER_ADDRESS", SENDER), ("IDEMPOTENCY_TABLE", TABLE)]);
+        HashMap::from([("SENDER_ADDRESS", SENDER), ("LEDGER_TABLE", TABLE)]);
     let config = Config::from_lookup(|k| vars.get(k).map(|v| v.to_string())).unwrap();
     let deps: Arc<AwsDeps> = Arc::new(deps_from_sdk(config, &sdk));
 
-    let base = fixture_event("noncompliant-7-days.json");
-    // Every tenth event is delivered a second time.
+    // Events alternate between the two rules per round of users; every
+    // tenth is delivered a second time.
     let deliveries: Vec<usize> = (0..EVENTS).chain((0..EVENTS).step_by(10)).collect();
     let mut tasks = tokio::task::JoinSet::new();
     let gate = Arc::new(tokio::sync::Semaphore::new(16));
-    for (n, i) in deliveries.into_iter().enumerate() {
+    for i in deliveries {
         let u = i % USERS;
-        let tier = if (i / USERS) % 2 == 0 { 7 } else { 14 };
-        let mut event = base.clone();
-        event["id"] = json!(format!("fault-event-{i:04}"));
-        event["detail"]["resourceId"] = json!(format!("AIDAFAULT{u:012}"));
-        event["detail"]["configRuleName"] = json!(if tier == 7 {
-            "access-keys-rotated-1"
+        let rule = if (i / USERS) % 2 == 0 {
+            RULE_7
         } else {
-            "access-keys-rotated-2"
-        });
+            RULE_14
+        };
+        let event = event_for(
+            rule,
+            &format!("AIDAFAULT{u:012}"),
+            &format!("fault-event-{i:04}"),
+        );
         let (deps, gate) = (deps.clone(), gate.clone());
         tasks.spawn(async move {
             let _permit = gate.acquire().await.unwrap();
-            let mut retries = 0;
-            loop {
-                match handle(event.clone(), &deps, Invocation::default()).await {
-                    Ok(h) => {
-                        return (
-                            n,
-                            i,
-                            u,
-                            tier,
-                            Ok(serde_json::to_value(&h.outcome).unwrap()),
-                            retries,
-                        );
-                    }
-                    Err(e) if e.is_retryable() && retries + 1 < MAX_DELIVERIES => {
-                        // The platform waits before it retries (Lambda: minutes).
-                        retries += 1;
-                        tokio::time::sleep(std::time::Duration::from_millis(300 * retries as u64))
-                            .await;
-                    }
-                    Err(e) => {
-                        return (
-                            n,
-                            i,
-                            u,
-                            tier,
-                            Err(format!("{} {}", e.error_type(), e)),
-                            retries,
-                        );
-                    }
-                }
-            }
+            let (result, retries) = deliver(&deps, event).await;
+            (i, u, result, retries)
         });
     }
 
-    let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
-    let (mut platform_retries, mut replayed, mut first_sends) = (0, 0, 0);
+    let mut per_user: BTreeMap<usize, Vec<Value>> = BTreeMap::new();
+    let mut by_outcome: BTreeMap<String, u64> = BTreeMap::new();
+    let mut platform_retries = 0;
     while let Some(done) = tasks.join_next().await {
-        let (n, i, u, tier, result, retries) = done.unwrap();
+        let (i, u, result, retries) = done.unwrap();
         platform_retries += retries;
-        let outcome = result
+        let o = result
             .unwrap_or_else(|e| panic!("event {i} lost after {MAX_DELIVERIES} deliveries: {e}"));
-        let (status, detail) = expected(ages[u % ages.len()], tier, u % 5 != 4);
-        assert_eq!(
-            outcome["status"], status,
-            "event {i} (delivery {n}): {outcome}"
-        );
-        if status == "sent" {
-            assert_eq!(outcome["days_remaining"], detail, "event {i}: {outcome}");
-        } else {
-            assert_eq!(outcome["reason"], detail, "event {i}: {outcome}");
-        }
-        if outcome["replayed"] == true {
-            replayed += 1;
-        } else if status == "sent" {
-            first_sends += 1;
-        }
-        let detail = detail
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or(detail.to_string());
-        *by_status.entry(format!("{status} {detail}")).or_default() += 1;
+        let key = match o["reason"].as_str() {
+            Some(reason) => format!("skipped {reason}"),
+            None => format!(
+                "{} {}",
+                o["status"].as_str().unwrap(),
+                o["keys"][0]["stage"].as_str().unwrap()
+            ),
+        };
+        *by_outcome.entry(key).or_default() += 1;
+        per_user.entry(u).or_default().push(o);
     }
 
-    let expected_mails = (0..EVENTS)
-        .filter(|&i| {
-            let u = i % USERS;
-            let tier = if (i / USERS) % 2 == 0 { 7 } else { 14 };
-            expected(ages[u % ages.len()], tier, u % 5 != 4).0 == "sent"
-        })
-        .count();
+    let mut expected_mails = 0;
+    for (u, outcomes) in &per_user {
+        let sent: Vec<&Value> = outcomes.iter().filter(|o| o["status"] == "sent").collect();
+        match (AGES[u % AGES.len()].1, tagged(*u)) {
+            (Expect::Skip(reason), _) => {
+                assert!(
+                    outcomes.iter().all(|o| o["reason"] == reason),
+                    "user {u}: {outcomes:?}"
+                );
+            }
+            (Expect::Notice(..), false) => {
+                assert!(
+                    outcomes.iter().all(|o| o["reason"] == "no_recipient"),
+                    "user {u}: {outcomes:?}"
+                );
+            }
+            (Expect::Notice(stage, days, overdue), true) => {
+                expected_mails += 1;
+                assert_eq!(sent.len(), 1, "user {u}: exactly one notice: {outcomes:?}");
+                let key = &sent[0]["keys"][0];
+                assert_eq!(key["stage"], stage, "user {u}");
+                assert_eq!(key["days_remaining"], days, "user {u}");
+                assert_eq!(key["days_overdue"].as_u64(), overdue, "user {u}");
+                let others = outcomes.iter().filter(|o| o["status"] != "sent");
+                for o in others {
+                    assert_eq!(o["reason"], "already_notified", "user {u}: {o}");
+                }
+            }
+        }
+    }
+
     let mails = emu.messages().len();
+    let lost = counts.lost_answers.load(Ordering::Relaxed) as usize;
+    let duplicates = mails.saturating_sub(expected_mails);
     println!(
-        "fault test: {EVENTS} events + {} duplicate deliveries; outcomes {by_status:?}; \
-         replayed {replayed}; platform retries {platform_retries}; mails {mails} (expected {expected_mails}); \
+        "fault test: {EVENTS} events + {} duplicate deliveries; outcomes {by_outcome:?}; \
+         platform retries {platform_retries}; mails {mails} for {expected_mails} notices \
+         ({duplicates} duplicates, {:.1} %, after {lost} lost SES answers); \
          requests forwarded {}, throttled {}, 5xx {}, dropped {}",
         EVENTS / 10,
+        100.0 * duplicates as f64 / expected_mails as f64,
         counts.forwarded.load(Ordering::Relaxed),
         counts.throttled.load(Ordering::Relaxed),
         counts.server_errors.load(Ordering::Relaxed),
         counts.dropped.load(Ordering::Relaxed),
     );
-    assert_eq!(
-        first_sends, expected_mails,
-        "each event that should mail did, once"
-    );
-    assert_eq!(
-        mails, expected_mails,
-        "no event mailed twice and none was lost"
+    assert!(mails >= expected_mails, "no notice was lost");
+    assert!(
+        duplicates <= lost,
+        "every duplicate follows a lost answer: {duplicates} duplicates, {lost} lost answers"
     );
     assert!(
-        counts.throttled.load(Ordering::Relaxed) > 100,
+        counts.throttled.load(Ordering::Relaxed) > 30,
         "the faults really happened"
     );
     assert!(
-        counts.dropped.load(Ordering::Relaxed) > 50,
+        counts.dropped.load(Ordering::Relaxed) > 10,
         "the faults really happened"
     );
+    assert!(lost > 0, "answers were really lost");
 }

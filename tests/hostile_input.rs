@@ -12,7 +12,7 @@ use access_key_notifier::app::{AwsDeps, deps_from_sdk};
 use access_key_notifier::config::Config;
 use access_key_notifier::error::Error;
 use access_key_notifier::handler::{Invocation, handle};
-use common::{Emulator, SENDER, fixture_event, fixture_time, key_aged};
+use common::{Emulator, SENDER, fixture_event, key_aged};
 use serde_json::{Value, json};
 
 const FALLBACK: &str = "fallback@example.com";
@@ -241,7 +241,7 @@ async fn malformed_and_hostile_events() {
     ];
     assert!(cases.len() >= 25);
     for (name, event, want) in cases {
-        let got = handle(event, &deps, Invocation::default()).await;
+        let got = handle(event, &deps, &Invocation::local()).await;
         match (want, got) {
             (Want::Skip(reason), Ok(h)) => {
                 let o = serde_json::to_value(&h.outcome).unwrap();
@@ -268,7 +268,6 @@ async fn hostile_owner_tags_never_receive_mail() {
     emu.verify_sender(SENDER);
     let sdk = emu.sdk_config().await;
     let deps = deps(&sdk);
-    let time = fixture_time();
 
     // (tag value, who must receive the notice)
     let long = format!("{}@example.com", "a".repeat(300));
@@ -292,9 +291,9 @@ async fn hostile_owner_tags_never_receive_mail() {
     for (i, (tag, expected)) in cases.iter().enumerate() {
         let user_id = format!("AIDAHOSTILE{i:010}");
         emu.create_user(json!({"name": format!("user-{i}"), "user_id": user_id,
-            "tags": {"Email": tag, "Locale": "ja\r\nX-Injected: 1"}, "keys": [key_aged(time, 85)]}));
+            "tags": {"Email": tag, "Locale": "ja\r\nX-Injected: 1"}, "keys": [key_aged(85)]}));
         let event = set(fixture(), "/detail/resourceId", json!(user_id));
-        let handled = handle(event, &deps, Invocation::default())
+        let handled = handle(event, &deps, &Invocation::local())
             .await
             .unwrap_or_else(|e| panic!("tag {tag:?}: {e}"));
         let o = serde_json::to_value(&handled.outcome).unwrap();

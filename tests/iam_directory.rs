@@ -2,11 +2,14 @@
 
 mod common;
 
+use access_key_notifier::app::deps_from_sdk;
+use access_key_notifier::config::Config;
 use access_key_notifier::decision::Tag;
 use access_key_notifier::directory::UserDirectory;
 use access_key_notifier::directory::iam::IamDirectory;
+use access_key_notifier::handler::{Invocation, handle};
 use chrono::{Duration, TimeZone, Utc};
-use common::{Emulator, rfc3339};
+use common::{Emulator, RULE_7, SENDER, event_for, key_aged, masked, rfc3339};
 use serde_json::json;
 
 const TARGET_ID: &str = "AIDATCKAQT2XHRAS7UPNO";
@@ -85,7 +88,9 @@ async fn reads_tags_keys_and_last_use() {
     }));
     let dir = IamDirectory::new(aws_sdk_iam::Client::new(&emu.sdk_config().await));
 
-    let mut tags = dir.user_tags("alice").await.unwrap().expect("alice exists");
+    let user = dir.user("alice").await.unwrap().expect("alice exists");
+    assert_eq!((user.id.as_str(), user.name.as_str()), (TARGET_ID, "alice"));
+    let mut tags = user.tags;
     tags.sort_by(|a, b| a.key.cmp(&b.key));
     assert_eq!(
         tags,
@@ -131,6 +136,51 @@ async fn reads_tags_keys_and_last_use() {
 async fn a_missing_user_is_none_not_an_error() {
     let emu = Emulator::start();
     let dir = IamDirectory::new(aws_sdk_iam::Client::new(&emu.sdk_config().await));
-    assert_eq!(dir.user_tags("ghost").await.unwrap(), None);
+    assert_eq!(dir.user("ghost").await.unwrap(), None);
     assert_eq!(dir.access_keys("ghost").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn in_a_warm_process_a_renamed_user_is_found_by_its_id_not_its_old_name() {
+    // Given a warm process that has resolved alice's id and mailed her once.
+    let mut emu = Emulator::start();
+    emu.verify_sender(SENDER);
+    let alice_keys = emu.create_user(json!({"name": "alice", "user_id": TARGET_ID,
+        "tags": {"Email": "alice@example.com"}, "keys": [key_aged(83)]}));
+    let sdk = emu.sdk_config().await;
+    let config =
+        Config::from_lookup(|k| (k == "SENDER_ADDRESS").then(|| SENDER.to_string())).unwrap();
+    let deps = deps_from_sdk(config, &sdk);
+    let event = event_for(RULE_7, TARGET_ID, "e-1");
+    let first = handle(event.clone(), &deps, &Invocation::local())
+        .await
+        .unwrap();
+    assert_eq!(first.outcome.user.as_deref(), Some("alice"));
+
+    // When alice is renamed and a new user takes the name with another owner.
+    aws_sdk_iam::Client::new(&sdk)
+        .update_user()
+        .user_name("alice")
+        .new_user_name("alice-old")
+        .send()
+        .await
+        .unwrap();
+    emu.create_user(json!({"name": "alice", "user_id": "AIDAMALLORY0000000001",
+        "tags": {"Email": "mallory@example.com"}, "keys": [key_aged(83)]}));
+
+    // Then the next event for alice's id is about alice's key, to her owner.
+    let again = handle(event, &deps, &Invocation::local()).await.unwrap();
+    let o = serde_json::to_value(&again.outcome).unwrap();
+    assert_eq!(o["user"], "alice-old", "{o}");
+    assert_eq!(o["recipients"]["to"], json!(["alice@example.com"]), "{o}");
+    assert_eq!(o["keys"][0]["access_key_id"], masked(&alice_keys[0]));
+    let messages = emu.messages();
+    assert_eq!(messages.len(), 2);
+    for m in &messages {
+        assert_eq!(
+            m["destinations"]["ToAddresses"],
+            json!(["alice@example.com"]),
+            "{m}"
+        );
+    }
 }

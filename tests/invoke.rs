@@ -4,17 +4,13 @@
 mod common;
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::Stdio;
 
-use common::{Emulator, SENDER, manifest_dir, notifier, seed_alice};
+use common::{
+    Emulator, FIXTURE_USER_ID, SENDER, fixture_event, fixture_path as fixture, masked, notifier,
+    seed_alice, utc_date,
+};
 use serde_json::{Value, json};
-
-const USER_ID: &str = "AIDATCKAQT2XHRAS7UPNO";
-
-fn fixture(name: &str) -> PathBuf {
-    manifest_dir().join("tests/fixtures/events").join(name)
-}
 
 struct Run {
     code: i32,
@@ -75,12 +71,14 @@ fn invoke_fixture(emu: &Emulator, name: &str, vars: &[(&str, &str)]) -> Run {
 
 #[test]
 fn every_fixture_event_end_to_end() {
-    // Given alice's only key is 88 days old and her address is tagged.
+    // Given alice's only key is 88 days old and her address is tagged; no
+    // ledger: each event is decided on its own.
     let mut emu = Emulator::start();
     emu.verify_sender(SENDER);
     let keys = seed_alice(&mut emu, 88, json!({"Email": "alice@example.com"}));
 
-    // The 7-day rule mails once, with the real number of days.
+    // The 7-day rule mails, with the real number of days, counted from the
+    // clock (the fixture's event is from 2025).
     let run = invoke_fixture(&emu, "noncompliant-7-days.json", &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let o = &run.outcome;
@@ -89,12 +87,14 @@ fn every_fixture_event_end_to_end() {
     assert_eq!(o["account"], "123456789012");
     assert_eq!(o["user"], "alice");
     assert_eq!(o["tier_days"], 7);
+    assert_eq!(o["today"], utc_date(0));
     assert_eq!(o["days_remaining"], 2);
-    assert_eq!(o["deadline"], "2025-07-04");
-    let masked = format!("{}…{}", &keys[0][..4], &keys[0][keys[0].len() - 4..]);
+    assert_eq!(o["deadline"], utc_date(2));
+    let masked = masked(&keys[0]);
     assert_eq!(
         o["keys"],
-        json!([{"access_key_id": masked, "created": "2025-04-05", "days_remaining": 2}])
+        json!([{"access_key_id": masked, "created": utc_date(-88), "deadline": utc_date(2),
+                "days_remaining": 2, "stage": "tier_7"}])
     );
     assert_eq!(
         o["recipients"],
@@ -139,7 +139,10 @@ fn every_fixture_event_end_to_end() {
     assert_eq!(first["source"], SENDER);
     assert_eq!(
         first["subject"],
-        "[Action required] Rotate the IAM access key of alice within 2 days (deadline 2025-07-04)"
+        format!(
+            "[Action required] Rotate the IAM access key of alice within 2 days (deadline {})",
+            utc_date(2)
+        )
     );
     assert_eq!(
         first["destinations"]["ToAddresses"],
@@ -164,7 +167,7 @@ fn a_user_that_no_longer_exists_is_skipped() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.outcome["status"], "skipped");
     assert_eq!(run.outcome["reason"], "user_not_found");
-    assert_eq!(run.outcome["user_id"], USER_ID);
+    assert_eq!(run.outcome["user_id"], FIXTURE_USER_ID);
 }
 
 #[test]
@@ -231,20 +234,31 @@ fn a_japanese_owner_gets_japanese_mail_with_the_local_deadline() {
         "noncompliant-7-days.json",
         &[("TIME_ZONE", "Asia/Tokyo")],
     );
-    assert_eq!(run.outcome["status"], "sent", "{}", run.stderr);
-    // 2025-07-09T03:23:19Z is 12:23 on the 9th in Tokyo.
-    assert_eq!(run.outcome["deadline"], "2025-07-09");
+    let o = &run.outcome;
+    assert_eq!(o["status"], "sent", "{}", run.stderr);
+    assert_eq!(o["days_remaining"], 7);
+    // Dates are Tokyo's: today and the deadline, 7 days apart.
+    let tokyo = |days: i64| {
+        (chrono::Utc::now() + chrono::Duration::days(days))
+            .with_timezone(&chrono_tz::Asia::Tokyo)
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    assert_eq!(
+        (&o["today"], &o["deadline"]),
+        (&json!(tokyo(0)), &json!(tokyo(7)))
+    );
     let messages = emu.messages();
     assert_eq!(
         messages[0]["subject"],
-        "【要対応】IAM ユーザー alice のアクセスキーのローテーション期限まであと 7 日（期限 2025-07-09）"
+        format!(
+            "【要対応】IAM ユーザー alice のアクセスキーのローテーション期限まであと 7 日（期限 {}）",
+            tokyo(7)
+        )
     );
-    assert!(
-        messages[0]["body"]
-            .as_str()
-            .unwrap()
-            .contains("2025年7月9日（水）12:23 JST")
-    );
+    let body = messages[0]["body"].as_str().unwrap();
+    assert!(body.contains(&format!("本日は {}", tokyo(0))), "{body}");
+    assert!(body.contains(" JST</strong>"), "{body}");
 }
 
 #[test]
@@ -266,7 +280,10 @@ fn dry_run_decides_and_renders_without_sending() {
     assert_eq!(run.outcome["days_overdue"], 5);
     assert!(run.outcome.get("message_id").is_none());
     assert!(
-        run.stderr.contains("Subject: [Overdue] The IAM access key of alice passed its rotation deadline (2025-06-27)"),
+        run.stderr.contains(&format!(
+            "Subject: [Overdue] The IAM access key of alice passed its rotation deadline ({})",
+            utc_date(-5)
+        )),
         "{}",
         run.stderr
     );
@@ -311,10 +328,7 @@ fn bad_input_and_bad_configuration_fail_with_a_clear_message() {
     assert!(run.stderr.contains("- is not JSON"), "{}", run.stderr);
 
     // JSON that claims to be a compliance change but lacks the user.
-    let mut event: Value = serde_json::from_str(
-        &std::fs::read_to_string(fixture("noncompliant-7-days.json")).unwrap(),
-    )
-    .unwrap();
+    let mut event = fixture_event("noncompliant-7-days.json");
     event["detail"]
         .as_object_mut()
         .unwrap()

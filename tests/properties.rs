@@ -2,6 +2,8 @@
 //! and the address validator never panic, and an accepted address always
 //! meets the validator's stated rules.
 
+mod common;
+
 use access_key_notifier::address;
 use access_key_notifier::event;
 use proptest::prelude::*;
@@ -26,11 +28,7 @@ fn json_value() -> impl Strategy<Value = Value> {
 }
 
 fn fixture() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/events/noncompliant-7-days.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    common::fixture_event("noncompliant-7-days.json")
 }
 
 /// Every JSON pointer in `v`.

@@ -34,6 +34,10 @@ fn check(params: Value) -> Vec<(String, u32, u32)> {
     let config = Config::from_lookup(|k| env.get(k).cloned())
         .unwrap_or_else(|e| panic!("the function would not start: {e}"));
     let max_age = config.policy.max_key_age_days;
+    assert!(
+        config.ledger_table.is_some(),
+        "the deployed function keeps the notice ledger"
+    );
 
     let rules = t["config_rules"].as_array().unwrap();
     assert_eq!(

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use aws_sdk_iam::Client;
 use aws_sdk_iam::types::StatusType;
 
-use super::{LastUsed, UserDirectory};
+use super::{LastUsed, User, UserDirectory};
 use crate::aws::{classify, to_chrono};
 use crate::decision::{AccessKey, Tag};
 use crate::error::Error;
@@ -123,21 +123,31 @@ impl UserDirectory for IamDirectory {
         self.listing().names.remove(user_id);
     }
 
-    async fn user_tags(&self, user_name: &str) -> Result<Option<Vec<Tag>>, Error> {
+    async fn user(&self, user_name: &str) -> Result<Option<User>, Error> {
         match self.client.get_user().user_name(user_name).send().await {
-            Ok(out) => Ok(Some(
-                out.user()
-                    .map(|u| {
-                        u.tags()
-                            .iter()
-                            .map(|t| Tag {
-                                key: t.key().to_string(),
-                                value: t.value().to_string(),
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            )),
+            Ok(out) => {
+                let Some(user) = out.user() else {
+                    return Err(Error::Aws {
+                        service: "IAM",
+                        operation: "GetUser",
+                        code: None,
+                        message: "the response holds no user".into(),
+                        retryable: true,
+                    });
+                };
+                Ok(Some(User {
+                    id: user.user_id().to_string(),
+                    name: user.user_name().to_string(),
+                    tags: user
+                        .tags()
+                        .iter()
+                        .map(|t| Tag {
+                            key: t.key().to_string(),
+                            value: t.value().to_string(),
+                        })
+                        .collect(),
+                }))
+            }
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|s| s.is_no_such_entity_exception()) =>

@@ -1,5 +1,5 @@
 //! The user directory port: what the handler needs to know about IAM users.
-//! The IAM adapter is in [`iam`]; tests can provide their own.
+//! The IAM adapter is in [`iam`], an in-memory one for tests in [`memory`].
 
 use std::future::Future;
 
@@ -9,6 +9,7 @@ use crate::decision::{AccessKey, Tag};
 use crate::error::Error;
 
 pub mod iam;
+pub mod memory;
 
 /// When and where a key was last used, as IAM reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -19,10 +20,22 @@ pub struct LastUsed {
     pub region: Option<String>,
 }
 
+/// A user as GetUser returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The UserId (`AIDA…`): stable across renames, unlike the name.
+    pub id: String,
+    pub name: String,
+    pub tags: Vec<Tag>,
+}
+
 /// Reads IAM users. Every method reports "no such user" as `Ok(None)` and
 /// keeps `Err` for failures worth reporting (and maybe retrying).
 pub trait UserDirectory: Send + Sync {
-    /// The user name of the user whose UserId (`AIDA…`) is `user_id`.
+    /// The user name of the user whose UserId (`AIDA…`) is `user_id`. The
+    /// answer may come from a cache and be stale: the caller compares the
+    /// id GetUser returns and calls [`forget`](UserDirectory::forget) on a
+    /// mismatch.
     fn user_name(
         &self,
         user_id: &str,
@@ -32,11 +45,8 @@ pub trait UserDirectory: Send + Sync {
     /// to be stale (the user was renamed or deleted).
     fn forget(&self, user_id: &str);
 
-    /// The user's tags.
-    fn user_tags(
-        &self,
-        user_name: &str,
-    ) -> impl Future<Output = Result<Option<Vec<Tag>>, Error>> + Send;
+    /// The user named `user_name`: its id and tags.
+    fn user(&self, user_name: &str) -> impl Future<Output = Result<Option<User>, Error>> + Send;
 
     /// The user's access keys, active and inactive.
     fn access_keys(

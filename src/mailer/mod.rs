@@ -6,6 +6,7 @@ use std::future::Future;
 use crate::address::Address;
 use crate::error::Error;
 
+pub mod memory;
 pub mod ses;
 
 /// One message, ready to send.

@@ -7,6 +7,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod http;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -152,8 +154,8 @@ impl Drop for Emulator {
     }
 }
 
-/// Creates the idempotency table (partition key `pk`) in the emulator.
-pub async fn create_idempotency_table(sdk: &aws_config::SdkConfig, name: &str) {
+/// Creates the notice ledger's table (partition key `pk`) in the emulator.
+pub async fn create_ledger_table(sdk: &aws_config::SdkConfig, name: &str) {
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
     };
@@ -210,74 +212,55 @@ pub fn lambda_function(binary: impl AsRef<std::ffi::OsStr>, api: &str, endpoint:
     cmd
 }
 
-/// The fixture user (`AIDATCKAQT2XHRAS7UPNO`) with one key `age_days` old at
-/// the fixtures' event time.
+/// The fixture events' user, `AIDATCKAQT2XHRAS7UPNO`.
+pub const FIXTURE_USER_ID: &str = "AIDATCKAQT2XHRAS7UPNO";
+
+/// The fixture user, named alice, with one key `age_days` old now.
 pub fn seed_alice(emu: &mut Emulator, age_days: i64, tags: Value) -> Vec<String> {
     emu.create_user(json!({
         "name": "alice",
-        "user_id": "AIDATCKAQT2XHRAS7UPNO",
+        "user_id": FIXTURE_USER_ID,
         "tags": tags,
-        "keys": [key_aged(fixture_time(), age_days)],
+        "keys": [key_aged(age_days)],
     }))
+}
+
+/// The path of a fixture event in `tests/fixtures/events/`.
+pub fn fixture_path(name: &str) -> PathBuf {
+    manifest_dir().join("tests/fixtures/events").join(name)
 }
 
 /// A fixture event from `tests/fixtures/events/`.
 pub fn fixture_event(name: &str) -> Value {
-    let path = manifest_dir().join("tests/fixtures/events").join(name);
+    let path = fixture_path(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The `time` of every fixture event.
-pub fn fixture_time() -> DateTime<Utc> {
-    use chrono::TimeZone;
-    Utc.with_ymd_and_hms(2025, 7, 2, 3, 23, 19).unwrap()
+/// The 7-day rule's fixture event for `user_id` under `rule`, with its own
+/// event id: what Config would send for another user or tier.
+pub fn event_for(rule: &str, user_id: &str, event_id: &str) -> Value {
+    let mut e = fixture_event("noncompliant-7-days.json");
+    e["id"] = json!(event_id);
+    e["detail"]["configRuleName"] = json!(rule);
+    e["detail"]["resourceId"] = json!(user_id);
+    e
 }
 
-/// One HTTP/1.1 request as a minimal server reads it.
-pub struct HttpRequest {
-    /// The request line, with its CRLF.
-    pub line: String,
-    pub method: String,
-    pub path: String,
-    /// Names in lower case.
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+/// The fixtures' rules: 7 and 14 days before the deadline, the defaults.
+pub const RULE_7: &str = "access-keys-rotated-1";
+pub const RULE_14: &str = "access-keys-rotated-2";
+
+/// Masks a key id as the notifier does: `AKIA…WXYZ`.
+pub fn masked(id: &str) -> String {
+    format!("{}…{}", &id[..4], &id[id.len() - 4..])
 }
 
-/// Reads one request (Content-Length bodies only); `None` at end of stream.
-pub fn read_http_request(reader: &mut impl BufRead) -> Option<HttpRequest> {
-    let mut line = String::new();
-    if reader.read_line(&mut line).ok()? == 0 {
-        return None;
-    }
-    let mut parts = line.split_whitespace();
-    let (method, path) = (parts.next()?.to_string(), parts.next()?.to_string());
-    let mut headers = Vec::new();
-    loop {
-        let mut header = String::new();
-        reader.read_line(&mut header).ok()?;
-        let header = header.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        let (k, v) = header.split_once(':')?;
-        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-    }
-    let length = headers
-        .iter()
-        .find(|(k, _)| k == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    Some(HttpRequest {
-        line,
-        method,
-        path,
-        headers,
-        body,
-    })
+/// Today in UTC shifted by `days`, as the notifier prints dates.
+pub fn utc_date(days: i64) -> String {
+    (Utc::now() + Duration::days(days))
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 /// RFC 3339 for the emulator's seeding commands.
@@ -285,7 +268,8 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// A key created `age_days` before `now`.
-pub fn key_aged(now: DateTime<Utc>, age_days: i64) -> Value {
-    json!({"created": rfc3339(now - Duration::days(age_days))})
+/// A key created `age_days` before now: the notifier, counting calendar
+/// days from its own clock, sees `90 - age_days` days left.
+pub fn key_aged(age_days: i64) -> Value {
+    json!({"created": rfc3339(Utc::now() - Duration::days(age_days))})
 }

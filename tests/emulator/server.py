@@ -24,10 +24,14 @@ Why seed in-process: IAM's API cannot create a key with a past CreateDate or
 a user with a chosen UserId, and the notifier's whole point is the age of
 keys and the mapping from Config's resourceId (a UserId) to a user name.
 
-One handler is adjusted: moto's ListUsers returns every user in one response
-and ignores MaxItems and Marker. IAM pages (MaxItems 1..1000, default 100,
-IsTruncated + Marker), and the notifier must page, so the emulator pages the
-same way. The rest of moto is used as shipped.
+Two behaviours are adjusted to match IAM; the rest of moto is used as shipped:
+
+- moto's ListUsers returns every user in one response and ignores MaxItems
+  and Marker. IAM pages (MaxItems 1..1000, default 100, IsTruncated +
+  Marker), and the notifier must page, so the emulator pages the same way.
+- moto keeps tags by the user's ARN, which contains the name, so UpdateUser
+  with NewUserName loses them. IAM keeps a renamed user's tags (the owner
+  tag the notifier reads), so the emulator moves them to the new ARN.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from datetime import datetime, timezone
 from collections import Counter
 
 from moto.core.responses import ActionResult, BaseResponse
-from moto.iam.models import AccessKeyLastUsed, iam_backends
+from moto.iam.models import AccessKeyLastUsed, IAMBackend, iam_backends
 from moto.iam.responses import IamResponse
 from moto.server import ThreadedMotoServer
 from moto.ses.models import ses_backends
@@ -63,6 +67,20 @@ def _paged_list_users(self: IamResponse) -> ActionResult:
 
 
 IamResponse.list_users = _paged_list_users  # type: ignore[method-assign]
+
+_update_user = IAMBackend.update_user
+
+
+def _update_user_keeping_tags(self: IAMBackend, user_name: str, new_path=None, new_user_name=None):
+    old_arn = self.get_user(user_name).arn
+    tags = self.tagger.list_tags_for_resource(old_arn)["Tags"]
+    _update_user(self, user_name, new_path, new_user_name)
+    if new_user_name and tags:
+        self.tagger.delete_all_tags_for_resource(old_arn)
+        self.tagger.tag_resource(self.get_user(new_user_name).arn, tags)
+
+
+IAMBackend.update_user = _update_user_keeping_tags  # type: ignore[method-assign]
 
 # Every API request the emulator serves, as "service:Action", so tests and
 # benchmarks can count the calls a notice costs.

@@ -1,0 +1,131 @@
+//! [`UserDirectory`] in memory, for handler tests, the bench and the demo.
+//!
+//! It behaves like the IAM adapter where that matters to the handler: a
+//! UserId, once resolved, is answered from a cache that does not see later
+//! renames until [`forget`](UserDirectory::forget) is called, as in a warm
+//! Lambda container. Calls are counted and failures scripted per IAM
+//! operation (`ListUsers`, `GetUser`, `ListAccessKeys`,
+//! `GetAccessKeyLastUsed`).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use super::{LastUsed, User, UserDirectory};
+use crate::decision::{AccessKey, Tag};
+use crate::error::Error;
+use crate::scripted::{Script, lock};
+
+#[derive(Debug, Clone)]
+struct Stored {
+    id: String,
+    name: String,
+    tags: Vec<Tag>,
+    keys: Vec<(AccessKey, LastUsed)>,
+}
+
+#[derive(Default)]
+pub struct MemoryDirectory {
+    users: Mutex<Vec<Stored>>,
+    /// UserId → name, as a warm container remembers it.
+    cache: Mutex<HashMap<String, String>>,
+    pub script: Script,
+}
+
+impl MemoryDirectory {
+    pub fn new() -> MemoryDirectory {
+        MemoryDirectory::default()
+    }
+
+    /// Adds a user with its tags (key, value) and keys (each with its last use).
+    pub fn add_user(
+        &self,
+        id: &str,
+        name: &str,
+        tags: &[(&str, &str)],
+        keys: Vec<(AccessKey, LastUsed)>,
+    ) {
+        lock(&self.users).push(Stored {
+            id: id.to_string(),
+            name: name.to_string(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| Tag {
+                    key: k.to_string(),
+                    value: v.to_string(),
+                })
+                .collect(),
+            keys,
+        });
+    }
+
+    /// Renames a user, as `iam update-user --new-user-name` does; the cache
+    /// is not told.
+    pub fn rename(&self, from: &str, to: &str) {
+        for u in lock(&self.users).iter_mut().filter(|u| u.name == from) {
+            u.name = to.to_string();
+        }
+    }
+
+    /// Deletes a user; the cache is not told.
+    pub fn remove(&self, name: &str) {
+        lock(&self.users).retain(|u| u.name != name);
+    }
+
+    fn find<T>(&self, name: &str, f: impl FnOnce(&Stored) -> T) -> Option<T> {
+        lock(&self.users).iter().find(|u| u.name == name).map(f)
+    }
+}
+
+impl UserDirectory for MemoryDirectory {
+    async fn user_name(&self, user_id: &str) -> Result<Option<String>, Error> {
+        if let Some(name) = lock(&self.cache).get(user_id) {
+            return Ok(Some(name.clone()));
+        }
+        self.script.call("ListUsers")?;
+        let users = lock(&self.users);
+        let mut cache = lock(&self.cache);
+        for u in users.iter() {
+            cache.insert(u.id.clone(), u.name.clone());
+        }
+        Ok(cache.get(user_id).cloned())
+    }
+
+    fn forget(&self, user_id: &str) {
+        lock(&self.cache).remove(user_id);
+    }
+
+    async fn user(&self, user_name: &str) -> Result<Option<User>, Error> {
+        self.script.call("GetUser")?;
+        Ok(self.find(user_name, |u| User {
+            id: u.id.clone(),
+            name: u.name.clone(),
+            tags: u.tags.clone(),
+        }))
+    }
+
+    async fn access_keys(&self, user_name: &str) -> Result<Option<Vec<AccessKey>>, Error> {
+        self.script.call("ListAccessKeys")?;
+        Ok(self.find(user_name, |u| {
+            u.keys.iter().map(|(k, _)| k.clone()).collect()
+        }))
+    }
+
+    async fn last_used(&self, key_id: &str) -> Result<LastUsed, Error> {
+        self.script.call("GetAccessKeyLastUsed")?;
+        let users = lock(&self.users);
+        let found = users
+            .iter()
+            .flat_map(|u| u.keys.iter())
+            .find(|(k, _)| k.id == key_id);
+        match found {
+            Some((_, used)) => Ok(used.clone()),
+            None => Err(Error::Aws {
+                service: "IAM",
+                operation: "GetAccessKeyLastUsed",
+                code: Some("AccessDenied".into()),
+                message: "no such key".into(),
+                retryable: false,
+            }),
+        }
+    }
+}

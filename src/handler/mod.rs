@@ -1,0 +1,433 @@
+//! The handler: one event in, one outcome out. It reads IAM through the
+//! [`UserDirectory`], lets [`decision`](crate::decision) decide, asks the
+//! [`NoticeLedger`] which stages are new, renders, and sends through the
+//! [`Mailer`]. It never reads the environment, never builds a client and
+//! never reads the system time: all of that comes in [`Deps`], built once at
+//! cold start.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::decision::{self, AccessKey, Mode, Notice, SkipReason, Tag};
+use crate::directory::UserDirectory;
+use crate::error::Error;
+use crate::event::{self, ComplianceChange, Parsed};
+use crate::ledger::{self, Claim, ClaimRequest, NoticeKey, NoticeLedger, SentRecord};
+use crate::logging::{self, Level};
+use crate::mail::{self, Context, NoticeView, Rendered};
+use crate::mailer::{Mail, Mailer};
+use crate::mask::mask_key_id;
+use crate::outcome::{KeyOutcome, Outcome, Status};
+
+#[cfg(test)]
+mod tests;
+
+/// What the handler works with.
+pub struct Deps<D, M, L, C> {
+    pub config: Config,
+    pub directory: D,
+    pub mailer: M,
+    /// Present when `LEDGER_TABLE` is set.
+    pub ledger: Option<L>,
+    pub clock: C,
+}
+
+/// What the platform says about this invocation.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// Lambda's request id; ledger claims are held in its name.
+    pub request_id: String,
+    /// When the platform stops the invocation; `None` outside Lambda.
+    pub deadline: Option<DateTime<Utc>>,
+}
+
+impl Invocation {
+    /// An invocation outside Lambda (`invoke`, tests): a process-unique id
+    /// and no deadline.
+    pub fn local() -> Invocation {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Invocation {
+            request_id: format!(
+                "local-{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            ),
+            deadline: None,
+        }
+    }
+}
+
+/// A claim outlives the invocation's deadline by this much, so it cannot
+/// expire while the invocation that holds it still runs.
+const CLAIM_MARGIN_SECONDS: i64 = 10;
+/// Outside Lambda there is no deadline; claims last this long.
+const CLAIM_WITHOUT_DEADLINE_SECONDS: i64 = 60;
+
+/// The outcome, and the mail when one was rendered (for `invoke --dry-run`).
+#[derive(Debug, Clone)]
+pub struct Handled {
+    pub outcome: Outcome,
+    pub rendered: Option<Rendered>,
+}
+
+impl Handled {
+    fn without_mail(outcome: Outcome) -> Handled {
+        Handled {
+            outcome,
+            rendered: None,
+        }
+    }
+}
+
+/// Handles one event payload.
+pub async fn handle<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
+    payload: Value,
+    deps: &Deps<D, M, L, C>,
+    invocation: &Invocation,
+) -> Result<Handled, Error> {
+    let change = match event::parse(payload)? {
+        Parsed::Change(change) => change,
+        Parsed::Skip {
+            reason,
+            event_id,
+            account,
+            rule,
+            user_id,
+        } => {
+            return Ok(Handled::without_mail(Outcome {
+                rule,
+                account,
+                user_id,
+                event_id,
+                ..Outcome::skipped(reason)
+            }));
+        }
+    };
+    // An event of another rule can't mail: it costs no AWS call.
+    let policy = &deps.config.policy;
+    let Some(tier_days) = policy.tier_for_rule(&change.rule) else {
+        return Ok(skipped(&change, SkipReason::UnknownRule, None));
+    };
+    let mode = match &deps.ledger {
+        Some(_) => Mode::Ledger,
+        None => Mode::Stateless {
+            rule_tier: tier_days,
+        },
+    };
+    // The ledger records notices per account; a real event always names it.
+    if deps.ledger.is_some() && change.account.is_none() {
+        return Err(Error::InvalidEvent(
+            "the event names no account (`account` or `detail.awsAccountId`), which the notice ledger records notices under".into(),
+        ));
+    }
+
+    let Some(user) = load_user(&deps.directory, &change.user_id).await? else {
+        return Ok(skipped(&change, SkipReason::UserNotFound, None));
+    };
+
+    let now = deps.clock.now();
+    let verdict = decision::decide(policy, mode, &user.tags, &user.keys, now);
+    if let Some(rejection) = verdict.owner_tag_rejected {
+        logging::log(
+            Level::Warn,
+            "owner email tag not used",
+            json!({"user": user.name, "tag": policy.owner_email_tag, "reason": rejection.code()}),
+        );
+    }
+    if verdict.locale_tag_ignored {
+        logging::log(
+            Level::Warn,
+            "locale tag names no supported language; using the default",
+            json!({"user": user.name, "tag": policy.owner_locale_tag}),
+        );
+    }
+    let notice = match verdict.result {
+        Ok(notice) => notice,
+        Err(reason) => return Ok(skipped(&change, reason, Some(&user.name))),
+    };
+
+    let send = Sending {
+        change: &change,
+        tier_days,
+        user: &user.name,
+        notice: &notice,
+    };
+    match &deps.ledger {
+        None => send.deliver(deps, &vec![false; notice.keys.len()]).await,
+        Some(ledger) => send.once_per_stage(deps, ledger, invocation, now).await,
+    }
+}
+
+/// A skip of a parsed change, with what is known of it.
+fn skipped(change: &ComplianceChange, reason: SkipReason, user: Option<&str>) -> Handled {
+    Handled::without_mail(Outcome {
+        rule: Some(change.rule.clone()),
+        account: change.account.clone(),
+        user: user.map(str::to_string),
+        user_id: Some(change.user_id.clone()),
+        event_id: change.event_id.clone(),
+        ..Outcome::skipped(reason)
+    })
+}
+
+/// A decided notice on its way out.
+struct Sending<'a> {
+    change: &'a ComplianceChange,
+    tier_days: u32,
+    user: &'a str,
+    notice: &'a Notice,
+}
+
+impl Sending<'_> {
+    /// The ledger's stages of the listed keys, in the notice's order. (The
+    /// handler has checked that a ledger's event names its account.)
+    fn stages(&self) -> Vec<NoticeKey> {
+        let account = self.change.account.clone().unwrap_or_default();
+        self.notice
+            .keys
+            .iter()
+            .map(|k| NoticeKey {
+                account: account.clone(),
+                access_key_id: k.id.clone(),
+                stage: k.stage,
+            })
+            .collect()
+    }
+
+    /// Decision rule 8 against the ledger: claim each listed key's stage,
+    /// send when at least one is new, record the new ones as sent, release
+    /// them if sending failed. A dry run only reads.
+    async fn once_per_stage<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
+        &self,
+        deps: &Deps<D, M, L, C>,
+        ledger: &L,
+        invocation: &Invocation,
+        now: DateTime<Utc>,
+    ) -> Result<Handled, Error> {
+        let stages = self.stages();
+        if deps.config.dry_run {
+            let mut recorded = Vec::with_capacity(stages.len());
+            for key in &stages {
+                recorded.push(ledger.is_sent(key, now).await?);
+            }
+            if let Err(reason) = decision::ledger_verdict(&recorded) {
+                return Ok(self.skip(reason));
+            }
+            return self.deliver(deps, &recorded).await;
+        }
+
+        let request = ClaimRequest {
+            owner: invocation.request_id.clone(),
+            now,
+            until: invocation
+                .deadline
+                .unwrap_or(now + Duration::seconds(CLAIM_WITHOUT_DEADLINE_SECONDS))
+                + Duration::seconds(CLAIM_MARGIN_SECONDS),
+        };
+        // Indices into `stages` (and the notice's keys) claimed here.
+        let mut acquired: Vec<usize> = Vec::new();
+        let mut recorded = Vec::with_capacity(stages.len());
+        let held = |acquired: &[usize]| acquired.iter().map(|&i| &stages[i]).collect::<Vec<_>>();
+        for (i, key) in stages.iter().enumerate() {
+            let claim = match ledger.claim(key, &request).await {
+                Ok(claim) => claim,
+                Err(e) => {
+                    release(ledger, &held(&acquired), &request.owner).await;
+                    return Err(e);
+                }
+            };
+            match claim {
+                Claim::Acquired => {
+                    acquired.push(i);
+                    recorded.push(false);
+                }
+                Claim::AlreadySent => recorded.push(true),
+                Claim::HeldElsewhere => {
+                    release(ledger, &held(&acquired), &request.owner).await;
+                    return Err(Error::NoticeInProgress {
+                        key: mask_key_id(&key.access_key_id),
+                        stage: key.stage.code(),
+                    });
+                }
+            }
+        }
+        if let Err(reason) = decision::ledger_verdict(&recorded) {
+            return Ok(self.skip(reason));
+        }
+
+        let handled = match self.deliver(deps, &recorded).await {
+            Ok(handled) => handled,
+            Err(e) => {
+                release(ledger, &held(&acquired), &request.owner).await;
+                return Err(e);
+            }
+        };
+        for i in acquired {
+            let key = &stages[i];
+            let record = SentRecord {
+                user: self.user.to_string(),
+                source: self.change.rule.clone(),
+                message_id: handled.outcome.message_id.clone(),
+                sent_at: now,
+                expires_at: ledger::record_expiry(self.notice.keys[i].deadline, now),
+            };
+            // The mail is out: failing now would invite a retry that mails
+            // again once the claim expires. Log and go on.
+            if let Err(e) = ledger.record_sent(key, &record).await {
+                logging::log(
+                    Level::Error,
+                    "a sent notice could not be recorded; once its claim expires, it may be sent again",
+                    json!({"access_key_id": mask_key_id(&key.access_key_id), "stage": key.stage.code(), "error": e.safe_message()}),
+                );
+            }
+        }
+        Ok(handled)
+    }
+
+    fn skip(&self, reason: SkipReason) -> Handled {
+        skipped(self.change, reason, Some(self.user))
+    }
+
+    /// Looks up last use, renders, and sends (or, in a dry run, does not).
+    /// `recorded[i]`: the stage of the notice's key `i` was sent before.
+    async fn deliver<D: UserDirectory, M: Mailer, L, C>(
+        &self,
+        deps: &Deps<D, M, L, C>,
+        recorded: &[bool],
+    ) -> Result<Handled, Error> {
+        let (notice, config) = (self.notice, &deps.config);
+        let mut last_used = Vec::with_capacity(notice.keys.len());
+        for key in &notice.keys {
+            last_used.push(deps.directory.last_used(&key.id).await?);
+        }
+        let view = NoticeView::new(
+            notice,
+            &Context {
+                user: self.user,
+                account: self.change.account.as_deref().unwrap_or("-"),
+                rule: &self.change.rule,
+                tier_days: self.tier_days,
+                max_age_days: config.policy.max_key_age_days,
+                time_zone: config.policy.time_zone,
+                last_used: &last_used,
+            },
+        );
+        let rendered = mail::render(&view, notice.locale)?;
+
+        let mut outcome = self.outcome(recorded);
+        if config.dry_run {
+            outcome.status = Status::DryRun;
+        } else {
+            let message = Mail {
+                from: config.sender.clone(),
+                to: notice.recipients.to.clone(),
+                cc: notice.recipients.cc.clone(),
+                subject: rendered.subject.clone(),
+                text: rendered.text.clone(),
+                html: rendered.html.clone(),
+                configuration_set: config.ses_configuration_set.clone(),
+                tags: vec![
+                    ("notice_rule".into(), self.change.rule.clone()),
+                    ("notice_tier_days".into(), self.tier_days.to_string()),
+                    ("notice_stage".into(), notice.lead().stage.code()),
+                ],
+            };
+            outcome.message_id = Some(deps.mailer.send(&message).await?);
+        }
+        Ok(Handled {
+            outcome,
+            rendered: Some(rendered),
+        })
+    }
+
+    fn outcome(&self, recorded: &[bool]) -> Outcome {
+        let notice = self.notice;
+        let lead = notice.lead();
+        let overdue = |d: decision::DaysLeft| d.is_overdue().then_some(d.overdue());
+        Outcome {
+            status: Status::Sent,
+            reason: None,
+            rule: Some(self.change.rule.clone()),
+            account: self.change.account.clone(),
+            user: Some(self.user.to_string()),
+            user_id: Some(self.change.user_id.clone()),
+            tier_days: Some(self.tier_days),
+            today: Some(mail::iso(notice.today)),
+            deadline: Some(mail::iso(lead.deadline_date)),
+            days_remaining: Some(lead.days.remaining()),
+            days_overdue: overdue(lead.days),
+            keys: notice
+                .keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| KeyOutcome {
+                    access_key_id: mask_key_id(&k.id),
+                    created: mail::iso(k.created_date),
+                    deadline: mail::iso(k.deadline_date),
+                    days_remaining: k.days.remaining(),
+                    days_overdue: overdue(k.days),
+                    stage: k.stage,
+                    already_notified: recorded.get(i).copied().unwrap_or(false),
+                })
+                .collect(),
+            recipients: Some(notice.recipients.clone()),
+            message_id: None,
+            event_id: self.change.event_id.clone(),
+        }
+    }
+}
+
+/// Drops this invocation's claims after a failure, so the platform's retry
+/// can go through at once; a claim that can't be dropped expires by itself.
+async fn release<L: NoticeLedger>(ledger: &L, keys: &[&NoticeKey], owner: &str) {
+    for key in keys {
+        if let Err(e) = ledger.release(key, owner).await {
+            logging::log(
+                Level::Warn,
+                "a claim could not be released; a retry waits for it to expire",
+                json!({"access_key_id": mask_key_id(&key.access_key_id), "stage": key.stage.code(), "error": e.safe_message()}),
+            );
+        }
+    }
+}
+
+struct User {
+    name: String,
+    tags: Vec<Tag>,
+    keys: Vec<AccessKey>,
+}
+
+/// Resolves the UserId and reads the user's tags and keys. The name may come
+/// from the directory's cache, so GetUser's UserId must match the event's:
+/// when it does not (the user was renamed, and maybe another user took the
+/// name) or the name no longer exists, the name is forgotten and resolved
+/// afresh, once. An id that is gone is `None`.
+async fn load_user<D: UserDirectory>(directory: &D, user_id: &str) -> Result<Option<User>, Error> {
+    for fresh in [false, true] {
+        let Some(name) = directory.user_name(user_id).await? else {
+            return Ok(None);
+        };
+        let (user, keys) = tokio::join!(directory.user(&name), directory.access_keys(&name));
+        match (user?, keys?) {
+            (Some(user), Some(keys)) if user.id == user_id => {
+                return Ok(Some(User {
+                    name: user.name,
+                    tags: user.tags,
+                    keys,
+                }));
+            }
+            (Some(_), Some(_)) if fresh => return Err(Error::UserChanged(user_id.to_string())),
+            _ => {}
+        }
+        logging::log(
+            Level::Info,
+            "the remembered user name is stale; resolving the user id again",
+            json!({"user_id": user_id}),
+        );
+        directory.forget(user_id);
+    }
+    Ok(None)
+}

@@ -1,0 +1,102 @@
+//! [`NoticeLedger`] in memory, with the DynamoDB adapter's semantics (a
+//! claim succeeds where nothing live is recorded; release drops only the
+//! owner's claim; expired entries count as absent), for handler tests,
+//! the bench and the demo. Failures are scripted per operation
+//! (`Claim`, `RecordSent`, `Release`, `IsSent`).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+
+use super::{Claim, ClaimRequest, NoticeKey, NoticeLedger, SentRecord};
+use crate::error::Error;
+use crate::scripted::{Script, lock};
+
+/// What is stored for one stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    Claimed { owner: String, until: DateTime<Utc> },
+    Sent(SentRecord),
+}
+
+impl Entry {
+    fn expires_at(&self) -> DateTime<Utc> {
+        match self {
+            Entry::Claimed { until, .. } => *until,
+            Entry::Sent(r) => r.expires_at,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryLedger {
+    entries: Mutex<HashMap<NoticeKey, Entry>>,
+    pub script: Script,
+}
+
+impl MemoryLedger {
+    pub fn new() -> MemoryLedger {
+        MemoryLedger::default()
+    }
+
+    /// What is stored for `key`, expired or not.
+    pub fn entry(&self, key: &NoticeKey) -> Option<Entry> {
+        lock(&self.entries).get(key).cloned()
+    }
+
+    /// Every stored entry.
+    pub fn entries(&self) -> HashMap<NoticeKey, Entry> {
+        lock(&self.entries).clone()
+    }
+
+    /// Stores `entry` for `key` as another invocation would have.
+    pub fn put(&self, key: NoticeKey, entry: Entry) {
+        lock(&self.entries).insert(key, entry);
+    }
+}
+
+impl NoticeLedger for MemoryLedger {
+    async fn claim(&self, key: &NoticeKey, request: &ClaimRequest) -> Result<Claim, Error> {
+        self.script.call("Claim")?;
+        let mut entries = lock(&self.entries);
+        match entries.get(key) {
+            Some(e) if e.expires_at() >= request.now => Ok(match e {
+                Entry::Sent(_) => Claim::AlreadySent,
+                Entry::Claimed { .. } => Claim::HeldElsewhere,
+            }),
+            _ => {
+                entries.insert(
+                    key.clone(),
+                    Entry::Claimed {
+                        owner: request.owner.clone(),
+                        until: request.until,
+                    },
+                );
+                Ok(Claim::Acquired)
+            }
+        }
+    }
+
+    async fn record_sent(&self, key: &NoticeKey, record: &SentRecord) -> Result<(), Error> {
+        self.script.call("RecordSent")?;
+        lock(&self.entries).insert(key.clone(), Entry::Sent(record.clone()));
+        Ok(())
+    }
+
+    async fn release(&self, key: &NoticeKey, owner: &str) -> Result<(), Error> {
+        self.script.call("Release")?;
+        let mut entries = lock(&self.entries);
+        if matches!(entries.get(key), Some(Entry::Claimed { owner: o, .. }) if o == owner) {
+            entries.remove(key);
+        }
+        Ok(())
+    }
+
+    async fn is_sent(&self, key: &NoticeKey, now: DateTime<Utc>) -> Result<bool, Error> {
+        self.script.call("IsSent")?;
+        Ok(
+            matches!(lock(&self.entries).get(key), Some(e @ Entry::Sent(_)) if e.expires_at() >= now),
+        )
+    }
+}

@@ -1,0 +1,86 @@
+//! What the in-memory adapters share: a count of calls per operation and
+//! failures queued per operation, so a test can say "the second PutItem
+//! fails" and then check exactly which calls were made.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Mutex;
+
+use crate::error::Error;
+
+#[derive(Default)]
+pub struct Script {
+    calls: Mutex<BTreeMap<&'static str, u64>>,
+    /// Per operation, what its next calls do: `None` succeeds.
+    plan: Mutex<HashMap<&'static str, VecDeque<Option<Error>>>>,
+}
+
+impl Script {
+    /// The next call of `operation` fails with `error` (queued after any
+    /// failure already waiting for it).
+    pub fn fail_next(&self, operation: &'static str, error: Error) {
+        self.fail_after(operation, 0, error);
+    }
+
+    /// `successes` more calls of `operation` go through, then one fails
+    /// with `error`.
+    pub fn fail_after(&self, operation: &'static str, successes: usize, error: Error) {
+        let mut plan = lock(&self.plan);
+        let queue = plan.entry(operation).or_default();
+        queue.extend(std::iter::repeat_with(|| None).take(successes));
+        queue.push_back(Some(error));
+    }
+
+    /// Counts one call of `operation`; its queued failure, if any.
+    pub fn call(&self, operation: &'static str) -> Result<(), Error> {
+        *lock(&self.calls).entry(operation).or_default() += 1;
+        match lock(&self.plan)
+            .get_mut(operation)
+            .and_then(VecDeque::pop_front)
+            .flatten()
+        {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    /// Calls so far, by operation.
+    pub fn calls(&self) -> BTreeMap<&'static str, u64> {
+        lock(&self.calls).clone()
+    }
+
+    pub fn count(&self, operation: &str) -> u64 {
+        lock(&self.calls).get(operation).copied().unwrap_or(0)
+    }
+}
+
+/// A poisoned lock still holds consistent data here: every update is a
+/// single step.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_queued_failure_hits_the_next_call_only() {
+        let s = Script::default();
+        s.fail_next("PutItem", Error::InvalidEvent("boom".into()));
+        assert!(s.call("GetItem").is_ok());
+        assert!(s.call("PutItem").is_err());
+        assert!(s.call("PutItem").is_ok());
+        assert_eq!(s.count("PutItem"), 2);
+        assert_eq!(s.count("GetItem"), 1);
+    }
+
+    #[test]
+    fn a_failure_can_wait_for_some_successes() {
+        let s = Script::default();
+        s.fail_after("Claim", 2, Error::InvalidEvent("boom".into()));
+        assert!(s.call("Claim").is_ok());
+        assert!(s.call("Claim").is_ok());
+        assert!(s.call("Claim").is_err());
+        assert!(s.call("Claim").is_ok());
+    }
+}

@@ -238,7 +238,7 @@ pub fn render(view: &NoticeView, locale: Locale) -> Result<Rendered, askama::Err
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::{AccessKey, Mode, NoticeRule, Policy, Tag, decide};
+    use crate::decision::{AccessKey, Mode, Policy, Tag, decide};
     use chrono::{Duration, TimeZone};
 
     /// Tuesday 2026-11-24, 03:00 UTC (12:00 in Tokyo).
@@ -248,26 +248,15 @@ mod tests {
 
     /// The notice `decide` gives for keys of these ages, in `tz`.
     fn notice(ages: &[i64], locale: Locale, tz: Tz) -> Notice {
+        // The default policy, in this language and time zone.
+        let config = crate::config::Config::from_lookup(|k| {
+            (k == "SENDER_ADDRESS").then(|| "key-notices@example.com".to_string())
+        })
+        .unwrap();
         let policy = Policy {
-            max_key_age_days: 90,
-            notice_rules: vec![
-                NoticeRule {
-                    name: "access-keys-rotated-1".into(),
-                    days_before_deadline: 7,
-                },
-                NoticeRule {
-                    name: "access-keys-rotated-2".into(),
-                    days_before_deadline: 14,
-                },
-            ],
-            owner_email_tag: "Email".into(),
-            owner_locale_tag: "Locale".into(),
-            exempt_tag: None,
-            fallback_recipients: vec![],
-            cc_recipients: vec![],
-            allowed_domains: vec![],
             default_locale: locale,
             time_zone: tz,
+            ..config.policy
         };
         let keys: Vec<AccessKey> = ages
             .iter()

@@ -69,6 +69,20 @@ fn add(d: &TestDeps, id: &str, name: &str, email: &str, keys: Vec<(AccessKey, La
     d.directory.add_user(id, name, &[("Email", email)], keys);
 }
 
+/// frank, under the fixtures' user id, with keys 85 and 78 days old.
+fn add_frank(d: &TestDeps) {
+    add(
+        d,
+        ALICE,
+        "frank",
+        "frank@example.com",
+        vec![
+            key("AKIAFRANK00000000085", 85),
+            key("AKIAFRANK00000000078", 78),
+        ],
+    );
+}
+
 /// The fixture event of `rule` for `user_id`, with its own event id.
 fn event(rule: &str, user_id: &str) -> Value {
     let mut e = fixtures::event("noncompliant-7-days.json");
@@ -189,16 +203,7 @@ async fn both_tiers_firing_with_8_days_left_mail_once_with_or_without_the_ledger
 async fn a_second_key_is_announced_with_the_first_and_each_later_stage_once() {
     // Given frank's keys are 85 and 78 days old.
     let d = deps();
-    add(
-        &d,
-        ALICE,
-        "frank",
-        "frank@example.com",
-        vec![
-            key("AKIAFRANK00000000078", 78),
-            key("AKIAFRANK00000000085", 85),
-        ],
-    );
+    add_frank(&d);
 
     // One mail lists both, each with its own deadline and stage.
     let o = outcome(&d, event(RULE_7, ALICE)).await;
@@ -249,16 +254,7 @@ async fn a_second_key_is_announced_with_the_first_and_each_later_stage_once() {
 #[tokio::test]
 async fn a_listed_key_whose_stage_was_sent_is_marked_and_the_new_one_sends() {
     let d = deps();
-    add(
-        &d,
-        ALICE,
-        "frank",
-        "frank@example.com",
-        vec![
-            key("AKIAFRANK00000000085", 85),
-            key("AKIAFRANK00000000078", 78),
-        ],
-    );
+    add_frank(&d);
     // The 85-day key's 7-day stage went out in an earlier notice.
     d.ledger.as_ref().unwrap().put(
         stage_key("AKIAFRANK00000000085", Stage::Tier(7)),
@@ -476,16 +472,7 @@ async fn an_answer_lost_after_ses_accepted_is_the_one_path_to_a_second_mail() {
 #[tokio::test]
 async fn a_failed_send_releases_the_claims_so_the_retry_goes_through() {
     let d = deps();
-    add(
-        &d,
-        ALICE,
-        "frank",
-        "frank@example.com",
-        vec![
-            key("AKIAFRANK00000000085", 85),
-            key("AKIAFRANK00000000078", 78),
-        ],
-    );
+    add_frank(&d);
     d.mailer
         .script
         .fail_next("SendEmail", retryable_ses_error());
@@ -535,16 +522,7 @@ async fn a_failed_ledger_write_after_sending_still_reports_the_notice() {
 #[tokio::test]
 async fn a_failed_claim_sends_nothing_and_drops_the_claims_already_taken() {
     let d = deps();
-    add(
-        &d,
-        ALICE,
-        "frank",
-        "frank@example.com",
-        vec![
-            key("AKIAFRANK00000000085", 85),
-            key("AKIAFRANK00000000078", 78),
-        ],
-    );
+    add_frank(&d);
     let ledger = d.ledger.as_ref().unwrap();
     // The first key's claim succeeds, the second's fails.
     ledger.script.fail_after(
@@ -569,16 +547,7 @@ async fn a_failed_claim_sends_nothing_and_drops_the_claims_already_taken() {
 #[tokio::test]
 async fn a_claim_held_by_a_concurrent_delivery_asks_for_a_retry_and_holds_nothing() {
     let d = deps();
-    add(
-        &d,
-        ALICE,
-        "frank",
-        "frank@example.com",
-        vec![
-            key("AKIAFRANK00000000085", 85),
-            key("AKIAFRANK00000000078", 78),
-        ],
-    );
+    add_frank(&d);
     let ledger = d.ledger.as_ref().unwrap();
     let other = Entry::Claimed {
         owner: "another-invocation".into(),

@@ -69,6 +69,18 @@ fn add(d: &TestDeps, id: &str, name: &str, email: &str, keys: Vec<(AccessKey, La
     d.directory.add_user(id, name, &[("Email", email)], keys);
 }
 
+/// alice, under the fixtures' user id, with one key `age_days` old; its id
+/// ends in the age (`AKIAALICE00000000083`).
+fn add_alice(d: &TestDeps, age_days: i64) {
+    add(
+        d,
+        ALICE,
+        "alice",
+        "alice@example.com",
+        vec![key(&format!("AKIAALICE{age_days:011}"), age_days)],
+    );
+}
+
 /// frank, under the fixtures' user id, with keys 85 and 78 days old.
 fn add_frank(d: &TestDeps) {
     add(
@@ -172,13 +184,7 @@ async fn an_88_day_key_is_mailed_once_by_whichever_rule_fires_first() {
 async fn both_tiers_firing_with_8_days_left_mail_once_with_or_without_the_ledger() {
     for ledger in [true, false] {
         let d = deps_with(ledger, &[]);
-        add(
-            &d,
-            ALICE,
-            "alice",
-            "alice@example.com",
-            vec![key("AKIAALICE00000000082", 82)],
-        );
+        add_alice(&d, 82);
         let fourteen = outcome(&d, event(RULE_14, ALICE)).await;
         let seven = outcome(&d, event(RULE_7, ALICE)).await;
         let statuses = [&fourteen["status"], &seven["status"]];
@@ -276,13 +282,7 @@ async fn a_listed_key_whose_stage_was_sent_is_marked_and_the_new_one_sends() {
 #[tokio::test]
 async fn days_are_counted_from_the_clock_never_from_the_events_time() {
     let d = deps();
-    add(
-        &d,
-        ALICE,
-        "alice",
-        "alice@example.com",
-        vec![key("AKIAALICE00000000086", 86)],
-    );
+    add_alice(&d, 86);
     // Delivered three days late: the key has 4 days left, not 7.
     let mut late = event(RULE_7, ALICE);
     late["time"] = json!("2026-11-20T09:00:00Z");
@@ -294,13 +294,7 @@ async fn days_are_counted_from_the_clock_never_from_the_events_time() {
 
     // Stamped a month in the future: the key is not overdue.
     let d = deps_with(false, &[]);
-    add(
-        &d,
-        ALICE,
-        "alice",
-        "alice@example.com",
-        vec![key("AKIAALICE00000000086", 86)],
-    );
+    add_alice(&d, 86);
     let mut future = event(RULE_7, ALICE);
     future["time"] = json!("2026-12-23T09:00:00Z");
     let o = outcome(&d, future).await;
@@ -312,14 +306,18 @@ async fn days_are_counted_from_the_clock_never_from_the_events_time() {
 async fn the_count_always_equals_the_difference_between_the_printed_dates() {
     // 20:00 UTC on the 23rd; the deadline's instant is 22:00 UTC on the 30th.
     // Rounding instants up said "within 8 days (deadline 2026-11-30)".
-    let d = deps();
-    d.clock
-        .set(Utc.with_ymd_and_hms(2026, 11, 23, 20, 0, 0).unwrap());
-    let created = Utc.with_ymd_and_hms(2026, 11, 30, 22, 0, 0).unwrap() - Duration::days(90);
-    let (mut k, used) = key("AKIAALICE0000000CNT1", 0);
-    k.created = created;
-    add(&d, ALICE, "alice", "alice@example.com", vec![(k, used)]);
-    let o = outcome(&d, event(RULE_7, ALICE)).await;
+    async fn notice_in(vars: &[(&str, &str)]) -> (TestDeps, Value) {
+        let d = deps_with(true, vars);
+        d.clock
+            .set(Utc.with_ymd_and_hms(2026, 11, 23, 20, 0, 0).unwrap());
+        let (mut k, used) = key("AKIAALICE0000000CNT1", 0);
+        k.created = Utc.with_ymd_and_hms(2026, 11, 30, 22, 0, 0).unwrap() - Duration::days(90);
+        add(&d, ALICE, "alice", "alice@example.com", vec![(k, used)]);
+        let o = outcome(&d, event(RULE_7, ALICE)).await;
+        (d, o)
+    }
+
+    let (d, o) = notice_in(&[]).await;
     assert_eq!(
         (&o["today"], &o["deadline"], &o["days_remaining"]),
         (&json!("2026-11-23"), &json!("2026-11-30"), &json!(7))
@@ -341,13 +339,7 @@ async fn the_count_always_equals_the_difference_between_the_printed_dates() {
     );
 
     // In Tokyo it is already the 24th, and the deadline is 07:00 on 1 December.
-    let d = deps_with(true, &[("TIME_ZONE", "Asia/Tokyo")]);
-    d.clock
-        .set(Utc.with_ymd_and_hms(2026, 11, 23, 20, 0, 0).unwrap());
-    let (mut k, used) = key("AKIAALICE0000000CNT1", 0);
-    k.created = created;
-    add(&d, ALICE, "alice", "alice@example.com", vec![(k, used)]);
-    let o = outcome(&d, event(RULE_7, ALICE)).await;
+    let (_, o) = notice_in(&[("TIME_ZONE", "Asia/Tokyo")]).await;
     assert_eq!(
         (&o["today"], &o["deadline"], &o["days_remaining"]),
         (&json!("2026-11-24"), &json!("2026-12-01"), &json!(7))
@@ -358,13 +350,7 @@ async fn the_count_always_equals_the_difference_between_the_printed_dates() {
 async fn a_stale_cached_name_is_resolved_again_by_the_user_id() {
     // Given a warm container that resolved alice's id to the name "alice".
     let d = deps();
-    add(
-        &d,
-        ALICE,
-        "alice",
-        "alice@example.com",
-        vec![key("AKIAALICE00000000083", 83)],
-    );
+    add_alice(&d, 83);
     assert_eq!(
         d.directory.user_name(ALICE).await.unwrap().as_deref(),
         Some("alice")
@@ -448,13 +434,7 @@ async fn a_name_that_keeps_pointing_at_another_user_is_a_retryable_error() {
 #[tokio::test]
 async fn an_answer_lost_after_ses_accepted_is_the_one_path_to_a_second_mail() {
     let d = deps();
-    add(
-        &d,
-        ALICE,
-        "alice",
-        "alice@example.com",
-        vec![key("AKIAALICE00000000083", 83)],
-    );
+    add_alice(&d, 83);
     d.mailer.lose_next_answer();
     let e = run(&d, event(RULE_7, ALICE)).await.unwrap_err();
     assert_eq!(e.error_type(), "Retryable.SesError");
@@ -487,13 +467,7 @@ async fn a_failed_send_releases_the_claims_so_the_retry_goes_through() {
 #[tokio::test]
 async fn a_failed_ledger_write_after_sending_still_reports_the_notice() {
     let d = deps();
-    add(
-        &d,
-        ALICE,
-        "alice",
-        "alice@example.com",
-        vec![key("AKIAALICE00000000083", 83)],
-    );
+    add_alice(&d, 83);
     let ledger = d.ledger.as_ref().unwrap();
     ledger.script.fail_next(
         "RecordSent",
@@ -573,13 +547,7 @@ async fn a_claim_held_by_a_concurrent_delivery_asks_for_a_retry_and_holds_nothin
 #[tokio::test]
 async fn calls_for_a_sent_notice_and_for_an_already_sent_one() {
     let d = deps();
-    add(
-        &d,
-        ALICE,
-        "alice",
-        "alice@example.com",
-        vec![key("AKIAALICE00000000083", 83)],
-    );
+    add_alice(&d, 83);
     assert_eq!(outcome(&d, event(RULE_7, ALICE)).await["status"], "sent");
     let ledger = d.ledger.as_ref().unwrap();
     assert_eq!(
@@ -614,13 +582,7 @@ async fn calls_for_a_sent_notice_and_for_an_already_sent_one() {
 #[tokio::test]
 async fn a_dry_run_reads_the_ledger_and_changes_nothing() {
     let d = deps_with(true, &[("DRY_RUN", "true")]);
-    add(
-        &d,
-        ALICE,
-        "alice",
-        "alice@example.com",
-        vec![key("AKIAALICE00000000083", 83)],
-    );
+    add_alice(&d, 83);
     let o = outcome(&d, event(RULE_7, ALICE)).await;
     assert_eq!(o["status"], "dry_run", "{o}");
     let ledger = d.ledger.as_ref().unwrap();
@@ -668,13 +630,7 @@ async fn without_the_ledger_every_delivery_decides_alone() {
 #[tokio::test]
 async fn the_ledger_needs_the_events_account() {
     let d = deps();
-    add(
-        &d,
-        ALICE,
-        "alice",
-        "alice@example.com",
-        vec![key("AKIAALICE00000000083", 83)],
-    );
+    add_alice(&d, 83);
     let mut e = event(RULE_7, ALICE);
     e.as_object_mut().unwrap().remove("account");
     e["detail"].as_object_mut().unwrap().remove("awsAccountId");

@@ -1,0 +1,122 @@
+//! The notice ledger's contract, checked against both adapters: the
+//! DynamoDB one through the real SDK on the emulator, and the in-memory one
+//! the handler's tests rely on. If they ever disagree, this fails.
+
+mod common;
+
+use access_key_notifier::decision::Stage;
+use access_key_notifier::ledger::dynamodb::DynamoDbLedger;
+use access_key_notifier::ledger::memory::MemoryLedger;
+use access_key_notifier::ledger::{Claim, ClaimRequest, NoticeKey, NoticeLedger, SentRecord};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use common::{ACCOUNT, Emulator, create_ledger_table};
+
+fn key(stage: Stage) -> NoticeKey {
+    NoticeKey {
+        account: ACCOUNT.into(),
+        access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+        stage,
+    }
+}
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap() + Duration::seconds(seconds)
+}
+
+fn request(owner: &str, now: i64, until: i64) -> ClaimRequest {
+    ClaimRequest {
+        owner: owner.into(),
+        now: at(now),
+        until: at(until),
+    }
+}
+
+fn sent(expires: i64) -> SentRecord {
+    SentRecord {
+        user: "alice".into(),
+        source: "access-keys-rotated-1".into(),
+        message_id: Some("m-1".into()),
+        sent_at: at(0),
+        expires_at: at(expires),
+    }
+}
+
+async fn contract(ledger: &impl NoticeLedger) {
+    let tier = key(Stage::Tier(7));
+
+    // A free stage is claimed; a second claimant finds it held.
+    assert_eq!(
+        ledger.claim(&tier, &request("a", 0, 70)).await.unwrap(),
+        Claim::Acquired
+    );
+    assert_eq!(
+        ledger.claim(&tier, &request("b", 1, 71)).await.unwrap(),
+        Claim::HeldElsewhere
+    );
+    assert!(
+        !ledger.is_sent(&tier, at(1)).await.unwrap(),
+        "a claim is not a notice"
+    );
+
+    // Only the holder releases it.
+    ledger.release(&tier, "b").await.unwrap();
+    assert_eq!(
+        ledger.claim(&tier, &request("b", 2, 72)).await.unwrap(),
+        Claim::HeldElsewhere
+    );
+    ledger.release(&tier, "a").await.unwrap();
+    assert_eq!(
+        ledger.claim(&tier, &request("b", 3, 73)).await.unwrap(),
+        Claim::Acquired
+    );
+
+    // Once sent, it stays sent: no claim, no release takes it.
+    ledger.record_sent(&tier, &sent(1000)).await.unwrap();
+    assert!(ledger.is_sent(&tier, at(4)).await.unwrap());
+    assert_eq!(
+        ledger.claim(&tier, &request("c", 4, 74)).await.unwrap(),
+        Claim::AlreadySent
+    );
+    ledger.release(&tier, "b").await.unwrap();
+    assert!(ledger.is_sent(&tier, at(5)).await.unwrap());
+
+    // An expired claim, and an expired record, count as absent.
+    let overdue = key(Stage::Overdue);
+    assert_eq!(
+        ledger.claim(&overdue, &request("a", 0, 10)).await.unwrap(),
+        Claim::Acquired
+    );
+    assert_eq!(
+        ledger.claim(&overdue, &request("b", 11, 81)).await.unwrap(),
+        Claim::Acquired
+    );
+    ledger.record_sent(&overdue, &sent(100)).await.unwrap();
+    assert!(!ledger.is_sent(&overdue, at(101)).await.unwrap());
+    assert_eq!(
+        ledger
+            .claim(&overdue, &request("c", 101, 171))
+            .await
+            .unwrap(),
+        Claim::Acquired
+    );
+
+    // Stages of one key are separate.
+    assert!(!ledger.is_sent(&key(Stage::Tier(14)), at(5)).await.unwrap());
+}
+
+#[tokio::test]
+async fn the_dynamodb_ledger_keeps_the_contract() {
+    let emu = Emulator::start();
+    let sdk = emu.sdk_config().await;
+    create_ledger_table(&sdk, "akn-ledger").await;
+    contract(&DynamoDbLedger::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        "akn-ledger",
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn the_in_memory_ledger_keeps_the_same_contract() {
+    contract(&MemoryLedger::new()).await;
+}

@@ -112,15 +112,11 @@ pub async fn answer<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
     let deps = match deps {
         Ok(deps) => deps,
         Err(e) => {
-            logging::log(
-                Level::Error,
-                "event failed",
-                json!({"errorType": INVALID_CONFIGURATION, "error": e.to_string(), "retryable": false}),
-            );
-            return Err(Diagnostic {
+            let diagnostic = Diagnostic {
                 error_type: INVALID_CONFIGURATION.to_string(),
                 error_message: e.to_string(),
-            });
+            };
+            return Err(failed(diagnostic, false));
         }
     };
     match handle(payload, deps, invocation).await {
@@ -129,18 +125,24 @@ pub async fn answer<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
             Ok(handled.outcome)
         }
         Err(e) => {
-            logging::log(
-                Level::Error,
-                "event failed",
-                json!({
-                    "errorType": e.error_type(),
-                    "error": e.safe_message(),
-                    "retryable": e.is_retryable(),
-                }),
-            );
-            Err(e.into())
+            let retryable = e.is_retryable();
+            Err(failed(e.into(), retryable))
         }
     }
+}
+
+/// Logs a failed event as one line and hands Lambda its error.
+fn failed(diagnostic: Diagnostic, retryable: bool) -> Diagnostic {
+    logging::log(
+        Level::Error,
+        "event failed",
+        json!({
+            "errorType": diagnostic.error_type,
+            "error": diagnostic.error_message,
+            "retryable": retryable,
+        }),
+    );
+    diagnostic
 }
 
 #[cfg(test)]

@@ -81,6 +81,17 @@ fn add_alice(d: &TestDeps, age_days: i64) {
     );
 }
 
+/// carol, under the fixtures' user id, with one key 88 days old (2 days left).
+fn add_carol(d: &TestDeps) {
+    add(
+        d,
+        ALICE,
+        "carol",
+        "carol@example.com",
+        vec![key("AKIACAROL00000000088", 88)],
+    );
+}
+
 /// frank, under the fixtures' user id, with keys 85 and 78 days old.
 fn add_frank(d: &TestDeps) {
     add(
@@ -137,13 +148,7 @@ async fn an_88_day_key_is_mailed_once_by_whichever_rule_fires_first() {
     for (first, second) in [(RULE_14, RULE_7), (RULE_7, RULE_14)] {
         // Given carol's only key is 88 days old (2 days left).
         let d = deps();
-        add(
-            &d,
-            ALICE,
-            "carol",
-            "carol@example.com",
-            vec![key("AKIACAROL00000000088", 88)],
-        );
+        add_carol(&d);
 
         // The first event sends the 7-day stage's notice, whichever rule it is.
         let o = outcome(&d, event(first, ALICE)).await;
@@ -610,13 +615,7 @@ async fn a_dry_run_reads_the_ledger_and_changes_nothing() {
 #[tokio::test]
 async fn without_the_ledger_every_delivery_decides_alone() {
     let d = deps_with(false, &[]);
-    add(
-        &d,
-        ALICE,
-        "carol",
-        "carol@example.com",
-        vec![key("AKIACAROL00000000088", 88)],
-    );
+    add_carol(&d);
     assert_eq!(
         outcome(&d, event(RULE_14, ALICE)).await["reason"],
         "superseded_by_closer_notice"

@@ -4,7 +4,12 @@
 //! An address is accepted only when it is exactly one plain mailbox:
 //! `local@domain.tld`, ASCII (SES requires 7-bit addresses), at most 254
 //! characters with a local part of at most 64, no display name, no list, no
-//! header tricks (CR/LF, encoded words), no domain literal. Surrounding
+//! header tricks (CR/LF, encoded words), no domain literal, no old relay
+//! route in the local part (`%` and `!` route mail on to another domain,
+//! past `ALLOWED_RECIPIENT_DOMAINS`), and a domain that is a hostname:
+//! letters, digits and hyphens in dot-separated labels, under a top-level
+//! label of letters (or an IDN `xn--` label), never an IP address.
+//! Surrounding
 //! spaces are trimmed: they are a common slip when tags are typed by hand.
 //! Syntax is checked by the `email_address` crate after the cheaper checks
 //! that name a precise reason.
@@ -60,6 +65,8 @@ pub enum Rejection {
     MultipleAddresses,
     DisplayName,
     EncodedWord,
+    RelayRoute,
+    InvalidDomain,
     InvalidSyntax,
     DomainNotAllowed,
 }
@@ -74,6 +81,8 @@ impl Rejection {
             Rejection::MultipleAddresses => "multiple_addresses",
             Rejection::DisplayName => "display_name",
             Rejection::EncodedWord => "encoded_word",
+            Rejection::RelayRoute => "relay_route",
+            Rejection::InvalidDomain => "invalid_domain",
             Rejection::InvalidSyntax => "invalid_syntax",
             Rejection::DomainNotAllowed => "domain_not_allowed",
         }
@@ -117,6 +126,14 @@ pub fn parse(raw: &str) -> Result<Address, Rejection> {
     {
         return Err(Rejection::TooLong);
     }
+    if let Some((local, domain)) = value.split_once('@') {
+        if local.contains(['%', '!']) {
+            return Err(Rejection::RelayRoute);
+        }
+        if !is_hostname(domain) {
+            return Err(Rejection::InvalidDomain);
+        }
+    }
     let options = Options::default()
         .without_display_text()
         .without_domain_literal()
@@ -128,6 +145,26 @@ pub fn parse(raw: &str) -> Result<Address, Rejection> {
         parsed.local_part(),
         parsed.domain().to_ascii_lowercase()
     )))
+}
+
+/// Whether `domain` is a hostname mail can go to: at most 253 characters,
+/// two or more labels of 1-63 letters, digits and inner hyphens (LDH), the
+/// last one letters only or an IDN A-label (`xn--…`), so no IP address.
+pub fn is_hostname(domain: &str) -> bool {
+    let ldh = |label: &str| {
+        (1..=63).contains(&label.len())
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    let Some((_, top)) = domain.rsplit_once('.') else {
+        return false;
+    };
+    let top_ok = (top.len() >= 2 && top.bytes().all(|b| b.is_ascii_alphabetic()))
+        || (top.len() > 4 && top[..4].eq_ignore_ascii_case("xn--") && ldh(top));
+    domain.len() <= 253 && top_ok && domain.split('.').all(ldh)
 }
 
 /// Parses an address that must also belong to one of `allowed_domains`
@@ -185,15 +222,41 @@ mod tests {
             ("ålice@example.com", Rejection::NonAscii),
             ("alice@例え.jp", Rejection::NonAscii),
             ("alice", Rejection::InvalidSyntax),
-            ("alice@localhost", Rejection::InvalidSyntax),
-            ("alice@[127.0.0.1]", Rejection::InvalidSyntax),
+            ("alice@localhost", Rejection::InvalidDomain),
+            ("alice@[127.0.0.1]", Rejection::InvalidDomain),
             ("@example.com", Rejection::InvalidSyntax),
-            ("alice@", Rejection::InvalidSyntax),
+            ("alice@", Rejection::InvalidDomain),
+            ("alice@127.0.0.1", Rejection::InvalidDomain),
+            ("alice@example.123", Rejection::InvalidDomain),
+            ("alice@ex_ample.com", Rejection::InvalidDomain),
+            ("alice@example.c-m", Rejection::InvalidDomain),
+            ("alice@-example.com", Rejection::InvalidDomain),
+            ("alice@example-.com", Rejection::InvalidDomain),
+            ("alice@example..com", Rejection::InvalidDomain),
+            ("alice@example.com.", Rejection::InvalidDomain),
+            ("alice@.example.com", Rejection::InvalidDomain),
+            ("alice@example.c", Rejection::InvalidDomain),
+            ("alice%evil.example@example.com", Rejection::RelayRoute),
+            ("evil.example!alice@example.com", Rejection::RelayRoute),
             (long_local.as_str(), Rejection::TooLong),
             (long_total.as_str(), Rejection::TooLong),
         ];
         for (raw, want) in cases {
             assert_eq!(parse(raw), Err(*want), "input {raw:?}");
+        }
+    }
+
+    #[test]
+    fn hostnames_of_every_real_shape_are_accepted() {
+        for ok in [
+            "bob@example.com",
+            "bob@mail.example.co.jp",
+            "bob@xn--r8jz45g.xn--zckzah",
+            "bob@a-b.example.museum",
+            "bob@123.example.com",
+            "bob@EXAMPLE.COM",
+        ] {
+            assert!(parse(ok).is_ok(), "{ok}");
         }
     }
 

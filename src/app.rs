@@ -38,11 +38,11 @@ pub fn deps_from_sdk(config: Config, sdk: &aws_config::SdkConfig) -> AwsDeps {
     let ledger = config
         .ledger_table
         .as_ref()
-        .map(|table| DynamoDbLedger::new(aws_sdk_dynamodb::Client::new(sdk), table));
+        .map(|table| DynamoDbLedger::new(aws::dynamodb_client(sdk), table));
     Deps {
         config,
-        directory: IamDirectory::new(aws_sdk_iam::Client::new(sdk)),
-        mailer: SesMailer::new(aws_sdk_sesv2::Client::new(sdk)),
+        directory: IamDirectory::new(aws::iam_client(sdk)),
+        mailer: SesMailer::new(aws::ses_client(sdk)),
         ledger,
         clock: SystemClock,
     }

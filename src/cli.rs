@@ -9,9 +9,17 @@ use crate::app::aws_deps;
 use crate::config::Config;
 use crate::handler::Invocation;
 use crate::logging;
+use crate::mask::mask_key_ids;
 
 /// Exit code for an error a retry may cure (EX_TEMPFAIL).
 pub const EXIT_RETRYABLE: u8 = 75;
+
+/// The largest event read: Lambda's own payload limit for a synchronous
+/// invocation, 6 MB (Lambda API reference, Invoke: "For synchronous
+/// invocations, the maximum payload size is 6 MB. For asynchronous
+/// invocations, the maximum payload size is 1 MB."). No event Lambda can
+/// deliver is larger, so a larger input is refused before it is read whole.
+pub const MAX_EVENT_BYTES: u64 = 6 * 1024 * 1024;
 
 /// Runs one event; prints the outcome as one JSON line on stdout, and with
 /// `dry_run` the rendered subject and text on stderr. Exit codes: 0 for
@@ -50,7 +58,7 @@ pub async fn invoke(event: &Path, dry_run: bool) -> ExitCode {
     match handled {
         Ok(handled) => {
             match serde_json::to_string(&handled.outcome) {
-                Ok(line) => println!("{line}"),
+                Ok(line) => println!("{}", mask_key_ids(&line)),
                 Err(e) => return fail(format!("cannot print the outcome: {e}")),
             }
             if deps.config.dry_run
@@ -76,12 +84,23 @@ pub async fn invoke(event: &Path, dry_run: bool) -> ExitCode {
     }
 }
 
+/// Reads at most [`MAX_EVENT_BYTES`] (and one byte more, to tell).
 fn read_event(path: &Path) -> std::io::Result<String> {
-    if path == Path::new("-") {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text)?;
-        Ok(text)
+    let source: Box<dyn Read> = if path == Path::new("-") {
+        Box::new(std::io::stdin().lock())
     } else {
-        std::fs::read_to_string(path)
+        Box::new(std::fs::File::open(path)?)
+    };
+    let mut bytes = Vec::new();
+    source.take(MAX_EVENT_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_EVENT_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "the event is larger than {MAX_EVENT_BYTES} bytes, Lambda's payload limit for an invocation"
+            ),
+        ));
     }
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "the event is not UTF-8"))
 }

@@ -13,6 +13,7 @@ use chrono_tz::Tz;
 
 use crate::address::{self, Address};
 use crate::decision::{Locale, NoticeRule, Policy};
+use crate::mask::quote;
 
 /// SES accepts at most 50 recipients per message.
 const MAX_RECIPIENTS: usize = 50;
@@ -66,7 +67,10 @@ impl Config {
                 .ok_or_else(|| {
                     err(
                         "MAX_KEY_AGE_DAYS",
-                        format!("`{v}` is not a whole number of days from 1 to 3650"),
+                        format!(
+                            "`{}` is not a whole number of days from 1 to 3650",
+                            quote(&v)
+                        ),
                         "90",
                     )
                 })?,
@@ -99,15 +103,20 @@ impl Config {
         };
         let default_locale = match get("LOCALE") {
             None => Locale::En,
-            Some(v) => Locale::from_tag(&v)
-                .ok_or_else(|| err("LOCALE", format!("`{v}` is not `en` or `ja`"), "ja"))?,
+            Some(v) => Locale::from_tag(&v).ok_or_else(|| {
+                err(
+                    "LOCALE",
+                    format!("`{}` is not `en` or `ja`", quote(&v)),
+                    "ja",
+                )
+            })?,
         };
         let time_zone = match get("TIME_ZONE") {
             None => Tz::UTC,
             Some(v) => v.trim().parse::<Tz>().map_err(|_| {
                 err(
                     "TIME_ZONE",
-                    format!("`{v}` is not an IANA time zone name"),
+                    format!("`{}` is not an IANA time zone name", quote(&v)),
                     "Asia/Tokyo",
                 )
             })?,
@@ -123,7 +132,8 @@ impl Config {
                     return Err(err(
                         "SES_CONFIGURATION_SET",
                         format!(
-                            "`{v}` is not a configuration set name (letters, digits, - and _, at most 64)"
+                            "`{}` is not a configuration set name (letters, digits, - and _, at most 64)",
+                            quote(&v)
                         ),
                         "key-notices",
                     ));
@@ -138,7 +148,7 @@ impl Config {
             Some(v) => {
                 return Err(err(
                     "DRY_RUN",
-                    format!("`{v}` is not true or false"),
+                    format!("`{}` is not true or false", quote(&v)),
                     "true",
                 ));
             }
@@ -164,7 +174,8 @@ impl Config {
                     return Err(err(
                         "LEDGER_TABLE",
                         format!(
-                            "`{v}` is not a DynamoDB table name (3-255 of letters, digits, _ . -)"
+                            "`{}` is not a DynamoDB table name (3-255 of letters, digits, _ . -)",
+                            quote(&v)
                         ),
                         "access-key-notifier-ledger",
                     ));
@@ -172,6 +183,12 @@ impl Config {
                 Some(v)
             }
         };
+
+        for variable in ENDPOINT_VARIABLES {
+            if let Some(v) = get(variable) {
+                check_endpoint(variable, &v)?;
+            }
+        }
 
         Ok(Config {
             sender,
@@ -199,6 +216,36 @@ const EX_SENDER: &str = "key-notices@example.com";
 const EX_ADDRESSES: &str = "security@example.com,platform@example.com";
 const EX_NOTICE_RULES: &str = "access-keys-rotated-1=7,access-keys-rotated-2=14";
 
+/// The endpoint overrides the SDK reads (aws-config's
+/// `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`, how the emulator
+/// stands in for AWS). The SDK reads them itself; they are checked here
+/// because a value that is not a URL fails every call the same way, and
+/// should say so once, at start, as a configuration error.
+const ENDPOINT_VARIABLES: [&str; 5] = [
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_IAM",
+    "AWS_ENDPOINT_URL_SESV2",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_STS",
+];
+
+/// An endpoint URL: `http` or `https`, a host, nothing else required.
+fn check_endpoint(variable: &'static str, v: &str) -> Result<(), ConfigError> {
+    let uri = v.trim().parse::<http::Uri>().ok();
+    let ok = uri.as_ref().is_some_and(|u| {
+        matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some_and(|h| !h.is_empty())
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(err(
+            variable,
+            format!("`{}` is not an http(s) URL with a host", quote(v)),
+            "http://127.0.0.1:5000",
+        ))
+    }
+}
+
 fn err(variable: &'static str, problem: impl Into<String>, example: &'static str) -> ConfigError {
     ConfigError {
         variable,
@@ -221,16 +268,19 @@ fn parse_notice_rules(v: &str, max_key_age_days: u32) -> Result<Vec<NoticeRule>,
     for entry in v.split(',').map(str::trim).filter(|e| !e.is_empty()) {
         let (name, days) = entry
             .split_once('=')
-            .ok_or_else(|| bad(format!("`{entry}` is not `rule-name=days`")))?;
+            .ok_or_else(|| bad(format!("`{}` is not `rule-name=days`", quote(entry))))?;
         let name = name.trim();
         if !crate::event::is_config_rule_name(name) {
             return Err(bad(format!(
-                "`{name}` is not a Config rule name (letters, digits, - and _, at most 128)"
+                "`{}` is not a Config rule name (letters, digits, - and _, at most 128)",
+                quote(name)
             )));
         }
         let days = parse_days(days).ok_or_else(|| {
             bad(format!(
-                "`{days}` in `{entry}` is not a whole number of days"
+                "`{}` in `{}` is not a whole number of days",
+                quote(days),
+                quote(entry)
             ))
         })?;
         if days >= max_key_age_days {
@@ -266,7 +316,7 @@ fn parse_addresses(variable: &'static str, v: Option<String>) -> Result<Vec<Addr
         let a = address::parse(raw).map_err(|r| {
             err(
                 variable,
-                format!("`{raw}` is not one plain address ({r})"),
+                format!("`{}` is not one plain address ({r})", quote(raw)),
                 EX_ADDRESSES,
             )
         })?;
@@ -283,16 +333,10 @@ fn parse_domains(v: Option<String>) -> Result<Vec<String>, ConfigError> {
         if d.is_empty() {
             continue;
         }
-        let ok = d.len() <= 253
-            && d.contains('.')
-            && d.split('.').all(|label| {
-                (1..=63).contains(&label.len())
-                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            });
-        if !ok {
+        if !address::is_hostname(d) {
             return Err(err(
                 "ALLOWED_RECIPIENT_DOMAINS",
-                format!("`{d}` is not a domain name"),
+                format!("`{}` is not a domain name", quote(d)),
                 "example.com,example.co.jp",
             ));
         }
@@ -316,7 +360,7 @@ fn parse_tag_key(
     } else {
         Err(err(
             variable,
-            format!("`{v}` is not an IAM tag key"),
+            format!("`{}` is not an IAM tag key", quote(&v)),
             "Email",
         ))
     }
@@ -462,6 +506,22 @@ mod tests {
             (&[sender, ("DRY_RUN", "yes please")], "DRY_RUN"),
             (&[sender, ("LEDGER_TABLE", "a b")], "LEDGER_TABLE"),
             (&[sender, ("OWNER_EMAIL_TAG", "a\nb")], "OWNER_EMAIL_TAG"),
+            (
+                &[sender, ("AWS_ENDPOINT_URL", "not a url")],
+                "AWS_ENDPOINT_URL",
+            ),
+            (
+                &[sender, ("AWS_ENDPOINT_URL", "http://")],
+                "AWS_ENDPOINT_URL",
+            ),
+            (
+                &[sender, ("AWS_ENDPOINT_URL", "localhost:5000")],
+                "AWS_ENDPOINT_URL",
+            ),
+            (
+                &[sender, ("AWS_ENDPOINT_URL_IAM", "ftp://127.0.0.1")],
+                "AWS_ENDPOINT_URL_IAM",
+            ),
         ];
         for (vars, variable) in cases {
             let e = config(vars).expect_err(&format!("{vars:?} should be rejected"));
@@ -481,5 +541,41 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.variable, "LEDGER_TABLE");
         assert!(e.to_string().contains("IDEMPOTENCY_TABLE"), "{e}");
+    }
+
+    #[test]
+    fn endpoint_urls_the_emulator_and_aws_use_are_accepted() {
+        for url in [
+            "http://127.0.0.1:5000",
+            "https://iam.amazonaws.com",
+            "http://localhost:4566/",
+        ] {
+            let c = config(&[
+                ("SENDER_ADDRESS", "noreply@example.com"),
+                ("AWS_ENDPOINT_URL", url),
+            ]);
+            assert!(c.is_ok(), "{url}: {c:?}");
+        }
+    }
+
+    #[test]
+    fn a_huge_value_is_quoted_in_64_characters() {
+        let huge = "Z".repeat(100 << 10);
+        for variable in [
+            "TIME_ZONE",
+            "LOCALE",
+            "MAX_KEY_AGE_DAYS",
+            "AWS_ENDPOINT_URL",
+        ] {
+            let e = config(&[("SENDER_ADDRESS", "noreply@example.com"), (variable, &huge)])
+                .unwrap_err();
+            assert_eq!(e.variable, variable);
+            let msg = e.to_string();
+            assert!(
+                msg.contains(&format!("`{}…`", "Z".repeat(64))),
+                "{msg:.200}"
+            );
+            assert!(msg.len() < 250, "{variable}: {} characters", msg.len());
+        }
     }
 }

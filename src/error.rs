@@ -37,6 +37,13 @@ pub enum Error {
     #[error("user {0} was renamed while it was read")]
     UserChanged(String),
 
+    /// The invocation's time budget ran out before the event was handled:
+    /// slow answers added up. Retried later, AWS may answer in time.
+    #[error(
+        "the event was not handled within its time budget of {budget_ms} ms (Lambda's deadline less {reserve_ms} ms to report this)"
+    )]
+    OutOfTime { budget_ms: u64, reserve_ms: u64 },
+
     /// A template could not be rendered: a defect, never the input's fault.
     #[error("rendering the notice failed: {0}")]
     Render(#[from] askama::Error),
@@ -51,6 +58,7 @@ impl Error {
                 ..
             } | Error::NoticeInProgress { .. }
                 | Error::UserChanged(_)
+                | Error::OutOfTime { .. }
         )
     }
 
@@ -66,6 +74,7 @@ impl Error {
             },
             Error::NoticeInProgress { .. } => "NoticeInProgress",
             Error::UserChanged(_) => "UserChanged",
+            Error::OutOfTime { .. } => "OutOfTime",
             Error::Render(_) => "RenderError",
         };
         let class = if self.is_retryable() {

@@ -6,18 +6,20 @@
 //! this function end in a skip; events that claim to be a Config compliance
 //! change but are malformed are an error with a message.
 
-use aws_lambda_events::eventbridge::EventBridgeEvent;
-use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::decision::SkipReason;
 use crate::error::Error;
+use crate::mask::quote;
 
 pub const SOURCE: &str = "aws.config";
 pub const DETAIL_TYPE: &str = "Config Rules Compliance Change";
 pub const MESSAGE_TYPE: &str = "ComplianceChangeNotification";
 pub const NON_COMPLIANT: &str = "NON_COMPLIANT";
 pub const IAM_USER: &str = "AWS::IAM::User";
+/// The longest event id accepted. EventBridge's ids are UUIDs (36
+/// characters); the id is repeated in the outcome and the logs.
+pub const MAX_EVENT_ID_LEN: usize = 64;
 
 /// A NON_COMPLIANT result of a Config rule for an IAM user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,47 +46,40 @@ pub enum Parsed {
     },
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Detail {
-    resource_id: Option<String>,
-    resource_type: Option<String>,
-    aws_account_id: Option<String>,
-    config_rule_name: Option<String>,
-    message_type: Option<String>,
-    new_evaluation_result: Option<EvaluationResult>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EvaluationResult {
-    compliance_type: Option<String>,
-    evaluation_result_identifier: Option<EvaluationResultIdentifier>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EvaluationResultIdentifier {
-    evaluation_result_qualifier: Option<Qualifier>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Qualifier {
-    resource_type: Option<String>,
-}
+type Object = Map<String, Value>;
 
 /// Parses and checks one event payload.
+///
+/// Fields are read one by one from the JSON object rather than through a
+/// derived deserializer: a field of the wrong type is then named by its path
+/// in the message, and its value is never echoed (serde's messages quote a
+/// wrong-typed string whole, megabytes included).
 pub fn parse(payload: Value) -> Result<Parsed, Error> {
-    if !payload.is_object() {
+    let Value::Object(envelope) = payload else {
         return Err(invalid("the event is not a JSON object"));
+    };
+    let not_eventbridge = |e: String| invalid(format!("not an EventBridge event: {e}"));
+    let source = string(&envelope, "source", "")
+        .and_then(|v| v.ok_or_else(|| "source is missing".to_string()))
+        .map_err(not_eventbridge)?;
+    let detail_type = string(&envelope, "detail-type", "")
+        .and_then(|v| v.ok_or_else(|| "detail-type is missing".to_string()))
+        .map_err(not_eventbridge)?;
+    if let Some(time) = string(&envelope, "time", "").map_err(not_eventbridge)? {
+        chrono::DateTime::parse_from_rfc3339(time).map_err(|_| {
+            not_eventbridge(format!("time `{}` is not an RFC 3339 time", quote(time)))
+        })?;
     }
-    let envelope: EventBridgeEvent<Value> = serde_json::from_value(payload)
-        .map_err(|e| invalid(format!("not an EventBridge event: {e}")))?;
-    let event_id = envelope.id.clone().filter(|id| !id.is_empty());
-    let envelope_account = envelope.account.clone();
+    let event_id = string(&envelope, "id", "")
+        .map_err(not_eventbridge)?
+        .filter(|id| !id.is_empty())
+        .map(event_id)
+        .transpose()?;
+    let envelope_account = string(&envelope, "account", "").map_err(not_eventbridge)?;
     // Only a well-formed account id is repeated in a skip's outcome.
-    let valid_account = envelope_account.clone().filter(|a| account_id(a).is_ok());
+    let valid_account = envelope_account
+        .filter(|a| account_id(a).is_ok())
+        .map(str::to_string);
 
     let skip = |reason, rule: Option<String>, user_id: Option<String>, account: Option<String>| {
         Ok(Parsed::Skip {
@@ -96,21 +91,18 @@ pub fn parse(payload: Value) -> Result<Parsed, Error> {
         })
     };
 
-    if envelope.source != SOURCE || envelope.detail_type != DETAIL_TYPE {
+    if source != SOURCE || detail_type != DETAIL_TYPE {
         return skip(SkipReason::NotComplianceChange, None, None, valid_account);
     }
-    if !envelope.detail.is_object() {
-        return Err(invalid("detail is not a JSON object"));
-    }
-    let detail: Detail =
-        serde_json::from_value(envelope.detail).map_err(|e| invalid(format!("detail: {e}")))?;
+    let detail = match envelope.get("detail") {
+        None => return Err(not_eventbridge("detail is missing".into())),
+        Some(Value::Object(detail)) => detail,
+        Some(_) => return Err(invalid("detail is not a JSON object")),
+    };
+    let field = |name: &str| string(detail, name, "detail.").map_err(invalid);
 
-    let detail_account = detail
-        .aws_account_id
-        .as_deref()
-        .map(account_id)
-        .transpose()?;
-    let event_account = envelope_account.as_deref().map(account_id).transpose()?;
+    let detail_account = field("awsAccountId")?.map(account_id).transpose()?;
+    let event_account = envelope_account.map(account_id).transpose()?;
     let account = match (detail_account, event_account) {
         (Some(a), Some(b)) if a != b => {
             return Err(invalid(format!(
@@ -119,35 +111,27 @@ pub fn parse(payload: Value) -> Result<Parsed, Error> {
         }
         (a, b) => a.or(b),
     };
-    let rule = detail
-        .config_rule_name
-        .as_deref()
-        .map(rule_name)
-        .transpose()?;
-    let user_id = detail.resource_id.as_deref().map(resource_id).transpose()?;
+    let rule = field("configRuleName")?.map(rule_name).transpose()?;
+    let user_id = field("resourceId")?.map(resource_id).transpose()?;
 
-    let message_type = required(detail.message_type.as_deref(), "detail.messageType")?;
+    let message_type = required(field("messageType")?, "detail.messageType")?;
     if message_type != MESSAGE_TYPE {
         return skip(SkipReason::NotComplianceChange, rule, user_id, account);
     }
-    let result = detail
-        .new_evaluation_result
-        .as_ref()
+    let result = object(detail, "newEvaluationResult", "detail.")
+        .map_err(invalid)?
         .ok_or_else(|| invalid("detail.newEvaluationResult is missing"))?;
     let compliance = required(
-        result.compliance_type.as_deref(),
+        string(result, "complianceType", "detail.newEvaluationResult.").map_err(invalid)?,
         "detail.newEvaluationResult.complianceType",
     )?;
     if compliance != NON_COMPLIANT {
         return skip(SkipReason::NotNonCompliant, rule, user_id, account);
     }
-    let resource_type = detail.resource_type.as_deref().or_else(|| {
-        result
-            .evaluation_result_identifier
-            .as_ref()
-            .and_then(|i| i.evaluation_result_qualifier.as_ref())
-            .and_then(|q| q.resource_type.as_deref())
-    });
+    let resource_type = match field("resourceType")? {
+        Some(t) => Some(t),
+        None => qualifier_resource_type(result)?,
+    };
     if required(resource_type, "detail.resourceType")? != IAM_USER {
         return skip(SkipReason::NotIamUser, rule, user_id, account);
     }
@@ -162,6 +146,67 @@ pub fn parse(payload: Value) -> Result<Parsed, Error> {
     }))
 }
 
+/// The resource type inside
+/// `newEvaluationResult.evaluationResultIdentifier.evaluationResultQualifier`.
+fn qualifier_resource_type(result: &Object) -> Result<Option<&str>, Error> {
+    const IDENTIFIER: &str = "detail.newEvaluationResult.evaluationResultIdentifier";
+    let Some(identifier) = object(
+        result,
+        "evaluationResultIdentifier",
+        "detail.newEvaluationResult.",
+    )
+    .map_err(invalid)?
+    else {
+        return Ok(None);
+    };
+    let Some(qualifier) = object(
+        identifier,
+        "evaluationResultQualifier",
+        &format!("{IDENTIFIER}."),
+    )
+    .map_err(invalid)?
+    else {
+        return Ok(None);
+    };
+    string(
+        qualifier,
+        "resourceType",
+        &format!("{IDENTIFIER}.evaluationResultQualifier."),
+    )
+    .map_err(invalid)
+}
+
+/// What kind of JSON value `v` is, for a message.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A string field of `object`; absent or null is `None`, another type an
+/// error naming the field by `path` + `field` and its type, not its value.
+fn string<'a>(object: &'a Object, field: &str, path: &str) -> Result<Option<&'a str>, String> {
+    match object.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(format!("{path}{field} is {}, not a string", kind(other))),
+    }
+}
+
+/// An object field of `object`, like [`string`].
+fn object<'a>(object: &'a Object, field: &str, path: &str) -> Result<Option<&'a Object>, String> {
+    match object.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(o)) => Ok(Some(o)),
+        Some(other) => Err(format!("{path}{field} is {}, not an object", kind(other))),
+    }
+}
+
 fn invalid(message: impl Into<String>) -> Error {
     Error::InvalidEvent(message.into())
 }
@@ -170,13 +215,21 @@ fn required<'a>(value: Option<&'a str>, field: &str) -> Result<&'a str, Error> {
     value.ok_or_else(|| invalid(format!("{field} is missing")))
 }
 
-/// At most 64 characters of an outside value, for error messages.
-fn shorten(value: &str) -> String {
-    let mut s: String = value.chars().take(64).collect();
-    if value.chars().count() > 64 {
-        s.push('…');
+/// Event ids as EventBridge writes them (UUIDs) and as hand-written events
+/// may: 1-64 of letters, digits, `-`, `_`, `.` and `:`.
+fn event_id(value: &str) -> Result<String, Error> {
+    let ok = value.len() <= MAX_EVENT_ID_LEN
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    if ok {
+        Ok(value.to_string())
+    } else {
+        Err(invalid(format!(
+            "id `{}` is not an event id (at most {MAX_EVENT_ID_LEN} of letters, digits, - _ . :)",
+            quote(value)
+        )))
     }
-    s.escape_debug().to_string()
 }
 
 fn account_id(value: &str) -> Result<String, Error> {
@@ -185,7 +238,7 @@ fn account_id(value: &str) -> Result<String, Error> {
     } else {
         Err(invalid(format!(
             "account `{}` is not a 12-digit AWS account id",
-            shorten(value)
+            quote(value)
         )))
     }
 }
@@ -205,7 +258,7 @@ fn rule_name(value: &str) -> Result<String, Error> {
     } else {
         Err(invalid(format!(
             "detail.configRuleName `{}` is not a Config rule name",
-            shorten(value)
+            quote(value)
         )))
     }
 }
@@ -222,7 +275,7 @@ fn resource_id(value: &str) -> Result<String, Error> {
     } else {
         Err(invalid(format!(
             "detail.resourceId `{}` is not an IAM unique id",
-            shorten(value)
+            quote(value)
         )))
     }
 }
@@ -401,7 +454,7 @@ mod tests {
             ),
             (
                 with(base.clone(), "/detail/resourceId", json!(42)),
-                "detail:",
+                "detail.resourceId is a number, not a string",
             ),
             (
                 with(base.clone(), "/detail/resourceId", json!("aida-lower")),
@@ -456,5 +509,63 @@ mod tests {
                 "{err} should mention {needle}"
             );
         }
+    }
+
+    #[test]
+    fn messages_name_the_field_and_quote_at_most_64_characters_of_it() {
+        let base = fixture("noncompliant-7-days.json");
+        let huge = "A".repeat(5 << 20);
+        let cases = [
+            (
+                with(base.clone(), "/detail/newEvaluationResult", json!(huge)),
+                "detail.newEvaluationResult is a string, not an object",
+            ),
+            (
+                with(base.clone(), "/detail-type", json!([huge])),
+                "not an EventBridge event: detail-type is an array, not a string",
+            ),
+            (
+                with(base.clone(), "/time", json!(huge)),
+                "not an EventBridge event: time `AAAA",
+            ),
+            (
+                with(base.clone(), "/detail/resourceId", json!(huge)),
+                "detail.resourceId `AAAA",
+            ),
+            (with(base.clone(), "/id", json!(huge)), "id `AAAA"),
+            (
+                with(base.clone(), "/id", json!("evt\r\nX-Injected: 1")),
+                "id `evt\\r\\nX-Injected: 1` is not an event id",
+            ),
+        ];
+        for (event, needle) in cases {
+            let err = parse(event).unwrap_err().to_string();
+            assert!(err.contains(needle), "{err:.200} should mention {needle}");
+            assert!(err.len() < 300, "{} characters: {err:.300}", err.len());
+        }
+        // A qualifier of the wrong type only matters when resourceType is absent.
+        let typed = without(base.clone(), "/detail", "resourceType");
+        let event = with(
+            typed,
+            "/detail/newEvaluationResult/evaluationResultIdentifier/evaluationResultQualifier",
+            json!(7),
+        );
+        let err = parse(event).unwrap_err().to_string();
+        assert!(
+            err.contains("detail.newEvaluationResult.evaluationResultIdentifier.evaluationResultQualifier is a number, not an object"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_event_id_of_64_characters_is_kept() {
+        let id = "e".repeat(MAX_EVENT_ID_LEN);
+        let base = fixture("noncompliant-7-days.json");
+        match parse(with(base.clone(), "/id", json!(id))).unwrap() {
+            Parsed::Change(c) => assert_eq!(c.event_id.as_deref(), Some(id.as_str())),
+            other => panic!("{other:?}"),
+        }
+        let longer = format!("{id}e");
+        assert!(parse(with(base, "/id", json!(longer))).is_err());
     }
 }

@@ -27,13 +27,16 @@
 //!   adapters.
 //! - [`mail`]: renders subject, text and HTML from the askama templates in
 //!   `templates/` (English and Japanese).
-//! - [`handler`]: one event through all of the above to one [`outcome`];
-//!   its tests run over the in-memory adapters.
-//! - [`aws`]: SDK configuration (retries, time-outs) and the mapping of SDK
-//!   errors to retryable or permanent.
+//! - [`handler`]: one event through all of the above to one [`outcome`],
+//!   within the invocation's time budget; its tests run over the in-memory
+//!   adapters.
+//! - [`aws`]: SDK configuration (retries, time-outs), clients whose every
+//!   answer is checked (size, complete document), bounded pagination, and
+//!   the mapping of SDK errors to retryable or permanent.
 //! - [`error`]: the error type and its retryable / permanent classification.
 //! - [`logging`], [`mask`]: JSON log lines, each carrying its invocation's
-//!   `requestId`; access key ids masked everywhere.
+//!   `requestId`; access key ids masked and outside values bounded wherever
+//!   text leaves the process.
 //! - [`app`], [`cli`]: wiring for the Lambda runtime and the `invoke`
 //!   command.
 //! - `fixtures` (tests only): the sample events of `tests/fixtures/events/`.

@@ -14,6 +14,7 @@ use std::io::Write;
 use chrono::{SecondsFormat, Utc};
 use serde_json::{Map, Value};
 
+use crate::mask::mask_key_ids;
 use crate::outcome::Outcome;
 
 #[derive(Debug, Clone, Copy)]
@@ -63,7 +64,8 @@ pub fn line(level: Level, message: &str, fields: Value) -> String {
             obj.insert("fields".into(), other);
         }
     }
-    Value::Object(obj).to_string()
+    // Whatever a field carries, no key id is written unmasked.
+    mask_key_ids(&Value::Object(obj).to_string())
 }
 
 /// Writes one log line to stderr in a single write.
@@ -114,5 +116,16 @@ mod tests {
             let v: Value = serde_json::from_str(&text).unwrap();
             assert_eq!(v["requestId"], "req-1", "{text}");
         }
+    }
+
+    #[test]
+    fn no_field_writes_a_key_id_unmasked() {
+        let text = line(
+            Level::Error,
+            "event failed",
+            serde_json::json!({"error": "Key 1AKIAIOSFODNN7EXAMPLE: AccessKeyId%3DASIAY34FZKBOKMUTVV7A"}),
+        );
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["error"], "Key 1AKIA…MPLE: AccessKeyId%3DASIA…VV7A");
     }
 }

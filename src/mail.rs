@@ -11,7 +11,7 @@ use chrono_tz::Tz;
 
 use crate::decision::{DaysLeft, Locale, Notice};
 use crate::directory::LastUsed;
-use crate::mask::mask_key_id;
+use crate::mask::{QUOTE_LIMIT, bounded, mask_key_id, mask_key_ids};
 
 /// What a notice says, ready to lay out.
 #[derive(Debug, Clone)]
@@ -154,6 +154,11 @@ fn age(locale: Locale, days: u32) -> String {
     }
 }
 
+/// A value IAM reports, as the mail shows it: `-` when unknown.
+fn outside(value: Option<&str>) -> String {
+    value.map_or_else(|| "-".into(), |v| bounded(v, QUOTE_LIMIT))
+}
+
 impl NoticeView {
     pub fn new(notice: &Notice, ctx: &Context<'_>) -> NoticeView {
         let (tz, locale) = (ctx.time_zone, notice.locale);
@@ -170,8 +175,9 @@ impl NoticeView {
                 last_used: ctx.last_used.get(i).and_then(|u| {
                     u.time.map(|t| LastUsedView {
                         date: date_in(tz, t),
-                        service: u.service.clone().unwrap_or_else(|| "-".into()),
-                        region: u.region.clone().unwrap_or_else(|| "-".into()),
+                        // IAM's words, not ours: bounded and masked too.
+                        service: outside(u.service.as_deref()),
+                        region: outside(u.region.as_deref()),
                     })
                 }),
             })
@@ -227,11 +233,13 @@ pub fn render(view: &NoticeView, locale: Locale) -> Result<Rendered, askama::Err
             JaHtml { n }.render()?,
         ),
     };
+    // A subject is one line, whatever a template or a value contains. No
+    // key id leaves unmasked, whichever value from outside carried it.
+    let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
     Ok(Rendered {
-        // A subject is one line, whatever a template or a value contains.
-        subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
-        text,
-        html,
+        subject: mask_key_ids(&subject),
+        text: mask_key_ids(&text),
+        html: mask_key_ids(&html),
     })
 }
 
@@ -453,5 +461,34 @@ mod tests {
         assert!(r.text.contains("never used"), "{}", r.text);
         let r = render(&v, Locale::Ja).unwrap();
         assert!(r.text.contains("使用履歴なし"), "{}", r.text);
+    }
+
+    #[test]
+    fn values_from_iam_never_carry_a_key_id_or_a_page_of_text() {
+        let n = notice(&[83], Locale::En, Tz::UTC);
+        let used = [LastUsed {
+            time: Some(now() - Duration::days(1)),
+            service: Some("s3-AKIAIOSFODNN7EXAMPLE".into()),
+            region: Some("r".repeat(10_000)),
+        }];
+        let ctx = Context {
+            user: "svc-ASIAY34FZKBOKMUTVV7A",
+            account: "123456789012",
+            rule: "access-keys-rotated-1",
+            tier_days: 7,
+            max_age_days: 90,
+            time_zone: Tz::UTC,
+            last_used: &used,
+        };
+        for locale in [Locale::En, Locale::Ja] {
+            let r = render(&NoticeView::new(&n, &ctx), locale).unwrap();
+            for part in [&r.subject, &r.text, &r.html] {
+                assert!(!part.contains("AKIAIOSFODNN7EXAMPLE"), "{part}");
+                assert!(!part.contains("ASIAY34FZKBOKMUTVV7A"), "{part}");
+                assert!(!part.contains(&"r".repeat(65)), "the region is bounded");
+            }
+            assert_both_contain(&r, "s3-AKIA…MPLE");
+            assert_both_contain(&r, "svc-ASIA…VV7A");
+        }
     }
 }

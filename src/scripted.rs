@@ -1,9 +1,11 @@
-//! What the in-memory adapters share: a count of calls per operation and
-//! failures queued per operation, so a test can say "the second PutItem
-//! fails" and then check exactly which calls were made.
+//! What the in-memory adapters share: a count of calls per operation,
+//! failures queued per operation and a latency per operation, so a test can
+//! say "the second PutItem fails" or "each GetAccessKeyLastUsed takes a
+//! second" and then check exactly which calls were made.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use crate::error::Error;
 
@@ -12,6 +14,11 @@ pub struct Script {
     calls: Mutex<BTreeMap<&'static str, u64>>,
     /// Per operation, what its next calls do: `None` succeeds.
     plan: Mutex<HashMap<&'static str, VecDeque<Option<Error>>>>,
+    /// Per operation, how long each call takes (tokio time, so a test with
+    /// paused time runs instantly).
+    latency: Mutex<HashMap<&'static str, Duration>>,
+    /// Calls under way now, and the most at once.
+    running: Mutex<(u64, u64)>,
 }
 
 impl Script {
@@ -28,6 +35,32 @@ impl Script {
         let queue = plan.entry(operation).or_default();
         queue.extend(std::iter::repeat_with(|| None).take(successes));
         queue.push_back(Some(error));
+    }
+
+    /// Every later call of `operation` takes `latency`.
+    pub fn slow(&self, operation: &'static str, latency: Duration) {
+        lock(&self.latency).insert(operation, latency);
+    }
+
+    /// Counts one call of `operation`, waits its latency, and returns its
+    /// queued failure, if any.
+    pub async fn answer(&self, operation: &'static str) -> Result<(), Error> {
+        let latency = lock(&self.latency).get(operation).copied();
+        {
+            let mut running = lock(&self.running);
+            running.0 += 1;
+            running.1 = running.1.max(running.0);
+        }
+        if let Some(latency) = latency {
+            tokio::time::sleep(latency).await;
+        }
+        lock(&self.running).0 -= 1;
+        self.call(operation)
+    }
+
+    /// The most calls that were under way at the same time.
+    pub fn most_at_once(&self) -> u64 {
+        lock(&self.running).1
     }
 
     /// Counts one call of `operation`; its queued failure, if any.

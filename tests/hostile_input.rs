@@ -130,7 +130,7 @@ async fn malformed_and_hostile_events() {
         (
             "resourceId an object",
             set(base.clone(), "/detail/resourceId", json!({"id": 1})),
-            Want::Invalid("detail:"),
+            Want::Invalid("detail.resourceId is an object, not a string"),
         ),
         (
             "rule name empty",
@@ -158,7 +158,7 @@ async fn malformed_and_hostile_events() {
                 "/detail/newEvaluationResult/complianceType",
                 json!(1),
             ),
-            Want::Invalid("detail:"),
+            Want::Invalid("detail.newEvaluationResult.complianceType is a number, not a string"),
         ),
         (
             "newEvaluationResult a string",
@@ -167,7 +167,26 @@ async fn malformed_and_hostile_events() {
                 "/detail/newEvaluationResult",
                 json!("NON_COMPLIANT"),
             ),
-            Want::Invalid("detail:"),
+            Want::Invalid("detail.newEvaluationResult is a string, not an object"),
+        ),
+        (
+            "newEvaluationResult a 5 MB string",
+            set(
+                base.clone(),
+                "/detail/newEvaluationResult",
+                json!("N".repeat(5 << 20)),
+            ),
+            Want::Invalid("detail.newEvaluationResult is a string, not an object"),
+        ),
+        (
+            "event id of 5 MB",
+            set(base.clone(), "/id", json!("e".repeat(5 << 20))),
+            Want::Invalid("is not an event id"),
+        ),
+        (
+            "event id a number",
+            set(base.clone(), "/id", json!(7)),
+            Want::Invalid("not an EventBridge event: id is a number, not a string"),
         ),
         (
             "account not digits",
@@ -286,6 +305,13 @@ async fn hostile_owner_tags_never_receive_mail() {
         ("alice@ｅxample.com".into(), FALLBACK),
         ("".into(), FALLBACK),
         (long, FALLBACK),
+        ("alice@127.0.0.1".into(), FALLBACK),
+        ("alice@example.123".into(), FALLBACK),
+        ("alice@ex_ample.com".into(), FALLBACK),
+        ("alice@example.c-m".into(), FALLBACK),
+        // Old relay routes to evil.example, inside an allowed domain.
+        ("alice%evil.example@example.com".into(), FALLBACK),
+        ("evil.example!alice@example.com".into(), FALLBACK),
         ("  bob@example.com  ".into(), "bob@example.com"),
     ];
     for (i, (tag, expected)) in cases.iter().enumerate() {

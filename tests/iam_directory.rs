@@ -20,7 +20,9 @@ async fn finds_a_user_listed_after_more_than_a_full_page_and_caches_every_id() {
     let mut emu = Emulator::start();
     emu.create_users("filler", 1050);
     emu.create_user(json!({"name": "zz-target", "user_id": TARGET_ID}));
-    let dir = IamDirectory::new(aws_sdk_iam::Client::new(&emu.sdk_config().await));
+    let dir = IamDirectory::new(access_key_notifier::aws::iam_client(
+        &emu.sdk_config().await,
+    ));
 
     // When the id is resolved, then both pages were read.
     assert_eq!(
@@ -48,7 +50,10 @@ async fn an_unfinished_listing_is_continued_not_restarted() {
     for i in 0..350 {
         emu.create_user(json!({"name": format!("user-{i:03}"), "user_id": format!("AIDA{i:017}")}));
     }
-    let dir = IamDirectory::with_page_size(aws_sdk_iam::Client::new(&emu.sdk_config().await), 100);
+    let dir = IamDirectory::with_page_size(
+        access_key_notifier::aws::iam_client(&emu.sdk_config().await),
+        100,
+    );
 
     let id = |i: usize| format!("AIDA{i:017}");
     let name_of = |i: usize| {
@@ -86,7 +91,9 @@ async fn reads_tags_keys_and_last_use() {
             {"created": rfc3339(now - Duration::days(10)), "status": "Inactive"}
         ]
     }));
-    let dir = IamDirectory::new(aws_sdk_iam::Client::new(&emu.sdk_config().await));
+    let dir = IamDirectory::new(access_key_notifier::aws::iam_client(
+        &emu.sdk_config().await,
+    ));
 
     let user = dir.user("alice").await.unwrap().expect("alice exists");
     assert_eq!((user.id.as_str(), user.name.as_str()), (TARGET_ID, "alice"));
@@ -135,7 +142,9 @@ async fn reads_tags_keys_and_last_use() {
 #[tokio::test]
 async fn a_missing_user_is_none_not_an_error() {
     let emu = Emulator::start();
-    let dir = IamDirectory::new(aws_sdk_iam::Client::new(&emu.sdk_config().await));
+    let dir = IamDirectory::new(access_key_notifier::aws::iam_client(
+        &emu.sdk_config().await,
+    ));
     assert_eq!(dir.user("ghost").await.unwrap(), None);
     assert_eq!(dir.access_keys("ghost").await.unwrap(), None);
 }
@@ -158,7 +167,7 @@ async fn in_a_warm_process_a_renamed_user_is_found_by_its_id_not_its_old_name() 
     assert_eq!(first.outcome.user.as_deref(), Some("alice"));
 
     // When alice is renamed and a new user takes the name with another owner.
-    aws_sdk_iam::Client::new(&sdk)
+    access_key_notifier::aws::iam_client(&sdk)
         .update_user()
         .user_name("alice")
         .new_user_name("alice-old")

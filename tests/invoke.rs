@@ -43,12 +43,9 @@ fn invoke(
     }
     let mut child = cmd.spawn().expect("the binary runs");
     if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
+        // The binary may stop reading early (an oversized event): a broken
+        // pipe here is its answer, checked through its exit and stderr.
+        let _ = child.stdin.take().unwrap().write_all(text.as_bytes());
     }
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -367,4 +364,55 @@ fn bad_input_and_bad_configuration_fail_with_a_clear_message() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn an_endless_or_oversized_event_is_refused_at_lambdas_payload_limit() {
+    // /dev/zero never ends: reading stops one byte past the limit.
+    let run = invoke(None, "/dev/zero", None, &[], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("larger than 6291456 bytes, Lambda's payload limit"),
+        "{}",
+        run.stderr
+    );
+    // The same from stdin; an event just under the limit is read (and then
+    // refused for what it is, not for its size).
+    let over = format!("\"{}\"", "x".repeat(6 << 20));
+    let run = invoke(None, "-", Some(&over), &[], &[]);
+    assert!(
+        run.stderr.contains("Lambda's payload limit"),
+        "{}",
+        run.stderr
+    );
+    let under = format!("\"{}\"", "x".repeat((6 << 20) - 2));
+    let run = invoke(None, "-", Some(&under), &[], &[]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("the event is not a JSON object"),
+        "{:.300}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_endpoint_url_that_is_not_a_url_is_a_permanent_configuration_error() {
+    let path = fixture("noncompliant-7-days.json");
+    for url in ["not a url", "localhost:5000", "http://"] {
+        let run = invoke(Some(url), path.to_str().unwrap(), None, &[], &[]);
+        assert_eq!(run.code, 1, "{url}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .starts_with("error: invalid configuration: AWS_ENDPOINT_URL: "),
+            "{url}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr
+                .contains("(example: AWS_ENDPOINT_URL=http://127.0.0.1:5000)"),
+            "{}",
+            run.stderr
+        );
+    }
 }

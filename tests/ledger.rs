@@ -82,7 +82,7 @@ async fn setup() -> (Emulator, aws_sdk_dynamodb::Client) {
     emu.verify_sender(SENDER);
     let sdk = emu.sdk_config().await;
     create_ledger_table(&sdk, TABLE).await;
-    (emu, aws_sdk_dynamodb::Client::new(&sdk))
+    (emu, access_key_notifier::aws::dynamodb_client(&sdk))
 }
 
 fn pk(key_id: &str, stage: &str) -> String {
@@ -282,7 +282,7 @@ async fn a_failed_invocation_releases_its_claims() {
     let mut emu = Emulator::start();
     let sdk = emu.sdk_config().await;
     create_ledger_table(&sdk, TABLE).await;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    let dynamodb = access_key_notifier::aws::dynamodb_client(&sdk);
     let keys = seed_alice(&mut emu, 88, json!({"Email": "carol@example.com"}));
     let failed = deliver(&emu, RULE_7, "e-7").run();
     assert_eq!(failed.status.code(), Some(1));

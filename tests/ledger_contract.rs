@@ -110,7 +110,7 @@ async fn the_dynamodb_ledger_keeps_the_contract() {
     let sdk = emu.sdk_config().await;
     create_ledger_table(&sdk, "akn-ledger").await;
     contract(&DynamoDbLedger::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
+        access_key_notifier::aws::dynamodb_client(&sdk),
         "akn-ledger",
     ))
     .await;

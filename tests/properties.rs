@@ -80,7 +80,7 @@ proptest! {
 
     #[test]
     fn accepted_address_like_strings_meet_the_stated_rules(
-        raw in "[ \"<>,;=?\\r\\na-zA-Z0-9.+_@-]{0,30}@[a-zA-Z0-9.@-]{0,20}",
+        raw in "[ \"<>,;=?%!\\r\\na-zA-Z0-9.+_@-]{0,30}@[a-zA-Z0-9._@-]{0,20}",
     ) {
         check_address(&raw)?;
     }
@@ -110,6 +110,25 @@ fn check_address(raw: &str) -> Result<(), TestCaseError> {
         );
         prop_assert!(!s.contains(['<', '>', '"', ',', ';', '[', ']']), "{:?}", s);
         prop_assert!(!s.contains("=?"), "{:?}", s);
+        prop_assert!(!local.contains(['%', '!']), "a relay route: {:?}", s);
+        // The domain is a hostname: LDH labels, a top-level label of letters.
+        for label in domain.split('.') {
+            prop_assert!(!label.is_empty() && label.len() <= 63, "{:?}", s);
+            prop_assert!(
+                label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+                "{:?}",
+                s
+            );
+            prop_assert!(!label.starts_with('-') && !label.ends_with('-'), "{:?}", s);
+        }
+        let top = domain.rsplit('.').next().unwrap();
+        prop_assert!(
+            top.bytes().all(|b| b.is_ascii_alphabetic()) || top.starts_with("xn--"),
+            "{:?}",
+            s
+        );
         prop_assert!(
             !raw.chars().any(char::is_control),
             "{:?} had a control character",

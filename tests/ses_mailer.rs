@@ -24,7 +24,9 @@ fn mail() -> Mail {
 #[tokio::test]
 async fn an_unverified_sender_is_a_permanent_error_and_sends_nothing() {
     let mut emu = Emulator::start();
-    let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&emu.sdk_config().await));
+    let mailer = SesMailer::new(access_key_notifier::aws::ses_client(
+        &emu.sdk_config().await,
+    ));
 
     let err = mailer
         .send(&mail())
@@ -44,7 +46,9 @@ async fn an_unverified_sender_is_a_permanent_error_and_sends_nothing() {
 async fn a_verified_sender_delivers_to_the_recipients() {
     let mut emu = Emulator::start();
     emu.verify_sender(SENDER);
-    let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&emu.sdk_config().await));
+    let mailer = SesMailer::new(access_key_notifier::aws::ses_client(
+        &emu.sdk_config().await,
+    ));
 
     let id = mailer.send(&mail()).await.unwrap();
 

@@ -7,6 +7,10 @@
 //! with where an unfinished listing stopped: the next unknown id continues
 //! from there before starting over, so a burst of events for different
 //! users costs about one full listing in total.
+//!
+//! Every listing is bounded ([`Pages`]): IAM's quotas (IAM and AWS STS
+//! quotas, IAM User Guide) are 5,000 users per account and 2 access keys
+//! per user, so an answer far beyond them is damaged, not big.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -15,13 +19,29 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use aws_sdk_iam::Client;
 use aws_sdk_iam::types::StatusType;
 
-use super::{LastUsed, User, UserDirectory};
+use super::{LastUsed, MAX_ACCESS_KEYS, User, UserDirectory};
+use crate::aws::pages::Pages;
 use crate::aws::{classify, to_chrono};
 use crate::decision::{AccessKey, Tag};
 use crate::error::Error;
 
 /// IAM's largest ListUsers page.
 pub const MAX_PAGE_SIZE: i32 = 1000;
+/// The most users one pass over ListUsers may list, and the most names
+/// remembered: ten times IAM's quota of 5,000 users per account.
+pub const MAX_LISTED_USERS: usize = 50_000;
+/// The most ListUsers pages in one pass. IAM may answer with fewer users
+/// than asked for, so this is generous; [`MAX_LISTED_USERS`] bounds memory.
+pub const MAX_LIST_USERS_PAGES: usize = 200;
+/// The most ListAccessKeys pages for one user (IAM needs one).
+pub const MAX_LIST_ACCESS_KEYS_PAGES: usize = 5;
+
+/// One ListUsers page as far as the listing needs it.
+struct Page {
+    users: usize,
+    truncated: bool,
+    marker: Option<String>,
+}
 
 /// What the directory remembers between events.
 #[derive(Default)]
@@ -63,8 +83,8 @@ impl IamDirectory {
         self.listing.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Fetches one page into the map; returns the marker of the next page.
-    async fn list_page(&self, marker: Option<String>) -> Result<Option<String>, Error> {
+    /// Fetches one page into the map.
+    async fn list_page(&self, marker: Option<String>) -> Result<Page, Error> {
         let page = self
             .client
             .list_users()
@@ -75,15 +95,24 @@ impl IamDirectory {
             .map_err(|e| classify("IAM", "ListUsers", e))?;
         self.pages.fetch_add(1, Ordering::Relaxed);
         let mut listing = self.listing();
+        // Memory stays bounded however many distinct users answers name.
+        if listing.names.len() + page.users().len() > MAX_LISTED_USERS {
+            listing.names.clear();
+        }
         for user in page.users() {
             listing
                 .names
                 .insert(user.user_id().to_string(), user.user_name().to_string());
         }
-        Ok(page
-            .marker()
-            .filter(|_| page.is_truncated())
-            .map(str::to_string))
+        Ok(Page {
+            users: page.users().len(),
+            truncated: page.is_truncated(),
+            marker: page.marker().map(str::to_string),
+        })
+    }
+
+    fn list_users_pass() -> Pages {
+        Pages::new("IAM", "ListUsers", MAX_LIST_USERS_PAGES, MAX_LISTED_USERS)
     }
 }
 
@@ -100,8 +129,10 @@ impl UserDirectory for IamDirectory {
         // of it, list again from the start (the user may be new).
         let mut passes = if resume.is_some() { 2 } else { 1 };
         let mut marker = resume;
+        let mut pass = Self::list_users_pass();
         loop {
-            let next = self.list_page(marker).await?;
+            let page = self.list_page(marker).await?;
+            let next = pass.next(page.users, page.truncated, page.marker.as_deref())?;
             let found = self.listing().names.get(user_id).cloned();
             if found.is_some() {
                 self.listing().resume_marker = next;
@@ -116,6 +147,7 @@ impl UserDirectory for IamDirectory {
                 return Ok(None);
             }
             marker = None;
+            pass = Self::list_users_pass();
         }
     }
 
@@ -159,17 +191,24 @@ impl UserDirectory for IamDirectory {
     }
 
     async fn access_keys(&self, user_name: &str) -> Result<Option<Vec<AccessKey>>, Error> {
-        let mut pages = self
-            .client
-            .list_access_keys()
-            .user_name(user_name)
-            .into_paginator()
-            .items()
-            .send();
+        let mut pages = Pages::new(
+            "IAM",
+            "ListAccessKeys",
+            MAX_LIST_ACCESS_KEYS_PAGES,
+            MAX_ACCESS_KEYS,
+        );
         let mut keys = Vec::new();
-        while let Some(item) = pages.next().await {
-            let meta = match item {
-                Ok(meta) => meta,
+        let mut marker = None;
+        loop {
+            let page = match self
+                .client
+                .list_access_keys()
+                .user_name(user_name)
+                .set_marker(marker)
+                .send()
+                .await
+            {
+                Ok(page) => page,
                 Err(e)
                     if e.as_service_error()
                         .is_some_and(|s| s.is_no_such_entity_exception()) =>
@@ -178,24 +217,33 @@ impl UserDirectory for IamDirectory {
                 }
                 Err(e) => return Err(classify("IAM", "ListAccessKeys", e)),
             };
-            let (Some(id), Some(created)) =
-                (meta.access_key_id(), meta.create_date().and_then(to_chrono))
-            else {
-                return Err(Error::Aws {
-                    service: "IAM",
-                    operation: "ListAccessKeys",
-                    code: None,
-                    message: "a key was listed without its id or creation date".into(),
-                    retryable: false,
+            for meta in page.access_key_metadata() {
+                let (Some(id), Some(created)) =
+                    (meta.access_key_id(), meta.create_date().and_then(to_chrono))
+                else {
+                    return Err(Error::Aws {
+                        service: "IAM",
+                        operation: "ListAccessKeys",
+                        code: None,
+                        message: "a key was listed without its id or creation date".into(),
+                        retryable: false,
+                    });
+                };
+                keys.push(AccessKey {
+                    id: id.to_string(),
+                    active: meta.status() == Some(&StatusType::Active),
+                    created,
                 });
-            };
-            keys.push(AccessKey {
-                id: id.to_string(),
-                active: meta.status() == Some(&StatusType::Active),
-                created,
-            });
+            }
+            marker = pages.next(
+                page.access_key_metadata().len(),
+                page.is_truncated(),
+                page.marker(),
+            )?;
+            if marker.is_none() {
+                return Ok(Some(keys));
+            }
         }
-        Ok(Some(keys))
     }
 
     async fn last_used(&self, key_id: &str) -> Result<LastUsed, Error> {

@@ -5,7 +5,7 @@
 //! renames until [`forget`](UserDirectory::forget) is called, as in a warm
 //! Lambda container. Calls are counted and failures scripted per IAM
 //! operation (`ListUsers`, `GetUser`, `ListAccessKeys`,
-//! `GetAccessKeyLastUsed`).
+//! `GetAccessKeyLastUsed`), each of which can be made slow.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -81,7 +81,7 @@ impl UserDirectory for MemoryDirectory {
         if let Some(name) = lock(&self.cache).get(user_id) {
             return Ok(Some(name.clone()));
         }
-        self.script.call("ListUsers")?;
+        self.script.answer("ListUsers").await?;
         let users = lock(&self.users);
         let mut cache = lock(&self.cache);
         for u in users.iter() {
@@ -95,7 +95,7 @@ impl UserDirectory for MemoryDirectory {
     }
 
     async fn user(&self, user_name: &str) -> Result<Option<User>, Error> {
-        self.script.call("GetUser")?;
+        self.script.answer("GetUser").await?;
         Ok(self.find(user_name, |u| User {
             id: u.id.clone(),
             name: u.name.clone(),
@@ -104,14 +104,14 @@ impl UserDirectory for MemoryDirectory {
     }
 
     async fn access_keys(&self, user_name: &str) -> Result<Option<Vec<AccessKey>>, Error> {
-        self.script.call("ListAccessKeys")?;
+        self.script.answer("ListAccessKeys").await?;
         Ok(self.find(user_name, |u| {
             u.keys.iter().map(|(k, _)| k.clone()).collect()
         }))
     }
 
     async fn last_used(&self, key_id: &str) -> Result<LastUsed, Error> {
-        self.script.call("GetAccessKeyLastUsed")?;
+        self.script.answer("GetAccessKeyLastUsed").await?;
         let users = lock(&self.users);
         let found = users
             .iter()

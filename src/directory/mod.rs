@@ -11,6 +11,11 @@ use crate::error::Error;
 pub mod iam;
 pub mod memory;
 
+/// The most access keys a user may have before the directory's answer is
+/// taken as damaged (a retryable error): IAM allows 2 per user. It bounds
+/// the keys one notice lists and the last-use lookups one event makes.
+pub const MAX_ACCESS_KEYS: usize = 10;
+
 /// When and where a key was last used, as IAM reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LastUsed {

@@ -4,14 +4,20 @@
 //! [`Mailer`]. It never reads the environment, never builds a client and
 //! never reads the system time: all of that comes in [`Deps`], built once at
 //! cold start.
+//!
+//! Its work is bounded: the whole event runs within the invocation's time
+//! budget (Lambda's deadline less [`DEADLINE_RESERVE`]), a user with more
+//! than [`MAX_ACCESS_KEYS`] keys is a damaged answer, and the last-use
+//! lookups of one notice run concurrently.
 
 use chrono::{DateTime, Duration, Utc};
+use futures_util::future::try_join_all;
 use serde_json::{Value, json};
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::decision::{self, AccessKey, Mode, Notice, SkipReason, Tag};
-use crate::directory::UserDirectory;
+use crate::directory::{MAX_ACCESS_KEYS, UserDirectory};
 use crate::error::Error;
 use crate::event::{self, ComplianceChange, Parsed};
 use crate::ledger::{self, Claim, ClaimRequest, NoticeKey, NoticeLedger, SentRecord};
@@ -66,6 +72,12 @@ const CLAIM_MARGIN_SECONDS: i64 = 10;
 /// Outside Lambda there is no deadline; claims last this long.
 const CLAIM_WITHOUT_DEADLINE_SECONDS: i64 = 60;
 
+/// Time kept back from Lambda's deadline: an event that has not finished
+/// by then stops with `Retryable.OutOfTime`, leaving the invocation this
+/// long to report the error before Lambda would kill it. Each AWS call has
+/// its own time-outs (`aws`); this bounds their sum.
+pub const DEADLINE_RESERVE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The outcome, and the mail when one was rendered (for `invoke --dry-run`).
 #[derive(Debug, Clone)]
 pub struct Handled {
@@ -82,8 +94,36 @@ impl Handled {
     }
 }
 
-/// Handles one event payload.
+/// Handles one event payload, within the invocation's time budget.
+///
+/// When the budget runs out the event's work is dropped wherever it is:
+/// ledger claims it holds expire 10 s after the deadline (they are not
+/// released), and a mail whose sending was cut off may still have been
+/// accepted by SES (the duplicate `docs/reliability.md` describes).
 pub async fn handle<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
+    payload: Value,
+    deps: &Deps<D, M, L, C>,
+    invocation: &Invocation,
+) -> Result<Handled, Error> {
+    let Some(deadline) = invocation.deadline else {
+        return handle_event(payload, deps, invocation).await;
+    };
+    let left = (deadline - deps.clock.now()).to_std().unwrap_or_default();
+    let budget = left.saturating_sub(DEADLINE_RESERVE);
+    let out_of_time = || Error::OutOfTime {
+        budget_ms: u64::try_from(budget.as_millis()).unwrap_or(u64::MAX),
+        reserve_ms: u64::try_from(DEADLINE_RESERVE.as_millis()).unwrap_or(u64::MAX),
+    };
+    // An event that arrives with its budget spent makes no call at all.
+    if budget.is_zero() {
+        return Err(out_of_time());
+    }
+    tokio::time::timeout(budget, handle_event(payload, deps, invocation))
+        .await
+        .unwrap_or_else(|_| Err(out_of_time()))
+}
+
+async fn handle_event<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
     payload: Value,
     deps: &Deps<D, M, L, C>,
     invocation: &Invocation,
@@ -299,10 +339,14 @@ impl Sending<'_> {
         recorded: &[bool],
     ) -> Result<Handled, Error> {
         let (notice, config) = (self.notice, &deps.config);
-        let mut last_used = Vec::with_capacity(notice.keys.len());
-        for key in &notice.keys {
-            last_used.push(deps.directory.last_used(&key.id).await?);
-        }
+        // At most MAX_ACCESS_KEYS lookups, all at once.
+        let last_used = try_join_all(
+            notice
+                .keys
+                .iter()
+                .map(|key| deps.directory.last_used(&key.id)),
+        )
+        .await?;
         let view = NoticeView::new(
             notice,
             &Context {
@@ -411,6 +455,20 @@ async fn load_user<D: UserDirectory>(directory: &D, user_id: &str) -> Result<Opt
             return Ok(None);
         };
         let (user, keys) = tokio::join!(directory.user(&name), directory.access_keys(&name));
+        if let Ok(Some(keys)) = &keys
+            && keys.len() > MAX_ACCESS_KEYS
+        {
+            return Err(Error::Aws {
+                service: "IAM",
+                operation: "ListAccessKeys",
+                code: None,
+                message: format!(
+                    "{} keys listed for one user, where IAM allows 2 (at most {MAX_ACCESS_KEYS} are taken as real): the answer is damaged",
+                    keys.len()
+                ),
+                retryable: true,
+            });
+        }
         match (user?, keys?) {
             (Some(user), Some(keys)) if user.id == user_id => {
                 return Ok(Some(User {

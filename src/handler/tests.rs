@@ -650,3 +650,104 @@ async fn other_rules_events_cost_no_call() {
     assert!(d.directory.script.calls().is_empty());
     assert!(d.ledger.as_ref().unwrap().script.calls().is_empty());
 }
+
+/// An invocation whose deadline is `seconds` after the fixed clock's now.
+fn invocation_with(seconds: i64) -> Invocation {
+    Invocation {
+        deadline: Some(now() + Duration::seconds(seconds)),
+        ..Invocation::local()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn slow_answers_that_outlast_the_budget_end_in_a_retryable_error_in_time() {
+    let d = deps();
+    add_frank(&d);
+    // Each call answers within any per-call time-out, but together they do not fit.
+    for op in [
+        "ListUsers",
+        "GetUser",
+        "ListAccessKeys",
+        "GetAccessKeyLastUsed",
+    ] {
+        d.directory
+            .script
+            .slow(op, std::time::Duration::from_secs(4));
+    }
+    let started = tokio::time::Instant::now();
+    let err = handle(event(RULE_7, ALICE), &d, &invocation_with(10))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "Retryable.OutOfTime");
+    assert!(err.to_string().contains("8000 ms"), "{err}");
+    // It stopped at the budget: the deadline less the reserve.
+    assert_eq!(started.elapsed(), std::time::Duration::from_secs(8));
+    assert!(d.mailer.sent().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn slow_answers_within_the_budget_still_send() {
+    let d = deps();
+    add_frank(&d);
+    for op in [
+        "ListUsers",
+        "GetUser",
+        "ListAccessKeys",
+        "GetAccessKeyLastUsed",
+    ] {
+        d.directory
+            .script
+            .slow(op, std::time::Duration::from_secs(4));
+    }
+    let handled = handle(event(RULE_7, ALICE), &d, &invocation_with(20))
+        .await
+        .unwrap();
+    assert_eq!(handled.outcome.status, Status::Sent);
+    // ListUsers, then GetUser with ListAccessKeys, then both keys' last use
+    // at once: three latencies, not four or five.
+    assert_eq!(d.directory.script.count("GetAccessKeyLastUsed"), 2);
+    assert_eq!(d.directory.script.most_at_once(), 2);
+}
+
+#[tokio::test]
+async fn a_budget_already_spent_stops_before_any_call() {
+    let d = deps();
+    add_alice(&d, 83);
+    let err = handle(event(RULE_7, ALICE), &d, &invocation_with(1))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "Retryable.OutOfTime");
+    assert_eq!(d.directory.script.count("GetUser"), 0);
+}
+
+#[tokio::test]
+async fn a_user_with_more_keys_than_iam_allows_is_a_damaged_answer() {
+    let d = deps();
+    let keys = (0..=MAX_ACCESS_KEYS)
+        .map(|i| key(&format!("AKIAMANY{i:012}"), 85))
+        .collect();
+    add(&d, ALICE, "many", "many@example.com", keys);
+    let err = run(&d, event(RULE_7, ALICE)).await.unwrap_err();
+    assert_eq!(err.error_type(), "Retryable.IamError");
+    assert!(
+        err.to_string().contains("11 keys listed for one user"),
+        "{err}"
+    );
+    assert_eq!(d.directory.script.count("GetAccessKeyLastUsed"), 0);
+    assert!(d.mailer.sent().is_empty());
+    assert!(d.ledger.as_ref().unwrap().entries().is_empty());
+
+    // Ten are still a notice (IAM allows two, but nothing here is lost).
+    let d = deps();
+    let keys = (0..MAX_ACCESS_KEYS)
+        .map(|i| key(&format!("AKIAMANY{i:012}"), 85))
+        .collect();
+    add(&d, ALICE, "many", "many@example.com", keys);
+    assert_eq!(
+        outcome(&d, event(RULE_7, ALICE)).await["keys"]
+            .as_array()
+            .unwrap()
+            .len(),
+        10
+    );
+}

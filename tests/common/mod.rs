@@ -8,6 +8,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod http;
+pub mod standin;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -159,7 +160,7 @@ pub async fn create_ledger_table(sdk: &aws_config::SdkConfig, name: &str) {
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
     };
-    aws_sdk_dynamodb::Client::new(sdk)
+    access_key_notifier::aws::dynamodb_client(sdk)
         .create_table()
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)

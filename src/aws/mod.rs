@@ -1,26 +1,21 @@
-//! What the AWS adapters share: loading the SDK configuration and mapping
-//! SDK errors into [`Error`] with a retry classification.
+//! What the AWS adapters share: the SDK configuration (retries, time-outs),
+//! clients that check every answer ([`answers`]), the mapping of SDK errors
+//! to retryable or permanent ([`classify`]), and bounded pagination
+//! ([`pages`]).
+
+mod answers;
+mod classify;
+pub mod pages;
+
+pub use answers::{MAX_RESPONSE_BYTES, ResponseCheck};
+pub(crate) use classify::classify;
 
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
-use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use chrono::{DateTime, Utc};
-
-use crate::error::Error;
-use crate::mask::mask_key_ids;
-
-/// Error codes that mean "slow down": worth a retry later.
-const THROTTLING_CODES: &[&str] = &[
-    "Throttling",
-    "ThrottlingException",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "LimitExceededException",
-    "ProvisionedThroughputExceededException",
-];
 
 /// Attempts per call, the first included. IAM throttles per account and
 /// SES per second: a few attempts with jittered back-off ride out a burst;
@@ -67,39 +62,31 @@ pub fn with_retries_and_timeouts(loader: ConfigLoader) -> ConfigLoader {
         )
 }
 
-/// Maps an SDK error after the SDK's own retries: throttling, 5xx, time-outs
-/// and connection failures are retryable; anything the service rejected for
-/// what was asked (4xx) is permanent.
-pub(crate) fn classify<E>(service: &'static str, operation: &'static str, err: SdkError<E>) -> Error
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    let code = err.code().map(str::to_string);
-    let retryable = match &err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(se) => {
-            let status = se.raw().status().as_u16();
-            status >= 500
-                || status == 429
-                || code
-                    .as_deref()
-                    .is_some_and(|c| THROTTLING_CODES.contains(&c))
-        }
-        _ => false,
-    };
-    let message = match err.message() {
-        Some(m) => m.to_string(),
-        None => DisplayErrorContext(&err).to_string(),
-    };
-    Error::Aws {
-        service,
-        operation,
-        code,
-        message: mask_key_ids(&message),
-        retryable,
-    }
+/// An IAM client whose answers are checked (size, completeness).
+pub fn iam_client(sdk: &SdkConfig) -> aws_sdk_iam::Client {
+    aws_sdk_iam::Client::from_conf(
+        aws_sdk_iam::config::Builder::from(sdk)
+            .interceptor(ResponseCheck::xml())
+            .build(),
+    )
+}
+
+/// An SES v2 client whose answers are checked (size).
+pub fn ses_client(sdk: &SdkConfig) -> aws_sdk_sesv2::Client {
+    aws_sdk_sesv2::Client::from_conf(
+        aws_sdk_sesv2::config::Builder::from(sdk)
+            .interceptor(ResponseCheck::json())
+            .build(),
+    )
+}
+
+/// A DynamoDB client whose answers are checked (size).
+pub fn dynamodb_client(sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(sdk)
+            .interceptor(ResponseCheck::json())
+            .build(),
+    )
 }
 
 /// An SDK timestamp as a chrono instant.

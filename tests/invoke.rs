@@ -61,6 +61,16 @@ fn invoke(
     }
 }
 
+/// A permanent failure (exit 1) whose stderr says `needle`.
+fn assert_permanent(run: &Run, needle: &str) {
+    assert_eq!(run.code, 1, "{:.500}", run.stderr);
+    assert!(
+        run.stderr.contains(needle),
+        "{:.500} should say {needle}",
+        run.stderr
+    );
+}
+
 fn invoke_fixture(emu: &Emulator, name: &str, vars: &[(&str, &str)]) -> Run {
     let path = fixture(name);
     invoke(Some(&emu.endpoint), path.to_str().unwrap(), None, &[], vars)
@@ -321,8 +331,7 @@ fn an_unreachable_endpoint_is_a_retryable_error() {
 fn bad_input_and_bad_configuration_fail_with_a_clear_message() {
     // Malformed JSON on stdin.
     let run = invoke(None, "-", Some("{not json"), &[], &[]);
-    assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("- is not JSON"), "{}", run.stderr);
+    assert_permanent(&run, "- is not JSON");
 
     // JSON that claims to be a compliance change but lacks the user.
     let mut event = fixture_event("noncompliant-7-days.json");
@@ -331,22 +340,11 @@ fn bad_input_and_bad_configuration_fail_with_a_clear_message() {
         .unwrap()
         .remove("resourceId");
     let run = invoke(None, "-", Some(&event.to_string()), &[], &[]);
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains("invalid event: detail.resourceId is missing"),
-        "{}",
-        run.stderr
-    );
+    assert_permanent(&run, "invalid event: detail.resourceId is missing");
 
     // A missing file.
     let run = invoke(None, "/nonexistent/event.json", None, &[], &[]);
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("cannot read the event"),
-        "{}",
-        run.stderr
-    );
+    assert_permanent(&run, "cannot read the event");
 
     // Configuration is checked before anything is called.
     let path = fixture("noncompliant-7-days.json");
@@ -357,12 +355,23 @@ fn bad_input_and_bad_configuration_fail_with_a_clear_message() {
         &[],
         &[("NOTICE_RULES", "rule-1=ninety")],
     );
-    assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("NOTICE_RULES"), "{}", run.stderr);
+    assert_permanent(&run, "NOTICE_RULES");
+    assert_permanent(&run, "example: NOTICE_RULES=");
+
+    // A 100 KB value is quoted in 64 characters, not echoed whole.
+    let huge = "Z".repeat(100 << 10);
+    let run = invoke(
+        None,
+        path.to_str().unwrap(),
+        None,
+        &[],
+        &[("TIME_ZONE", &huge)],
+    );
+    assert_permanent(&run, &format!("TIME_ZONE: `{}…`", "Z".repeat(64)));
     assert!(
-        run.stderr.contains("example: NOTICE_RULES="),
-        "{}",
-        run.stderr
+        run.stderr.len() < 300,
+        "{} bytes on stderr",
+        run.stderr.len()
     );
 }
 
@@ -370,30 +379,15 @@ fn bad_input_and_bad_configuration_fail_with_a_clear_message() {
 fn an_endless_or_oversized_event_is_refused_at_lambdas_payload_limit() {
     // /dev/zero never ends: reading stops one byte past the limit.
     let run = invoke(None, "/dev/zero", None, &[], &[]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("larger than 6291456 bytes, Lambda's payload limit"),
-        "{}",
-        run.stderr
-    );
+    assert_permanent(&run, "larger than 6291456 bytes, Lambda's payload limit");
     // The same from stdin; an event just under the limit is read (and then
     // refused for what it is, not for its size).
     let over = format!("\"{}\"", "x".repeat(6 << 20));
     let run = invoke(None, "-", Some(&over), &[], &[]);
-    assert!(
-        run.stderr.contains("Lambda's payload limit"),
-        "{}",
-        run.stderr
-    );
+    assert_permanent(&run, "Lambda's payload limit");
     let under = format!("\"{}\"", "x".repeat((6 << 20) - 2));
     let run = invoke(None, "-", Some(&under), &[], &[]);
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("the event is not a JSON object"),
-        "{:.300}",
-        run.stderr
-    );
+    assert_permanent(&run, "the event is not a JSON object");
 }
 
 #[test]
@@ -401,18 +395,7 @@ fn an_endpoint_url_that_is_not_a_url_is_a_permanent_configuration_error() {
     let path = fixture("noncompliant-7-days.json");
     for url in ["not a url", "localhost:5000", "http://"] {
         let run = invoke(Some(url), path.to_str().unwrap(), None, &[], &[]);
-        assert_eq!(run.code, 1, "{url}: {}", run.stderr);
-        assert!(
-            run.stderr
-                .starts_with("error: invalid configuration: AWS_ENDPOINT_URL: "),
-            "{url}: {}",
-            run.stderr
-        );
-        assert!(
-            run.stderr
-                .contains("(example: AWS_ENDPOINT_URL=http://127.0.0.1:5000)"),
-            "{}",
-            run.stderr
-        );
+        assert_permanent(&run, "error: invalid configuration: AWS_ENDPOINT_URL: ");
+        assert_permanent(&run, "(example: AWS_ENDPOINT_URL=http://127.0.0.1:5000)");
     }
 }

@@ -159,6 +159,10 @@ pub fn is_hostname(domain: &str) -> bool {
             && !label.starts_with('-')
             && !label.ends_with('-')
     };
+    // ASCII first: the `xn--` test below slices bytes.
+    if !domain.is_ascii() {
+        return false;
+    }
     let Some((_, top)) = domain.rsplit_once('.') else {
         return false;
     };
@@ -243,6 +247,15 @@ mod tests {
         ];
         for (raw, want) in cases {
             assert_eq!(parse(raw), Err(*want), "input {raw:?}");
+        }
+    }
+
+    #[test]
+    fn a_non_ascii_domain_is_not_a_hostname() {
+        // Configuration values reach is_hostname without the ASCII check of
+        // parse; a multi-byte character where `xn--` would be is refused.
+        for domain in ["example.xéé", "example.日本", "例え.jp"] {
+            assert!(!is_hostname(domain), "{domain}");
         }
     }
 

@@ -215,6 +215,16 @@ fn required<'a>(value: Option<&'a str>, field: &str) -> Result<&'a str, Error> {
     value.ok_or_else(|| invalid(format!("{field} is missing")))
 }
 
+/// `value` when it is `ok`, else an error that names `field` and quotes
+/// at most 64 characters of the value: "{field} `…` is not {what}".
+fn checked(value: &str, ok: bool, field: &str, what: &str) -> Result<String, Error> {
+    if ok {
+        Ok(value.to_string())
+    } else {
+        Err(invalid(format!("{field} `{}` is not {what}", quote(value))))
+    }
+}
+
 /// Event ids as EventBridge writes them (UUIDs) and as hand-written events
 /// may: 1-64 of letters, digits, `-`, `_`, `.` and `:`.
 fn event_id(value: &str) -> Result<String, Error> {
@@ -222,25 +232,17 @@ fn event_id(value: &str) -> Result<String, Error> {
         && value
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
-    if ok {
-        Ok(value.to_string())
-    } else {
-        Err(invalid(format!(
-            "id `{}` is not an event id (at most {MAX_EVENT_ID_LEN} of letters, digits, - _ . :)",
-            quote(value)
-        )))
-    }
+    checked(
+        value,
+        ok,
+        "id",
+        &format!("an event id (at most {MAX_EVENT_ID_LEN} of letters, digits, - _ . :)"),
+    )
 }
 
 fn account_id(value: &str) -> Result<String, Error> {
-    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(value.to_string())
-    } else {
-        Err(invalid(format!(
-            "account `{}` is not a 12-digit AWS account id",
-            quote(value)
-        )))
-    }
+    let ok = value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit());
+    checked(value, ok, "account", "a 12-digit AWS account id")
 }
 
 /// Config rule names as this function accepts them: 1-128 of letters,
@@ -253,14 +255,12 @@ pub fn is_config_rule_name(value: &str) -> bool {
 }
 
 fn rule_name(value: &str) -> Result<String, Error> {
-    if is_config_rule_name(value) {
-        Ok(value.to_string())
-    } else {
-        Err(invalid(format!(
-            "detail.configRuleName `{}` is not a Config rule name",
-            quote(value)
-        )))
-    }
+    checked(
+        value,
+        is_config_rule_name(value),
+        "detail.configRuleName",
+        "a Config rule name",
+    )
 }
 
 /// IAM unique ids: 16-128 upper-case letters and digits. The id is then
@@ -270,14 +270,7 @@ fn resource_id(value: &str) -> Result<String, Error> {
         && value
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-    if ok {
-        Ok(value.to_string())
-    } else {
-        Err(invalid(format!(
-            "detail.resourceId `{}` is not an IAM unique id",
-            quote(value)
-        )))
-    }
+    checked(value, ok, "detail.resourceId", "an IAM unique id")
 }
 
 #[cfg(test)]

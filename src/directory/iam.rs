@@ -36,13 +36,6 @@ pub const MAX_LIST_USERS_PAGES: usize = 200;
 /// The most ListAccessKeys pages for one user (IAM needs one).
 pub const MAX_LIST_ACCESS_KEYS_PAGES: usize = 5;
 
-/// One ListUsers page as far as the listing needs it.
-struct Page {
-    users: usize,
-    truncated: bool,
-    marker: Option<String>,
-}
-
 /// What the directory remembers between events.
 #[derive(Default)]
 struct Listing {
@@ -83,8 +76,13 @@ impl IamDirectory {
         self.listing.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Fetches one page into the map.
-    async fn list_page(&self, marker: Option<String>) -> Result<Page, Error> {
+    /// Fetches one page of `pass` into the map; returns the marker of the
+    /// next page, `None` at the end of the listing.
+    async fn list_page(
+        &self,
+        pass: &mut Pages,
+        marker: Option<String>,
+    ) -> Result<Option<String>, Error> {
         let page = self
             .client
             .list_users()
@@ -104,11 +102,7 @@ impl IamDirectory {
                 .names
                 .insert(user.user_id().to_string(), user.user_name().to_string());
         }
-        Ok(Page {
-            users: page.users().len(),
-            truncated: page.is_truncated(),
-            marker: page.marker().map(str::to_string),
-        })
+        pass.next(page.users().len(), page.is_truncated(), page.marker())
     }
 
     fn list_users_pass() -> Pages {
@@ -131,8 +125,7 @@ impl UserDirectory for IamDirectory {
         let mut marker = resume;
         let mut pass = Self::list_users_pass();
         loop {
-            let page = self.list_page(marker).await?;
-            let next = pass.next(page.users, page.truncated, page.marker.as_deref())?;
+            let next = self.list_page(&mut pass, marker).await?;
             let found = self.listing().names.get(user_id).cloned();
             if found.is_some() {
                 self.listing().resume_marker = next;

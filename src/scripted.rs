@@ -46,15 +46,10 @@ impl Script {
     /// queued failure, if any.
     pub async fn answer(&self, operation: &'static str) -> Result<(), Error> {
         let latency = lock(&self.latency).get(operation).copied();
-        {
-            let mut running = lock(&self.running);
-            running.0 += 1;
-            running.1 = running.1.max(running.0);
-        }
+        let _running = Running::start(&self.running);
         if let Some(latency) = latency {
             tokio::time::sleep(latency).await;
         }
-        lock(&self.running).0 -= 1;
         self.call(operation)
     }
 
@@ -83,6 +78,26 @@ impl Script {
 
     pub fn count(&self, operation: &str) -> u64 {
         lock(&self.calls).get(operation).copied().unwrap_or(0)
+    }
+}
+
+/// One call under way; it ends when dropped, also when the caller's future
+/// is dropped mid-call (a time-out), so the count never keeps a call that
+/// is gone.
+struct Running<'a>(&'a Mutex<(u64, u64)>);
+
+impl<'a> Running<'a> {
+    fn start(running: &'a Mutex<(u64, u64)>) -> Running<'a> {
+        let mut r = lock(running);
+        r.0 += 1;
+        r.1 = r.1.max(r.0);
+        Running(running)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        lock(self.0).0 -= 1;
     }
 }
 

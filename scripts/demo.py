@@ -6,7 +6,16 @@ user with two keys (85 and 78 days) and one user without an owner tag, runs
 the Config compliance-change events each would get through
 `access-key-notifier invoke` (both rules for some, and one duplicate
 delivery), prints each outcome, each mail the emulator accepted and the
-ledger's records, and stops the emulator.
+ledger's records.
+
+Then the daily sweep (`access-key-notifier sweep`) finds what the Config
+events did not cover: grace, whose rule turned NON_COMPLIANT while the
+function was off; heidi, whose key is 100 days old and got its overdue notice
+9 days ago, so a reminder is due; and ivan, whose first key was announced
+days ago and whose second key has since reached its first tier (Config says
+nothing: ivan was NON_COMPLIANT already). It prints the sweep's outcome, the
+new mails and the digest's text, runs a second sweep that sends nothing, and
+stops the emulator.
 
 Usage: python scripts/demo.py PATH/TO/access-key-notifier
 """
@@ -45,6 +54,18 @@ USERS = [
     ("frank", "AIDADEMOFRANK0000085", [85, 78], {"Email": "frank@example.com"},
      [RULE_7, RULE_14], "ec2"),
 ]
+
+# Users Config never speaks for, and what the ledger already holds for them:
+# name, user id, key ages, tags, [(key index, stage, days since it was sent)]
+SWEEP_USERS = [
+    ("grace", "AIDADEMOGRACE0000079", [79], {"Email": "grace@example.com"}, []),
+    ("heidi", "AIDADEMOHEIDI0000100", [100], {"Email": "heidi@example.com", "Locale": "ja"},
+     [(0, "overdue", 9)]),
+    ("ivan", "AIDADEMOIVAN00000086", [86, 77], {"Email": "ivan@example.com"},
+     [(0, "tier_7", 3)]),
+]
+ACCOUNT = "123456789012"
+DIGEST_TO = "security-lead@example.com"
 
 ENV = {
     "AWS_REGION": "us-east-1",
@@ -89,14 +110,46 @@ def create_ledger(endpoint: str) -> None:
     )
 
 
-def ledger_records(endpoint: str) -> list[dict]:
+def dynamodb(endpoint: str):
     import boto3
 
-    items = boto3.client(
+    return boto3.client(
         "dynamodb", endpoint_url=endpoint, region_name="us-east-1",
         aws_access_key_id="demo", aws_secret_access_key="demo",
-    ).scan(TableName=TABLE)["Items"]
-    return sorted(items, key=lambda i: (i["user"]["S"], i["pk"]["S"]))
+    )
+
+
+def ledger_records(endpoint: str) -> list[dict]:
+    items = dynamodb(endpoint).scan(TableName=TABLE)["Items"]
+    notices = [i for i in items if i["pk"]["S"].startswith("notice#")]
+    return sorted(notices, key=lambda i: (i["user"]["S"], i["pk"]["S"]))
+
+
+def record_sent(endpoint: str, user: str, key_id: str, stage: str, sent: datetime) -> None:
+    """A notice sent before the demo began, as the function records it."""
+    expires = sent + timedelta(days=500)
+    dynamodb(endpoint).put_item(TableName=TABLE, Item={
+        "pk": {"S": f"notice#{ACCOUNT}#{key_id}#{stage}"}, "status": {"S": "SENT"},
+        "account": {"S": ACCOUNT}, "stage": {"S": stage}, "user": {"S": user},
+        "source": {"S": "access-keys-rotated-1"},
+        "sent_at": {"N": str(int(sent.timestamp()))},
+        "expires_at": {"N": str(int(expires.timestamp()))},
+    })
+
+
+def sweep(binary: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [binary, "sweep", "--show-digest"], env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+def print_mail(messages: list[dict]) -> None:
+    for m in messages:
+        dest = m["destinations"]
+        print(f"To: {', '.join(dest.get('ToAddresses', []))}")
+        if dest.get("CcAddresses"):
+            print(f"Cc: {', '.join(dest['CcAddresses'])}")
+        print(f"Subject: {m['subject']}\n")
 
 
 def main() -> int:
@@ -152,12 +205,7 @@ def main() -> int:
 
         print("\n== Mail the emulator's SES accepted (GET /moto-api/data.json) ==\n")
         messages = emulator.messages(endpoint)["messages"]
-        for m in messages:
-            dest = m["destinations"]
-            print(f"To: {', '.join(dest.get('ToAddresses', []))}")
-            if dest.get("CcAddresses"):
-                print(f"Cc: {', '.join(dest['CcAddresses'])}")
-            print(f"Subject: {m['subject']}\n")
+        print_mail(messages)
         print(f"{len(messages)} mails for {sum(len(u[4]) for u in USERS)} events.\n")
 
         print("== The notice ledger: one record per key and stage ==\n")
@@ -172,9 +220,54 @@ def main() -> int:
         run = invoke(binary, event_for(frank[1], RULE_7, "demo-frank-dry-run"), stateless, "--dry-run")
         print(run.stderr)
         failed |= run.returncode != 0
+
+        failed |= demo_sweep(binary, env, endpoint, now, len(messages))
     finally:
         server.stop()
     return 1 if failed else 0
+
+
+def demo_sweep(binary: str, env: dict, endpoint: str, now: datetime, mailed: int) -> bool:
+    """The daily sweep over the same account, plus users Config never spoke for."""
+    for name, user_id, ages, tags, sent in SWEEP_USERS:
+        keys = [{"created": rfc3339(now - timedelta(days=a)),
+                 "last_used": {"time": rfc3339(now - timedelta(days=2)), "service": "s3",
+                               "region": "ap-northeast-1"}} for a in ages]
+        key_ids = emulator.handle({"op": "create_user", "name": name, "user_id": user_id,
+                                   "tags": tags, "keys": keys}, endpoint)["keys"]
+        for index, stage, days_ago in sent:
+            record_sent(endpoint, name, key_ids[index], stage, now - timedelta(days=days_ago))
+    print("== The daily sweep (`access-key-notifier sweep --show-digest`) ==\n")
+    print("Added users no Config event speaks for:")
+    print("  grace    key 79 days old; the 14-day rule turned NON_COMPLIANT while the function was off")
+    print("  heidi    key 100 days old; its overdue notice went out 9 days ago (reminders every 7 days)")
+    print("  ivan     keys 86 and 77 days old; the first was announced 3 days ago, the second is new\n")
+    sweep_env = dict(env, DIGEST_RECIPIENTS=DIGEST_TO)
+    run = sweep(binary, sweep_env)
+    if run.returncode != 0:
+        print(f"  FAILED (exit {run.returncode}): {run.stderr.strip()}")
+        return True
+    outcome = json.loads(run.stdout)
+    print("Outcome:")
+    print("  " + json.dumps({k: outcome[k] for k in ("users", "keys", "notices", "skipped")}))
+    messages = emulator.messages(endpoint)["messages"][mailed:]
+    print(f"\nMail the sweep sent ({len(messages)}):\n")
+    print_mail(messages)
+    digest = run.stderr[run.stderr.find("Subject: "):] if "Subject: " in run.stderr else ""
+    print("The digest's text:\n")
+    print(digest)
+
+    print("== A second sweep the same day ==\n")
+    again = sweep(binary, sweep_env)
+    if again.returncode != 0:
+        print(f"  FAILED (exit {again.returncode}): {again.stderr.strip()}")
+        return True
+    second = json.loads(again.stdout)
+    notices = emulator.messages(endpoint)["messages"][mailed + len(messages):]
+    owner_mails = [m for m in notices if DIGEST_TO not in m["destinations"].get("ToAddresses", [])]
+    print(f"  notices sent: {second['notices']['sent']}; skipped: {second['skipped']}; "
+          f"owner mails: {len(owner_mails)} (only the digest went out)")
+    return second["notices"]["sent"] != 0 or bool(owner_mails)
 
 
 if __name__ == "__main__":

@@ -13,13 +13,13 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError};
 use crate::directory::UserDirectory;
 use crate::directory::iam::IamDirectory;
-use crate::handler::{Deps, Invocation, handle};
+use crate::handler::{Answer, Deps, Invocation, dispatch};
 use crate::ledger::NoticeLedger;
 use crate::ledger::dynamodb::DynamoDbLedger;
 use crate::logging::{self, Level};
 use crate::mailer::Mailer;
 use crate::mailer::ses::SesMailer;
-use crate::outcome::Outcome;
+use crate::metrics;
 
 /// The dependencies of the deployed function.
 pub type AwsDeps = Deps<IamDirectory, SesMailer, DynamoDbLedger, SystemClock>;
@@ -41,7 +41,7 @@ pub fn deps_from_sdk(config: Config, sdk: &aws_config::SdkConfig) -> AwsDeps {
         .map(|table| DynamoDbLedger::new(aws::dynamodb_client(sdk), table));
     Deps {
         config,
-        directory: IamDirectory::new(aws::iam_client(sdk)),
+        directory: IamDirectory::new(aws::iam_client(sdk), aws::sts_client(sdk)),
         mailer: SesMailer::new(aws::ses_client(sdk)),
         ledger,
         clock: SystemClock,
@@ -84,7 +84,7 @@ pub async fn run_lambda() -> ExitCode {
         // Boxed: the handler's futures nest deeply, and inside the runtime's
         // own service future their layout exceeds the compiler's query
         // depth in release builds. One allocation per event ends the nesting.
-        let answered: Pin<Box<dyn Future<Output = Result<Outcome, Diagnostic>> + Send + '_>> =
+        let answered: Pin<Box<dyn Future<Output = Result<Value, Diagnostic>> + Send + '_>> =
             Box::pin(answer(deps, event.payload, &invocation));
         logging::in_request(invocation.request_id.clone(), answered).await
     }))
@@ -102,13 +102,14 @@ pub async fn run_lambda() -> ExitCode {
     }
 }
 
-/// One invocation's answer: the outcome (logged as one line), or the error
-/// Lambda reports, typed `Retryable.*` or `Permanent.*`.
+/// One invocation's answer: the outcome (logged as one line, with its
+/// metrics), or the error Lambda reports, typed `Retryable.*` or
+/// `Permanent.*`.
 pub async fn answer<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
     deps: &Result<Deps<D, M, L, C>, ConfigError>,
     payload: Value,
     invocation: &Invocation,
-) -> Result<Outcome, Diagnostic> {
+) -> Result<Value, Diagnostic> {
     let deps = match deps {
         Ok(deps) => deps,
         Err(e) => {
@@ -119,12 +120,26 @@ pub async fn answer<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
             return Err(failed(diagnostic, false));
         }
     };
-    match handle(payload, deps, invocation).await {
-        Ok(handled) => {
-            logging::outcome(&handled.outcome);
-            Ok(handled.outcome)
+    let scheduled = crate::event::is_scheduled(&payload);
+    match dispatch(payload, deps, invocation).await {
+        Ok(answer) => {
+            let value = answer.to_json();
+            match &answer {
+                Answer::Event(handled) => {
+                    logging::outcome(&handled.outcome);
+                    metrics::emit(metrics::event(&handled.outcome));
+                }
+                Answer::Sweep(sweep) => {
+                    logging::log(Level::Info, "sweep outcome", value.clone());
+                    metrics::emit(metrics::sweep(sweep));
+                }
+            }
+            Ok(value)
         }
         Err(e) => {
+            if scheduled {
+                metrics::emit(vec![metrics::sweep_failed()]);
+            }
             let retryable = e.is_retryable();
             Err(failed(e.into(), retryable))
         }

@@ -1,5 +1,6 @@
-//! `access-key-notifier invoke`: one event through the very same handler,
-//! with real SDK clients, from a file or stdin.
+//! The commands: `invoke` (one event through the very same handler, from a
+//! file or stdin), `sweep` (one sweep, as the schedule starts it) and `scan`
+//! (the sweep's report, read-only), all with real SDK clients.
 
 use std::io::Read;
 use std::path::Path;
@@ -7,7 +8,7 @@ use std::process::ExitCode;
 
 use crate::app::aws_deps;
 use crate::config::Config;
-use crate::handler::Invocation;
+use crate::handler::{Answer, Invocation};
 use crate::logging;
 use crate::mask::mask_key_ids;
 
@@ -50,38 +51,130 @@ pub async fn invoke(event: &Path, dry_run: bool) -> ExitCode {
     config.dry_run |= dry_run;
     let deps = aws_deps(config).await;
     let invocation = Invocation::local();
-    let handled = logging::in_request(
+    let answered = logging::in_request(
         invocation.request_id.clone(),
-        crate::handler::handle(payload, &deps, &invocation),
+        crate::handler::dispatch(payload, &deps, &invocation),
     )
     .await;
-    match handled {
-        Ok(handled) => {
-            match serde_json::to_string(&handled.outcome) {
-                Ok(line) => println!("{}", mask_key_ids(&line)),
-                Err(e) => return fail(format!("cannot print the outcome: {e}")),
-            }
+    match answered {
+        Ok(answer) => {
+            println!("{}", mask_key_ids(&answer.to_json().to_string()));
             if deps.config.dry_run
+                && let Answer::Event(handled) = answer
                 && let Some(mail) = handled.rendered
             {
                 eprintln!("Subject: {}\n\n{}", mail.subject, mail.text);
             }
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            let class = if e.is_retryable() {
-                "retryable"
-            } else {
-                "permanent"
-            };
-            eprintln!("error ({class}, {}): {}", e.error_type(), e.safe_message());
-            if e.is_retryable() {
-                ExitCode::from(EXIT_RETRYABLE)
-            } else {
-                ExitCode::FAILURE
-            }
-        }
+        Err(e) => failed(&e),
     }
+}
+
+/// Prints an error with its class; the exit code tells a retry may help.
+fn failed(e: &crate::error::Error) -> ExitCode {
+    let class = if e.is_retryable() {
+        "retryable"
+    } else {
+        "permanent"
+    };
+    eprintln!("error ({class}, {}): {}", e.error_type(), e.safe_message());
+    if e.is_retryable() {
+        ExitCode::from(EXIT_RETRYABLE)
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Runs one sweep, as the daily schedule does, and prints its outcome as
+/// one JSON line; with `show_digest`, the digest's subject and text on
+/// stderr. The account is the caller's (STS GetCallerIdentity).
+pub async fn sweep(dry_run: bool, show_digest: bool) -> ExitCode {
+    let mut config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: invalid configuration: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    config.dry_run |= dry_run;
+    let deps = aws_deps(config).await;
+    let invocation = Invocation::local();
+    let run = crate::sweep::run(&deps, &invocation, None, crate::sweep::Run::Sweep);
+    match logging::in_request(invocation.request_id.clone(), run).await {
+        Ok(outcome) => {
+            let line = serde_json::to_string(&outcome).unwrap_or_default();
+            println!("{}", mask_key_ids(&line));
+            if show_digest
+                && let Some(mail) = outcome.digest.as_ref().and_then(|d| d.rendered.as_ref())
+            {
+                eprintln!("Subject: {}\n\n{}", mail.subject, mail.text);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => failed(&e),
+    }
+}
+
+/// How `scan` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+/// The read-only report of the caller's account: every due key, where it
+/// stands, and the owner tag problems, on stdout; a summary line on stderr.
+/// Reads IAM only (ListUsers, ListAccessKeys, GetUser for users with a due
+/// key, STS GetCallerIdentity): nothing is mailed, recorded or changed.
+pub async fn scan(format: Format) -> ExitCode {
+    let config = match Config::for_scan() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: invalid configuration: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let deps = aws_deps(config).await;
+    let invocation = Invocation::local();
+    let run = crate::sweep::run(&deps, &invocation, None, crate::sweep::Run::ReadOnly);
+    let outcome = match logging::in_request(invocation.request_id.clone(), run).await {
+        Ok(outcome) => outcome,
+        Err(e) => return failed(&e),
+    };
+    let Some(report) = &outcome.report else {
+        eprintln!("error: the scan produced no report");
+        return ExitCode::FAILURE;
+    };
+    let text = match format {
+        Format::Table => report.table(),
+        Format::Csv => report.csv(),
+        Format::Json => {
+            let mut v = serde_json::to_value(report).unwrap_or_default();
+            v["summary"] = serde_json::to_value(&outcome).unwrap_or_default();
+            format!("{v}\n")
+        }
+    };
+    print!("{}", mask_key_ids(&text));
+    eprintln!(
+        "scan (read-only: nothing was mailed, recorded or changed): account {}, {} users, {} keys; {} overdue, {} due soon, {} exempt, {} owner tag problems; {} users failed",
+        outcome.account,
+        outcome.users.listed,
+        outcome.keys,
+        report.overdue.len(),
+        report.within_tier.len(),
+        report.exempt.len(),
+        report.owner_problems.len(),
+        outcome.users.failed,
+    );
+    if outcome.users.failed > 0 {
+        for e in &outcome.errors {
+            eprintln!("  {}: {} {}", e.user, e.error_type, e.error);
+        }
+        return ExitCode::from(EXIT_RETRYABLE);
+    }
+    ExitCode::SUCCESS
 }
 
 /// Reads at most [`MAX_EVENT_BYTES`] (and one byte more, to tell).

@@ -37,12 +37,39 @@ pub struct Config {
     /// The notice ledger's DynamoDB table; `None`: the Config path runs
     /// statelessly (see `decision`, rule 5).
     pub ledger_table: Option<String>,
+    /// Who receives each sweep's digest; empty: no digest.
+    pub digest_recipients: Vec<Address>,
+    /// How many users the sweep reads from IAM at once.
+    pub sweep_concurrency: usize,
 }
+
+/// The sweep's default concurrency: IAM's request quota is shared by the
+/// whole account (IAM and AWS STS quotas, IAM User Guide: request rates are
+/// throttled per account, not published as a number), so the sweep keeps a
+/// few calls in flight rather than as many as it could.
+pub const DEFAULT_SWEEP_CONCURRENCY: usize = 8;
+/// The most users read at once: past this, IAM throttles and the sweep gets
+/// slower, not faster.
+pub const MAX_SWEEP_CONCURRENCY: usize = 32;
+/// The sender `scan` is configured with when `SENDER_ADDRESS` is unset: scan
+/// sends nothing, so it needs none, and a reserved `.invalid` name can never
+/// be mailed from.
+pub const SCAN_SENDER: &str = "scan-sends-nothing@example.invalid";
 
 impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the process environment for `scan`, which sends nothing and so
+    /// needs no `SENDER_ADDRESS` (every other variable is checked as usual).
+    pub fn for_scan() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| match (name, std::env::var(name).ok()) {
+            ("SENDER_ADDRESS", None) => Some(SCAN_SENDER.to_string()),
+            ("SENDER_ADDRESS", Some(v)) if v.trim().is_empty() => Some(SCAN_SENDER.to_string()),
+            (_, v) => v,
+        })
     }
 
     /// Reads configuration through `lookup`, so tests need not touch the
@@ -184,6 +211,46 @@ impl Config {
             }
         };
 
+        let overdue_reminder_days = match get("OVERDUE_REMINDER_DAYS") {
+            None => 7,
+            Some(v) => parse_days(&v).filter(|d| *d <= 365).ok_or_else(|| {
+                err(
+                    "OVERDUE_REMINDER_DAYS",
+                    format!(
+                        "`{}` is not a whole number of days from 0 (no reminders) to 365",
+                        quote(&v)
+                    ),
+                    "7",
+                )
+            })?,
+        };
+        let digest_recipients = parse_addresses("DIGEST_RECIPIENTS", get("DIGEST_RECIPIENTS"))?;
+        if digest_recipients.len() > MAX_RECIPIENTS {
+            return Err(err(
+                "DIGEST_RECIPIENTS",
+                format!("more than SES's {MAX_RECIPIENTS} recipients of one message"),
+                EX_ADDRESSES,
+            ));
+        }
+        let sweep_concurrency = match get("SWEEP_CONCURRENCY") {
+            None => DEFAULT_SWEEP_CONCURRENCY,
+            Some(v) => v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_SWEEP_CONCURRENCY).contains(n))
+                .ok_or_else(|| {
+                    err(
+                        "SWEEP_CONCURRENCY",
+                        format!(
+                            "`{}` is not a whole number from 1 to {MAX_SWEEP_CONCURRENCY}",
+                            quote(&v)
+                        ),
+                        "8",
+                    )
+                })?,
+        };
+
         for variable in ENDPOINT_VARIABLES {
             if let Some(v) = get(variable) {
                 check_endpoint(variable, &v)?;
@@ -203,10 +270,13 @@ impl Config {
                 allowed_domains,
                 default_locale,
                 time_zone,
+                overdue_reminder_days,
             },
             ses_configuration_set,
             dry_run,
             ledger_table,
+            digest_recipients,
+            sweep_concurrency,
         })
     }
 }
@@ -377,12 +447,15 @@ impl fmt::Display for Config {
             .collect();
         write!(
             f,
-            "notice rules {}, max key age {} days, time zone {}, dry run {}, ledger table {}",
+            "notice rules {}, max key age {} days, overdue reminders every {} days, time zone {}, dry run {}, ledger table {}, digest recipients {}, sweep concurrency {}",
             rules.join(","),
             self.policy.max_key_age_days,
+            self.policy.overdue_reminder_days,
             self.policy.time_zone,
             self.dry_run,
-            self.ledger_table.as_deref().unwrap_or("none (stateless)")
+            self.ledger_table.as_deref().unwrap_or("none (stateless)"),
+            self.digest_recipients.len(),
+            self.sweep_concurrency,
         )
     }
 }
@@ -425,6 +498,9 @@ mod tests {
         assert_eq!(c.ses_configuration_set, None);
         assert!(!c.dry_run);
         assert_eq!(c.ledger_table, None);
+        assert_eq!(c.policy.overdue_reminder_days, 7);
+        assert!(c.digest_recipients.is_empty());
+        assert_eq!(c.sweep_concurrency, 8);
     }
 
     #[test]
@@ -447,8 +523,14 @@ mod tests {
             ("TIME_ZONE", "Asia/Tokyo"),
             ("DRY_RUN", "TRUE"),
             ("LEDGER_TABLE", "akn-ledger"),
+            ("OVERDUE_REMINDER_DAYS", "0"),
+            ("DIGEST_RECIPIENTS", "sec-lead@example.com"),
+            ("SWEEP_CONCURRENCY", "16"),
         ])
         .unwrap();
+        assert_eq!(c.policy.overdue_reminder_days, 0);
+        assert_eq!(c.digest_recipients[0].as_str(), "sec-lead@example.com");
+        assert_eq!(c.sweep_concurrency, 16);
         assert_eq!(c.policy.max_key_age_days, 60);
         assert_eq!(c.policy.notice_rules[1].name, "r5");
         assert_eq!(c.policy.owner_email_tag, "owner-email");
@@ -505,6 +587,20 @@ mod tests {
             (&[sender, ("TIME_ZONE", "Mars/Olympus")], "TIME_ZONE"),
             (&[sender, ("DRY_RUN", "yes please")], "DRY_RUN"),
             (&[sender, ("LEDGER_TABLE", "a b")], "LEDGER_TABLE"),
+            (
+                &[sender, ("OVERDUE_REMINDER_DAYS", "weekly")],
+                "OVERDUE_REMINDER_DAYS",
+            ),
+            (
+                &[sender, ("OVERDUE_REMINDER_DAYS", "366")],
+                "OVERDUE_REMINDER_DAYS",
+            ),
+            (
+                &[sender, ("DIGEST_RECIPIENTS", "the team")],
+                "DIGEST_RECIPIENTS",
+            ),
+            (&[sender, ("SWEEP_CONCURRENCY", "0")], "SWEEP_CONCURRENCY"),
+            (&[sender, ("SWEEP_CONCURRENCY", "33")], "SWEEP_CONCURRENCY"),
             (&[sender, ("OWNER_EMAIL_TAG", "a\nb")], "OWNER_EMAIL_TAG"),
             (
                 &[sender, ("AWS_ENDPOINT_URL", "not a url")],

@@ -17,10 +17,15 @@
 //!    So every number a mail prints is the difference between two dates it
 //!    prints, never a rounding of hours.
 //! 3. **Stage.** An active key's stage is the latest one it has reached:
-//!    `overdue` after its deadline's date; otherwise the closest tier N with at
-//!    most N + 1 days left (one day of tolerance, because Config evaluates on
-//!    its own schedule and counts age in whole days); with no such tier the
-//!    key is not due. Inactive keys can't break anything and are never due.
+//!    before its deadline's date, the closest tier N with at most N + 1 days
+//!    left (one day of tolerance, because Config evaluates on its own
+//!    schedule and counts age in whole days), and with no such tier the key
+//!    is not due; after it, `overdue` on the first day overdue, then a
+//!    reminder every `OVERDUE_REMINDER_DAYS` (R): the stage of a key D days
+//!    overdue is `reminder_{1 + kR}` for the largest k ≥ 1 with 1 + kR ≤ D
+//!    (R = 0: no reminders, it stays `overdue`). A reminder is named by the
+//!    day it falls due, so a missed day sends it the day after, once.
+//!    Inactive keys can't break anything and are never due.
 //! 4. **What a notice lists.** Every due key of the user, earliest deadline
 //!    first, each with its own deadline, days and stage: a second key is
 //!    announced with the first, whichever made the rule fire. No key due:
@@ -96,6 +101,8 @@ pub struct Policy {
     pub default_locale: Locale,
     /// Where days are counted and dates printed.
     pub time_zone: Tz,
+    /// Days between reminders once a key is overdue; 0: no reminders.
+    pub overdue_reminder_days: u32,
 }
 
 impl Policy {
@@ -115,7 +122,11 @@ impl Policy {
     /// Rule 3: the stage of an active key with `days` to its deadline.
     pub fn stage(&self, days: DaysLeft) -> Option<Stage> {
         if days.is_overdue() {
-            return Some(Stage::Overdue);
+            let (overdue, every) = (days.overdue(), self.overdue_reminder_days);
+            if every == 0 || overdue < 1 + every {
+                return Some(Stage::Overdue);
+            }
+            return Some(Stage::Reminder(1 + (overdue - 1) / every * every));
         }
         self.notice_rules
             .iter()
@@ -129,7 +140,7 @@ impl Policy {
     fn tier_of(&self, stage: Stage) -> Option<u32> {
         match stage {
             Stage::Tier(days) => Some(days),
-            Stage::Overdue => self
+            Stage::Overdue | Stage::Reminder(_) => self
                 .notice_rules
                 .iter()
                 .map(|r| r.days_before_deadline)
@@ -147,18 +158,26 @@ impl Policy {
 pub enum Stage {
     /// Within the tier that notifies this many days before the deadline.
     Tier(u32),
-    /// Past the deadline's date.
+    /// Past the deadline's date: the first notice after it.
     Overdue,
+    /// A reminder, due on this many days past the deadline's date.
+    Reminder(u32),
 }
 
 impl Stage {
     /// The stable code used in outcomes and ledger records: `tier_14`,
-    /// `tier_7`, `overdue`.
+    /// `tier_7`, `overdue`, `reminder_8`.
     pub fn code(self) -> String {
         match self {
             Stage::Tier(days) => format!("tier_{days}"),
             Stage::Overdue => "overdue".to_string(),
+            Stage::Reminder(days) => format!("reminder_{days}"),
         }
+    }
+
+    /// A reminder after the first overdue notice.
+    pub fn is_reminder(self) -> bool {
+        matches!(self, Stage::Reminder(_))
     }
 }
 
@@ -299,6 +318,8 @@ impl SkipReason {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
     pub result: Result<Notice, SkipReason>,
+    /// The user carries the owner tag (used or not).
+    pub owner_tag_present: bool,
     /// The owner tag was present but not used, and why. Logged as a code,
     /// never with the raw value.
     pub owner_tag_rejected: Option<Rejection>,
@@ -314,11 +335,13 @@ pub fn decide(
     keys: &[AccessKey],
     now: DateTime<Utc>,
 ) -> Verdict {
+    let owner_tag_present = tag_value(tags, &policy.owner_email_tag).is_some();
     let (owner, owner_tag_rejected) = owner_address(policy, tags);
     let (locale, locale_tag_ignored) = locale(policy, tags);
     let result = notice(policy, mode, tags, keys, owner, locale, now);
     Verdict {
         result,
+        owner_tag_present,
         owner_tag_rejected,
         locale_tag_ignored,
     }
@@ -347,13 +370,7 @@ fn notice(
         return Err(SkipReason::Exempt);
     }
 
-    let today = policy.date_of(now);
-    let mut due: Vec<DueKey> = keys
-        .iter()
-        .filter(|k| k.active)
-        .filter_map(|k| due_key(policy, k, today))
-        .collect();
-    due.sort_by(|a, b| a.deadline.cmp(&b.deadline).then_with(|| a.id.cmp(&b.id)));
+    let due = due_keys(policy, keys, now);
     let Some(lead) = due.first() else {
         return Err(SkipReason::NoActiveKeyDue);
     };
@@ -368,11 +385,24 @@ fn notice(
 
     let recipients = recipients(policy, owner).ok_or(SkipReason::NoRecipient)?;
     Ok(Notice {
-        today,
+        today: policy.date_of(now),
         keys: due,
         recipients,
         locale,
     })
+}
+
+/// Rules 2 to 4 without the user: every due key, earliest deadline first.
+/// The sweep asks this before it reads a user's tags.
+pub fn due_keys(policy: &Policy, keys: &[AccessKey], now: DateTime<Utc>) -> Vec<DueKey> {
+    let today = policy.date_of(now);
+    let mut due: Vec<DueKey> = keys
+        .iter()
+        .filter(|k| k.active)
+        .filter_map(|k| due_key(policy, k, today))
+        .collect();
+    due.sort_by(|a, b| a.deadline.cmp(&b.deadline).then_with(|| a.id.cmp(&b.id)));
+    due
 }
 
 /// Rules 2 and 3 for one active key; `None` when it is not due.
@@ -482,6 +512,7 @@ mod tests {
             allowed_domains: vec![],
             default_locale: Locale::En,
             time_zone: Tz::UTC,
+            overdue_reminder_days: 7,
         }
     }
 
@@ -601,7 +632,11 @@ mod tests {
             (7, Some(Stage::Tier(7))),
             (0, Some(Stage::Tier(7))),
             (-1, Some(Stage::Overdue)),
-            (-400, Some(Stage::Overdue)),
+            (-7, Some(Stage::Overdue)),
+            (-8, Some(Stage::Reminder(8))),
+            (-14, Some(Stage::Reminder(8))),
+            (-15, Some(Stage::Reminder(15))),
+            (-400, Some(Stage::Reminder(400))),
         ];
         for (left, stage) in cases {
             assert_eq!(p.stage(DaysLeft(left)), stage, "{left} days left");
@@ -609,9 +644,55 @@ mod tests {
     }
 
     #[test]
+    fn reminders_fall_due_every_n_days_after_the_first_overdue_day_or_never() {
+        let every = |n| Policy {
+            overdue_reminder_days: n,
+            ..policy()
+        };
+        let stages = |p: &Policy| {
+            (1..=12)
+                .map(|d| p.stage(DaysLeft(-d)).unwrap().code())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            stages(&every(3)),
+            [
+                "overdue",
+                "overdue",
+                "overdue",
+                "reminder_4",
+                "reminder_4",
+                "reminder_4",
+                "reminder_7",
+                "reminder_7",
+                "reminder_7",
+                "reminder_10",
+                "reminder_10",
+                "reminder_10"
+            ]
+        );
+        assert!(stages(&every(0)).iter().all(|s| s == "overdue"));
+        assert_eq!(every(1).stage(DaysLeft(-5)), Some(Stage::Reminder(5)));
+    }
+
+    #[test]
+    fn due_keys_lists_the_due_active_keys_earliest_deadline_first() {
+        let keys = [
+            key_aged("B", days(80), true),
+            key_aged("A", days(95), true),
+            key_aged("OFF", days(120), false),
+            key_aged("NEW", days(10), true),
+        ];
+        let due = due_keys(&policy(), &keys, now());
+        let got: Vec<(&str, Stage)> = due.iter().map(|k| (k.id.as_str(), k.stage)).collect();
+        assert_eq!(got, [("A", Stage::Overdue), ("B", Stage::Tier(14))]);
+    }
+
+    #[test]
     fn stage_codes_are_stable() {
         assert_eq!(Stage::Tier(14).code(), "tier_14");
         assert_eq!(Stage::Overdue.code(), "overdue");
+        assert_eq!(Stage::Reminder(15).code(), "reminder_15");
         assert_eq!(serde_json::to_value(Stage::Tier(7)).unwrap(), "tier_7");
     }
 
@@ -846,6 +927,8 @@ mod tests {
             v.owner_tag_rejected, None,
             "a missing tag is not a rejection"
         );
+        assert!(!v.owner_tag_present);
+        assert!(decide(&nobody, SEVEN, &owner_tags(), &keys, now()).owner_tag_present);
 
         let cc_only = decide(&policy(), SEVEN, &[], &keys, now()).result.unwrap();
         assert!(cc_only.recipients.to.is_empty());

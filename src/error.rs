@@ -44,6 +44,11 @@ pub enum Error {
     )]
     OutOfTime { budget_ms: u64, reserve_ms: u64 },
 
+    /// A sweep was asked for without the notice ledger.
+    #[error(
+        "the sweep needs the notice ledger (LEDGER_TABLE): without it every daily sweep would mail every due key again; set LEDGER_TABLE, or run `scan` to only read"
+    )]
+    NoLedger,
     /// A template could not be rendered: a defect, never the input's fault.
     #[error("rendering the notice failed: {0}")]
     Render(#[from] askama::Error),
@@ -70,12 +75,14 @@ impl Error {
                 "IAM" => "IamError",
                 "SES" => "SesError",
                 "DynamoDB" => "DynamoDbError",
+                "STS" => "StsError",
                 _ => "AwsError",
             },
             Error::NoticeInProgress { .. } => "NoticeInProgress",
             Error::UserChanged(_) => "UserChanged",
             Error::OutOfTime { .. } => "OutOfTime",
             Error::Render(_) => "RenderError",
+            Error::NoLedger => "NoLedger",
         };
         let class = if self.is_retryable() {
             "Retryable"

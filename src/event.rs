@@ -13,6 +13,11 @@ use crate::error::Error;
 use crate::mask::quote;
 
 pub const SOURCE: &str = "aws.config";
+/// A schedule's event: EventBridge scheduled rules send it with source
+/// `aws.events`; the template's EventBridge Scheduler schedule sends the same
+/// shape as its input with source `aws.scheduler`.
+pub const SCHEDULED_DETAIL_TYPE: &str = "Scheduled Event";
+pub const SCHEDULED_SOURCES: [&str; 2] = ["aws.events", "aws.scheduler"];
 pub const DETAIL_TYPE: &str = "Config Rules Compliance Change";
 pub const MESSAGE_TYPE: &str = "ComplianceChangeNotification";
 pub const NON_COMPLIANT: &str = "NON_COMPLIANT";
@@ -35,6 +40,11 @@ pub struct ComplianceChange {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parsed {
     Change(ComplianceChange),
+    /// The daily schedule: sweep the account.
+    Scheduled {
+        event_id: Option<String>,
+        account: Option<String>,
+    },
     /// Not an event this function acts on; the fields known so far are kept
     /// for the outcome.
     Skip {
@@ -47,6 +57,16 @@ pub enum Parsed {
 }
 
 type Object = Map<String, Value>;
+
+/// Whether `payload` is a schedule's event (it may still be malformed:
+/// [`parse`] says).
+pub fn is_scheduled(payload: &Value) -> bool {
+    payload.get("detail-type").and_then(Value::as_str) == Some(SCHEDULED_DETAIL_TYPE)
+        && payload
+            .get("source")
+            .and_then(Value::as_str)
+            .is_some_and(|s| SCHEDULED_SOURCES.contains(&s))
+}
 
 /// Parses and checks one event payload.
 ///
@@ -91,6 +111,12 @@ pub fn parse(payload: Value) -> Result<Parsed, Error> {
         })
     };
 
+    if detail_type == SCHEDULED_DETAIL_TYPE && SCHEDULED_SOURCES.contains(&source) {
+        // The sweep keeps its ledger records under this account: a
+        // malformed one is an error, not a guess.
+        let account = envelope_account.map(account_id).transpose()?;
+        return Ok(Parsed::Scheduled { event_id, account });
+    }
     if source != SOURCE || detail_type != DETAIL_TYPE {
         return skip(SkipReason::NotComplianceChange, None, None, valid_account);
     }
@@ -282,7 +308,7 @@ mod tests {
     fn skip_reason(p: Parsed) -> SkipReason {
         match p {
             Parsed::Skip { reason, .. } => reason,
-            Parsed::Change(c) => panic!("expected a skip, got {c:?}"),
+            other => panic!("expected a skip, got {other:?}"),
         }
     }
 
@@ -328,6 +354,33 @@ mod tests {
             skip_reason(parse_fixture("user-deleted-not-applicable.json")),
             SkipReason::NotNonCompliant
         );
+        assert_eq!(
+            parse_fixture("scheduled-event.json"),
+            Parsed::Scheduled {
+                event_id: Some("53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa".into()),
+                account: Some("123456789012".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn a_scheduled_event_is_recognised_from_either_scheduler_and_its_account_checked() {
+        let mut e = fixture("scheduled-event.json");
+        assert!(is_scheduled(&e));
+        e["source"] = json!("aws.scheduler");
+        assert!(is_scheduled(&e));
+        e["account"] = json!("12345");
+        let err = parse(e.clone()).unwrap_err().to_string();
+        assert!(err.contains("12-digit"), "{err}");
+        e["source"] = json!("my.app");
+        assert!(!is_scheduled(&e));
+        assert!(matches!(
+            parse(e).unwrap(),
+            Parsed::Skip {
+                reason: SkipReason::NotComplianceChange,
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //! for an IAM user; EventBridge delivers the compliance change to this
 //! function; the function finds the user, works out each key's deadline and
 //! stage from the keys themselves, and mails the owner about every stage of
-//! every key exactly once, recorded in a notice ledger.
+//! every key exactly once, recorded in a notice ledger. A daily schedule
+//! sweeps every user of the account through the same decision and ledger,
+//! for what Config never says (and overdue reminders), and mails the
+//! security team a digest.
 //!
 //! # Layout
 //!
@@ -29,7 +32,12 @@
 //!   `templates/` (English and Japanese).
 //! - [`handler`]: one event through all of the above to one [`outcome`],
 //!   within the invocation's time budget; its tests run over the in-memory
-//!   adapters.
+//!   adapters. `dispatch` sends a scheduled event to the sweep.
+//! - [`sweep`]: the daily pass over every user (bounded concurrency, retry
+//!   rounds, the time budget, where it stopped), its outcome, and the
+//!   report the digest and `scan` print.
+//! - [`digest`]: renders and sends the sweep's summary (askama, en/ja).
+//! - [`metrics`]: CloudWatch metrics as Embedded Metric Format log lines.
 //! - [`aws`]: SDK configuration (retries, time-outs), clients whose every
 //!   answer is checked (size, complete document), bounded pagination, and
 //!   the mapping of SDK errors to retryable or permanent.
@@ -37,8 +45,8 @@
 //! - [`logging`], [`mask`]: JSON log lines, each carrying its invocation's
 //!   `requestId`; access key ids masked and outside values bounded wherever
 //!   text leaves the process.
-//! - [`app`], [`cli`]: wiring for the Lambda runtime and the `invoke`
-//!   command.
+//! - [`app`], [`cli`]: wiring for the Lambda runtime and the `invoke`,
+//!   `sweep` and `scan` commands.
 //! - `fixtures` (tests only): the sample events of `tests/fixtures/events/`.
 
 pub mod address;
@@ -48,6 +56,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod decision;
+pub mod digest;
 pub mod directory;
 pub mod error;
 pub mod event;
@@ -59,5 +68,7 @@ pub mod logging;
 pub mod mail;
 pub mod mailer;
 pub mod mask;
+pub mod metrics;
 pub mod outcome;
 pub mod scripted;
+pub mod sweep;

@@ -18,11 +18,17 @@ use crate::mask::{QUOTE_LIMIT, bounded, mask_key_id, mask_key_ids};
 pub struct NoticeView {
     pub user: String,
     pub account: String,
-    pub rule: String,
+    /// The Config rule whose event sent the notice; `None` for the sweep.
+    pub rule: Option<String>,
+    /// The rule's tier (0 for the sweep).
     pub tier_days: u32,
     pub max_age_days: u32,
     /// The first key is past its deadline.
     pub overdue: bool,
+    /// The first key's stage is a reminder after the first overdue notice.
+    pub reminder: bool,
+    /// Days between overdue reminders (0: none).
+    pub reminder_every: u32,
     /// Not overdue: `within 7 days`, `within 1 day`, `today`
     /// (`まであと 7 日`, `は本日`).
     pub when: String,
@@ -67,13 +73,23 @@ pub struct Rendered {
     pub html: String,
 }
 
+/// What sent a notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via<'a> {
+    /// The Config event of this rule, of this tier.
+    Rule { name: &'a str, tier_days: u32 },
+    /// The daily sweep.
+    Sweep,
+}
+
 /// Everything the view needs that is not in the [`Notice`].
 pub struct Context<'a> {
     pub user: &'a str,
     pub account: &'a str,
-    pub rule: &'a str,
-    pub tier_days: u32,
+    pub via: Via<'a>,
     pub max_age_days: u32,
+    /// Days between overdue reminders (0: none).
+    pub reminder_every: u32,
     pub time_zone: Tz,
     /// Last use of each due key, in the order of `notice.keys`.
     pub last_used: &'a [LastUsed],
@@ -135,7 +151,7 @@ fn overdue_by(locale: Locale, d: DaysLeft) -> String {
 }
 
 /// One key's days, for its row.
-fn key_status(locale: Locale, d: DaysLeft) -> String {
+pub(crate) fn key_status(locale: Locale, d: DaysLeft) -> String {
     if d.is_overdue() {
         return overdue_by(locale, d);
     }
@@ -147,7 +163,7 @@ fn key_status(locale: Locale, d: DaysLeft) -> String {
     }
 }
 
-fn age(locale: Locale, days: u32) -> String {
+pub(crate) fn age(locale: Locale, days: u32) -> String {
     match locale {
         Locale::En => format!("{} old", days_en(days)),
         Locale::Ja => format!("作成から {days} 日"),
@@ -183,13 +199,19 @@ impl NoticeView {
             })
             .collect();
         let lead = notice.lead();
+        let (rule, tier_days) = match ctx.via {
+            Via::Rule { name, tier_days } => (Some(name.to_string()), tier_days),
+            Via::Sweep => (None, 0),
+        };
         NoticeView {
             user: ctx.user.to_string(),
             account: ctx.account.to_string(),
-            rule: ctx.rule.to_string(),
-            tier_days: ctx.tier_days,
+            rule,
+            tier_days,
             max_age_days: ctx.max_age_days,
             overdue: lead.days.is_overdue(),
+            reminder: lead.stage.is_reminder(),
+            reminder_every: ctx.reminder_every,
             when: when(locale, lead.days),
             overdue_by: overdue_by(locale, lead.days),
             deadline_date: iso(lead.deadline_date),
@@ -308,9 +330,12 @@ mod tests {
             &Context {
                 user,
                 account: "123456789012",
-                rule: "access-keys-rotated-1",
-                tier_days: 7,
+                via: Via::Rule {
+                    name: "access-keys-rotated-1",
+                    tier_days: 7,
+                },
                 max_age_days: 90,
+                reminder_every: 7,
                 time_zone: tz,
                 last_used: &used,
             },
@@ -441,7 +466,7 @@ mod tests {
     fn html_escapes_values() {
         let n = notice(&[83], Locale::En, Tz::UTC);
         let mut v = view(&n, "a<b>&\"c", Tz::UTC);
-        v.rule = "<script>".into();
+        v.rule = Some("<script>".into());
         let r = render(&v, Locale::En).unwrap();
         assert!(!r.html.contains("<script>"));
         assert!(
@@ -474,9 +499,12 @@ mod tests {
         let ctx = Context {
             user: "svc-ASIAY34FZKBOKMUTVV7A",
             account: "123456789012",
-            rule: "access-keys-rotated-1",
-            tier_days: 7,
+            via: Via::Rule {
+                name: "access-keys-rotated-1",
+                tier_days: 7,
+            },
             max_age_days: 90,
+            reminder_every: 7,
             time_zone: Tz::UTC,
             last_used: &used,
         };

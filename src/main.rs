@@ -1,5 +1,6 @@
 //! The `access-key-notifier` binary: the Lambda function (the deployed
-//! `bootstrap`) and the `invoke` command that runs one event locally.
+//! `bootstrap`) and the `invoke`, `sweep` and `scan` commands that run it
+//! locally.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +34,28 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Sweep the account once, as the daily schedule does, and print the outcome as JSON.
+    ///
+    /// Needs LEDGER_TABLE (each stage of each key is mailed once). The
+    /// account is the caller's. Exit status as for invoke.
+    Sweep {
+        /// Decide and render, send and record nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the digest's subject and text on stderr.
+        #[arg(long)]
+        show_digest: bool,
+    },
+    /// Print where every due key of the caller's account stands. Read-only:
+    /// nothing is mailed, recorded or changed.
+    ///
+    /// Needs only IAM read access (ListUsers, ListAccessKeys, GetUser) and
+    /// STS GetCallerIdentity; SENDER_ADDRESS is not needed. Exit status 75
+    /// when some users could not be read.
+    Scan {
+        #[arg(long, value_enum, default_value = "table")]
+        format: access_key_notifier::cli::Format,
+    },
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -42,6 +65,11 @@ async fn main() -> ExitCode {
         Some(Command::Invoke { event, dry_run }) => {
             access_key_notifier::cli::invoke(&event, dry_run).await
         }
+        Some(Command::Sweep {
+            dry_run,
+            show_digest,
+        }) => access_key_notifier::cli::sweep(dry_run, show_digest).await,
+        Some(Command::Scan { format }) => access_key_notifier::cli::scan(format).await,
         None if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() => {
             access_key_notifier::app::run_lambda().await
         }

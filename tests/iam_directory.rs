@@ -20,9 +20,11 @@ async fn finds_a_user_listed_after_more_than_a_full_page_and_caches_every_id() {
     let mut emu = Emulator::start();
     emu.create_users("filler", 1050);
     emu.create_user(json!({"name": "zz-target", "user_id": TARGET_ID}));
-    let dir = IamDirectory::new(access_key_notifier::aws::iam_client(
-        &emu.sdk_config().await,
-    ));
+    let sdk = emu.sdk_config().await;
+    let dir = IamDirectory::new(
+        access_key_notifier::aws::iam_client(&sdk),
+        access_key_notifier::aws::sts_client(&sdk),
+    );
 
     // When the id is resolved, then both pages were read.
     assert_eq!(
@@ -50,8 +52,10 @@ async fn an_unfinished_listing_is_continued_not_restarted() {
     for i in 0..350 {
         emu.create_user(json!({"name": format!("user-{i:03}"), "user_id": format!("AIDA{i:017}")}));
     }
+    let sdk = emu.sdk_config().await;
     let dir = IamDirectory::with_page_size(
-        access_key_notifier::aws::iam_client(&emu.sdk_config().await),
+        access_key_notifier::aws::iam_client(&sdk),
+        access_key_notifier::aws::sts_client(&sdk),
         100,
     );
 
@@ -91,9 +95,11 @@ async fn reads_tags_keys_and_last_use() {
             {"created": rfc3339(now - Duration::days(10)), "status": "Inactive"}
         ]
     }));
-    let dir = IamDirectory::new(access_key_notifier::aws::iam_client(
-        &emu.sdk_config().await,
-    ));
+    let sdk = emu.sdk_config().await;
+    let dir = IamDirectory::new(
+        access_key_notifier::aws::iam_client(&sdk),
+        access_key_notifier::aws::sts_client(&sdk),
+    );
 
     let user = dir.user("alice").await.unwrap().expect("alice exists");
     assert_eq!((user.id.as_str(), user.name.as_str()), (TARGET_ID, "alice"));
@@ -142,9 +148,11 @@ async fn reads_tags_keys_and_last_use() {
 #[tokio::test]
 async fn a_missing_user_is_none_not_an_error() {
     let emu = Emulator::start();
-    let dir = IamDirectory::new(access_key_notifier::aws::iam_client(
-        &emu.sdk_config().await,
-    ));
+    let sdk = emu.sdk_config().await;
+    let dir = IamDirectory::new(
+        access_key_notifier::aws::iam_client(&sdk),
+        access_key_notifier::aws::sts_client(&sdk),
+    );
     assert_eq!(dir.user("ghost").await.unwrap(), None);
     assert_eq!(dir.access_keys("ghost").await.unwrap(), None);
 }

@@ -63,9 +63,25 @@ pub fn with_retries_and_timeouts(loader: ConfigLoader) -> ConfigLoader {
 }
 
 /// An IAM client whose answers are checked (size, completeness).
+///
+/// Standard retry mode, not the SDK's adaptive one: adaptive mode's
+/// client-side rate limiter is shared by every IAM call of the process and
+/// only recovers slowly, so a burst of throttles starves the Config path's
+/// calls into their time-outs (seen under the fault test's random
+/// throttling). The sweep backs off itself instead (`sweep`: retry rounds
+/// at half the concurrency after a pause).
 pub fn iam_client(sdk: &SdkConfig) -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::from_conf(
         aws_sdk_iam::config::Builder::from(sdk)
+            .interceptor(ResponseCheck::xml())
+            .build(),
+    )
+}
+
+/// An STS client whose answers are checked (size, completeness).
+pub fn sts_client(sdk: &SdkConfig) -> aws_sdk_sts::Client {
+    aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::config::Builder::from(sdk)
             .interceptor(ResponseCheck::xml())
             .build(),
     )

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use aws_sdk_iam::Client;
 use aws_sdk_iam::types::StatusType;
 
-use super::{LastUsed, MAX_ACCESS_KEYS, User, UserDirectory};
+use super::{LastUsed, ListedUser, MAX_ACCESS_KEYS, User, UserDirectory};
 use crate::aws::pages::Pages;
 use crate::aws::{classify, to_chrono};
 use crate::decision::{AccessKey, Tag};
@@ -46,20 +46,27 @@ struct Listing {
 
 pub struct IamDirectory {
     client: Client,
+    sts: aws_sdk_sts::Client,
     page_size: i32,
     listing: Mutex<Listing>,
     pages: AtomicU64,
 }
 
 impl IamDirectory {
-    pub fn new(client: Client) -> IamDirectory {
-        IamDirectory::with_page_size(client, MAX_PAGE_SIZE)
+    /// IAM for the users, STS for the account's id.
+    pub fn new(client: Client, sts: aws_sdk_sts::Client) -> IamDirectory {
+        IamDirectory::with_page_size(client, sts, MAX_PAGE_SIZE)
     }
 
     /// A smaller page size, to exercise paging in tests.
-    pub fn with_page_size(client: Client, page_size: i32) -> IamDirectory {
+    pub fn with_page_size(
+        client: Client,
+        sts: aws_sdk_sts::Client,
+        page_size: i32,
+    ) -> IamDirectory {
         IamDirectory {
             client,
+            sts,
             page_size: page_size.clamp(1, MAX_PAGE_SIZE),
             listing: Mutex::new(Listing::default()),
             pages: AtomicU64::new(0),
@@ -76,12 +83,14 @@ impl IamDirectory {
         self.listing.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Fetches one page of `pass` into the map; returns the marker of the
-    /// next page, `None` at the end of the listing.
+    /// Fetches one page of `pass` into the map, and into `users` when
+    /// given; returns the marker of the next page, `None` at the end of the
+    /// listing.
     async fn list_page(
         &self,
         pass: &mut Pages,
         marker: Option<String>,
+        users: Option<&mut Vec<ListedUser>>,
     ) -> Result<Option<String>, Error> {
         let page = self
             .client
@@ -101,6 +110,12 @@ impl IamDirectory {
             listing
                 .names
                 .insert(user.user_id().to_string(), user.user_name().to_string());
+        }
+        if let Some(users) = users {
+            users.extend(page.users().iter().map(|u| ListedUser {
+                name: u.user_name().to_string(),
+                id: u.user_id().to_string(),
+            }));
         }
         pass.next(page.users().len(), page.is_truncated(), page.marker())
     }
@@ -125,7 +140,7 @@ impl UserDirectory for IamDirectory {
         let mut marker = resume;
         let mut pass = Self::list_users_pass();
         loop {
-            let next = self.list_page(&mut pass, marker).await?;
+            let next = self.list_page(&mut pass, marker, None).await?;
             let found = self.listing().names.get(user_id).cloned();
             if found.is_some() {
                 self.listing().resume_marker = next;
@@ -236,6 +251,37 @@ impl UserDirectory for IamDirectory {
             if marker.is_none() {
                 return Ok(Some(keys));
             }
+        }
+    }
+
+    async fn list_users(&self) -> Result<Vec<ListedUser>, Error> {
+        let mut pass = Self::list_users_pass();
+        let mut users = Vec::new();
+        let mut marker = None;
+        loop {
+            marker = self.list_page(&mut pass, marker, Some(&mut users)).await?;
+            if marker.is_none() {
+                return Ok(users);
+            }
+        }
+    }
+
+    async fn account_id(&self) -> Result<String, Error> {
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| classify("STS", "GetCallerIdentity", e))?;
+        match out.account() {
+            Some(a) if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) => Ok(a.to_string()),
+            _ => Err(Error::Aws {
+                service: "STS",
+                operation: "GetCallerIdentity",
+                code: None,
+                message: "the answer names no 12-digit account".into(),
+                retryable: true,
+            }),
         }
     }
 

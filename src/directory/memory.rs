@@ -5,15 +5,19 @@
 //! renames until [`forget`](UserDirectory::forget) is called, as in a warm
 //! Lambda container. Calls are counted and failures scripted per IAM
 //! operation (`ListUsers`, `GetUser`, `ListAccessKeys`,
-//! `GetAccessKeyLastUsed`), each of which can be made slow.
+//! `GetAccessKeyLastUsed`, `GetCallerIdentity`), each of which can be made
+//! slow.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::{LastUsed, User, UserDirectory};
+use super::{LastUsed, ListedUser, User, UserDirectory};
 use crate::decision::{AccessKey, Tag};
 use crate::error::Error;
 use crate::scripted::{Script, lock};
+
+/// The account the in-memory directory says it reads.
+pub const ACCOUNT_ID: &str = "123456789012";
 
 #[derive(Debug, Clone)]
 struct Stored {
@@ -66,6 +70,13 @@ impl MemoryDirectory {
         }
     }
 
+    /// Replaces a user's keys (a rotation, a deactivation).
+    pub fn set_keys(&self, name: &str, keys: Vec<(AccessKey, LastUsed)>) {
+        for u in lock(&self.users).iter_mut().filter(|u| u.name == name) {
+            u.keys = keys.clone();
+        }
+    }
+
     /// Deletes a user; the cache is not told.
     pub fn remove(&self, name: &str) {
         lock(&self.users).retain(|u| u.name != name);
@@ -108,6 +119,22 @@ impl UserDirectory for MemoryDirectory {
         Ok(self.find(user_name, |u| {
             u.keys.iter().map(|(k, _)| k.clone()).collect()
         }))
+    }
+
+    async fn list_users(&self) -> Result<Vec<ListedUser>, Error> {
+        self.script.answer("ListUsers").await?;
+        Ok(lock(&self.users)
+            .iter()
+            .map(|u| ListedUser {
+                name: u.name.clone(),
+                id: u.id.clone(),
+            })
+            .collect())
+    }
+
+    async fn account_id(&self) -> Result<String, Error> {
+        self.script.answer("GetCallerIdentity").await?;
+        Ok(ACCOUNT_ID.to_string())
     }
 
     async fn last_used(&self, key_id: &str) -> Result<LastUsed, Error> {

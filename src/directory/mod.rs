@@ -34,6 +34,14 @@ pub struct User {
     pub tags: Vec<Tag>,
 }
 
+/// A user as ListUsers lists it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ListedUser {
+    pub name: String,
+    /// The UserId (`AIDA…`).
+    pub id: String,
+}
+
 /// Reads IAM users. Every method reports "no such user" as `Ok(None)` and
 /// keeps `Err` for failures worth reporting (and maybe retrying).
 pub trait UserDirectory: Send + Sync {
@@ -59,6 +67,11 @@ pub trait UserDirectory: Send + Sync {
         user_name: &str,
     ) -> impl Future<Output = Result<Option<Vec<AccessKey>>, Error>> + Send;
 
+    /// Every user of the account, as one bounded listing (the sweep).
+    fn list_users(&self) -> impl Future<Output = Result<Vec<ListedUser>, Error>> + Send;
+    /// The id of the account this directory reads (the sweep's ledger
+    /// records are kept under it when the event does not name it).
+    fn account_id(&self) -> impl Future<Output = Result<String, Error>> + Send;
     /// When and by which service the key was last used.
     fn last_used(&self, key_id: &str) -> impl Future<Output = Result<LastUsed, Error>> + Send;
 }

@@ -22,10 +22,11 @@ use crate::error::Error;
 use crate::event::{self, ComplianceChange, Parsed};
 use crate::ledger::{self, Claim, ClaimRequest, NoticeKey, NoticeLedger, SentRecord};
 use crate::logging::{self, Level};
-use crate::mail::{self, Context, NoticeView, Rendered};
+use crate::mail::{self, Context, NoticeView, Rendered, Via};
 use crate::mailer::{Mail, Mailer};
 use crate::mask::mask_key_id;
 use crate::outcome::{KeyOutcome, Outcome, Status};
+use crate::sweep::{self, SweepOutcome};
 
 #[cfg(test)]
 mod tests;
@@ -94,6 +95,46 @@ impl Handled {
     }
 }
 
+/// What one invocation answers with.
+#[derive(Debug)]
+pub enum Answer {
+    /// A Config event's (or any other event's) outcome.
+    Event(Box<Handled>),
+    /// A scheduled event's sweep.
+    Sweep(Box<SweepOutcome>),
+}
+
+impl Answer {
+    /// The outcome object, for Lambda's answer and the log line.
+    pub fn to_json(&self) -> Value {
+        let value = match self {
+            Answer::Event(h) => serde_json::to_value(&h.outcome),
+            Answer::Sweep(s) => serde_json::to_value(s),
+        };
+        value.unwrap_or_else(|e| json!({"error": format!("the outcome could not be written: {e}")}))
+    }
+}
+
+/// Answers any payload: a scheduled event ("Scheduled Event" from
+/// EventBridge or EventBridge Scheduler) sweeps the account; anything else
+/// is handled as an event.
+pub async fn dispatch<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
+    payload: Value,
+    deps: &Deps<D, M, L, C>,
+    invocation: &Invocation,
+) -> Result<Answer, Error> {
+    if event::is_scheduled(&payload) {
+        let Parsed::Scheduled { account, .. } = event::parse(payload)? else {
+            unreachable!("is_scheduled and parse agree on a scheduled event")
+        };
+        let outcome = sweep::run(deps, invocation, account, sweep::Run::Sweep).await?;
+        return Ok(Answer::Sweep(Box::new(outcome)));
+    }
+    handle(payload, deps, invocation)
+        .await
+        .map(|h| Answer::Event(Box::new(h)))
+}
+
 /// Handles one event payload, within the invocation's time budget.
 ///
 /// When the budget runs out the event's work is dropped wherever it is:
@@ -130,6 +171,11 @@ async fn handle_event<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
 ) -> Result<Handled, Error> {
     let change = match event::parse(payload)? {
         Parsed::Change(change) => change,
+        Parsed::Scheduled { .. } => {
+            return Err(Error::InvalidEvent(
+                "a scheduled event starts a sweep, which `dispatch` runs; `handle` takes Config events".into(),
+            ));
+        }
         Parsed::Skip {
             reason,
             event_id,
@@ -170,30 +216,101 @@ async fn handle_event<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
 
     let now = deps.clock.now();
     let verdict = decision::decide(policy, mode, &user.tags, &user.keys, now);
+    log_verdict(policy, &user.name, &verdict);
+    let notice = match verdict.result {
+        Ok(notice) => notice,
+        Err(reason) => return Ok(skipped(&change, reason, Some(&user.name))),
+    };
+    let source = Source {
+        via: Via::Rule {
+            name: &change.rule,
+            tier_days,
+        },
+        account: change.account.as_deref(),
+        user_id: &change.user_id,
+        event_id: change.event_id.as_deref(),
+    };
+    send(deps, invocation, &source, &user.name, &notice, now).await
+}
+
+/// Logs what the decision noticed about the user's tags, by reason code,
+/// never with the raw value.
+pub(crate) fn log_verdict(policy: &decision::Policy, user: &str, verdict: &decision::Verdict) {
     if let Some(rejection) = verdict.owner_tag_rejected {
         logging::log(
             Level::Warn,
             "owner email tag not used",
-            json!({"user": user.name, "tag": policy.owner_email_tag, "reason": rejection.code()}),
+            json!({"user": user, "tag": policy.owner_email_tag, "reason": rejection.code()}),
         );
     }
     if verdict.locale_tag_ignored {
         logging::log(
             Level::Warn,
             "locale tag names no supported language; using the default",
-            json!({"user": user.name, "tag": policy.owner_locale_tag}),
+            json!({"user": user, "tag": policy.owner_locale_tag}),
         );
     }
-    let notice = match verdict.result {
-        Ok(notice) => notice,
-        Err(reason) => return Ok(skipped(&change, reason, Some(&user.name))),
-    };
+}
 
+/// Where a notice comes from: a Config event, or the sweep.
+pub(crate) struct Source<'a> {
+    pub via: Via<'a>,
+    /// Present whenever there is a ledger (the handler checks).
+    pub account: Option<&'a str>,
+    pub user_id: &'a str,
+    pub event_id: Option<&'a str>,
+}
+
+impl Source<'_> {
+    fn rule(&self) -> Option<String> {
+        match self.via {
+            Via::Rule { name, .. } => Some(name.to_string()),
+            Via::Sweep => None,
+        }
+    }
+
+    fn tier_days(&self) -> Option<u32> {
+        match self.via {
+            Via::Rule { tier_days, .. } => Some(tier_days),
+            Via::Sweep => None,
+        }
+    }
+
+    /// What the ledger records as the notice's source, and SES's message tag.
+    fn name(&self) -> String {
+        self.rule().unwrap_or_else(|| SWEEP_SOURCE.to_string())
+    }
+
+    /// A skip, with what is known of the source.
+    fn skipped(&self, reason: SkipReason, user: &str) -> Handled {
+        Handled::without_mail(Outcome {
+            rule: self.rule(),
+            account: self.account.map(str::to_string),
+            user: Some(user.to_string()),
+            user_id: Some(self.user_id.to_string()),
+            event_id: self.event_id.map(str::to_string),
+            ..Outcome::skipped(reason)
+        })
+    }
+}
+
+/// The source the ledger records for a notice the sweep sent.
+pub const SWEEP_SOURCE: &str = "sweep";
+
+/// Sends a decided notice: once per stage with the ledger (rule 8),
+/// otherwise at once.
+pub(crate) async fn send<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
+    deps: &Deps<D, M, L, C>,
+    invocation: &Invocation,
+    source: &Source<'_>,
+    user: &str,
+    notice: &Notice,
+    now: DateTime<Utc>,
+) -> Result<Handled, Error> {
     let send = Sending {
-        change: &change,
-        tier_days,
-        user: &user.name,
-        notice: &notice,
+        source,
+        user,
+        notice,
     };
     match &deps.ledger {
         None => send.deliver(deps, &vec![false; notice.keys.len()]).await,
@@ -215,8 +332,7 @@ fn skipped(change: &ComplianceChange, reason: SkipReason, user: Option<&str>) ->
 
 /// A decided notice on its way out.
 struct Sending<'a> {
-    change: &'a ComplianceChange,
-    tier_days: u32,
+    source: &'a Source<'a>,
     user: &'a str,
     notice: &'a Notice,
 }
@@ -225,7 +341,7 @@ impl Sending<'_> {
     /// The ledger's stages of the listed keys, in the notice's order. (The
     /// handler has checked that a ledger's event names its account.)
     fn stages(&self) -> Vec<NoticeKey> {
-        let account = self.change.account.clone().unwrap_or_default();
+        let account = self.source.account.unwrap_or_default().to_string();
         self.notice
             .keys
             .iter()
@@ -309,7 +425,7 @@ impl Sending<'_> {
             let key = &stages[i];
             let record = SentRecord {
                 user: self.user.to_string(),
-                source: self.change.rule.clone(),
+                source: self.source.name(),
                 message_id: handled.outcome.message_id.clone(),
                 sent_at: now,
                 expires_at: ledger::record_expiry(self.notice.keys[i].deadline, now),
@@ -328,7 +444,7 @@ impl Sending<'_> {
     }
 
     fn skip(&self, reason: SkipReason) -> Handled {
-        skipped(self.change, reason, Some(self.user))
+        self.source.skipped(reason, self.user)
     }
 
     /// Looks up last use, renders, and sends (or, in a dry run, does not).
@@ -351,10 +467,10 @@ impl Sending<'_> {
             notice,
             &Context {
                 user: self.user,
-                account: self.change.account.as_deref().unwrap_or("-"),
-                rule: &self.change.rule,
-                tier_days: self.tier_days,
+                account: self.source.account.unwrap_or("-"),
+                via: self.source.via,
                 max_age_days: config.policy.max_key_age_days,
+                reminder_every: config.policy.overdue_reminder_days,
                 time_zone: config.policy.time_zone,
                 last_used: &last_used,
             },
@@ -373,11 +489,16 @@ impl Sending<'_> {
                 text: rendered.text.clone(),
                 html: rendered.html.clone(),
                 configuration_set: config.ses_configuration_set.clone(),
-                tags: vec![
-                    ("notice_rule".into(), self.change.rule.clone()),
-                    ("notice_tier_days".into(), self.tier_days.to_string()),
-                    ("notice_stage".into(), notice.lead().stage.code()),
-                ],
+                tags: [
+                    Some(("notice_source".into(), self.source.name())),
+                    self.source
+                        .tier_days()
+                        .map(|t| ("notice_tier_days".into(), t.to_string())),
+                    Some(("notice_stage".into(), notice.lead().stage.code())),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
             };
             outcome.message_id = Some(deps.mailer.send(&message).await?);
         }
@@ -394,11 +515,11 @@ impl Sending<'_> {
         Outcome {
             status: Status::Sent,
             reason: None,
-            rule: Some(self.change.rule.clone()),
-            account: self.change.account.clone(),
+            rule: self.source.rule(),
+            account: self.source.account.map(str::to_string),
             user: Some(self.user.to_string()),
-            user_id: Some(self.change.user_id.clone()),
-            tier_days: Some(self.tier_days),
+            user_id: Some(self.source.user_id.to_string()),
+            tier_days: self.source.tier_days(),
             today: Some(mail::iso(notice.today)),
             deadline: Some(mail::iso(lead.deadline_date)),
             days_remaining: Some(lead.days.remaining()),
@@ -419,7 +540,7 @@ impl Sending<'_> {
                 .collect(),
             recipients: Some(notice.recipients.clone()),
             message_id: None,
-            event_id: self.change.event_id.clone(),
+            event_id: self.source.event_id.map(str::to_string),
         }
     }
 }
@@ -435,6 +556,19 @@ async fn release<L: NoticeLedger>(ledger: &L, keys: &[&NoticeKey], owner: &str) 
                 json!({"access_key_id": mask_key_id(&key.access_key_id), "stage": key.stage.code(), "error": e.safe_message()}),
             );
         }
+    }
+}
+
+/// The error for a user listed with more than [`MAX_ACCESS_KEYS`] keys.
+pub(crate) fn too_many_keys(listed: usize) -> Error {
+    Error::Aws {
+        service: "IAM",
+        operation: "ListAccessKeys",
+        code: None,
+        message: format!(
+            "{listed} keys listed for one user, where IAM allows 2 (at most {MAX_ACCESS_KEYS} are taken as real): the answer is damaged"
+        ),
+        retryable: true,
     }
 }
 
@@ -458,16 +592,7 @@ async fn load_user<D: UserDirectory>(directory: &D, user_id: &str) -> Result<Opt
         if let Ok(Some(keys)) = &keys
             && keys.len() > MAX_ACCESS_KEYS
         {
-            return Err(Error::Aws {
-                service: "IAM",
-                operation: "ListAccessKeys",
-                code: None,
-                message: format!(
-                    "{} keys listed for one user, where IAM allows 2 (at most {MAX_ACCESS_KEYS} are taken as real): the answer is damaged",
-                    keys.len()
-                ),
-                retryable: true,
-            });
+            return Err(too_many_keys(keys.len()));
         }
         match (user?, keys?) {
             (Some(user), Some(keys)) if user.id == user_id => {

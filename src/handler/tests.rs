@@ -414,6 +414,12 @@ async fn a_name_that_keeps_pointing_at_another_user_is_a_retryable_error() {
         async fn last_used(&self, id: &str) -> Result<LastUsed, Error> {
             self.0.last_used(id).await
         }
+        async fn list_users(&self) -> Result<Vec<crate::directory::ListedUser>, Error> {
+            self.0.list_users().await
+        }
+        async fn account_id(&self) -> Result<String, Error> {
+            self.0.account_id().await
+        }
     }
     let base = deps();
     let d = Deps {

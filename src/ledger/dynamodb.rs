@@ -4,6 +4,9 @@
 //! the record's), `owner` (the claiming invocation), and on a sent record
 //! `account`, `stage`, `user`, `source`, `sent_at`, `message_id`.
 //!
+//! An account's sweep position is the item `sweep#ACCOUNT` with
+//! `resume_from` (a user name) and `expires_at`.
+//!
 //! A claim is one conditional PutItem that returns the old item when the
 //! condition fails (`ReturnValuesOnConditionCheckFailure`), so telling
 //! "sent" from "held" costs no second request.
@@ -13,7 +16,9 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 
-use super::{Claim, ClaimRequest, NoticeKey, NoticeLedger, SentRecord};
+use super::{
+    Claim, ClaimRequest, NoticeKey, NoticeLedger, SWEEP_RESUME_DAYS, SentRecord, sweep_pk,
+};
 use crate::aws::classify;
 use crate::error::Error;
 
@@ -144,5 +149,56 @@ impl NoticeLedger for DynamoDbLedger {
             .and_then(|v| v.parse::<i64>().ok())
             .is_some_and(|t| t >= now.timestamp());
         Ok(sent && live)
+    }
+
+    async fn sweep_resume(&self, account: &str) -> Result<Option<String>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(&sweep_pk(account)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify("DynamoDB", "GetItem", e))?;
+        Ok(out
+            .item()
+            .and_then(|item| item.get("resume_from"))
+            .and_then(|v| v.as_s().ok())
+            .cloned())
+    }
+
+    async fn set_sweep_resume(
+        &self,
+        account: &str,
+        user: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let pk = s(&sweep_pk(account));
+        match user {
+            Some(user) => self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", pk)
+                .item("resume_from", s(user))
+                .item(
+                    "expires_at",
+                    n(now + chrono::Duration::days(SWEEP_RESUME_DAYS)),
+                )
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| classify("DynamoDB", "PutItem", e)),
+            None => self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .key("pk", pk)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| classify("DynamoDB", "DeleteItem", e)),
+        }
     }
 }

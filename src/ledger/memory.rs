@@ -2,7 +2,8 @@
 //! claim succeeds where nothing live is recorded; release drops only the
 //! owner's claim; expired entries count as absent), for handler tests,
 //! the bench and the demo. Failures are scripted per operation
-//! (`Claim`, `RecordSent`, `Release`, `IsSent`).
+//! (`Claim`, `RecordSent`, `Release`, `IsSent`, `SweepResume`,
+//! `SetSweepResume`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -32,6 +33,8 @@ impl Entry {
 #[derive(Default)]
 pub struct MemoryLedger {
     entries: Mutex<HashMap<NoticeKey, Entry>>,
+    /// Per account, where the last sweep stopped.
+    resume: Mutex<HashMap<String, String>>,
     pub script: Script,
 }
 
@@ -98,5 +101,25 @@ impl NoticeLedger for MemoryLedger {
         Ok(
             matches!(lock(&self.entries).get(key), Some(e @ Entry::Sent(_)) if e.expires_at() >= now),
         )
+    }
+
+    async fn sweep_resume(&self, account: &str) -> Result<Option<String>, Error> {
+        self.script.call("SweepResume")?;
+        Ok(lock(&self.resume).get(account).cloned())
+    }
+
+    async fn set_sweep_resume(
+        &self,
+        account: &str,
+        user: Option<&str>,
+        _now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        self.script.call("SetSweepResume")?;
+        let mut resume = lock(&self.resume);
+        match user {
+            Some(user) => resume.insert(account.to_string(), user.to_string()),
+            None => resume.remove(account),
+        };
+        Ok(())
     }
 }

@@ -21,6 +21,10 @@
 //! delivery is mailing right now). Records expire through DynamoDB TTL,
 //! which deletes lazily, so every check compares the expiry itself.
 //!
+//! The same table keeps one more item per account: where the last sweep
+//! stopped when it ran out of time ([`NoticeLedger::sweep_resume`]), so the
+//! next sweep starts with the users it did not reach.
+//!
 //! The DynamoDB adapter is in [`dynamodb`], an in-memory one for tests in
 //! [`memory`].
 
@@ -131,7 +135,29 @@ pub trait NoticeLedger: Send + Sync {
         key: &NoticeKey,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<bool, Error>> + Send;
+    /// The first user the account's last sweep did not reach, if it ran out
+    /// of time.
+    fn sweep_resume(
+        &self,
+        account: &str,
+    ) -> impl Future<Output = Result<Option<String>, Error>> + Send;
+    /// Remembers where this sweep stopped (`None`: it reached everyone).
+    fn set_sweep_resume(
+        &self,
+        account: &str,
+        user: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
 }
+
+/// The partition key of an account's sweep position: `sweep#ACCOUNT`.
+pub fn sweep_pk(account: &str) -> String {
+    format!("sweep#{account}")
+}
+
+/// A sweep position older than this is forgotten (DynamoDB TTL): a sweep
+/// runs daily, so it is long stale by then.
+pub const SWEEP_RESUME_DAYS: i64 = 30;
 
 #[cfg(test)]
 mod tests {

@@ -18,6 +18,11 @@ Commands (all times are RFC 3339 UTC strings):
   {"op": "messages"}   -> {"ok": true, "messages": [...]}  (GET /moto-api/data.json)
   {"op": "requests"}   -> {"ok": true, "requests": {"iam:ListUsers": 1, ...}}
   {"op": "reset_requests"}
+  {"op": "limit_iam", "latency_ms": 20, "rate": 200}
+      every IAM request takes latency_ms longer, and past `rate` requests a
+      second (a token bucket of one second's worth) IAM answers 400
+      Throttling, as IAM does past its account-wide request rate; rate 0 or
+      absent: no cap. The throttled count is in "requests" as iam:Throttled.
   {"op": "reset"}
 
 Why seed in-process: IAM's API cannot create a key with a past CreateDate or
@@ -39,6 +44,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
+import time
 import urllib.request
 from datetime import datetime, timezone
 
@@ -88,9 +95,55 @@ REQUESTS: Counter = Counter()
 _call_action = BaseResponse.call_action
 
 
+class IamLimits:
+    """Latency and a request-rate cap for IAM, standing in for the service."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.latency = 0.0
+        self.rate = 0.0
+        self.tokens = 0.0
+        self.last = time.monotonic()
+
+    def set(self, latency_ms: float, rate: float) -> None:
+        with self.lock:
+            self.latency, self.rate = latency_ms / 1000.0, float(rate)
+            self.tokens, self.last = self.rate, time.monotonic()
+
+    def admit(self) -> bool:
+        """Takes one token; False when the bucket is empty (throttle)."""
+        with self.lock:
+            if self.rate <= 0:
+                return True
+            now = time.monotonic()
+            self.tokens = min(self.rate, self.tokens + (now - self.last) * self.rate)
+            self.last = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return True
+            return False
+
+
+IAM_LIMITS = IamLimits()
+
+
 def _counting_call_action(self: BaseResponse):
-    REQUESTS[f"{self.service_name}:{self._get_action()}"] += 1
+    action = f"{self.service_name}:{self._get_action()}"
+    if self.service_name == "iam":
+        if IAM_LIMITS.latency:
+            time.sleep(IAM_LIMITS.latency)
+        if not IAM_LIMITS.admit():
+            REQUESTS["iam:Throttled"] += 1
+            return 400, {"Content-Type": "text/xml"}, THROTTLED_BODY
+    REQUESTS[action] += 1
     return _call_action(self)
+
+
+THROTTLED_BODY = (
+    '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+    "<Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>"
+    "<RequestId>throttled</RequestId></ErrorResponse>"
+)
 
 
 BaseResponse.call_action = _counting_call_action  # type: ignore[method-assign]
@@ -154,6 +207,9 @@ def handle(cmd: dict, endpoint: str) -> dict:
         return messages(endpoint)
     if op == "requests":
         return {"ok": True, "requests": dict(REQUESTS)}
+    if op == "limit_iam":
+        IAM_LIMITS.set(float(cmd.get("latency_ms") or 0), float(cmd.get("rate") or 0))
+        return {"ok": True}
     if op == "reset_requests":
         REQUESTS.clear()
         return {"ok": True}

@@ -1,0 +1,209 @@
+//! The sweep's digest: one mail to `DIGEST_RECIPIENTS` with where every due
+//! key of the account stands, the page a security lead reads on Monday.
+//!
+//! Rendered like the notices (askama, `templates/digest/<locale>/`, text and
+//! HTML, in the configured `LOCALE`), from the [`Report`] only: masked key
+//! ids, owner-tag problems by reason code.
+
+use askama::Template;
+
+use crate::clock::Clock;
+use crate::decision::Locale;
+use crate::directory::UserDirectory;
+use crate::handler::Deps;
+use crate::ledger::NoticeLedger;
+use crate::mail::{self, Rendered};
+use crate::mailer::{Mail, Mailer};
+use crate::mask::mask_key_ids;
+use crate::sweep::outcome::DigestOutcome;
+use crate::sweep::{Report, ReportKey, SweepOutcome};
+
+/// A key's row, ready to lay out.
+#[derive(Debug, Clone)]
+pub struct RowView {
+    pub user: String,
+    pub key: String,
+    pub created: String,
+    pub deadline: String,
+    /// `12 days overdue`, `5 days left` (localised).
+    pub status: String,
+    /// What this run did: `sent`, `already_notified`, … (localised).
+    pub notice: String,
+    /// The owner tag's state, when it is not a usable address.
+    pub owner_problem: Option<String>,
+}
+
+/// What the digest says.
+#[derive(Debug, Clone)]
+pub struct DigestView {
+    pub account: String,
+    pub today: String,
+    pub time_zone: String,
+    pub max_age_days: u32,
+    pub dry_run: bool,
+    pub users_listed: usize,
+    pub keys_listed: usize,
+    pub notices_sent: usize,
+    pub reminders: usize,
+    pub users_failed: usize,
+    pub users_not_reached: usize,
+    pub overdue: Vec<RowView>,
+    pub within_tier: Vec<RowView>,
+    pub exempt: Vec<RowView>,
+    /// (user, reason code)
+    pub owner_problems: Vec<(String, String)>,
+    /// (user, error type)
+    pub failed: Vec<(String, String)>,
+}
+
+impl DigestView {
+    pub fn new(report: &Report, outcome: &SweepOutcome, locale: Locale) -> DigestView {
+        let rows = |keys: &[ReportKey]| keys.iter().map(|k| row(k, locale)).collect();
+        DigestView {
+            account: report.account.clone(),
+            today: report.today.clone(),
+            time_zone: report.time_zone.clone(),
+            max_age_days: report.max_key_age_days,
+            dry_run: outcome.dry_run,
+            users_listed: outcome.users.listed,
+            keys_listed: outcome.keys,
+            notices_sent: outcome.notices.sent + outcome.notices.dry_run,
+            reminders: outcome.notices.reminders,
+            users_failed: outcome.users.failed,
+            users_not_reached: outcome.users.not_reached,
+            overdue: rows(&report.overdue),
+            within_tier: rows(&report.within_tier),
+            exempt: rows(&report.exempt),
+            owner_problems: report
+                .owner_problems
+                .iter()
+                .map(|p| (p.user.clone(), p.reason.to_string()))
+                .collect(),
+            failed: report
+                .failed
+                .iter()
+                .map(|f| (f.user.clone(), f.error_type.clone()))
+                .collect(),
+        }
+    }
+}
+
+fn row(k: &ReportKey, locale: Locale) -> RowView {
+    RowView {
+        user: k.user.clone(),
+        key: k.access_key_id.clone(),
+        created: k.created.clone(),
+        deadline: k.deadline.clone(),
+        status: mail::key_status(locale, k.days),
+        notice: notice_words(locale, &k.notice),
+        owner_problem: (k.owner.code() != "ok").then(|| k.owner.code().to_string()),
+    }
+}
+
+/// The notice column in words.
+fn notice_words(locale: Locale, code: &str) -> String {
+    let words = match (locale, code) {
+        (Locale::En, "sent") => "mailed today",
+        (Locale::En, "dry_run") => "would be mailed (dry run)",
+        (Locale::En, "already_notified") => "owner already told",
+        (Locale::En, "no_recipient") => "nobody to mail",
+        (Locale::En, "exempt") => "exempt",
+        (Locale::En, "failed") => "mail failed",
+        (Locale::Ja, "sent") => "本日通知",
+        (Locale::Ja, "dry_run") => "通知予定（ドライラン）",
+        (Locale::Ja, "already_notified") => "通知済み",
+        (Locale::Ja, "no_recipient") => "宛先なし",
+        (Locale::Ja, "exempt") => "適用除外",
+        (Locale::Ja, "failed") => "送信失敗",
+        (_, other) => other,
+    };
+    words.to_string()
+}
+
+macro_rules! part {
+    ($name:ident, $path:literal) => {
+        #[derive(Template)]
+        #[template(path = $path)]
+        struct $name<'a> {
+            d: &'a DigestView,
+        }
+    };
+}
+
+part!(EnSubject, "digest/en/subject.txt");
+part!(EnText, "digest/en/body.txt");
+part!(EnHtml, "digest/en/body.html");
+part!(JaSubject, "digest/ja/subject.txt");
+part!(JaText, "digest/ja/body.txt");
+part!(JaHtml, "digest/ja/body.html");
+
+/// Renders the digest in `locale`.
+pub fn render(view: &DigestView, locale: Locale) -> Result<Rendered, askama::Error> {
+    let d = view;
+    let (subject, text, html) = match locale {
+        Locale::En => (
+            EnSubject { d }.render()?,
+            EnText { d }.render()?,
+            EnHtml { d }.render()?,
+        ),
+        Locale::Ja => (
+            JaSubject { d }.render()?,
+            JaText { d }.render()?,
+            JaHtml { d }.render()?,
+        ),
+    };
+    let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
+    Ok(Rendered {
+        subject: mask_key_ids(&subject),
+        text: mask_key_ids(&text),
+        html: mask_key_ids(&html),
+    })
+}
+
+/// Renders and sends (or, in a dry run, only renders) the digest. A digest
+/// that fails is reported in the outcome; the sweep's notices stand.
+pub async fn send<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
+    deps: &Deps<D, M, L, C>,
+    report: &Report,
+    outcome: &SweepOutcome,
+) -> DigestOutcome {
+    let config = &deps.config;
+    let locale = config.policy.default_locale;
+    let failed = |error: String, rendered| DigestOutcome {
+        status: "failed",
+        message_id: None,
+        error: Some(error),
+        rendered,
+    };
+    let rendered = match render(&DigestView::new(report, outcome, locale), locale) {
+        Ok(r) => r,
+        Err(e) => return failed(crate::error::Error::Render(e).safe_message(), None),
+    };
+    if config.dry_run {
+        return DigestOutcome {
+            status: "dry_run",
+            message_id: None,
+            error: None,
+            rendered: Some(rendered),
+        };
+    }
+    let mail = Mail {
+        from: config.sender.clone(),
+        to: config.digest_recipients.clone(),
+        cc: Vec::new(),
+        subject: rendered.subject.clone(),
+        text: rendered.text.clone(),
+        html: rendered.html.clone(),
+        configuration_set: config.ses_configuration_set.clone(),
+        tags: vec![("notice_source".into(), "digest".into())],
+    };
+    match deps.mailer.send(&mail).await {
+        Ok(id) => DigestOutcome {
+            status: "sent",
+            message_id: Some(id),
+            error: None,
+            rendered: Some(rendered),
+        },
+        Err(e) => failed(e.safe_message(), Some(rendered)),
+    }
+}

@@ -1,0 +1,124 @@
+//! CloudWatch metrics from the function's own log lines, in the Embedded
+//! Metric Format (CloudWatch User Guide, "Specification: Embedded metric
+//! format"): a log line whose `_aws.CloudWatchMetrics` names the members of
+//! the same line that CloudWatch Logs turns into metrics. No API call, no
+//! permission beyond writing logs, and the numbers are the outcome's own.
+//!
+//! Namespace `AccessKeyNotifier`. Every metric carries the dimension `Path`
+//! (`event` or `sweep`); skips also carry `Reason` (the skip reason code).
+//!
+//! | metric | path | meaning |
+//! | --- | --- | --- |
+//! | `NoticesSent` | both | mails sent (dry runs count as `NoticesDryRun`) |
+//! | `NoticesSkipped` | both, by `Reason` | decided, nothing sent |
+//! | `Reminders` | sweep | overdue reminders among the notices |
+//! | `UserErrors` | sweep | users that failed after the retry rounds |
+//! | `UsersNotReached` | sweep | users the time budget did not reach |
+//! | `SweepDuration` | sweep | milliseconds |
+//! | `SweepsCompleted` | sweep | 1 per sweep that returned an outcome |
+//! | `SweepsFailed` | sweep | 1 per sweep that ended in an error |
+
+use chrono::Utc;
+use serde_json::{Map, Value, json};
+
+use crate::outcome::{Outcome, Status};
+use crate::sweep::SweepOutcome;
+
+pub const NAMESPACE: &str = "AccessKeyNotifier";
+
+/// One EMF document: `metrics` as (name, unit, value), under `dimensions`
+/// (name, value).
+fn document(dimensions: &[(&str, &str)], metrics: &[(&str, &str, u64)]) -> Value {
+    let mut doc = Map::new();
+    doc.insert(
+        "_aws".into(),
+        json!({
+            "Timestamp": Utc::now().timestamp_millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [dimensions.iter().map(|(k, _)| *k).collect::<Vec<_>>()],
+                "Metrics": metrics.iter().map(|(name, unit, _)| json!({"Name": name, "Unit": unit})).collect::<Vec<_>>(),
+            }],
+        }),
+    );
+    for (k, v) in dimensions {
+        doc.insert((*k).into(), (*v).into());
+    }
+    for (name, _, value) in metrics {
+        doc.insert((*name).into(), (*value).into());
+    }
+    Value::Object(doc)
+}
+
+/// The documents of one event's outcome.
+pub fn event(outcome: &Outcome) -> Vec<Value> {
+    let path = [("Path", "event")];
+    match (outcome.status, outcome.reason) {
+        (Status::Sent, _) => vec![document(&path, &[("NoticesSent", "Count", 1)])],
+        (Status::DryRun, _) => vec![document(&path, &[("NoticesDryRun", "Count", 1)])],
+        (Status::Skipped, Some(reason)) => vec![document(
+            &[("Path", "event"), ("Reason", reason.code())],
+            &[("NoticesSkipped", "Count", 1)],
+        )],
+        (Status::Skipped, None) => Vec::new(),
+    }
+}
+
+/// The documents of one sweep's outcome.
+pub fn sweep(outcome: &SweepOutcome) -> Vec<Value> {
+    let n = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
+    let mut docs = vec![document(
+        &[("Path", "sweep")],
+        &[
+            ("NoticesSent", "Count", n(outcome.notices.sent)),
+            ("NoticesDryRun", "Count", n(outcome.notices.dry_run)),
+            ("Reminders", "Count", n(outcome.notices.reminders)),
+            ("UserErrors", "Count", n(outcome.users.failed)),
+            ("UsersNotReached", "Count", n(outcome.users.not_reached)),
+            ("SweepDuration", "Milliseconds", outcome.duration_ms),
+            ("SweepsCompleted", "Count", 1),
+        ],
+    )];
+    for (reason, count) in &outcome.skipped {
+        docs.push(document(
+            &[("Path", "sweep"), ("Reason", reason)],
+            &[("NoticesSkipped", "Count", n(*count))],
+        ));
+    }
+    docs
+}
+
+/// The document of a sweep that ended in an error.
+pub fn sweep_failed() -> Value {
+    document(&[("Path", "sweep")], &[("SweepsFailed", "Count", 1)])
+}
+
+/// Writes each document as its own log line (the log line's own members
+/// sit beside `_aws`, which the format allows).
+pub fn emit(docs: Vec<Value>) {
+    for doc in docs {
+        crate::logging::log(crate::logging::Level::Info, "metrics", doc);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decision::SkipReason;
+
+    #[test]
+    fn a_document_names_its_members_as_metrics_under_its_dimensions() {
+        let doc = &event(&Outcome::skipped(SkipReason::AlreadyNotified))[0];
+        let directive = &doc["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Namespace"], NAMESPACE);
+        assert_eq!(directive["Dimensions"], json!([["Path", "Reason"]]));
+        assert_eq!(
+            directive["Metrics"],
+            json!([{"Name": "NoticesSkipped", "Unit": "Count"}])
+        );
+        assert_eq!(doc["Path"], "event");
+        assert_eq!(doc["Reason"], "already_notified");
+        assert_eq!(doc["NoticesSkipped"], 1);
+        assert!(doc["_aws"]["Timestamp"].as_i64().unwrap() > 1_700_000_000_000);
+    }
+}

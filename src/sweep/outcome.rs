@@ -1,0 +1,172 @@
+//! The sweep's outcome: one JSON object, returned by the handler, printed by
+//! `sweep`, logged as one line and turned into metrics.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{Fate, Run};
+use crate::directory::ListedUser;
+use crate::handler::Deps;
+use crate::mail;
+use crate::outcome::Status;
+
+/// The most user names an outcome lists (not reached, failed); the counts
+/// are always complete.
+pub const MAX_LISTED: usize = 100;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UserCounts {
+    /// Every user ListUsers returned; the sum of the five below.
+    pub listed: usize,
+    /// Read, and no active key is due.
+    pub checked: usize,
+    /// A notice went out (or, in a dry run, would have).
+    pub notified: usize,
+    /// A key is due, and nothing was sent, for the reason counted in `skipped`.
+    pub skipped: usize,
+    /// Reading or notifying failed (after the retry rounds); see `errors`.
+    pub failed: usize,
+    /// The time budget ended first; the next sweep starts with them.
+    pub not_reached: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct NoticeCounts {
+    pub sent: usize,
+    pub dry_run: usize,
+    /// Of those sent or dry_run, how many were overdue reminders.
+    pub reminders: usize,
+}
+
+/// One user's failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserError {
+    pub user: String,
+    #[serde(rename = "errorType")]
+    pub error_type: String,
+    pub error: String,
+}
+
+/// What the digest did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DigestOutcome {
+    /// `sent`, `dry_run` or `failed`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The rendered digest (for `sweep --show-digest`); not part of the JSON.
+    #[serde(skip)]
+    pub rendered: Option<crate::mail::Rendered>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepOutcome {
+    /// `sweep`, or `scan` for a read-only run.
+    pub kind: &'static str,
+    pub account: String,
+    /// The date the days are counted from, in the configured time zone.
+    pub today: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
+    /// Where this sweep started: the first user the last one did not reach.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumed_from: Option<String>,
+    pub users: UserCounts,
+    /// Access keys listed, active or not.
+    pub keys: usize,
+    pub notices: NoticeCounts,
+    /// Users skipped, by reason.
+    pub skipped: BTreeMap<&'static str, usize>,
+    /// Users tried again after a retryable failure (each retry counted).
+    pub retried: usize,
+    /// The first [`MAX_LISTED`] users not reached, by name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_reached_users: Vec<String>,
+    /// The first [`MAX_LISTED`] failures, one per user.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<UserError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<DigestOutcome>,
+    pub duration_ms: u64,
+    /// The report the digest and `scan` print; not part of the JSON.
+    #[serde(skip)]
+    pub report: Option<super::Report>,
+}
+
+impl SweepOutcome {
+    pub(super) fn new<D, M, L, C>(
+        account: &str,
+        now: DateTime<Utc>,
+        deps: &Deps<D, M, L, C>,
+        run: Run,
+        listed: usize,
+    ) -> SweepOutcome {
+        SweepOutcome {
+            kind: match run {
+                Run::Sweep => "sweep",
+                Run::ReadOnly => "scan",
+            },
+            account: account.to_string(),
+            today: mail::iso(deps.config.policy.date_of(now)),
+            dry_run: run == Run::Sweep && deps.config.dry_run,
+            resumed_from: None,
+            users: UserCounts {
+                listed,
+                ..UserCounts::default()
+            },
+            keys: 0,
+            notices: NoticeCounts::default(),
+            skipped: BTreeMap::new(),
+            retried: 0,
+            not_reached_users: Vec::new(),
+            errors: Vec::new(),
+            digest: None,
+            duration_ms: 0,
+            report: None,
+        }
+    }
+
+    pub(super) fn count(&mut self, user: &ListedUser, keys: usize, fate: &Fate) {
+        self.keys += keys;
+        match fate {
+            Fate::Checked => self.users.checked += 1,
+            Fate::Notified { status, reminder } => {
+                self.users.notified += 1;
+                match status {
+                    Status::DryRun => self.notices.dry_run += 1,
+                    _ => self.notices.sent += 1,
+                }
+                if *reminder {
+                    self.notices.reminders += 1;
+                }
+            }
+            Fate::Skipped(reason) => {
+                self.users.skipped += 1;
+                *self.skipped.entry(reason.code()).or_default() += 1;
+            }
+            Fate::Failed(e) => {
+                self.users.failed += 1;
+                if self.errors.len() < MAX_LISTED {
+                    self.errors.push(UserError {
+                        user: user.name.clone(),
+                        error_type: e.error_type(),
+                        error: e.safe_message(),
+                    });
+                }
+            }
+        }
+    }
+
+    pub(super) fn not_reached(&mut self, users: &[ListedUser]) {
+        self.users.not_reached = users.len();
+        self.not_reached_users = users
+            .iter()
+            .take(MAX_LISTED)
+            .map(|u| u.name.clone())
+            .collect();
+    }
+}

@@ -1,0 +1,275 @@
+//! The daily sweep against the emulator: the real SDK clients (IAM, STS,
+//! SES, DynamoDB), the real binary for `sweep` and `scan`.
+
+mod common;
+
+use std::collections::HashMap;
+
+use access_key_notifier::app::deps_from_sdk;
+use access_key_notifier::aws;
+use access_key_notifier::clock::FixedClock;
+use access_key_notifier::config::Config;
+use access_key_notifier::directory::iam::IamDirectory;
+use access_key_notifier::handler::{Answer, Deps, Invocation, dispatch, handle};
+use access_key_notifier::ledger::dynamodb::DynamoDbLedger;
+use access_key_notifier::mailer::ses::SesMailer;
+use chrono::{Duration, Utc};
+use common::{
+    ACCOUNT, Emulator, RULE_14, SENDER, create_ledger_table, event_for, fixture_event, key_aged,
+    notifier,
+};
+use serde_json::{Value, json};
+
+const TABLE: &str = "akn-ledger";
+
+fn config(vars: &[(&str, &str)]) -> Config {
+    let mut env: HashMap<&str, &str> = HashMap::from([
+        ("SENDER_ADDRESS", SENDER),
+        ("LEDGER_TABLE", TABLE),
+        ("CC_RECIPIENTS", "security@example.com"),
+    ]);
+    env.extend(vars.iter().copied());
+    Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap()
+}
+
+/// An emulator with the sender verified and the ledger's table.
+async fn emulator() -> Emulator {
+    let mut emu = Emulator::start();
+    emu.verify_sender(SENDER);
+    create_ledger_table(&emu.sdk_config().await, TABLE).await;
+    emu
+}
+
+fn user(name: &str, ages: &[i64]) -> Value {
+    json!({"name": name, "user_id": format!("AIDA{:0>17}", name.to_uppercase()),
+           "tags": {"Email": format!("{name}@example.com")},
+           "keys": ages.iter().map(|a| key_aged(*a)).collect::<Vec<_>>()})
+}
+
+fn scheduled() -> Value {
+    fixture_event("scheduled-event.json")
+}
+
+fn to_addresses(messages: &[Value]) -> Vec<String> {
+    messages
+        .iter()
+        .map(|m| {
+            m["destinations"]["ToAddresses"][0]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+fn count(requests: &Value, action: &str) -> u64 {
+    requests[action].as_u64().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_sweep_after_config_events_mails_only_what_they_missed_and_a_second_sweep_nothing() {
+    // Given alice told by her Config event, grace and ivan whose events
+    // never came, and 20 users with young keys.
+    let mut emu = emulator().await;
+    for (name, ages) in [("alice", &[76][..]), ("grace", &[79]), ("ivan", &[86, 77])] {
+        emu.create_user(user(name, ages));
+    }
+    for i in 0..20 {
+        emu.create_user(user(&format!("young-{i:02}"), &[20]));
+    }
+    let sdk = emu.sdk_config().await;
+    let deps = deps_from_sdk(config(&[]), &sdk);
+    let event = event_for(RULE_14, "AIDA000000000000ALICE", "e-alice");
+    handle(event, &deps, &Invocation::local()).await.unwrap();
+    emu.reset_requests();
+
+    // When the schedule's event arrives.
+    let Answer::Sweep(o) = dispatch(scheduled(), &deps, &Invocation::local())
+        .await
+        .unwrap()
+    else {
+        panic!("a scheduled event sweeps")
+    };
+
+    // Then only grace and ivan are mailed, and every user is counted.
+    assert_eq!(
+        to_addresses(&emu.messages()),
+        ["alice@example.com", "grace@example.com", "ivan@example.com"]
+    );
+    let v = serde_json::to_value(&*o).unwrap();
+    assert_eq!(v["kind"], "sweep");
+    assert_eq!(v["account"], ACCOUNT);
+    assert_eq!(
+        v["users"],
+        json!({"listed": 23, "checked": 20, "notified": 2, "skipped": 1, "failed": 0, "not_reached": 0})
+    );
+    assert_eq!(v["skipped"], json!({"already_notified": 1}));
+    assert_eq!(v["keys"], 24);
+    // One ListUsers page, one ListAccessKeys per user, GetUser only for the
+    // three users with a due key, last use only of the keys mailed.
+    let r = emu.requests();
+    assert_eq!(count(&r, "iam:ListUsers"), 1, "{r}");
+    assert_eq!(count(&r, "iam:ListAccessKeys"), 23, "{r}");
+    assert_eq!(count(&r, "iam:GetUser"), 3, "{r}");
+    assert_eq!(count(&r, "iam:GetAccessKeyLastUsed"), 3, "{r}");
+
+    // And a second sweep mails nothing.
+    let Answer::Sweep(again) = dispatch(scheduled(), &deps, &Invocation::local())
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(emu.messages().len(), 3);
+    assert_eq!(again.notices.sent, 0);
+    assert_eq!(again.skipped.get("already_notified"), Some(&3));
+}
+
+#[tokio::test]
+async fn overdue_reminders_follow_the_cadence_through_the_real_ledger() {
+    // Given dave's key at its deadline's date today, and a clock that
+    // moves a day at a time.
+    let mut emu = emulator().await;
+    emu.create_user(user("dave", &[90]));
+    let sdk = emu.sdk_config().await;
+    let config = config(&[("OVERDUE_REMINDER_DAYS", "3")]);
+    let start = Utc::now();
+    let deps = Deps {
+        directory: IamDirectory::new(aws::iam_client(&sdk), aws::sts_client(&sdk)),
+        mailer: SesMailer::new(aws::ses_client(&sdk)),
+        ledger: Some(DynamoDbLedger::new(aws::dynamodb_client(&sdk), TABLE)),
+        clock: FixedClock::at(start),
+        config,
+    };
+    let mut mailed_on = Vec::new();
+    for day in 0..=11 {
+        deps.clock.set(start + Duration::days(day));
+        let Answer::Sweep(o) = dispatch(scheduled(), &deps, &Invocation::local())
+            .await
+            .unwrap()
+        else {
+            panic!()
+        };
+        if o.notices.sent > 0 {
+            mailed_on.push((day, o.notices.reminders));
+        }
+    }
+    // Then: the 7-day tier on day 0, overdue on day 1, then every 3 days.
+    assert_eq!(mailed_on, [(0, 0), (1, 0), (4, 1), (7, 1), (10, 1)]);
+    let subjects: Vec<String> = emu
+        .messages()
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        subjects[2].starts_with("[Reminder] [Overdue]"),
+        "{subjects:?}"
+    );
+}
+
+#[tokio::test]
+async fn under_throttling_no_user_is_lost() {
+    // Given 120 users (a third with a due key) and IAM capped at 40
+    // requests a second, which the sweep's 8 readers exceed.
+    let mut emu = emulator().await;
+    for i in 0..120 {
+        let age = if i % 3 == 0 { 80 } else { 10 };
+        emu.create_user(user(&format!("user-{i:03}"), &[age]));
+    }
+    emu.call(json!({"op": "limit_iam", "latency_ms": 5, "rate": 40}));
+    let sdk = emu.sdk_config().await;
+    let deps = deps_from_sdk(config(&[]), &sdk);
+
+    let Answer::Sweep(o) = dispatch(scheduled(), &deps, &Invocation::local())
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+
+    // Then IAM did throttle, and still every user was read and every due
+    // owner mailed once.
+    let r = emu.requests();
+    assert!(count(&r, "iam:Throttled") > 0, "{r}");
+    assert_eq!(o.users.failed, 0, "{:?}", o.errors);
+    assert_eq!(o.users.not_reached, 0);
+    assert_eq!((o.users.notified, o.users.checked), (40, 80));
+    assert_eq!(emu.messages().len(), 40);
+}
+
+#[test]
+fn scan_reads_the_account_and_changes_nothing() {
+    // Given users with overdue, due and young keys, and no ledger at all.
+    let mut emu = Emulator::start();
+    emu.create_user(user("dave", &[95]));
+    emu.create_user(user("grace", &[79]));
+    emu.create_user(
+        json!({"name": "erin, ci", "user_id": "AIDA00000000000ERINCI",
+        "tags": {}, "keys": [key_aged(84)]}),
+    );
+    emu.create_user(user("young", &[3]));
+    emu.reset_requests();
+
+    // When scan runs with only the emulator's endpoint (no SENDER_ADDRESS).
+    let out = notifier(
+        env!("CARGO_BIN_EXE_access-key-notifier"),
+        Some(&emu.endpoint),
+    )
+    .env_remove("SENDER_ADDRESS")
+    .args(["scan", "--format", "csv"])
+    .output()
+    .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{stderr}");
+
+    // Then it printed the three due keys, read-only.
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "user,access_key_id,created,deadline,days,stage,owner_tag,exempt,notice"
+    );
+    assert!(lines[1].starts_with("dave,AKIA…"), "{stdout}");
+    assert!(lines[1].ends_with(",-5,overdue,ok,false,due"), "{stdout}");
+    assert!(lines[2].starts_with("\"erin, ci\",AKIA…"), "{stdout}");
+    assert!(lines[2].contains(",missing,"), "{stdout}");
+    assert!(lines[3].starts_with("grace,"), "{stdout}");
+    assert_eq!(lines.len(), 4);
+    assert!(
+        stderr.contains("read-only: nothing was mailed, recorded or changed"),
+        "{stderr}"
+    );
+
+    // And it made read calls only: no mail, no table, no IAM write.
+    let r = emu.requests();
+    let actions: Vec<&String> = r.as_object().unwrap().keys().collect();
+    let reads = [
+        "iam:ListUsers",
+        "iam:ListAccessKeys",
+        "iam:GetUser",
+        "sts:GetCallerIdentity",
+    ];
+    assert!(
+        actions.iter().all(|a| reads.contains(&a.as_str())),
+        "{actions:?}"
+    );
+    assert!(emu.messages().is_empty());
+}
+
+#[test]
+fn the_sweep_command_refuses_to_run_without_the_ledger() {
+    let emu = Emulator::start();
+    let out = notifier(
+        env!("CARGO_BIN_EXE_access-key-notifier"),
+        Some(&emu.endpoint),
+    )
+    .arg("sweep")
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("Permanent.NoLedger") && stderr.contains("LEDGER_TABLE"),
+        "{stderr}"
+    );
+}

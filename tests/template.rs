@@ -120,3 +120,84 @@ fn every_rule_age_entry_is_the_deadline_minus_the_notice() {
     }
     assert_eq!(entries, 6 * 30);
 }
+
+#[test]
+fn the_schedule_sends_a_scheduled_event_for_this_account_and_may_invoke_this_function_only() {
+    let t = render(required());
+    let input: Value = serde_json::from_str(t["schedule_input"].as_str().unwrap()).unwrap();
+    assert!(
+        access_key_notifier::event::is_scheduled(&input),
+        "the function sweeps on it: {input}"
+    );
+    assert_eq!(input["account"], "123456789012");
+    match access_key_notifier::event::parse(input).unwrap() {
+        access_key_notifier::event::Parsed::Scheduled { account, .. } => {
+            assert_eq!(account.as_deref(), Some("123456789012"))
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let r = &t["resources"];
+    let schedule = &r["SweepSchedule"]["Properties"];
+    assert_eq!(
+        schedule["Target"]["Arn"],
+        json!({"Fn::GetAtt": ["Function", "Arn"]})
+    );
+    assert_eq!(
+        schedule["ScheduleExpression"],
+        json!({"Fn::Sub": "cron(${SweepMinute} ${SweepHour} * * ? *)"})
+    );
+    let role = &r["SweepScheduleRole"]["Properties"];
+    assert_eq!(
+        role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"],
+        "scheduler.amazonaws.com"
+    );
+    let policies = role["Policies"].as_array().unwrap();
+    assert_eq!(policies.len(), 1);
+    let statements = policies[0]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        statements,
+        &vec![json!({"Effect": "Allow", "Action": "lambda:InvokeFunction",
+                      "Resource": {"Fn::GetAtt": ["Function", "Arn"]}})]
+    );
+}
+
+#[test]
+fn the_function_reserves_no_concurrency_unless_asked_and_widens_ses_only_in_the_sandbox() {
+    let t = render(required());
+    let f = &t["resources"]["Function"]["Properties"];
+    assert_eq!(
+        f["ReservedConcurrentExecutions"],
+        json!({"Fn::If": ["HasReservedConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]})
+    );
+    let env: HashMap<String, String> = serde_json::from_value(t["function_env"].clone()).unwrap();
+    assert_eq!(env["OVERDUE_REMINDER_DAYS"], "7");
+    assert_eq!(env["SWEEP_CONCURRENCY"], "8");
+    assert_eq!(env["DIGEST_RECIPIENTS"], "");
+
+    let policies = t["resources"]["FunctionRole"]["Properties"]["Policies"]
+        .as_array()
+        .unwrap();
+    let send = policies
+        .iter()
+        .find(|p| p["PolicyName"] == "send-notices")
+        .unwrap();
+    let statement = &send["PolicyDocument"]["Statement"][0];
+    assert_eq!(statement["Action"], "ses:SendEmail");
+    assert_eq!(
+        statement["Condition"]["StringEquals"]["ses:FromAddress"],
+        json!({"Ref": "SenderAddress"})
+    );
+    let conditions: Vec<&Value> = statement["Resource"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r.get("Fn::If").map(|i| &i[0]))
+        .collect();
+    assert_eq!(
+        conditions,
+        [&json!("HasConfigurationSet"), &json!("InSesSandbox")]
+    );
+}

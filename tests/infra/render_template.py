@@ -7,6 +7,8 @@ Prints one JSON object:
   function_env    the function's environment variables, resolved
   pattern_rules   the configRuleName list of the EventBridge rule's pattern
   rule_age        the RuleAge mapping as written
+  schedule_input  the sweep schedule's target input, resolved
+  resources       every resource as written (for structural checks)
 
 Parameters take their template defaults unless given. Only the intrinsic
 functions those values use are evaluated (Ref, Fn::Sub, Fn::FindInMap); any
@@ -80,6 +82,7 @@ def main() -> int:
     rules = []
     pattern_rules = None
     env = None
+    schedule_input = None
     for logical, res in t.resources.items():
         props = res.get("Properties", {})
         if res["Type"] == "AWS::Config::ConfigRule":
@@ -93,11 +96,15 @@ def main() -> int:
             pattern_rules = t.eval(props["EventPattern"]["detail"]["configRuleName"])
         elif res["Type"] == "AWS::Serverless::Function":
             env = {k: t.eval(v) for k, v in props["Environment"]["Variables"].items()}
+        elif res["Type"] == "AWS::Scheduler::Schedule":
+            schedule_input = t.eval(props["Target"]["Input"])
     print(json.dumps({
         "config_rules": rules,
         "function_env": env,
         "pattern_rules": pattern_rules,
         "rule_age": doc["Mappings"]["RuleAge"],
+        "schedule_input": schedule_input,
+        "resources": t.resources,
     }))
     return 0
 

@@ -12,7 +12,7 @@ BIN     := $(TARGET)/debug/access-key-notifier
 # ARCH=x86-64 chooses (arm64 needs `rustup target add aarch64-unknown-linux-gnu`).
 ARCH    ?= $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86-64)
 
-.PHONY: demo test lint-infra package bench
+.PHONY: demo test lint-infra package bench pictures
 
 ## demo: run the notifier end to end against the AWS emulator (no AWS account)
 demo: $(VENV)/.emulator
@@ -31,16 +31,33 @@ lint-infra: $(VENV)/.dev
 	$(VENV)/bin/cfn-lint infra/template.yaml && echo "cfn-lint: no findings"
 	$(VENV)/bin/checkov --directory infra --framework cloudformation --quiet --compact --skip-download
 
-## bench: cold start, per-event time, memory, API calls, burst, zip size (docs/benchmarks.md)
+## bench: cold start, per-event time, memory, API calls, burst, zip size, a 5,000-user sweep (docs/benchmarks.md)
 bench: $(VENV)/.emulator package
 	cargo build --release --bin access-key-notifier
 	AKN_PYTHON=$(abspath $(PY)) cargo bench --bench lambda
+	AKN_PYTHON=$(abspath $(PY)) cargo bench --bench sweep
 
 ## package: the Lambda zip (bootstrap) in dist/access-key-notifier.zip, via cargo lambda
 package: $(VENV)/.package
 	PATH="$(abspath $(VENV))/bin:$$PATH" cargo lambda build --release --$(ARCH) --output-format zip --lambda-dir dist/lambda
 	cp dist/lambda/access-key-notifier/bootstrap.zip dist/access-key-notifier.zip
 	@ls -l dist/access-key-notifier.zip
+
+## pictures: the README's pictures of a notice and a digest, rendered from the
+## real templates by headless Chromium (installs Debian's chromium if missing)
+CHROMIUM ?= /usr/bin/chromium
+pictures:
+	test -x $(CHROMIUM) || (apt-get install -y chromium || (apt-get update && apt-get install -y chromium))
+	mkdir -p docs/pictures
+	cargo run --quiet --example render_samples -- $(abspath docs/pictures)
+	for page in notice:700 digest:1050; do \
+	  name=$${page%%:*}; height=$${page##*:}; \
+	  $(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+	    --disable-background-networking --disable-component-update --disable-sync \
+	    --hide-scrollbars --user-data-dir=$$(mktemp -d) --window-size=820,$$height \
+	    --screenshot=$(abspath docs/pictures)/$$name.png file://$(abspath docs/pictures)/$$name.html; \
+	done
+	@ls -l docs/pictures/*.png
 
 $(VENV)/.venv:
 	$(PYTHON3) -m venv $(VENV)

@@ -15,6 +15,10 @@ Commands (all times are RFC 3339 UTC strings):
              "last_used": {"time": "...", "service": "s3", "region": "us-east-1"}}]}
       -> {"ok": true, "keys": ["AKIA..."]}
   {"op": "create_users", "prefix": "filler", "count": 1050}
+  {"op": "create_users", "prefix": "u", "count": 5000, "ages": [80, 20, 20],
+   "owner_tags": true}
+      with one active key per user, its age in days taken from `ages` in
+      turn, and an Email tag `<name>@example.com` when owner_tags is true
   {"op": "messages"}   -> {"ok": true, "messages": [...]}  (GET /moto-api/data.json)
   {"op": "requests"}   -> {"ok": true, "requests": {"iam:ListUsers": 1, ...}}
   {"op": "reset_requests"}
@@ -47,7 +51,7 @@ import sys
 import threading
 import time
 import urllib.request
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from collections import Counter
 
@@ -180,8 +184,15 @@ def create_user(cmd: dict) -> dict:
 
 def create_users(cmd: dict) -> dict:
     iam = _iam()
+    ages = cmd.get("ages") or []
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
     for i in range(int(cmd["count"])):
-        iam.create_user("us-east-1", f"{cmd['prefix']}-{i:05d}")
+        name = f"{cmd['prefix']}-{i:05d}"
+        tags = [{"Key": "Email", "Value": f"{name}@example.com"}] if cmd.get("owner_tags") else []
+        iam.create_user("us-east-1", name, tags=tags)
+        if ages:
+            key = iam.create_access_key(name)
+            key.create_date = now - timedelta(days=ages[i % len(ages)])
     return {"ok": True}
 
 

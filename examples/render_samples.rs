@@ -18,6 +18,13 @@ use access_key_notifier::mailer::memory::MemoryMailer;
 use access_key_notifier::sweep::{Run, run};
 use chrono::{Duration, TimeZone, Utc};
 
+/// A sample user: name, tags, keys.
+type Sample = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    Vec<(AccessKey, LastUsed)>,
+);
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let out = std::env::args()
@@ -58,7 +65,7 @@ async fn main() {
             },
         )
     };
-    let users: [(&str, &[(&str, &str)], Vec<(AccessKey, LastUsed)>); 6] = [
+    let users: [Sample; 6] = [
         (
             "deploy-bot",
             &[("Email", "platform@example.com")],

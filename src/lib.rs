@@ -72,3 +72,5 @@ pub mod metrics;
 pub mod outcome;
 pub mod scripted;
 pub mod sweep;
+#[cfg(test)]
+mod testkit;

@@ -2,48 +2,21 @@
 //! the notice ledger, the counting, the stale-name path and the failure
 //! paths, in milliseconds. The emulator tests in `tests/` prove the wire.
 
-use std::collections::HashMap;
-
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{Duration, TimeZone, Utc};
 use serde_json::{Value, json};
 
 use super::*;
-use crate::clock::FixedClock;
 use crate::decision::{AccessKey, Stage};
 use crate::directory::LastUsed;
 use crate::directory::memory::MemoryDirectory;
 use crate::fixtures;
-use crate::ledger::memory::{Entry, MemoryLedger};
-use crate::mailer::memory::MemoryMailer;
-
-type TestDeps = Deps<MemoryDirectory, MemoryMailer, MemoryLedger, FixedClock>;
+use crate::ledger::memory::Entry;
+use crate::testkit::{TestDeps, deps_with, now};
 
 const ACCOUNT: &str = "123456789012";
 const ALICE: &str = "AIDATCKAQT2XHRAS7UPNO";
 const RULE_7: &str = "access-keys-rotated-1";
 const RULE_14: &str = "access-keys-rotated-2";
-
-/// Monday 2026-11-23, 09:00 UTC.
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
-}
-
-/// Deps with the notice ledger (or without), CC to security, and `vars`.
-fn deps_with(ledger: bool, vars: &[(&str, &str)]) -> TestDeps {
-    let mut env: HashMap<&str, &str> = HashMap::from([
-        ("SENDER_ADDRESS", "key-notices@example.com"),
-        ("CC_RECIPIENTS", "security@example.com"),
-    ]);
-    env.extend(vars.iter().copied());
-    let config = Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap();
-    Deps {
-        config,
-        directory: MemoryDirectory::new(),
-        mailer: MemoryMailer::new(),
-        ledger: ledger.then(MemoryLedger::new),
-        clock: FixedClock::at(now()),
-    }
-}
 
 fn deps() -> TestDeps {
     deps_with(true, &[])

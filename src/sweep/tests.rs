@@ -2,43 +2,14 @@
 //! after Config events, each stage once, the reminder cadence, failures and
 //! the time budget, in milliseconds. `tests/sweep.rs` proves the wire.
 
-use std::collections::HashMap;
-
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::Duration;
 use serde_json::json;
 
 use super::*;
-use crate::clock::FixedClock;
-use crate::config::Config;
 use crate::directory::LastUsed;
-use crate::directory::memory::MemoryDirectory;
-use crate::ledger::memory::MemoryLedger;
-use crate::mailer::memory::MemoryMailer;
-
-type TestDeps = Deps<MemoryDirectory, MemoryMailer, MemoryLedger, FixedClock>;
+use crate::testkit::{TestDeps, deps_with, now};
 
 const ACCOUNT: &str = "123456789012";
-
-/// Monday 2026-11-23, 09:00 UTC.
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
-}
-
-fn deps_with(ledger: bool, vars: &[(&str, &str)]) -> TestDeps {
-    let mut env: HashMap<&str, &str> = HashMap::from([
-        ("SENDER_ADDRESS", "key-notices@example.com"),
-        ("CC_RECIPIENTS", "security@example.com"),
-    ]);
-    env.extend(vars.iter().copied());
-    let config = Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap();
-    Deps {
-        config,
-        directory: MemoryDirectory::new(),
-        mailer: MemoryMailer::new(),
-        ledger: ledger.then(MemoryLedger::new),
-        clock: FixedClock::at(now()),
-    }
-}
 
 fn deps() -> TestDeps {
     deps_with(true, &[])

@@ -1,0 +1,37 @@
+//! What the handler's and the sweep's unit tests share: in-memory
+//! dependencies at a fixed Monday morning.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use crate::clock::FixedClock;
+use crate::config::Config;
+use crate::directory::memory::MemoryDirectory;
+use crate::handler::Deps;
+use crate::ledger::memory::MemoryLedger;
+use crate::mailer::memory::MemoryMailer;
+
+pub type TestDeps = Deps<MemoryDirectory, MemoryMailer, MemoryLedger, FixedClock>;
+
+/// Monday 2026-11-23, 09:00 UTC.
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
+}
+
+/// Deps with the notice ledger (or without), CC to security, and `vars`.
+pub fn deps_with(ledger: bool, vars: &[(&str, &str)]) -> TestDeps {
+    let mut env: HashMap<&str, &str> = HashMap::from([
+        ("SENDER_ADDRESS", "key-notices@example.com"),
+        ("CC_RECIPIENTS", "security@example.com"),
+    ]);
+    env.extend(vars.iter().copied());
+    let config = Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap();
+    Deps {
+        config,
+        directory: MemoryDirectory::new(),
+        mailer: MemoryMailer::new(),
+        ledger: ledger.then(MemoryLedger::new),
+        clock: FixedClock::at(now()),
+    }
+}

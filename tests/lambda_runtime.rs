@@ -99,8 +99,17 @@ fn serves_the_runtime_api_with_outcomes_and_classified_errors() {
         of("req-1"),
         [
             "locale tag names no supported language; using the default",
-            "outcome"
+            "outcome",
+            "metrics"
         ]
+    );
+    // The metrics line is an Embedded Metric Format document.
+    let metrics = logs.iter().find(|v| v["message"] == "metrics").unwrap();
+    assert_eq!(metrics["NoticesSent"], 1, "{metrics}");
+    assert_eq!(metrics["Path"], "event");
+    assert_eq!(
+        metrics["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"],
+        "NoticesSent"
     );
     assert_eq!(of("req-2"), ["event failed"]);
     let outside: Vec<&Value> = logs

@@ -51,6 +51,17 @@ pub struct Invocation {
 }
 
 impl Invocation {
+    /// The time this invocation may work: Lambda's deadline, as seen at
+    /// `now`, less [`DEADLINE_RESERVE`]; `None` without a deadline.
+    pub fn budget(&self, now: DateTime<Utc>) -> Option<std::time::Duration> {
+        self.deadline.map(|deadline| {
+            (deadline - now)
+                .to_std()
+                .unwrap_or_default()
+                .saturating_sub(DEADLINE_RESERVE)
+        })
+    }
+
     /// An invocation outside Lambda (`invoke`, tests): a process-unique id
     /// and no deadline.
     pub fn local() -> Invocation {
@@ -146,11 +157,9 @@ pub async fn handle<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
     deps: &Deps<D, M, L, C>,
     invocation: &Invocation,
 ) -> Result<Handled, Error> {
-    let Some(deadline) = invocation.deadline else {
+    let Some(budget) = invocation.budget(deps.clock.now()) else {
         return handle_event(payload, deps, invocation).await;
     };
-    let left = (deadline - deps.clock.now()).to_std().unwrap_or_default();
-    let budget = left.saturating_sub(DEADLINE_RESERVE);
     let out_of_time = || Error::OutOfTime {
         budget_ms: u64::try_from(budget.as_millis()).unwrap_or(u64::MAX),
         reserve_ms: u64::try_from(DEADLINE_RESERVE.as_millis()).unwrap_or(u64::MAX),
@@ -559,16 +568,22 @@ async fn release<L: NoticeLedger>(ledger: &L, keys: &[&NoticeKey], owner: &str) 
     }
 }
 
-/// The error for a user listed with more than [`MAX_ACCESS_KEYS`] keys.
-pub(crate) fn too_many_keys(listed: usize) -> Error {
-    Error::Aws {
-        service: "IAM",
-        operation: "ListAccessKeys",
-        code: None,
-        message: format!(
-            "{listed} keys listed for one user, where IAM allows 2 (at most {MAX_ACCESS_KEYS} are taken as real): the answer is damaged"
-        ),
-        retryable: true,
+/// A user's key listing, refused as damaged (a retryable error) when it
+/// holds more than [`MAX_ACCESS_KEYS`] keys. The Config path and the sweep
+/// both read keys through this.
+pub(crate) fn bounded_keys(keys: Option<Vec<AccessKey>>) -> Result<Option<Vec<AccessKey>>, Error> {
+    match keys {
+        Some(keys) if keys.len() > MAX_ACCESS_KEYS => Err(Error::Aws {
+            service: "IAM",
+            operation: "ListAccessKeys",
+            code: None,
+            message: format!(
+                "{} keys listed for one user, where IAM allows 2 (at most {MAX_ACCESS_KEYS} are taken as real): the answer is damaged",
+                keys.len()
+            ),
+            retryable: true,
+        }),
+        keys => Ok(keys),
     }
 }
 
@@ -589,11 +604,11 @@ async fn load_user<D: UserDirectory>(directory: &D, user_id: &str) -> Result<Opt
             return Ok(None);
         };
         let (user, keys) = tokio::join!(directory.user(&name), directory.access_keys(&name));
-        if let Ok(Some(keys)) = &keys
-            && keys.len() > MAX_ACCESS_KEYS
-        {
-            return Err(too_many_keys(keys.len()));
-        }
+        // A damaged listing is reported first, before either call's own error.
+        let keys = match keys {
+            Ok(keys) => Ok(bounded_keys(keys)?),
+            Err(e) => Err(e),
+        };
         match (user?, keys?) {
             (Some(user), Some(keys)) if user.id == user_id => {
                 return Ok(Some(User {

@@ -40,10 +40,10 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use crate::clock::Clock;
-use crate::decision::{self, AccessKey, DueKey, Mode, SkipReason};
-use crate::directory::{ListedUser, MAX_ACCESS_KEYS, UserDirectory};
+use crate::decision::{self, DueKey, Mode, SkipReason};
+use crate::directory::{ListedUser, UserDirectory};
 use crate::error::Error;
-use crate::handler::{self, DEADLINE_RESERVE, Deps, Invocation, Source};
+use crate::handler::{self, Deps, Invocation, Source};
 use crate::ledger::NoticeLedger;
 use crate::logging::{self, Level};
 use crate::mail::{self, Via};
@@ -113,15 +113,7 @@ pub async fn run<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
     if run == Run::Sweep && deps.ledger.is_none() {
         return Err(Error::NoLedger);
     }
-    let budget = invocation
-        .deadline
-        .map(|d| {
-            (d - deps.clock.now())
-                .to_std()
-                .unwrap_or_default()
-                .saturating_sub(DEADLINE_RESERVE)
-        })
-        .unwrap_or(Duration::MAX);
+    let budget = invocation.budget(deps.clock.now()).unwrap_or(Duration::MAX);
     let end = started.checked_add(budget);
     let admit_until = end.map(|e| e - stop_margin(budget).min(budget));
 
@@ -295,7 +287,12 @@ async fn one_user<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
         fate: Fate::Checked,
         report: None,
     };
-    let keys = match read_keys(&deps.directory, &user.name).await {
+    let keys = match deps
+        .directory
+        .access_keys(&user.name)
+        .await
+        .and_then(handler::bounded_keys)
+    {
         Ok(Some(keys)) => keys,
         // Deleted since it was listed.
         Ok(None) => {
@@ -362,21 +359,6 @@ async fn one_user<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
     };
     swept.report = Some(r);
     swept
-}
-
-/// ListAccessKeys, with the same bound as the Config path: more than
-/// [`MAX_ACCESS_KEYS`] keys is a damaged answer.
-async fn read_keys<D: UserDirectory>(
-    directory: &D,
-    name: &str,
-) -> Result<Option<Vec<AccessKey>>, Error> {
-    let keys = directory.access_keys(name).await?;
-    if let Some(keys) = &keys
-        && keys.len() > MAX_ACCESS_KEYS
-    {
-        return Err(handler::too_many_keys(keys.len()));
-    }
-    Ok(keys)
 }
 
 fn log_notice(user: &str, keys: &[DueKey], status: Status) {

@@ -3,10 +3,12 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::clock::FixedClock;
 use crate::config::Config;
+use crate::decision::AccessKey;
+use crate::directory::LastUsed;
 use crate::directory::memory::MemoryDirectory;
 use crate::handler::Deps;
 use crate::ledger::memory::MemoryLedger;
@@ -34,4 +36,25 @@ pub fn deps_with(ledger: bool, vars: &[(&str, &str)]) -> TestDeps {
         ledger: ledger.then(MemoryLedger::new),
         clock: FixedClock::at(now()),
     }
+}
+
+/// Deps with the notice ledger and no other setting.
+pub fn deps() -> TestDeps {
+    deps_with(true, &[])
+}
+
+/// An active key `age_days` old, last used yesterday.
+pub fn key(id: &str, age_days: i64) -> (AccessKey, LastUsed) {
+    (
+        AccessKey {
+            id: id.into(),
+            active: true,
+            created: now() - Duration::days(age_days),
+        },
+        LastUsed {
+            time: Some(now() - Duration::days(1)),
+            service: Some("s3".into()),
+            region: Some("us-east-1".into()),
+        },
+    )
 }

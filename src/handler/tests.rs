@@ -11,32 +11,12 @@ use crate::directory::LastUsed;
 use crate::directory::memory::MemoryDirectory;
 use crate::fixtures;
 use crate::ledger::memory::Entry;
-use crate::testkit::{TestDeps, deps_with, now};
+use crate::testkit::{TestDeps, deps, deps_with, key, now};
 
 const ACCOUNT: &str = "123456789012";
 const ALICE: &str = "AIDATCKAQT2XHRAS7UPNO";
 const RULE_7: &str = "access-keys-rotated-1";
 const RULE_14: &str = "access-keys-rotated-2";
-
-fn deps() -> TestDeps {
-    deps_with(true, &[])
-}
-
-/// An active key `age_days` old, last used yesterday.
-fn key(id: &str, age_days: i64) -> (AccessKey, LastUsed) {
-    (
-        AccessKey {
-            id: id.into(),
-            active: true,
-            created: now() - Duration::days(age_days),
-        },
-        LastUsed {
-            time: Some(now() - Duration::days(1)),
-            service: Some("s3".into()),
-            region: Some("us-east-1".into()),
-        },
-    )
-}
 
 fn add(d: &TestDeps, id: &str, name: &str, email: &str, keys: Vec<(AccessKey, LastUsed)>) {
     d.directory.add_user(id, name, &[("Email", email)], keys);

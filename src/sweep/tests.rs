@@ -6,25 +6,9 @@ use chrono::Duration;
 use serde_json::json;
 
 use super::*;
-use crate::directory::LastUsed;
-use crate::testkit::{TestDeps, deps_with, now};
+use crate::testkit::{TestDeps, deps, deps_with, key, now};
 
 const ACCOUNT: &str = "123456789012";
-
-fn deps() -> TestDeps {
-    deps_with(true, &[])
-}
-
-fn key(id: &str, age_days: i64) -> (AccessKey, LastUsed) {
-    (
-        AccessKey {
-            id: id.into(),
-            active: true,
-            created: now() - Duration::days(age_days),
-        },
-        LastUsed::default(),
-    )
-}
 
 /// A user `name` (id `AIDA` + name) with an owner tag and keys of these ages;
 /// key ids are `AKIA` + name + age.

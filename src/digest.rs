@@ -14,9 +14,8 @@ use crate::handler::Deps;
 use crate::ledger::NoticeLedger;
 use crate::mail::{self, Rendered};
 use crate::mailer::{Mail, Mailer};
-use crate::mask::mask_key_ids;
 use crate::sweep::outcome::DigestOutcome;
-use crate::sweep::{Report, ReportKey, SweepOutcome};
+use crate::sweep::{OwnerTag, Report, ReportKey, SweepOutcome};
 
 /// A key's row, ready to lay out.
 #[derive(Debug, Clone)]
@@ -96,7 +95,7 @@ fn row(k: &ReportKey, locale: Locale) -> RowView {
         deadline: k.deadline.clone(),
         status: mail::key_status(locale, k.days),
         notice: notice_words(locale, &k.notice),
-        owner_problem: (k.owner.code() != "ok").then(|| k.owner.code().to_string()),
+        owner_problem: (k.owner != OwnerTag::Used).then(|| k.owner.code().to_string()),
     }
 }
 
@@ -152,12 +151,7 @@ pub fn render(view: &DigestView, locale: Locale) -> Result<Rendered, askama::Err
             JaHtml { d }.render()?,
         ),
     };
-    let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
-    Ok(Rendered {
-        subject: mask_key_ids(&subject),
-        text: mask_key_ids(&text),
-        html: mask_key_ids(&html),
-    })
+    Ok(Rendered::finish(&subject, &text, &html))
 }
 
 /// Renders and sends (or, in a dry run, only renders) the digest. A digest

@@ -255,14 +255,22 @@ pub fn render(view: &NoticeView, locale: Locale) -> Result<Rendered, askama::Err
             JaHtml { n }.render()?,
         ),
     };
-    // A subject is one line, whatever a template or a value contains. No
-    // key id leaves unmasked, whichever value from outside carried it.
-    let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
-    Ok(Rendered {
-        subject: mask_key_ids(&subject),
-        text: mask_key_ids(&text),
-        html: mask_key_ids(&html),
-    })
+    Ok(Rendered::finish(&subject, &text, &html))
+}
+
+impl Rendered {
+    /// The three rendered parts as they leave the process, for notices and
+    /// the digest alike: a subject is one line, whatever a template or a
+    /// value contains, and no key id leaves unmasked, whichever value from
+    /// outside carried it.
+    pub(crate) fn finish(subject: &str, text: &str, html: &str) -> Rendered {
+        let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
+        Rendered {
+            subject: mask_key_ids(&subject),
+            text: mask_key_ids(text),
+            html: mask_key_ids(html),
+        }
+    }
 }
 
 #[cfg(test)]

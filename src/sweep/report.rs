@@ -3,7 +3,7 @@
 //! holds masked key ids only, and an owner tag's problem by reason code,
 //! never the tag's value.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::decision::{DaysLeft, DueKey, Policy, SkipReason, Verdict};
@@ -52,8 +52,6 @@ pub struct ReportKey {
     /// What this run did about the user's notice: `sent`, `dry_run`,
     /// `already_notified`, a skip reason, `failed`, or `due` in a scan.
     pub notice: String,
-    #[serde(skip)]
-    deadline_date: NaiveDate,
     #[serde(skip)]
     pub days: DaysLeft,
 }
@@ -179,7 +177,6 @@ impl Report {
                     owner: u.owner,
                     exempt,
                     notice: notice.clone(),
-                    deadline_date: k.deadline_date,
                     days: k.days,
                 };
                 if exempt {
@@ -203,11 +200,9 @@ impl Report {
                 });
             }
         }
-        let by_deadline = |a: &ReportKey, b: &ReportKey| {
-            a.deadline_date
-                .cmp(&b.deadline_date)
-                .then(a.user.cmp(&b.user))
-        };
+        // `deadline` is an ISO date (`2026-12-01`): its text sorts as the date.
+        let by_deadline =
+            |a: &ReportKey, b: &ReportKey| a.deadline.cmp(&b.deadline).then(a.user.cmp(&b.user));
         self.overdue.sort_by(by_deadline);
         self.within_tier.sort_by(by_deadline);
         self.exempt.sort_by(by_deadline);

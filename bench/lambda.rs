@@ -37,10 +37,7 @@ const ACCOUNT_USERS: usize = 5000;
 const TABLE: &str = "akn-ledger";
 
 fn binary() -> std::path::PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| manifest_dir().join("target"));
-    target.join("release/access-key-notifier")
+    common::release_binary()
 }
 
 fn spawn_function(api: &str, endpoint: &str) -> Child {
@@ -105,12 +102,8 @@ fn serve(endpoint: &str, events: &[Value]) -> (Vec<Duration>, Option<u64>) {
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is taken.
-    let bin = binary();
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build --release`",
-        bin.display()
-    );
+    // A missing release binary fails now, not after the seeding.
+    binary();
     let mut emu = Emulator::start();
     emu.verify_sender(SENDER);
     let rt = tokio::runtime::Builder::new_current_thread()

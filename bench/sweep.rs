@@ -15,7 +15,7 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Emulator, SENDER, create_ledger_table, manifest_dir, notifier};
+use common::{Emulator, SENDER, create_ledger_table, notifier};
 use serde_json::{Value, json};
 
 const USERS: usize = 5000;
@@ -26,10 +26,7 @@ const LATENCY_MS: u64 = 20;
 const RATE: u64 = 250;
 
 fn binary() -> std::path::PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| manifest_dir().join("target"));
-    target.join("release/access-key-notifier")
+    common::release_binary()
 }
 
 struct Run {
@@ -79,11 +76,8 @@ fn n(v: &Value, key: &str) -> u64 {
 }
 
 fn main() {
-    assert!(
-        binary().exists(),
-        "{} is missing: run `cargo build --release`",
-        binary().display()
-    );
+    // A missing release binary fails now, not after the seeding.
+    binary();
     let mut emu = Emulator::start();
     emu.verify_sender(SENDER);
     let rt = tokio::runtime::Builder::new_current_thread()

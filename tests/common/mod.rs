@@ -183,6 +183,20 @@ pub async fn create_ledger_table(sdk: &aws_config::SdkConfig, name: &str) {
         .expect("the emulator creates the table");
 }
 
+/// The release binary the benches run, which `make bench` builds first.
+pub fn release_binary() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest_dir().join("target"));
+    let binary = target.join("release/access-key-notifier");
+    assert!(
+        binary.exists(),
+        "{} is missing: run `cargo build --release`",
+        binary.display()
+    );
+    binary
+}
+
 /// The notifier binary with a hermetic environment: nothing inherited, test
 /// credentials, us-east-1, no shared AWS files, the sender set, and the
 /// emulator as endpoint when given.

@@ -12,6 +12,8 @@ use access_key_notifier::config::Config;
 use access_key_notifier::decision::AccessKey;
 use access_key_notifier::directory::LastUsed;
 use access_key_notifier::directory::memory::MemoryDirectory;
+use access_key_notifier::exemption::Exemptions;
+use access_key_notifier::exemption::memory::MemoryExemptionSource;
 use access_key_notifier::handler::{Deps, Invocation};
 use access_key_notifier::ledger::memory::MemoryLedger;
 use access_key_notifier::mailer::memory::MemoryMailer;
@@ -50,6 +52,7 @@ async fn main() {
         mailer: MemoryMailer::new(),
         ledger: Some(MemoryLedger::new()),
         clock: FixedClock::at(now),
+        exemptions: Exemptions::<MemoryExemptionSource>::new(None),
     };
     let key = |id: &str, age: i64, service: &str| {
         (

@@ -13,6 +13,9 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError};
 use crate::directory::UserDirectory;
 use crate::directory::iam::IamDirectory;
+use crate::exemption::ExemptionSource;
+use crate::exemption::Exemptions;
+use crate::exemption::ssm::SsmExemptionSource;
 use crate::handler::{Answer, Deps, Invocation, dispatch};
 use crate::ledger::NoticeLedger;
 use crate::ledger::dynamodb::DynamoDbLedger;
@@ -22,7 +25,7 @@ use crate::mailer::ses::SesMailer;
 use crate::metrics;
 
 /// The dependencies of the deployed function.
-pub type AwsDeps = Deps<IamDirectory, SesMailer, DynamoDbLedger, SystemClock>;
+pub type AwsDeps = Deps<IamDirectory, SesMailer, DynamoDbLedger, SystemClock, SsmExemptionSource>;
 
 /// The error type every invocation answers with while the configuration
 /// cannot be used.
@@ -39,8 +42,15 @@ pub fn deps_from_sdk(config: Config, sdk: &aws_config::SdkConfig) -> AwsDeps {
         .ledger_table
         .as_ref()
         .map(|table| DynamoDbLedger::new(aws::dynamodb_client(sdk), table));
+    let exemptions = Exemptions::new(
+        config
+            .exempt_users_parameter
+            .as_ref()
+            .map(|name| SsmExemptionSource::new(aws::ssm_client(sdk), name)),
+    );
     Deps {
         config,
+        exemptions,
         directory: IamDirectory::new(aws::iam_client(sdk), aws::sts_client(sdk)),
         mailer: SesMailer::new(aws::ses_client(sdk)),
         ledger,
@@ -105,8 +115,8 @@ pub async fn run_lambda() -> ExitCode {
 /// One invocation's answer: the outcome (logged as one line, with its
 /// metrics), or the error Lambda reports, typed `Retryable.*` or
 /// `Permanent.*`.
-pub async fn answer<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
-    deps: &Result<Deps<D, M, L, C>, ConfigError>,
+pub async fn answer<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock, X: ExemptionSource>(
+    deps: &Result<Deps<D, M, L, C, X>, ConfigError>,
     payload: Value,
     invocation: &Invocation,
 ) -> Result<Value, Diagnostic> {
@@ -165,10 +175,12 @@ mod tests {
     use super::*;
     use crate::clock::FixedClock;
     use crate::directory::memory::MemoryDirectory;
+    use crate::exemption::memory::MemoryExemptionSource;
     use crate::ledger::memory::MemoryLedger;
     use crate::mailer::memory::MemoryMailer;
 
-    type MemoryDeps = Deps<MemoryDirectory, MemoryMailer, MemoryLedger, FixedClock>;
+    type MemoryDeps =
+        Deps<MemoryDirectory, MemoryMailer, MemoryLedger, FixedClock, MemoryExemptionSource>;
 
     #[tokio::test]
     async fn bad_configuration_answers_every_invocation_with_a_readable_permanent_error() {

@@ -13,6 +13,7 @@ use chrono_tz::Tz;
 
 use crate::address::{self, Address};
 use crate::decision::{Locale, NoticeRule, Policy};
+use crate::enforcement::{EnforceMode, Enforcement};
 use crate::mask::quote;
 
 /// SES accepts at most 50 recipients per message.
@@ -41,6 +42,18 @@ pub struct Config {
     pub digest_recipients: Vec<Address>,
     /// How many users the sweep reads from IAM at once.
     pub sweep_concurrency: usize,
+    /// Whether and how the deadline is enforced (`enforcement`).
+    pub enforcement: Enforcement,
+    /// The Parameter Store parameter listing exempt users.
+    pub exempt_users_parameter: Option<String>,
+}
+
+impl Config {
+    /// Whether enforcement changes keys in this run: `ENFORCE=true` and not
+    /// a dry run.
+    pub fn enforcement_acts(&self) -> bool {
+        self.enforcement.mode == EnforceMode::On && !self.dry_run
+    }
 }
 
 /// The sweep's default concurrency: IAM's request quota is shared by the
@@ -251,6 +264,93 @@ impl Config {
                 })?,
         };
 
+        let mode = match get("ENFORCE").map(|v| v.trim().to_ascii_lowercase()) {
+            None => EnforceMode::Off,
+            Some(v) if v == "true" => EnforceMode::On,
+            Some(v) if v == "false" => EnforceMode::Off,
+            Some(v) if v == "dry_run" => EnforceMode::DryRun,
+            Some(v) => {
+                return Err(err(
+                    "ENFORCE",
+                    format!("`{}` is not true, false or dry_run", quote(&v)),
+                    "dry_run",
+                ));
+            }
+        };
+        if mode != EnforceMode::Off && ledger_table.is_none() {
+            return Err(err(
+                "ENFORCE",
+                "needs the notice ledger (LEDGER_TABLE): a key is deactivated only after a recorded warning",
+                "dry_run",
+            ));
+        }
+        let bounded = |variable: &'static str,
+                       default: u32,
+                       range: std::ops::RangeInclusive<u32>,
+                       example: &'static str| {
+            match get(variable) {
+                None => Ok(default),
+                Some(v) => parse_days(&v).filter(|n| range.contains(n)).ok_or_else(|| {
+                    err(
+                        variable,
+                        format!(
+                            "`{}` is not a whole number from {} to {}",
+                            quote(&v),
+                            range.start(),
+                            range.end()
+                        ),
+                        example,
+                    )
+                }),
+            }
+        };
+        let enforcement = Enforcement {
+            mode,
+            grace_days: bounded(
+                "ENFORCE_GRACE_DAYS",
+                Enforcement::DEFAULT_GRACE_DAYS,
+                0..=365,
+                "7",
+            )?,
+            min_warning_days: bounded(
+                "ENFORCE_MIN_WARNING_DAYS",
+                Enforcement::DEFAULT_MIN_WARNING_DAYS,
+                0..=90,
+                "3",
+            )?,
+            max_per_run: bounded(
+                "ENFORCE_MAX_PER_RUN",
+                Enforcement::DEFAULT_MAX_PER_RUN,
+                1..=1000,
+                "10",
+            )?,
+        };
+        let exempt_users_parameter = match get("EXEMPT_USERS_PARAMETER") {
+            None => None,
+            Some(v) => {
+                let v = v.trim().to_string();
+                // A full path, so the template's ARN for it is exact:
+                // `arn:…:parameter/path/name` (SSM: names of letters,
+                // digits and `_.-/`, at most 2048 characters).
+                let ok = v.starts_with('/')
+                    && (2..=2048).contains(&v.len())
+                    && !v.contains("//")
+                    && v.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c));
+                if !ok {
+                    return Err(err(
+                        "EXEMPT_USERS_PARAMETER",
+                        format!(
+                            "`{}` is not a Parameter Store name with its full path (/, letters, digits, _ . -)",
+                            quote(&v)
+                        ),
+                        "/access-key-notifier/exempt-users",
+                    ));
+                }
+                Some(v)
+            }
+        };
+
         for variable in ENDPOINT_VARIABLES {
             if let Some(v) = get(variable) {
                 check_endpoint(variable, &v)?;
@@ -277,6 +377,8 @@ impl Config {
             ledger_table,
             digest_recipients,
             sweep_concurrency,
+            enforcement,
+            exempt_users_parameter,
         })
     }
 }
@@ -291,12 +393,13 @@ const EX_NOTICE_RULES: &str = "access-keys-rotated-1=7,access-keys-rotated-2=14"
 /// stands in for AWS). The SDK reads them itself; they are checked here
 /// because a value that is not a URL fails every call the same way, and
 /// should say so once, at start, as a configuration error.
-const ENDPOINT_VARIABLES: [&str; 5] = [
+const ENDPOINT_VARIABLES: [&str; 6] = [
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_IAM",
     "AWS_ENDPOINT_URL_SESV2",
     "AWS_ENDPOINT_URL_DYNAMODB",
     "AWS_ENDPOINT_URL_STS",
+    "AWS_ENDPOINT_URL_SSM",
 ];
 
 /// An endpoint URL: `http` or `https`, a host, nothing else required.
@@ -501,6 +604,11 @@ mod tests {
         assert_eq!(c.policy.overdue_reminder_days, 7);
         assert!(c.digest_recipients.is_empty());
         assert_eq!(c.sweep_concurrency, 8);
+        assert_eq!(c.enforcement, Enforcement::off());
+        assert_eq!(c.enforcement.min_warning_days, 3);
+        assert_eq!(c.enforcement.max_per_run, 10);
+        assert_eq!(c.exempt_users_parameter, None);
+        assert!(!c.enforcement_acts());
     }
 
     #[test]
@@ -526,8 +634,26 @@ mod tests {
             ("OVERDUE_REMINDER_DAYS", "0"),
             ("DIGEST_RECIPIENTS", "sec-lead@example.com"),
             ("SWEEP_CONCURRENCY", "16"),
+            ("ENFORCE", "Dry_Run"),
+            ("ENFORCE_GRACE_DAYS", "7"),
+            ("ENFORCE_MIN_WARNING_DAYS", "5"),
+            ("ENFORCE_MAX_PER_RUN", "25"),
+            ("EXEMPT_USERS_PARAMETER", "/akn/exempt-users"),
         ])
         .unwrap();
+        assert_eq!(
+            c.enforcement,
+            Enforcement {
+                mode: EnforceMode::DryRun,
+                grace_days: 7,
+                min_warning_days: 5,
+                max_per_run: 25,
+            }
+        );
+        assert_eq!(
+            c.exempt_users_parameter.as_deref(),
+            Some("/akn/exempt-users")
+        );
         assert_eq!(c.policy.overdue_reminder_days, 0);
         assert_eq!(c.digest_recipients[0].as_str(), "sec-lead@example.com");
         assert_eq!(c.sweep_concurrency, 16);
@@ -602,6 +728,32 @@ mod tests {
             (&[sender, ("SWEEP_CONCURRENCY", "0")], "SWEEP_CONCURRENCY"),
             (&[sender, ("SWEEP_CONCURRENCY", "33")], "SWEEP_CONCURRENCY"),
             (&[sender, ("OWNER_EMAIL_TAG", "a\nb")], "OWNER_EMAIL_TAG"),
+            (&[sender, ("ENFORCE", "yes")], "ENFORCE"),
+            (&[sender, ("ENFORCE", "true")], "ENFORCE"),
+            (
+                &[
+                    sender,
+                    ("LEDGER_TABLE", "t-1"),
+                    ("ENFORCE_GRACE_DAYS", "-1"),
+                ],
+                "ENFORCE_GRACE_DAYS",
+            ),
+            (
+                &[sender, ("ENFORCE_MIN_WARNING_DAYS", "91")],
+                "ENFORCE_MIN_WARNING_DAYS",
+            ),
+            (
+                &[sender, ("ENFORCE_MAX_PER_RUN", "0")],
+                "ENFORCE_MAX_PER_RUN",
+            ),
+            (
+                &[sender, ("EXEMPT_USERS_PARAMETER", "exempt-users")],
+                "EXEMPT_USERS_PARAMETER",
+            ),
+            (
+                &[sender, ("EXEMPT_USERS_PARAMETER", "/a b")],
+                "EXEMPT_USERS_PARAMETER",
+            ),
             (
                 &[sender, ("AWS_ENDPOINT_URL", "not a url")],
                 "AWS_ENDPOINT_URL",

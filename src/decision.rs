@@ -8,7 +8,12 @@
 //!
 //! The rules, in the order they are applied:
 //!
-//! 1. A user carrying the exemption tag (`EXEMPT_TAG` = `true`) gets nothing.
+//! 1. **Exemption.** An exempt user gets nothing (and enforcement leaves
+//!    the user's keys alone): one whose exemption tag (`EXEMPT_TAG`) says
+//!    `true`, or names a date (`2027-01-31`) that is today or later in
+//!    `TIME_ZONE`, or who is on the exemption list (`EXEMPT_USERS_PARAMETER`,
+//!    read by the caller). A date that has passed, or a value that is
+//!    neither, exempts no one and is reported by a reason code.
 //! 2. **Counting.** Days are calendar days in `TIME_ZONE`. Today is the date
 //!    of `now` there. A key's deadline is its creation instant plus
 //!    `MAX_KEY_AGE_DAYS`; its days left are the deadline's date minus today
@@ -140,7 +145,7 @@ impl Policy {
     fn tier_of(&self, stage: Stage) -> Option<u32> {
         match stage {
             Stage::Tier(days) => Some(days),
-            Stage::Overdue | Stage::Reminder(_) => self
+            Stage::Overdue | Stage::Reminder(_) | Stage::FinalWarning | Stage::Deactivated => self
                 .notice_rules
                 .iter()
                 .map(|r| r.days_before_deadline)
@@ -162,6 +167,11 @@ pub enum Stage {
     Overdue,
     /// A reminder, due on this many days past the deadline's date.
     Reminder(u32),
+    /// Enforcement: the notice of a key it could deactivate now, but whose
+    /// owner has no recorded warning (see `enforcement`).
+    FinalWarning,
+    /// Enforcement: the key was deactivated; the notice says so.
+    Deactivated,
 }
 
 impl Stage {
@@ -172,6 +182,8 @@ impl Stage {
             Stage::Tier(days) => format!("tier_{days}"),
             Stage::Overdue => "overdue".to_string(),
             Stage::Reminder(days) => format!("reminder_{days}"),
+            Stage::FinalWarning => "final_warning".to_string(),
+            Stage::Deactivated => "deactivated".to_string(),
         }
     }
 
@@ -243,6 +255,10 @@ pub struct DueKey {
     /// Today minus the creation date.
     pub age_days: u32,
     pub stage: Stage,
+    /// The earliest date enforcement may deactivate the key, which the
+    /// notice states; filled in by [`enforcement`](crate::enforcement),
+    /// `None` where the account does not enforce.
+    pub deactivation_from: Option<NaiveDate>,
 }
 
 /// Who receives the notice.
@@ -295,6 +311,9 @@ pub enum SkipReason {
     AlreadyNotified,
     Exempt,
     NoRecipient,
+    /// Every due key was deactivated by enforcement; the deactivated mail
+    /// replaces the notice.
+    Deactivated,
 }
 
 impl SkipReason {
@@ -310,6 +329,7 @@ impl SkipReason {
             SkipReason::AlreadyNotified => "already_notified",
             SkipReason::Exempt => "exempt",
             SkipReason::NoRecipient => "no_recipient",
+            SkipReason::Deactivated => "deactivated",
         }
     }
 }
@@ -325,25 +345,75 @@ pub struct Verdict {
     pub owner_tag_rejected: Option<Rejection>,
     /// The locale tag was present but names no supported language.
     pub locale_tag_ignored: bool,
+    /// Why the user is exempt (rule 1), if they are.
+    pub exemption: Option<Exemption>,
+    /// The exemption tag was present but exempts no one, and why.
+    pub exempt_tag_problem: Option<ExemptTagProblem>,
+    /// Who a mail about this user goes to (rule 6); `None`: nobody.
+    pub recipients: Option<Recipients>,
+    /// The language of a mail to this user (rule 7).
+    pub locale: Locale,
 }
 
-/// Decides the notice for one user (rules 1 to 7).
+/// Why a user is exempt (rule 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exemption {
+    /// The exemption tag says `true`.
+    Tag,
+    /// The exemption tag names a date that has not passed: the user is
+    /// exempt through that date.
+    TagUntil(NaiveDate),
+    /// The user is on the exemption list.
+    Listed,
+}
+
+/// An exemption tag that exempts no one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExemptTagProblem {
+    /// It names a date that has passed.
+    Expired(NaiveDate),
+    /// It is neither `true`, `false` nor an ISO date.
+    Unreadable,
+}
+
+impl ExemptTagProblem {
+    /// The stable reason code logs and the digest use.
+    pub fn code(self) -> &'static str {
+        match self {
+            ExemptTagProblem::Expired(_) => "exempt_tag_expired",
+            ExemptTagProblem::Unreadable => "exempt_tag_unreadable",
+        }
+    }
+}
+
+/// Decides the notice for one user (rules 1 to 7). `listed`: the user is
+/// on the exemption list.
 pub fn decide(
     policy: &Policy,
     mode: Mode,
     tags: &[Tag],
+    listed: bool,
     keys: &[AccessKey],
     now: DateTime<Utc>,
 ) -> Verdict {
     let owner_tag_present = tag_value(tags, &policy.owner_email_tag).is_some();
     let (owner, owner_tag_rejected) = owner_address(policy, tags);
     let (locale, locale_tag_ignored) = locale(policy, tags);
-    let result = notice(policy, mode, tags, keys, owner, locale, now);
+    let (exemption, exempt_tag_problem) = exemption(policy, tags, listed, policy.date_of(now));
+    let recipients = recipients(policy, owner);
+    let result = match exemption {
+        Some(_) => Err(SkipReason::Exempt),
+        None => notice(policy, mode, keys, recipients.clone(), locale, now),
+    };
     Verdict {
         result,
         owner_tag_present,
         owner_tag_rejected,
         locale_tag_ignored,
+        exemption,
+        exempt_tag_problem,
+        recipients,
+        locale,
     }
 }
 
@@ -360,16 +430,11 @@ pub fn ledger_verdict(recorded: &[bool]) -> Result<(), SkipReason> {
 fn notice(
     policy: &Policy,
     mode: Mode,
-    tags: &[Tag],
     keys: &[AccessKey],
-    owner: Option<Address>,
+    recipients: Option<Recipients>,
     locale: Locale,
     now: DateTime<Utc>,
 ) -> Result<Notice, SkipReason> {
-    if is_exempt(policy, tags) {
-        return Err(SkipReason::Exempt);
-    }
-
     let due = due_keys(policy, keys, now);
     let Some(lead) = due.first() else {
         return Err(SkipReason::NoActiveKeyDue);
@@ -383,7 +448,7 @@ fn notice(
         }
     }
 
-    let recipients = recipients(policy, owner).ok_or(SkipReason::NoRecipient)?;
+    let recipients = recipients.ok_or(SkipReason::NoRecipient)?;
     Ok(Notice {
         today: policy.date_of(now),
         keys: due,
@@ -421,6 +486,7 @@ fn due_key(policy: &Policy, key: &AccessKey, today: NaiveDate) -> Option<DueKey>
         days,
         age_days: clamp_days((today - created_date).num_days()),
         stage,
+        deactivation_from: None,
     })
 }
 
@@ -431,12 +497,32 @@ fn tag_value<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
         .map(|t| t.value.as_str())
 }
 
-fn is_exempt(policy: &Policy, tags: &[Tag]) -> bool {
-    policy
+/// Rule 1: the exemption, and what was wrong with an exemption tag that
+/// exempts no one. The list is asked after the tag, so a listed user with
+/// a dated tag is reported with the date.
+fn exemption(
+    policy: &Policy,
+    tags: &[Tag],
+    listed: bool,
+    today: NaiveDate,
+) -> (Option<Exemption>, Option<ExemptTagProblem>) {
+    let value = policy
         .exempt_tag
         .as_deref()
         .and_then(|key| tag_value(tags, key))
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+        .map(str::trim);
+    let (by_tag, problem) = match value {
+        None => (None, None),
+        Some(v) if v.eq_ignore_ascii_case("true") => (Some(Exemption::Tag), None),
+        Some(v) if v.eq_ignore_ascii_case("false") || v.is_empty() => (None, None),
+        Some(v) => match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+            Ok(until) if until >= today => (Some(Exemption::TagUntil(until)), None),
+            Ok(until) => (None, Some(ExemptTagProblem::Expired(until))),
+            Err(_) => (None, Some(ExemptTagProblem::Unreadable)),
+        },
+    };
+    let exemption = by_tag.or(listed.then_some(Exemption::Listed));
+    (exemption, problem)
 }
 
 fn owner_address(policy: &Policy, tags: &[Tag]) -> (Option<Address>, Option<Rejection>) {
@@ -539,7 +625,7 @@ mod tests {
     const FOURTEEN: Mode = Mode::Stateless { rule_tier: 14 };
 
     fn decide_one(mode: Mode, keys: &[AccessKey]) -> Result<Notice, SkipReason> {
-        decide(&policy(), mode, &owner_tags(), keys, now()).result
+        decide(&policy(), mode, &owner_tags(), false, keys, now()).result
     }
 
     fn ids(n: &Notice) -> Vec<&str> {
@@ -556,7 +642,7 @@ mod tests {
             active: true,
             created: Utc.with_ymd_and_hms(2026, 11, 30, 22, 0, 0).unwrap() - days(90),
         };
-        let n = decide(&policy(), Mode::Ledger, &owner_tags(), &[key], now)
+        let n = decide(&policy(), Mode::Ledger, &owner_tags(), false, &[key], now)
             .result
             .unwrap();
         assert_eq!(n.today, date(2026, 11, 23));
@@ -582,6 +668,7 @@ mod tests {
             &tokyo,
             Mode::Ledger,
             &owner_tags(),
+            false,
             std::slice::from_ref(&key),
             now,
         )
@@ -591,7 +678,7 @@ mod tests {
             (n.today, n.lead().deadline_date, n.lead().days),
             (date(2026, 11, 24), date(2026, 11, 30), DaysLeft(6))
         );
-        let n = decide(&policy(), Mode::Ledger, &owner_tags(), &[key], now)
+        let n = decide(&policy(), Mode::Ledger, &owner_tags(), false, &[key], now)
             .result
             .unwrap();
         assert_eq!(
@@ -693,6 +780,8 @@ mod tests {
         assert_eq!(Stage::Tier(14).code(), "tier_14");
         assert_eq!(Stage::Overdue.code(), "overdue");
         assert_eq!(Stage::Reminder(15).code(), "reminder_15");
+        assert_eq!(Stage::FinalWarning.code(), "final_warning");
+        assert_eq!(Stage::Deactivated.code(), "deactivated");
         assert_eq!(serde_json::to_value(Stage::Tier(7)).unwrap(), "tier_7");
     }
 
@@ -846,20 +935,69 @@ mod tests {
             value: " TRUE ".into(),
         });
         let keys = [key_aged("K", days(88), true)];
-        let v = decide(&policy(), SEVEN, &tags, &keys, now());
+        let v = decide(&policy(), SEVEN, &tags, false, &keys, now());
         assert_eq!(v.result, Err(SkipReason::Exempt));
         tags[1].value = "no".into();
-        assert!(decide(&policy(), SEVEN, &tags, &keys, now()).result.is_ok());
+        assert!(
+            decide(&policy(), SEVEN, &tags, false, &keys, now())
+                .result
+                .is_ok()
+        );
         let no_exemption = Policy {
             exempt_tag: None,
             ..policy()
         };
         tags[1].value = "true".into();
         assert!(
-            decide(&no_exemption, SEVEN, &tags, &keys, now())
+            decide(&no_exemption, SEVEN, &tags, false, &keys, now())
                 .result
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn an_exemption_tag_date_exempts_through_that_date_and_a_listed_user_is_exempt() {
+        let keys = [key_aged("K", days(88), true)];
+        let with_tag = |value: &str| {
+            let mut tags = owner_tags();
+            tags.push(Tag {
+                key: "KeyRotationExempt".into(),
+                value: value.into(),
+            });
+            decide(&policy(), SEVEN, &tags, false, &keys, now())
+        };
+        // Today is 2026-11-23 in UTC.
+        let v = with_tag("2026-11-23");
+        assert_eq!(v.result, Err(SkipReason::Exempt));
+        assert_eq!(v.exemption, Some(Exemption::TagUntil(date(2026, 11, 23))));
+        let v = with_tag("2026-11-22");
+        assert!(v.result.is_ok());
+        assert_eq!(v.exemption, None);
+        assert_eq!(
+            v.exempt_tag_problem,
+            Some(ExemptTagProblem::Expired(date(2026, 11, 22)))
+        );
+        assert_eq!(v.exempt_tag_problem.unwrap().code(), "exempt_tag_expired");
+        for unreadable in ["soon", "2026-13-01", "31/01/2027", "yes"] {
+            let v = with_tag(unreadable);
+            assert!(v.result.is_ok(), "{unreadable}");
+            assert_eq!(v.exempt_tag_problem, Some(ExemptTagProblem::Unreadable));
+        }
+        let v = with_tag("false");
+        assert_eq!((v.exemption, v.exempt_tag_problem), (None, None));
+
+        let listed = decide(&policy(), SEVEN, &owner_tags(), true, &keys, now());
+        assert_eq!(listed.result, Err(SkipReason::Exempt));
+        assert_eq!(listed.exemption, Some(Exemption::Listed));
+        // An expired tag does not undo the list.
+        let mut tags = owner_tags();
+        tags.push(Tag {
+            key: "KeyRotationExempt".into(),
+            value: "2026-01-01".into(),
+        });
+        let v = decide(&policy(), SEVEN, &tags, true, &keys, now());
+        assert_eq!(v.exemption, Some(Exemption::Listed));
+        assert!(v.exempt_tag_problem.is_some());
     }
 
     #[test]
@@ -872,6 +1010,7 @@ mod tests {
             &policy(),
             SEVEN,
             &tags,
+            false,
             &[key_aged("K", days(85), true)],
             now(),
         );
@@ -891,7 +1030,14 @@ mod tests {
             fallback_recipients: vec![addr("platform@example.com")],
             ..policy()
         };
-        let v = decide(&p, SEVEN, &tags, &[key_aged("K", days(85), true)], now());
+        let v = decide(
+            &p,
+            SEVEN,
+            &tags,
+            false,
+            &[key_aged("K", days(85), true)],
+            now(),
+        );
         assert_eq!(v.owner_tag_rejected, Some(Rejection::ControlCharacter));
         let r = v.result.unwrap().recipients;
         assert_eq!(r.to, vec![addr("platform@example.com")]);
@@ -909,7 +1055,14 @@ mod tests {
             cc_recipients: vec![],
             ..policy()
         };
-        let v = decide(&p, SEVEN, &tags, &[key_aged("K", days(85), true)], now());
+        let v = decide(
+            &p,
+            SEVEN,
+            &tags,
+            false,
+            &[key_aged("K", days(85), true)],
+            now(),
+        );
         assert_eq!(v.owner_tag_rejected, Some(Rejection::DomainNotAllowed));
         assert_eq!(v.result, Err(SkipReason::NoRecipient));
     }
@@ -921,16 +1074,18 @@ mod tests {
             cc_recipients: vec![],
             ..policy()
         };
-        let v = decide(&nobody, SEVEN, &[], &keys, now());
+        let v = decide(&nobody, SEVEN, &[], false, &keys, now());
         assert_eq!(v.result, Err(SkipReason::NoRecipient));
         assert_eq!(
             v.owner_tag_rejected, None,
             "a missing tag is not a rejection"
         );
         assert!(!v.owner_tag_present);
-        assert!(decide(&nobody, SEVEN, &owner_tags(), &keys, now()).owner_tag_present);
+        assert!(decide(&nobody, SEVEN, &owner_tags(), false, &keys, now()).owner_tag_present);
 
-        let cc_only = decide(&policy(), SEVEN, &[], &keys, now()).result.unwrap();
+        let cc_only = decide(&policy(), SEVEN, &[], false, &keys, now())
+            .result
+            .unwrap();
         assert!(cc_only.recipients.to.is_empty());
         assert_eq!(cc_only.recipients.cc, vec![addr("security@example.com")]);
     }
@@ -945,6 +1100,7 @@ mod tests {
             &policy(),
             SEVEN,
             &tags,
+            false,
             &[key_aged("K", days(85), true)],
             now(),
         )
@@ -962,10 +1118,10 @@ mod tests {
             key: "locale".into(),
             value: "ja-JP".into(),
         });
-        let v = decide(&policy(), SEVEN, &tags, &keys, now());
+        let v = decide(&policy(), SEVEN, &tags, false, &keys, now());
         assert_eq!(v.result.unwrap().locale, Locale::Ja);
         tags[1].value = "klingon".into();
-        let v = decide(&policy(), SEVEN, &tags, &keys, now());
+        let v = decide(&policy(), SEVEN, &tags, false, &keys, now());
         assert!(v.locale_tag_ignored);
         assert_eq!(v.result.unwrap().locale, Locale::En);
     }

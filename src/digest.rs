@@ -10,6 +10,7 @@ use askama::Template;
 use crate::clock::Clock;
 use crate::decision::Locale;
 use crate::directory::UserDirectory;
+use crate::exemption::ExemptionSource;
 use crate::handler::Deps;
 use crate::ledger::NoticeLedger;
 use crate::mail::{self, Rendered};
@@ -156,8 +157,8 @@ pub fn render(view: &DigestView, locale: Locale) -> Result<Rendered, askama::Err
 
 /// Renders and sends (or, in a dry run, only renders) the digest. A digest
 /// that fails is reported in the outcome; the sweep's notices stand.
-pub async fn send<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
-    deps: &Deps<D, M, L, C>,
+pub async fn send<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock, X: ExemptionSource>(
+    deps: &Deps<D, M, L, C, X>,
     report: &Report,
     outcome: &SweepOutcome,
 ) -> DigestOutcome {

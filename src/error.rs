@@ -49,6 +49,14 @@ pub enum Error {
         "the sweep needs the notice ledger (LEDGER_TABLE): without it every daily sweep would mail every due key again; set LEDGER_TABLE, or run `scan` to only read"
     )]
     NoLedger,
+
+    /// The exemption list could not be read, so whom it lists is unknown:
+    /// no key is deactivated until it can be (notices go on).
+    #[error(
+        "the exemption list (EXEMPT_USERS_PARAMETER) could not be read, so no key is deactivated: {0}"
+    )]
+    ExemptionsUnavailable(String),
+
     /// A template could not be rendered: a defect, never the input's fault.
     #[error("rendering the notice failed: {0}")]
     Render(#[from] askama::Error),
@@ -64,6 +72,7 @@ impl Error {
             } | Error::NoticeInProgress { .. }
                 | Error::UserChanged(_)
                 | Error::OutOfTime { .. }
+                | Error::ExemptionsUnavailable(_)
         )
     }
 
@@ -76,6 +85,7 @@ impl Error {
                 "SES" => "SesError",
                 "DynamoDB" => "DynamoDbError",
                 "STS" => "StsError",
+                "SSM" => "SsmError",
                 _ => "AwsError",
             },
             Error::NoticeInProgress { .. } => "NoticeInProgress",
@@ -83,6 +93,7 @@ impl Error {
             Error::OutOfTime { .. } => "OutOfTime",
             Error::Render(_) => "RenderError",
             Error::NoLedger => "NoLedger",
+            Error::ExemptionsUnavailable(_) => "ExemptionsUnavailable",
         };
         let class = if self.is_retryable() {
             "Retryable"

@@ -15,6 +15,13 @@
 //! - [`decision`]: the heart. Pure rules: calendar days to each key's
 //!   deadline, its stage, which keys a notice lists, which event mails, who
 //!   gets mail, in which language, or why nothing is sent. Read it first.
+//! - [`enforcement`]: the opt-in enforcement of the deadline. Pure rules
+//!   (the enforcement date, a warning first, the per-run cap) beside
+//!   decision's, and `enforcement::step`, which both paths run: re-read,
+//!   deactivate (never delete), and tell the owner.
+//! - [`exemption`]: the exemption list port (a Parameter Store StringList
+//!   of user names or ARNs), its SSM adapter, an in-memory one, and the
+//!   few-minute cache.
 //! - [`event`]: parses and re-checks the EventBridge event.
 //! - [`config`]: the environment, typed and validated once at cold start.
 //! - [`address`]: validation of email addresses from tags and configuration.
@@ -58,8 +65,10 @@ pub mod config;
 pub mod decision;
 pub mod digest;
 pub mod directory;
+pub mod enforcement;
 pub mod error;
 pub mod event;
+pub mod exemption;
 #[cfg(test)]
 mod fixtures;
 pub mod handler;

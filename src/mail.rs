@@ -9,7 +9,7 @@ use askama::Template;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use crate::decision::{DaysLeft, Locale, Notice};
+use crate::decision::{DaysLeft, Locale, Notice, Stage};
 use crate::directory::LastUsed;
 use crate::mask::{QUOTE_LIMIT, bounded, mask_key_id, mask_key_ids};
 
@@ -42,6 +42,11 @@ pub struct NoticeView {
     pub today: String,
     pub time_zone: String,
     pub keys: Vec<KeyView>,
+    /// A key is at enforcement's `final_warning` stage.
+    pub final_warning: bool,
+    /// The account enforces the deadline: each key says from when it may
+    /// be deactivated.
+    pub enforced: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +61,8 @@ pub struct KeyView {
     pub status: String,
     /// `None` when the key has never been used.
     pub last_used: Option<LastUsedView>,
+    /// The earliest date enforcement may deactivate the key (`2026-12-04`).
+    pub deactivation_from: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -105,7 +112,7 @@ pub fn iso(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-fn long_date(locale: Locale, tz: Tz, t: DateTime<Utc>) -> String {
+pub(crate) fn long_date(locale: Locale, tz: Tz, t: DateTime<Utc>) -> String {
     let local = t.with_timezone(&tz);
     match locale {
         Locale::En => local.format("%A %-d %B %Y, %H:%M %Z").to_string(),
@@ -196,6 +203,7 @@ impl NoticeView {
                         region: outside(u.region.as_deref()),
                     })
                 }),
+                deactivation_from: k.deactivation_from.map(iso),
             })
             .collect();
         let lead = notice.lead();
@@ -218,6 +226,8 @@ impl NoticeView {
             deadline_long: long_date(locale, tz, lead.deadline),
             today: iso(notice.today),
             time_zone: tz.name().to_string(),
+            final_warning: notice.keys.iter().any(|k| k.stage == Stage::FinalWarning),
+            enforced: notice.keys.iter().any(|k| k.deactivation_from.is_some()),
             keys,
         }
     }
@@ -309,7 +319,7 @@ mod tests {
             key: "Email".into(),
             value: "alice@example.com".into(),
         }];
-        decide(&policy, Mode::Ledger, &tags, &keys, now())
+        decide(&policy, Mode::Ledger, &tags, false, &keys, now())
             .result
             .unwrap()
     }

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::decision::{Recipients, SkipReason, Stage};
+use crate::enforcement::step::KeyAction;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -66,6 +67,10 @@ pub struct Outcome {
     pub message_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_id: Option<String>,
+    /// What enforcement did (or, in a dry run, would have done) about the
+    /// user's keys.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub enforcement: Vec<KeyAction>,
 }
 
 impl Outcome {
@@ -87,6 +92,7 @@ impl Outcome {
             recipients: None,
             message_id: None,
             event_id: None,
+            enforcement: Vec::new(),
         }
     }
 }
@@ -137,6 +143,7 @@ mod tests {
             }),
             message_id: Some("0100018c".into()),
             event_id: None,
+            enforcement: Vec::new(),
         };
         assert_eq!(
             serde_json::to_value(&o).unwrap(),

@@ -10,11 +10,14 @@ use crate::config::Config;
 use crate::decision::AccessKey;
 use crate::directory::LastUsed;
 use crate::directory::memory::MemoryDirectory;
+use crate::exemption::Exemptions;
+use crate::exemption::memory::MemoryExemptionSource;
 use crate::handler::Deps;
 use crate::ledger::memory::MemoryLedger;
 use crate::mailer::memory::MemoryMailer;
 
-pub type TestDeps = Deps<MemoryDirectory, MemoryMailer, MemoryLedger, FixedClock>;
+pub type TestDeps =
+    Deps<MemoryDirectory, MemoryMailer, MemoryLedger, FixedClock, MemoryExemptionSource>;
 
 /// Monday 2026-11-23, 09:00 UTC.
 pub fn now() -> DateTime<Utc> {
@@ -35,6 +38,7 @@ pub fn deps_with(ledger: bool, vars: &[(&str, &str)]) -> TestDeps {
         mailer: MemoryMailer::new(),
         ledger: ledger.then(MemoryLedger::new),
         clock: FixedClock::at(now()),
+        exemptions: Exemptions::new(None),
     }
 }
 

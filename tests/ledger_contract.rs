@@ -102,6 +102,32 @@ async fn contract(ledger: &impl NoticeLedger) {
 
     // Stages of one key are separate.
     assert!(!ledger.is_sent(&key(Stage::Tier(14)), at(5)).await.unwrap());
+
+    // The key's first notice is the first recorded, not the latest; a
+    // deactivation is no warning, and other keys have none.
+    let first = ledger.first_notice(ACCOUNT, "AKIAIOSFODNN7EXAMPLE", at(5));
+    assert_eq!(first.await.unwrap(), Some(at(0)));
+    let later = SentRecord {
+        sent_at: at(500),
+        ..sent(2000)
+    };
+    ledger
+        .record_sent(&key(Stage::Reminder(8)), &later)
+        .await
+        .unwrap();
+    let first = ledger.first_notice(ACCOUNT, "AKIAIOSFODNN7EXAMPLE", at(600));
+    assert_eq!(first.await.unwrap(), Some(at(0)));
+    let first = ledger.first_notice(ACCOUNT, "AKIAIOSFODNN7EXAMPLE", at(1001));
+    assert_eq!(first.await.unwrap(), None, "the first record expired");
+    let other = NoticeKey {
+        access_key_id: "AKIAI44QH8DHBEXAMPLE".into(),
+        ..key(Stage::Deactivated)
+    };
+    ledger.record_sent(&other, &sent(1000)).await.unwrap();
+    let first = ledger.first_notice(ACCOUNT, "AKIAI44QH8DHBEXAMPLE", at(5));
+    assert_eq!(first.await.unwrap(), None);
+    let first = ledger.first_notice("210987654321", "AKIAIOSFODNN7EXAMPLE", at(5));
+    assert_eq!(first.await.unwrap(), None);
 }
 
 #[tokio::test]

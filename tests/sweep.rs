@@ -3,6 +3,8 @@
 
 mod common;
 
+use access_key_notifier::exemption::Exemptions;
+use access_key_notifier::exemption::ssm::SsmExemptionSource;
 use std::collections::HashMap;
 
 use access_key_notifier::app::deps_from_sdk;
@@ -139,6 +141,7 @@ async fn overdue_reminders_follow_the_cadence_through_the_real_ledger() {
         mailer: SesMailer::new(aws::ses_client(&sdk)),
         ledger: Some(DynamoDbLedger::new(aws::dynamodb_client(&sdk), TABLE)),
         clock: FixedClock::at(start),
+        exemptions: Exemptions::new(None::<SsmExemptionSource>),
         config,
     };
     let mut mailed_on = Vec::new();
@@ -227,10 +230,10 @@ fn scan_reads_the_account_and_changes_nothing() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
         lines[0],
-        "user,access_key_id,created,deadline,days,stage,owner_tag,exempt,notice"
+        "user,access_key_id,created,deadline,days,stage,owner_tag,exempt,notice,enforcement"
     );
     assert!(lines[1].starts_with("dave,AKIA…"), "{stdout}");
-    assert!(lines[1].ends_with(",-5,overdue,ok,false,due"), "{stdout}");
+    assert!(lines[1].ends_with(",-5,overdue,ok,false,due,"), "{stdout}");
     assert!(lines[2].starts_with("\"erin, ci\",AKIA…"), "{stdout}");
     assert!(lines[2].contains(",missing,"), "{stdout}");
     assert!(lines[3].starts_with("grace,"), "{stdout}");

@@ -304,4 +304,18 @@ impl UserDirectory for IamDirectory {
             })
             .unwrap_or_default())
     }
+
+    async fn deactivate_key(&self, user_name: &str, key_id: &str) -> Result<(), Error> {
+        // UpdateAccessKey without UserName acts on the caller's own keys:
+        // the user is always named.
+        self.client
+            .update_access_key()
+            .user_name(user_name)
+            .access_key_id(key_id)
+            .status(aws_sdk_iam::types::StatusType::Inactive)
+            .send()
+            .await
+            .map_err(|e| classify("IAM", "UpdateAccessKey", e))?;
+        Ok(())
+    }
 }

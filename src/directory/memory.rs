@@ -5,8 +5,10 @@
 //! renames until [`forget`](UserDirectory::forget) is called, as in a warm
 //! Lambda container. Calls are counted and failures scripted per IAM
 //! operation (`ListUsers`, `GetUser`, `ListAccessKeys`,
-//! `GetAccessKeyLastUsed`, `GetCallerIdentity`), each of which can be made
-//! slow.
+//! `GetAccessKeyLastUsed`, `GetCallerIdentity`, `UpdateAccessKey`), each of
+//! which can be made slow. A user's keys can be set to change right after
+//! the next listing ([`MemoryDirectory::change_keys_after_listing`]), as a
+//! rotation between a decision and the action on it would.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -32,6 +34,10 @@ pub struct MemoryDirectory {
     users: Mutex<Vec<Stored>>,
     /// UserId → name, as a warm container remembers it.
     cache: Mutex<HashMap<String, String>>,
+    /// A user's keys after their next listing.
+    after_listing: Mutex<HashMap<String, Vec<(AccessKey, LastUsed)>>>,
+    /// Each deactivation: (user name, key id).
+    deactivated: Mutex<Vec<(String, String)>>,
     pub script: Script,
 }
 
@@ -77,6 +83,23 @@ impl MemoryDirectory {
         }
     }
 
+    /// The next listing of `name`'s keys answers as before; right after it,
+    /// the user's keys become `keys`.
+    pub fn change_keys_after_listing(&self, name: &str, keys: Vec<(AccessKey, LastUsed)>) {
+        lock(&self.after_listing).insert(name.to_string(), keys);
+    }
+
+    /// Every deactivation so far, in order: (user name, key id).
+    pub fn deactivated(&self) -> Vec<(String, String)> {
+        lock(&self.deactivated).clone()
+    }
+
+    /// A user's keys now.
+    pub fn keys_of(&self, name: &str) -> Vec<AccessKey> {
+        self.find(name, |u| u.keys.iter().map(|(k, _)| k.clone()).collect())
+            .unwrap_or_default()
+    }
+
     /// Deletes a user; the cache is not told.
     pub fn remove(&self, name: &str) {
         lock(&self.users).retain(|u| u.name != name);
@@ -116,9 +139,13 @@ impl UserDirectory for MemoryDirectory {
 
     async fn access_keys(&self, user_name: &str) -> Result<Option<Vec<AccessKey>>, Error> {
         self.script.answer("ListAccessKeys").await?;
-        Ok(self.find(user_name, |u| {
+        let listed = self.find(user_name, |u| {
             u.keys.iter().map(|(k, _)| k.clone()).collect()
-        }))
+        });
+        if let Some(keys) = lock(&self.after_listing).remove(user_name) {
+            self.set_keys(user_name, keys);
+        }
+        Ok(listed)
     }
 
     async fn list_users(&self) -> Result<Vec<ListedUser>, Error> {
@@ -151,6 +178,29 @@ impl UserDirectory for MemoryDirectory {
                 operation: "GetAccessKeyLastUsed",
                 code: Some("AccessDenied".into()),
                 message: "no such key".into(),
+                retryable: false,
+            }),
+        }
+    }
+    async fn deactivate_key(&self, user_name: &str, key_id: &str) -> Result<(), Error> {
+        self.script.answer("UpdateAccessKey").await?;
+        let mut users = lock(&self.users);
+        let key = users
+            .iter_mut()
+            .filter(|u| u.name == user_name)
+            .flat_map(|u| u.keys.iter_mut())
+            .find(|(k, _)| k.id == key_id);
+        match key {
+            Some((k, _)) => {
+                k.active = false;
+                lock(&self.deactivated).push((user_name.to_string(), key_id.to_string()));
+                Ok(())
+            }
+            None => Err(Error::Aws {
+                service: "IAM",
+                operation: "UpdateAccessKey",
+                code: Some("NoSuchEntity".into()),
+                message: "no such key for this user".into(),
                 retryable: false,
             }),
         }

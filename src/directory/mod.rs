@@ -1,4 +1,5 @@
-//! The user directory port: what the handler needs to know about IAM users.
+//! The user directory port: what the handler needs to know about IAM users,
+//! and the one change enforcement makes to them.
 //! The IAM adapter is in [`iam`], an in-memory one for tests in [`memory`].
 
 use std::future::Future;
@@ -74,4 +75,13 @@ pub trait UserDirectory: Send + Sync {
     fn account_id(&self) -> impl Future<Output = Result<String, Error>> + Send;
     /// When and by which service the key was last used.
     fn last_used(&self, key_id: &str) -> impl Future<Output = Result<LastUsed, Error>> + Send;
+
+    /// Sets the key `key_id` of `user_name` to Inactive: the one change the
+    /// program makes to IAM (enforcement), and only when enforcement is on.
+    /// There is deliberately no method that deletes a key.
+    fn deactivate_key(
+        &self,
+        user_name: &str,
+        key_id: &str,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
 }

@@ -18,8 +18,10 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::decision::{self, AccessKey, Mode, Notice, SkipReason, Tag};
 use crate::directory::{MAX_ACCESS_KEYS, UserDirectory};
+use crate::enforcement::{self, Cap};
 use crate::error::Error;
 use crate::event::{self, ComplianceChange, Parsed};
+use crate::exemption::{ExemptionSource, Exemptions};
 use crate::ledger::{self, Claim, ClaimRequest, NoticeKey, NoticeLedger, SentRecord};
 use crate::logging::{self, Level};
 use crate::mail::{self, Context, NoticeView, Rendered, Via};
@@ -32,13 +34,15 @@ use crate::sweep::{self, SweepOutcome};
 mod tests;
 
 /// What the handler works with.
-pub struct Deps<D, M, L, C> {
+pub struct Deps<D, M, L, C, X> {
     pub config: Config,
     pub directory: D,
     pub mailer: M,
     /// Present when `LEDGER_TABLE` is set.
     pub ledger: Option<L>,
     pub clock: C,
+    /// The exemption list (`EXEMPT_USERS_PARAMETER`), cached.
+    pub exemptions: Exemptions<X>,
 }
 
 /// What the platform says about this invocation.
@@ -129,9 +133,15 @@ impl Answer {
 /// Answers any payload: a scheduled event ("Scheduled Event" from
 /// EventBridge or EventBridge Scheduler) sweeps the account; anything else
 /// is handled as an event.
-pub async fn dispatch<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
+pub async fn dispatch<
+    D: UserDirectory,
+    M: Mailer,
+    L: NoticeLedger,
+    C: Clock,
+    X: ExemptionSource,
+>(
     payload: Value,
-    deps: &Deps<D, M, L, C>,
+    deps: &Deps<D, M, L, C, X>,
     invocation: &Invocation,
 ) -> Result<Answer, Error> {
     if event::is_scheduled(&payload) {
@@ -152,9 +162,9 @@ pub async fn dispatch<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
 /// ledger claims it holds expire 10 s after the deadline (they are not
 /// released), and a mail whose sending was cut off may still have been
 /// accepted by SES (the duplicate `docs/reliability.md` describes).
-pub async fn handle<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
+pub async fn handle<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock, X: ExemptionSource>(
     payload: Value,
-    deps: &Deps<D, M, L, C>,
+    deps: &Deps<D, M, L, C, X>,
     invocation: &Invocation,
 ) -> Result<Handled, Error> {
     let Some(budget) = invocation.budget(deps.clock.now()) else {
@@ -173,9 +183,15 @@ pub async fn handle<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
         .unwrap_or_else(|_| Err(out_of_time()))
 }
 
-async fn handle_event<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
+async fn handle_event<
+    D: UserDirectory,
+    M: Mailer,
+    L: NoticeLedger,
+    C: Clock,
+    X: ExemptionSource,
+>(
     payload: Value,
-    deps: &Deps<D, M, L, C>,
+    deps: &Deps<D, M, L, C, X>,
     invocation: &Invocation,
 ) -> Result<Handled, Error> {
     let change = match event::parse(payload)? {
@@ -224,22 +240,37 @@ async fn handle_event<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
     };
 
     let now = deps.clock.now();
-    let verdict = decision::decide(policy, mode, &user.tags, &user.keys, now);
+    let listing = deps.exemptions.listing(now).await;
+    let account = change.account.as_deref();
+    let listed = listing.lists(account.unwrap_or_default(), &user.name);
+    let verdict = decision::decide(policy, mode, &user.tags, listed, &user.keys, now);
     log_verdict(policy, &user.name, &verdict);
-    let notice = match verdict.result {
-        Ok(notice) => notice,
-        Err(reason) => return Ok(skipped(&change, reason, Some(&user.name))),
-    };
     let source = Source {
         via: Via::Rule {
             name: &change.rule,
             tier_days,
         },
-        account: change.account.as_deref(),
+        account,
         user_id: &change.user_id,
         event_id: change.event_id.as_deref(),
     };
-    send(deps, invocation, &source, &user.name, &notice, now).await
+    let cap = Cap::new(deps.config.enforcement.max_per_run);
+    let enforced = enforcement::step::run(
+        deps, invocation, &source, &user.name, &user.keys, &verdict, &listing, &cap, now,
+    )
+    .await;
+    let mut handled = match verdict.result.clone().map(|n| enforced.shape(n)) {
+        Ok(Some(notice)) => send(deps, invocation, &source, &user.name, &notice, now).await?,
+        Ok(None) => skipped(&change, SkipReason::Deactivated, Some(&user.name)),
+        Err(reason) => skipped(&change, reason, Some(&user.name)),
+    };
+    handled.outcome.enforcement = enforced.actions;
+    // The notice is handled (and recorded); a retry finds it sent and
+    // tries enforcement again.
+    match enforced.error {
+        Some(e) => Err(e),
+        None => Ok(handled),
+    }
 }
 
 /// Logs what the decision noticed about the user's tags, by reason code,
@@ -250,6 +281,13 @@ pub(crate) fn log_verdict(policy: &decision::Policy, user: &str, verdict: &decis
             Level::Warn,
             "owner email tag not used",
             json!({"user": user, "tag": policy.owner_email_tag, "reason": rejection.code()}),
+        );
+    }
+    if let Some(problem) = verdict.exempt_tag_problem {
+        logging::log(
+            Level::Warn,
+            "exemption tag exempts no one",
+            json!({"user": user, "tag": policy.exempt_tag, "reason": problem.code()}),
         );
     }
     if verdict.locale_tag_ignored {
@@ -286,7 +324,7 @@ impl Source<'_> {
     }
 
     /// What the ledger records as the notice's source, and SES's message tag.
-    fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         self.rule().unwrap_or_else(|| SWEEP_SOURCE.to_string())
     }
 
@@ -308,8 +346,14 @@ pub const SWEEP_SOURCE: &str = "sweep";
 
 /// Sends a decided notice: once per stage with the ledger (rule 8),
 /// otherwise at once.
-pub(crate) async fn send<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
-    deps: &Deps<D, M, L, C>,
+pub(crate) async fn send<
+    D: UserDirectory,
+    M: Mailer,
+    L: NoticeLedger,
+    C: Clock,
+    X: ExemptionSource,
+>(
+    deps: &Deps<D, M, L, C, X>,
     invocation: &Invocation,
     source: &Source<'_>,
     user: &str,
@@ -365,9 +409,15 @@ impl Sending<'_> {
     /// Decision rule 8 against the ledger: claim each listed key's stage,
     /// send when at least one is new, record the new ones as sent, release
     /// them if sending failed. A dry run only reads.
-    async fn once_per_stage<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
+    async fn once_per_stage<
+        D: UserDirectory,
+        M: Mailer,
+        L: NoticeLedger,
+        C: Clock,
+        X: ExemptionSource,
+    >(
         &self,
-        deps: &Deps<D, M, L, C>,
+        deps: &Deps<D, M, L, C, X>,
         ledger: &L,
         invocation: &Invocation,
         now: DateTime<Utc>,
@@ -384,14 +434,7 @@ impl Sending<'_> {
             return self.deliver(deps, &recorded).await;
         }
 
-        let request = ClaimRequest {
-            owner: invocation.request_id.clone(),
-            now,
-            until: invocation
-                .deadline
-                .unwrap_or(now + Duration::seconds(CLAIM_WITHOUT_DEADLINE_SECONDS))
-                + Duration::seconds(CLAIM_MARGIN_SECONDS),
-        };
+        let request = claim_request(invocation, now);
         // Indices into `stages` (and the notice's keys) claimed here.
         let mut acquired: Vec<usize> = Vec::new();
         let mut recorded = Vec::with_capacity(stages.len());
@@ -458,9 +501,9 @@ impl Sending<'_> {
 
     /// Looks up last use, renders, and sends (or, in a dry run, does not).
     /// `recorded[i]`: the stage of the notice's key `i` was sent before.
-    async fn deliver<D: UserDirectory, M: Mailer, L, C>(
+    async fn deliver<D: UserDirectory, M: Mailer, L, C, X>(
         &self,
-        deps: &Deps<D, M, L, C>,
+        deps: &Deps<D, M, L, C, X>,
         recorded: &[bool],
     ) -> Result<Handled, Error> {
         let (notice, config) = (self.notice, &deps.config);
@@ -550,13 +593,27 @@ impl Sending<'_> {
             recipients: Some(notice.recipients.clone()),
             message_id: None,
             event_id: self.source.event_id.map(str::to_string),
+            enforcement: Vec::new(),
         }
+    }
+}
+
+/// A claim in this invocation's name, lasting until shortly after its
+/// deadline.
+pub(crate) fn claim_request(invocation: &Invocation, now: DateTime<Utc>) -> ClaimRequest {
+    ClaimRequest {
+        owner: invocation.request_id.clone(),
+        now,
+        until: invocation
+            .deadline
+            .unwrap_or(now + Duration::seconds(CLAIM_WITHOUT_DEADLINE_SECONDS))
+            + Duration::seconds(CLAIM_MARGIN_SECONDS),
     }
 }
 
 /// Drops this invocation's claims after a failure, so the platform's retry
 /// can go through at once; a claim that can't be dropped expires by itself.
-async fn release<L: NoticeLedger>(ledger: &L, keys: &[&NoticeKey], owner: &str) {
+pub(crate) async fn release<L: NoticeLedger>(ledger: &L, keys: &[&NoticeKey], owner: &str) {
     for key in keys {
         if let Err(e) = ledger.release(key, owner).await {
             logging::log(

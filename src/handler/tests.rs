@@ -373,6 +373,9 @@ async fn a_name_that_keeps_pointing_at_another_user_is_a_retryable_error() {
         async fn account_id(&self) -> Result<String, Error> {
             self.0.account_id().await
         }
+        async fn deactivate_key(&self, name: &str, id: &str) -> Result<(), Error> {
+            self.0.deactivate_key(name, id).await
+        }
     }
     let base = deps();
     let d = Deps {
@@ -381,6 +384,7 @@ async fn a_name_that_keeps_pointing_at_another_user_is_a_retryable_error() {
         mailer: base.mailer,
         ledger: base.ledger,
         clock: base.clock,
+        exemptions: base.exemptions,
     };
     d.directory.0.add_user(
         "AIDAMALLORY000000001",

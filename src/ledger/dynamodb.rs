@@ -4,6 +4,10 @@
 //! the record's), `owner` (the claiming invocation), and on a sent record
 //! `account`, `stage`, `user`, `source`, `sent_at`, `message_id`.
 //!
+//! A key's first notice is the item `warned#ACCOUNT#KEYID`
+//! ([`first_notice_pk`]) with `sent_at` and `expires_at`, written with the
+//! condition that no live one exists, so the first stays first.
+//!
 //! An account's sweep position is the item `sweep#ACCOUNT` with
 //! `resume_from` (a user name) and `expires_at`.
 //!
@@ -17,7 +21,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailur
 use chrono::{DateTime, Utc};
 
 use super::{
-    Claim, ClaimRequest, NoticeKey, NoticeLedger, SWEEP_RESUME_DAYS, SentRecord, sweep_pk,
+    Claim, ClaimRequest, NoticeKey, NoticeLedger, SWEEP_RESUME_DAYS, SentRecord, first_notice_pk,
+    sweep_pk, warns,
 };
 use crate::aws::classify;
 use crate::error::Error;
@@ -97,7 +102,31 @@ impl NoticeLedger for DynamoDbLedger {
         put.send()
             .await
             .map_err(|e| classify("DynamoDB", "PutItem", e))?;
-        Ok(())
+        if !warns(key) {
+            return Ok(());
+        }
+        let first = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(&first_notice_pk(&key.account, &key.access_key_id)))
+            .item("sent_at", n(record.sent_at))
+            .item("expires_at", n(record.expires_at))
+            .condition_expression("attribute_not_exists(pk) OR expires_at < :now")
+            .expression_attribute_values(":now", n(record.sent_at))
+            .send()
+            .await;
+        match first {
+            Ok(_) => Ok(()),
+            // An earlier notice is recorded: it stays the first.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(classify("DynamoDB", "PutItem", e)),
+        }
     }
 
     async fn release(&self, key: &NoticeKey, owner: &str) -> Result<(), Error> {
@@ -149,6 +178,33 @@ impl NoticeLedger for DynamoDbLedger {
             .and_then(|v| v.parse::<i64>().ok())
             .is_some_and(|t| t >= now.timestamp());
         Ok(sent && live)
+    }
+
+    async fn first_notice(
+        &self,
+        account: &str,
+        access_key_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(&first_notice_pk(account, access_key_id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify("DynamoDB", "GetItem", e))?;
+        let number = |name: &str| {
+            out.item()
+                .and_then(|item| item.get(name))
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse::<i64>().ok())
+        };
+        if number("expires_at").is_none_or(|t| t < now.timestamp()) {
+            return Ok(None);
+        }
+        Ok(number("sent_at").and_then(|t| DateTime::from_timestamp(t, 0)))
     }
 
     async fn sweep_resume(&self, account: &str) -> Result<Option<String>, Error> {

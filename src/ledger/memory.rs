@@ -2,15 +2,15 @@
 //! claim succeeds where nothing live is recorded; release drops only the
 //! owner's claim; expired entries count as absent), for handler tests,
 //! the bench and the demo. Failures are scripted per operation
-//! (`Claim`, `RecordSent`, `Release`, `IsSent`, `SweepResume`,
-//! `SetSweepResume`).
+//! (`Claim`, `RecordSent`, `Release`, `IsSent`, `FirstNotice`,
+//! `SweepResume`, `SetSweepResume`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
-use super::{Claim, ClaimRequest, NoticeKey, NoticeLedger, SentRecord};
+use super::{Claim, ClaimRequest, NoticeKey, NoticeLedger, SentRecord, warns};
 use crate::error::Error;
 use crate::scripted::{Script, lock};
 
@@ -33,6 +33,8 @@ impl Entry {
 #[derive(Default)]
 pub struct MemoryLedger {
     entries: Mutex<HashMap<NoticeKey, Entry>>,
+    /// Per (account, key id), the first notice's record.
+    first: Mutex<HashMap<(String, String), SentRecord>>,
     /// Per account, where the last sweep stopped.
     resume: Mutex<HashMap<String, String>>,
     pub script: Script,
@@ -53,9 +55,27 @@ impl MemoryLedger {
         lock(&self.entries).clone()
     }
 
-    /// Stores `entry` for `key` as another invocation would have.
+    /// Stores `entry` for `key` as another invocation would have (a sent
+    /// one also as the key's first notice, unless one is kept).
     pub fn put(&self, key: NoticeKey, entry: Entry) {
+        if let Entry::Sent(record) = &entry {
+            self.keep_first(&key, record);
+        }
         lock(&self.entries).insert(key, entry);
+    }
+
+    fn keep_first(&self, key: &NoticeKey, record: &SentRecord) {
+        if !warns(key) {
+            return;
+        }
+        let mut first = lock(&self.first);
+        let slot = (key.account.clone(), key.access_key_id.clone());
+        match first.get(&slot) {
+            Some(kept) if kept.expires_at >= record.sent_at => {}
+            _ => {
+                first.insert(slot, record.clone());
+            }
+        }
     }
 }
 
@@ -84,6 +104,7 @@ impl NoticeLedger for MemoryLedger {
     async fn record_sent(&self, key: &NoticeKey, record: &SentRecord) -> Result<(), Error> {
         self.script.call("RecordSent")?;
         lock(&self.entries).insert(key.clone(), Entry::Sent(record.clone()));
+        self.keep_first(key, record);
         Ok(())
     }
 
@@ -101,6 +122,20 @@ impl NoticeLedger for MemoryLedger {
         Ok(
             matches!(lock(&self.entries).get(key), Some(e @ Entry::Sent(_)) if e.expires_at() >= now),
         )
+    }
+
+    async fn first_notice(
+        &self,
+        account: &str,
+        access_key_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, Error> {
+        self.script.call("FirstNotice")?;
+        let first = lock(&self.first);
+        Ok(first
+            .get(&(account.to_string(), access_key_id.to_string()))
+            .filter(|r| r.expires_at >= now)
+            .map(|r| r.sent_at))
     }
 
     async fn sweep_resume(&self, account: &str) -> Result<Option<String>, Error> {

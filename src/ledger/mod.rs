@@ -21,6 +21,12 @@
 //! delivery is mailing right now). Records expire through DynamoDB TTL,
 //! which deletes lazily, so every check compares the expiry itself.
 //!
+//! Recording a notice also keeps, once per key, when the first notice about
+//! the key was sent ([`NoticeLedger::first_notice`]): enforcement's evidence
+//! that the owner was warned. A deactivation is recorded as the key's
+//! `deactivated` stage, claimed before the key is changed, so it happens
+//! and is announced once.
+//!
 //! The same table keeps one more item per account: where the last sweep
 //! stopped when it ran out of time ([`NoticeLedger::sweep_resume`]), so the
 //! next sweep starts with the users it did not reach.
@@ -114,7 +120,8 @@ pub trait NoticeLedger: Send + Sync {
         request: &ClaimRequest,
     ) -> impl Future<Output = Result<Claim, Error>> + Send;
 
-    /// Records `key` as sent (whatever was there).
+    /// Records `key` as sent (whatever was there), and, unless it is the
+    /// `deactivated` stage, the key's first notice if none is recorded.
     fn record_sent(
         &self,
         key: &NoticeKey,
@@ -135,6 +142,15 @@ pub trait NoticeLedger: Send + Sync {
         key: &NoticeKey,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<bool, Error>> + Send;
+    /// When the first notice about `access_key_id` was sent (and its
+    /// record is not expired at `now`).
+    fn first_notice(
+        &self,
+        account: &str,
+        access_key_id: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<DateTime<Utc>>, Error>> + Send;
+
     /// The first user the account's last sweep did not reach, if it ran out
     /// of time.
     fn sweep_resume(
@@ -148,6 +164,17 @@ pub trait NoticeLedger: Send + Sync {
         user: Option<&str>,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+/// The partition key of a key's first notice: `warned#ACCOUNT#KEYID`.
+pub fn first_notice_pk(account: &str, access_key_id: &str) -> String {
+    format!("warned#{account}#{access_key_id}")
+}
+
+/// Whether recording `key` also records the key's first notice: every
+/// notice is a warning, except the one saying the key was deactivated.
+pub fn warns(key: &NoticeKey) -> bool {
+    key.stage != Stage::Deactivated
 }
 
 /// The partition key of an account's sweep position: `sweep#ACCOUNT`.

@@ -42,7 +42,11 @@ use tokio::time::Instant;
 use crate::clock::Clock;
 use crate::decision::{self, DueKey, Mode, SkipReason};
 use crate::directory::{ListedUser, UserDirectory};
+use crate::enforcement::step::UserEnforcement;
+use crate::enforcement::{self, Cap};
 use crate::error::Error;
+use crate::exemption::ExemptionSource;
+use crate::exemption::Listing;
 use crate::handler::{self, Deps, Invocation, Source};
 use crate::ledger::NoticeLedger;
 use crate::logging::{self, Level};
@@ -100,11 +104,24 @@ struct Swept {
     keys: usize,
     fate: Fate,
     report: Option<report::UserReport>,
+    /// What enforcement did about the user's keys.
+    enforced: Option<UserEnforcement>,
+}
+
+/// What every user of one sweep shares.
+struct Shared<'a> {
+    account: &'a str,
+    run: Run,
+    now: DateTime<Utc>,
+    /// The exemption list, read once per sweep.
+    listing: &'a Listing,
+    /// Enforcement's cap for this invocation.
+    cap: &'a Cap,
 }
 
 /// Sweeps the account `account` (the event's; `None`: the directory's own).
-pub async fn run<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
-    deps: &Deps<D, M, L, C>,
+pub async fn run<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock, X: ExemptionSource>(
+    deps: &Deps<D, M, L, C, X>,
     invocation: &Invocation,
     account: Option<String>,
     run: Run,
@@ -136,6 +153,15 @@ pub async fn run<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
         users.rotate_left(at);
     }
 
+    let listing = deps.exemptions.listing(now).await;
+    let cap = Cap::new(deps.config.enforcement.max_per_run);
+    let shared = Shared {
+        account: &account,
+        run,
+        now,
+        listing: &listing,
+        cap: &cap,
+    };
     let mut outcome = SweepOutcome::new(&account, now, deps, run, users.len());
     outcome.resumed_from = resumed_from.clone();
     let mut report = Report::new(&account, now, &deps.config.policy);
@@ -159,13 +185,11 @@ pub async fn run<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
         let (swept, left) = pass(
             deps,
             invocation,
-            &account,
+            &shared,
             pending,
             concurrency,
             admit_until,
             end,
-            run,
-            now,
         )
         .await;
         not_reached.extend(left);
@@ -181,6 +205,9 @@ pub async fn run<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
 
     for swept in done {
         outcome.count(&swept.user, swept.keys, &swept.fate);
+        if let Some(enforced) = &swept.enforced {
+            outcome.enforced(&swept.user, enforced);
+        }
         if let Some(mut r) = swept.report {
             if let Fate::Failed(e) = &swept.fate {
                 r.notice_failed = Some(e.error_type());
@@ -216,17 +243,14 @@ pub async fn run<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
 /// One pass over `users` with at most `concurrency` at once. Returns the
 /// users it finished and those it did not reach (never admitted, or cut off
 /// at `end`).
-#[allow(clippy::too_many_arguments)]
-async fn pass<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
-    deps: &Deps<D, M, L, C>,
+async fn pass<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock, X: ExemptionSource>(
+    deps: &Deps<D, M, L, C, X>,
     invocation: &Invocation,
-    account: &str,
+    shared: &Shared<'_>,
     users: Vec<ListedUser>,
     concurrency: usize,
     admit_until: Option<Instant>,
     end: Option<Instant>,
-    run: Run,
-    now: DateTime<Utc>,
 ) -> (Vec<Swept>, Vec<ListedUser>) {
     let total = users.len();
     let mut admitted = vec![false; total];
@@ -242,12 +266,7 @@ async fn pass<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
             })
             .map(|i| {
                 admitted[i] = true;
-                async move {
-                    (
-                        i,
-                        one_user(deps, invocation, account, &users[i], run, now).await,
-                    )
-                }
+                async move { (i, one_user(deps, invocation, shared, &users[i]).await) }
             })
             .buffer_unordered(concurrency.max(1));
         loop {
@@ -273,19 +292,19 @@ async fn pass<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
 }
 
 /// Reads, decides and (in a sweep) notifies one user.
-async fn one_user<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
-    deps: &Deps<D, M, L, C>,
+async fn one_user<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock, X: ExemptionSource>(
+    deps: &Deps<D, M, L, C, X>,
     invocation: &Invocation,
-    account: &str,
+    shared: &Shared<'_>,
     user: &ListedUser,
-    run: Run,
-    now: DateTime<Utc>,
 ) -> Swept {
+    let (account, run, now) = (shared.account, shared.run, shared.now);
     let mut swept = Swept {
         user: user.clone(),
         keys: 0,
         fate: Fate::Checked,
         report: None,
+        enforced: None,
     };
     let keys = match deps
         .directory
@@ -323,20 +342,48 @@ async fn one_user<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock>(
             return swept;
         }
     };
-    let verdict = decision::decide(policy, Mode::Ledger, &tags, &keys, now);
+    let listed = shared.listing.lists(account, &user.name);
+    let verdict = decision::decide(policy, Mode::Ledger, &tags, listed, &keys, now);
     handler::log_verdict(policy, &user.name, &verdict);
     let mut r = report::UserReport::new(&user.name, &due, &verdict);
+    let source = Source {
+        via: Via::Sweep,
+        account: Some(account),
+        user_id: &user.id,
+        event_id: None,
+    };
+    let enforced = match run {
+        Run::Sweep => Some(
+            enforcement::step::run(
+                deps,
+                invocation,
+                &source,
+                &user.name,
+                &keys,
+                &verdict,
+                shared.listing,
+                shared.cap,
+                now,
+            )
+            .await,
+        ),
+        Run::ReadOnly => None,
+    };
+    let shaped = match &enforced {
+        Some(e) => verdict.result.clone().map(|n| e.shape(n)),
+        None => verdict.result.clone().map(Some),
+    };
+    if let Some(e) = &enforced {
+        r.enforcement(e);
+    }
+    swept.enforced = enforced;
 
-    swept.fate = match (&verdict.result, run) {
-        (Err(reason), _) => Fate::Skipped(*reason),
-        (Ok(_), Run::ReadOnly) => Fate::Checked,
-        (Ok(notice), Run::Sweep) => {
-            let source = Source {
-                via: Via::Sweep,
-                account: Some(account),
-                user_id: &user.id,
-                event_id: None,
-            };
+    swept.fate = match (shaped, run) {
+        (Err(reason), _) => Fate::Skipped(reason),
+        (Ok(None), _) => Fate::Skipped(SkipReason::Deactivated),
+        (Ok(Some(_)), Run::ReadOnly) => Fate::Checked,
+        (Ok(Some(notice)), Run::Sweep) => {
+            let notice = &notice;
             match handler::send(deps, invocation, &source, &user.name, notice, now).await {
                 Ok(handled) => match handled.outcome.reason {
                     Some(reason) => Fate::Skipped(reason),

@@ -8,6 +8,8 @@ use serde::Serialize;
 
 use super::{Fate, Run};
 use crate::directory::ListedUser;
+use crate::enforcement::step::{Action, KeyAction, UserEnforcement};
+use crate::enforcement::{EnforceMode, KeyVerdict};
 use crate::handler::Deps;
 use crate::mail;
 use crate::outcome::Status;
@@ -47,6 +49,33 @@ pub struct UserError {
     #[serde(rename = "errorType")]
     pub error_type: String,
     pub error: String,
+}
+
+/// What enforcement did in this sweep (present when `ENFORCE` is not
+/// false).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnforcementOutcome {
+    /// `on`, or `dry_run` (`ENFORCE=dry_run`, or `DRY_RUN=true`).
+    pub mode: EnforceMode,
+    pub deactivated: usize,
+    /// Keys a real run would have deactivated.
+    pub dry_run: usize,
+    /// Keys past the cap (`ENFORCE_MAX_PER_RUN`): the next run takes them.
+    pub held_by_cap: usize,
+    /// Keys that changed between the decision and the action.
+    pub left_alone: usize,
+    /// Keys deactivated before and reactivated since.
+    pub reactivated: usize,
+    /// Keys whose notice was a final warning (no warning was recorded).
+    pub final_warnings: usize,
+    /// Users whose keys enforcement could not finish with; see `errors`.
+    pub failed: usize,
+    /// The first [`MAX_LISTED`] actions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<KeyAction>,
+    /// The first [`MAX_LISTED`] failures, one per user.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<UserError>,
 }
 
 /// What the digest did.
@@ -90,6 +119,8 @@ pub struct SweepOutcome {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<UserError>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforcement: Option<EnforcementOutcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<DigestOutcome>,
     pub duration_ms: u64,
     /// The report the digest and `scan` print; not part of the JSON.
@@ -98,10 +129,10 @@ pub struct SweepOutcome {
 }
 
 impl SweepOutcome {
-    pub(super) fn new<D, M, L, C>(
+    pub(super) fn new<D, M, L, C, X>(
         account: &str,
         now: DateTime<Utc>,
-        deps: &Deps<D, M, L, C>,
+        deps: &Deps<D, M, L, C, X>,
         run: Run,
         listed: usize,
     ) -> SweepOutcome {
@@ -124,6 +155,23 @@ impl SweepOutcome {
             retried: 0,
             not_reached_users: Vec::new(),
             errors: Vec::new(),
+            enforcement: (run == Run::Sweep && deps.config.enforcement.mode != EnforceMode::Off)
+                .then(|| EnforcementOutcome {
+                    mode: if deps.config.enforcement_acts() {
+                        EnforceMode::On
+                    } else {
+                        EnforceMode::DryRun
+                    },
+                    deactivated: 0,
+                    dry_run: 0,
+                    held_by_cap: 0,
+                    left_alone: 0,
+                    reactivated: 0,
+                    final_warnings: 0,
+                    failed: 0,
+                    actions: Vec::new(),
+                    errors: Vec::new(),
+                }),
             digest: None,
             duration_ms: 0,
             report: None,
@@ -157,6 +205,39 @@ impl SweepOutcome {
                         error: e.safe_message(),
                     });
                 }
+            }
+        }
+    }
+
+    pub(super) fn enforced(&mut self, user: &ListedUser, enforced: &UserEnforcement) {
+        let Some(e) = self.enforcement.as_mut() else {
+            return;
+        };
+        for action in &enforced.actions {
+            *match action.action {
+                Action::Deactivated => &mut e.deactivated,
+                Action::DryRun => &mut e.dry_run,
+                Action::HeldByCap => &mut e.held_by_cap,
+                Action::LeftAlone => &mut e.left_alone,
+                Action::Reactivated => &mut e.reactivated,
+            } += 1;
+            if e.actions.len() < MAX_LISTED {
+                e.actions.push(action.clone());
+            }
+        }
+        e.final_warnings += enforced
+            .verdicts
+            .iter()
+            .filter(|(_, v)| matches!(v, KeyVerdict::FinalWarning { .. }))
+            .count();
+        if let Some(error) = &enforced.error {
+            e.failed += 1;
+            if e.errors.len() < MAX_LISTED {
+                e.errors.push(UserError {
+                    user: user.name.clone(),
+                    error_type: error.error_type(),
+                    error: error.safe_message(),
+                });
             }
         }
     }

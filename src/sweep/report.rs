@@ -3,10 +3,14 @@
 //! holds masked key ids only, and an owner tag's problem by reason code,
 //! never the tag's value.
 
-use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::decision::{DaysLeft, DueKey, Policy, SkipReason, Verdict};
+use crate::decision::{DaysLeft, DueKey, Exemption, Policy, SkipReason, Verdict};
+use crate::enforcement::KeyVerdict;
+use crate::enforcement::step::{Action, UserEnforcement};
 use crate::mail;
 use crate::mask::mask_key_id;
 use crate::outcome::Status;
@@ -52,6 +56,14 @@ pub struct ReportKey {
     /// What this run did about the user's notice: `sent`, `dry_run`,
     /// `already_notified`, a skip reason, `failed`, or `due` in a scan.
     pub notice: String,
+    /// What enforcement did or will do: `deactivated`, `would_deactivate`,
+    /// `held_by_cap`, `left_alone`, `reactivated`, `failed`,
+    /// `final_warning, from 2026-11-26`, `from 2026-12-04`; empty when the
+    /// account does not enforce.
+    pub enforcement: String,
+    /// An exempt user's exemption ends after this date (the tag's date).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exempt_until: Option<String>,
     #[serde(skip)]
     pub days: DaysLeft,
 }
@@ -67,6 +79,10 @@ pub struct UserReport {
     pub notice: Option<Status>,
     /// The error type, when notifying failed.
     pub notice_failed: Option<String>,
+    exempt_until: Option<NaiveDate>,
+    /// Per due key id: enforcement's code, and whether the key will be
+    /// deactivated by the next run.
+    enforcement: HashMap<String, (String, bool)>,
 }
 
 impl UserReport {
@@ -86,6 +102,40 @@ impl UserReport {
             skip: verdict.result.as_ref().err().copied(),
             notice: None,
             notice_failed: None,
+            exempt_until: match verdict.exemption {
+                Some(Exemption::TagUntil(until)) => Some(until),
+                _ => None,
+            },
+            enforcement: HashMap::new(),
+        }
+    }
+
+    /// Takes in what enforcement made of the user's keys.
+    pub fn enforcement(&mut self, enforced: &UserEnforcement) {
+        let tomorrow = enforced.today().and_then(|t| t.succ_opt());
+        for (id, verdict) in &enforced.verdicts {
+            let entry = match (enforced.action_of(id), verdict) {
+                (Some(action), _) => {
+                    let code = match action {
+                        Action::Deactivated => "deactivated",
+                        Action::DryRun => "would_deactivate",
+                        Action::HeldByCap => "held_by_cap",
+                        Action::LeftAlone => "left_alone",
+                        Action::Reactivated => "reactivated",
+                    };
+                    (code.to_string(), action == Action::HeldByCap)
+                }
+                (None, KeyVerdict::FinalWarning { from }) => (
+                    format!("final_warning, from {}", mail::iso(*from)),
+                    tomorrow.is_some_and(|t| *from <= t),
+                ),
+                (None, KeyVerdict::Wait { from }) => (
+                    format!("from {}", mail::iso(*from)),
+                    tomorrow.is_some_and(|t| *from <= t),
+                ),
+                (None, KeyVerdict::Deactivate | KeyVerdict::HeldByCap) => ("failed".into(), true),
+            };
+            self.enforcement.insert(id.clone(), entry);
         }
     }
 
@@ -137,9 +187,22 @@ pub struct Report {
     pub owner_problems: Vec<OwnerProblem>,
     /// Users whose notice failed in this run.
     pub failed: Vec<FailedNotice>,
+    /// Keys deactivated by this run (or, in a dry run, that would be).
+    pub deactivated: Vec<ReportKey>,
+    /// Keys the next run will deactivate: held by the cap, failed, or whose
+    /// earliest date is tomorrow or sooner.
+    pub next_run: Vec<ReportKey>,
+    /// Exempt users whose exemption tag ends within
+    /// [`EXPIRING_WITHIN_DAYS`] days.
+    pub exemptions_expiring: Vec<ReportKey>,
+    #[serde(skip)]
+    today_date: NaiveDate,
     #[serde(skip)]
     pub(super) users: Vec<UserReport>,
 }
+
+/// How far ahead the report looks for exemptions that end.
+pub const EXPIRING_WITHIN_DAYS: i64 = 14;
 
 impl Report {
     pub fn new(account: &str, now: DateTime<Utc>, policy: &Policy) -> Report {
@@ -153,6 +216,10 @@ impl Report {
             exempt: Vec::new(),
             owner_problems: Vec::new(),
             failed: Vec::new(),
+            deactivated: Vec::new(),
+            next_run: Vec::new(),
+            exemptions_expiring: Vec::new(),
+            today_date: policy.date_of(now),
             users: Vec::new(),
         }
     }
@@ -165,6 +232,7 @@ impl Report {
             let exempt = u.skip == Some(SkipReason::Exempt);
             let notice = u.notice_code();
             for (k, masked) in &u.keys {
+                let (enforcement, next_run) = u.enforcement.get(&k.id).cloned().unwrap_or_default();
                 let row = ReportKey {
                     user: u.name.clone(),
                     access_key_id: masked.clone(),
@@ -177,8 +245,22 @@ impl Report {
                     owner: u.owner,
                     exempt,
                     notice: notice.clone(),
+                    enforcement,
+                    exempt_until: u.exempt_until.map(mail::iso),
                     days: k.days,
                 };
+                if matches!(row.enforcement.as_str(), "deactivated" | "would_deactivate") {
+                    self.deactivated.push(row.clone());
+                }
+                if next_run {
+                    self.next_run.push(row.clone());
+                }
+                let expiring = u.exempt_until.is_some_and(|until| {
+                    (until - self.today_date).num_days() <= EXPIRING_WITHIN_DAYS
+                });
+                if exempt && expiring {
+                    self.exemptions_expiring.push(row.clone());
+                }
                 if exempt {
                     self.exempt.push(row);
                 } else if k.days.is_overdue() {
@@ -206,6 +288,13 @@ impl Report {
         self.overdue.sort_by(by_deadline);
         self.within_tier.sort_by(by_deadline);
         self.exempt.sort_by(by_deadline);
+        self.deactivated.sort_by(by_deadline);
+        self.next_run.sort_by(by_deadline);
+        self.exemptions_expiring.sort_by(|a, b| {
+            a.exempt_until
+                .cmp(&b.exempt_until)
+                .then(a.user.cmp(&b.user))
+        });
     }
 
     /// Every due key, in the report's order: overdue, within a tier, exempt.
@@ -252,7 +341,7 @@ impl Report {
     }
 }
 
-const COLUMNS: [&str; 9] = [
+const COLUMNS: [&str; 10] = [
     "user",
     "access_key_id",
     "created",
@@ -262,6 +351,7 @@ const COLUMNS: [&str; 9] = [
     "owner_tag",
     "exempt",
     "notice",
+    "enforcement",
 ];
 
 fn row(k: &ReportKey) -> Vec<String> {
@@ -280,6 +370,7 @@ fn row(k: &ReportKey) -> Vec<String> {
         k.owner.code().to_string(),
         k.exempt.to_string(),
         k.notice.clone(),
+        k.enforcement.clone(),
     ]
 }
 

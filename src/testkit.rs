@@ -62,3 +62,23 @@ pub fn key(id: &str, age_days: i64) -> (AccessKey, LastUsed) {
         },
     )
 }
+
+/// A user `name` (id `AIDA` + name) with an owner tag and keys of these ages;
+/// key ids are `AKIA` + name + age.
+pub fn add(d: &TestDeps, name: &str, ages: &[i64]) {
+    let keys = ages
+        .iter()
+        .map(|age| key(&key_id(name, *age), *age))
+        .collect();
+    let email = format!("{name}@example.com");
+    d.directory
+        .add_user(&user_id(name), name, &[("Email", email.as_str())], keys);
+}
+
+pub fn user_id(name: &str) -> String {
+    format!("AIDA{:0>17}", name.to_uppercase())
+}
+
+pub fn key_id(name: &str, age: i64) -> String {
+    format!("AKIA{:0>13}{age:03}", name.to_uppercase())
+}

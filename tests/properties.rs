@@ -139,3 +139,184 @@ fn check_address(raw: &str) -> Result<(), TestCaseError> {
     }
     Ok(())
 }
+
+mod enforcement {
+    //! Enforcement, over arbitrary keys, ages, ledgers, exemptions and
+    //! settings: the pure verdict and a whole sweep over the in-memory
+    //! adapters. Never a deactivation of a key that is not past its
+    //! enforcement date, of a key without a warning old enough, of an
+    //! exempt user's key, or beyond the cap; never a delete (the directory
+    //! has no such call: only UpdateAccessKey to Inactive is counted).
+
+    use std::collections::HashMap;
+
+    use access_key_notifier::clock::FixedClock;
+    use access_key_notifier::config::Config;
+    use access_key_notifier::decision::{AccessKey, Stage, due_keys};
+    use access_key_notifier::directory::LastUsed;
+    use access_key_notifier::directory::memory::MemoryDirectory;
+    use access_key_notifier::enforcement::{Cap, EnforceMode, Enforcement, KeyVerdict, judge};
+    use access_key_notifier::exemption::Exemptions;
+    use access_key_notifier::exemption::memory::MemoryExemptionSource;
+    use access_key_notifier::handler::{Deps, Invocation};
+    use access_key_notifier::ledger::memory::{Entry, MemoryLedger};
+    use access_key_notifier::ledger::{NoticeKey, SentRecord};
+    use access_key_notifier::mailer::memory::MemoryMailer;
+    use access_key_notifier::sweep::{self, Run};
+    use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+    use proptest::prelude::*;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
+    }
+
+    fn policy() -> access_key_notifier::decision::Policy {
+        Config::from_lookup(|k| (k == "SENDER_ADDRESS").then(|| "n@example.com".into()))
+            .unwrap()
+            .policy
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn a_deactivation_needs_the_date_an_old_enough_warning_and_a_place(
+            age in 0i64..400,
+            warned_days_ago in proptest::option::of(0i64..200),
+            grace in 0u32..30,
+            min in 0u32..10,
+            places in 0u32..3,
+        ) {
+            let policy = policy();
+            let key = AccessKey { id: "AKIAIOSFODNN7EXAMPLE".into(), active: true, created: now() - Duration::days(age) };
+            let Some(due) = due_keys(&policy, &[key], now()).pop() else { return Ok(()) };
+            let settings = Enforcement { mode: EnforceMode::On, grace_days: grace, min_warning_days: min, max_per_run: 10 };
+            let today = policy.date_of(now());
+            let warned = warned_days_ago.map(|d| today - Duration::days(d));
+            let cap = Cap::new(places);
+            let verdict = judge(&settings, &due, warned, today, &cap);
+            if verdict == KeyVerdict::Deactivate {
+                prop_assert!(today >= settings.enforcement_date(&due));
+                prop_assert!(due.days.overdue() > grace);
+                let w: NaiveDate = warned.expect("a warning");
+                prop_assert!((today - w).num_days() >= i64::from(min));
+                prop_assert_eq!(cap.left(), places - 1);
+            } else {
+                prop_assert_eq!(cap.left(), places);
+            }
+            if verdict == KeyVerdict::HeldByCap {
+                prop_assert_eq!(places, 0);
+            }
+            if let Some(from) = verdict.from() {
+                prop_assert!(from > today || warned.is_none() || today < settings.enforcement_date(&due) || from == today);
+                prop_assert!(from >= settings.enforcement_date(&due));
+            }
+        }
+    }
+
+    /// One generated user: key ages, whether the exemption tag or the list
+    /// exempts them, and how many days ago their first key was warned.
+    #[derive(Debug, Clone)]
+    struct Person {
+        ages: Vec<i64>,
+        tag: Option<i64>,
+        listed: bool,
+        warned_days_ago: Option<i64>,
+    }
+
+    fn person() -> impl Strategy<Value = Person> {
+        (
+            prop::collection::vec(0i64..300, 0..3),
+            proptest::option::of(-20i64..20),
+            any::<bool>(),
+            proptest::option::of(0i64..60),
+        )
+            .prop_map(|(ages, tag, listed, warned_days_ago)| Person {
+                ages,
+                tag,
+                listed,
+                warned_days_ago,
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn a_sweep_never_touches_what_it_must_not(
+            people in prop::collection::vec(person(), 1..8),
+            grace in 0u32..10,
+            min in 0u32..6,
+            cap in 1u32..4,
+        ) {
+            let (grace_s, min_s, cap_s) = (grace.to_string(), min.to_string(), cap.to_string());
+            let vars: HashMap<&str, &str> = HashMap::from([
+                ("SENDER_ADDRESS", "n@example.com"),
+                ("LEDGER_TABLE", "t-1"),
+                ("ENFORCE", "true"),
+                ("ENFORCE_GRACE_DAYS", grace_s.as_str()),
+                ("ENFORCE_MIN_WARNING_DAYS", min_s.as_str()),
+                ("ENFORCE_MAX_PER_RUN", cap_s.as_str()),
+                ("EXEMPT_TAG", "Exempt"),
+                ("EXEMPT_USERS_PARAMETER", "/akn/exempt"),
+            ]);
+            let config = Config::from_lookup(|k| vars.get(k).map(|v| v.to_string())).unwrap();
+            let policy = config.policy.clone();
+            let listed: Vec<String> = people.iter().enumerate().filter(|(_, p)| p.listed).map(|(i, _)| format!("u{i}")).collect();
+            let deps = Deps {
+                config,
+                directory: MemoryDirectory::new(),
+                mailer: MemoryMailer::new(),
+                ledger: Some(MemoryLedger::new()),
+                clock: FixedClock::at(now()),
+                exemptions: Exemptions::new(Some(MemoryExemptionSource::new(&listed.join(",")))),
+            };
+            let today = policy.date_of(now());
+            let mut keys_of = HashMap::new();
+            for (i, p) in people.iter().enumerate() {
+                let name = format!("u{i}");
+                let tag = p.tag.map(|d| (today + Duration::days(d)).format("%Y-%m-%d").to_string());
+                let mut tags = vec![("Email", "owner@example.com")];
+                if let Some(t) = &tag { tags.push(("Exempt", t.as_str())); }
+                let keys: Vec<(AccessKey, LastUsed)> = p.ages.iter().enumerate().map(|(k, age)| (AccessKey {
+                    id: format!("AKIA{i:08}{k:08}"),
+                    active: true,
+                    created: now() - Duration::days(*age),
+                }, LastUsed::default())).collect();
+                if let (Some(days), Some((first, _))) = (p.warned_days_ago, keys.first()) {
+                    let sent_at = now() - Duration::days(days);
+                    deps.ledger.as_ref().unwrap().put(
+                        NoticeKey { account: "123456789012".into(), access_key_id: first.id.clone(), stage: Stage::Tier(14) },
+                        Entry::Sent(SentRecord { user: name.clone(), source: "sweep".into(), message_id: None, sent_at, expires_at: sent_at + Duration::days(400) }),
+                    );
+                }
+                keys_of.insert(name.clone(), (p.clone(), keys.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(), tag.is_some() && p.tag.unwrap() >= 0));
+                deps.directory.add_user(&format!("AIDA{i:017}"), &name, &tags, keys);
+            }
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let outcome = rt.block_on(sweep::run(&deps, &Invocation::local(), None, Run::Sweep)).unwrap();
+
+            let done = deps.directory.deactivated();
+            prop_assert!(done.len() <= cap as usize, "{} past a cap of {cap}", done.len());
+            prop_assert_eq!(deps.directory.script.count("UpdateAccessKey") as usize, done.len());
+            prop_assert_eq!(outcome.enforcement.as_ref().unwrap().deactivated, done.len());
+            for (user, key_id) in &done {
+                let (p, keys, tag_exempt) = &keys_of[user];
+                prop_assert!(!p.listed && !tag_exempt, "{user} is exempt");
+                let key = keys.iter().find(|k| &k.id == key_id).expect("one of the user's keys");
+                let due = due_keys(&policy, std::slice::from_ref(key), now()).pop().expect("a due key");
+                prop_assert!(due.days.overdue() > grace, "{key_id} is not past its grace");
+                prop_assert_eq!(&keys[0].id, key_id, "only the warned key has a warning");
+                prop_assert!(p.warned_days_ago.unwrap() >= i64::from(min), "warning too young");
+            }
+            // Every key not deactivated is as it was.
+            for (user, (_, keys, _)) in &keys_of {
+                for (now_key, before) in deps.directory.keys_of(user).iter().zip(keys) {
+                    let touched = done.iter().any(|(u, k)| u == user && *k == before.id);
+                    prop_assert_eq!(now_key.active, !touched);
+                    prop_assert_eq!(&now_key.id, &before.id);
+                }
+            }
+        }
+    }
+}

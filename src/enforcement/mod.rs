@@ -297,3 +297,6 @@ mod tests {
         assert_eq!(KeyVerdict::HeldByCap.from(), None);
     }
 }
+
+#[cfg(test)]
+mod flows;

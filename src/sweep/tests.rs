@@ -6,29 +6,9 @@ use chrono::Duration;
 use serde_json::json;
 
 use super::*;
-use crate::testkit::{TestDeps, deps, deps_with, key, now};
+use crate::testkit::{TestDeps, add, deps, deps_with, key, now, user_id};
 
 const ACCOUNT: &str = "123456789012";
-
-/// A user `name` (id `AIDA` + name) with an owner tag and keys of these ages;
-/// key ids are `AKIA` + name + age.
-fn add(d: &TestDeps, name: &str, ages: &[i64]) {
-    let keys = ages
-        .iter()
-        .map(|age| key(&key_id(name, *age), *age))
-        .collect();
-    let email = format!("{name}@example.com");
-    d.directory
-        .add_user(&user_id(name), name, &[("Email", email.as_str())], keys);
-}
-
-fn user_id(name: &str) -> String {
-    format!("AIDA{:0>17}", name.to_uppercase())
-}
-
-fn key_id(name: &str, age: i64) -> String {
-    format!("AKIA{:0>13}{age:03}", name.to_uppercase())
-}
 
 async fn sweep(d: &TestDeps) -> SweepOutcome {
     run(d, &Invocation::local(), Some(ACCOUNT.into()), Run::Sweep)

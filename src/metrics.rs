@@ -17,10 +17,16 @@
 //! | `SweepDuration` | sweep | milliseconds |
 //! | `SweepsCompleted` | sweep | 1 per sweep that returned an outcome |
 //! | `SweepsFailed` | sweep | 1 per sweep that ended in an error |
+//! | `KeysDeactivated` | both | keys enforcement deactivated |
+//! | `KeysDeactivatedDryRun` | both | keys a dry run would have deactivated |
+//! | `KeysHeldByCap` | both | keys past `ENFORCE_MAX_PER_RUN`, left for the next run |
+//! | `FinalWarnings` | sweep | keys whose notice was a final warning |
+//! | `EnforcementErrors` | sweep | users enforcement could not finish with |
 
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 
+use crate::enforcement::step::Action;
 use crate::outcome::{Outcome, Status};
 use crate::sweep::SweepOutcome;
 
@@ -53,6 +59,30 @@ fn document(dimensions: &[(&str, &str)], metrics: &[(&str, &str, u64)]) -> Value
 /// The documents of one event's outcome.
 pub fn event(outcome: &Outcome) -> Vec<Value> {
     let path = [("Path", "event")];
+    let mut docs = notice(outcome);
+    let count = |action: Action| {
+        let n = outcome
+            .enforcement
+            .iter()
+            .filter(|a| a.action == action)
+            .count();
+        u64::try_from(n).unwrap_or(u64::MAX)
+    };
+    if !outcome.enforcement.is_empty() {
+        docs.push(document(
+            &path,
+            &[
+                ("KeysDeactivated", "Count", count(Action::Deactivated)),
+                ("KeysDeactivatedDryRun", "Count", count(Action::DryRun)),
+                ("KeysHeldByCap", "Count", count(Action::HeldByCap)),
+            ],
+        ));
+    }
+    docs
+}
+
+fn notice(outcome: &Outcome) -> Vec<Value> {
+    let path = [("Path", "event")];
     match (outcome.status, outcome.reason) {
         (Status::Sent, _) => vec![document(&path, &[("NoticesSent", "Count", 1)])],
         (Status::DryRun, _) => vec![document(&path, &[("NoticesDryRun", "Count", 1)])],
@@ -79,6 +109,18 @@ pub fn sweep(outcome: &SweepOutcome) -> Vec<Value> {
             ("SweepsCompleted", "Count", 1),
         ],
     )];
+    if let Some(e) = &outcome.enforcement {
+        docs.push(document(
+            &[("Path", "sweep")],
+            &[
+                ("KeysDeactivated", "Count", n(e.deactivated)),
+                ("KeysDeactivatedDryRun", "Count", n(e.dry_run)),
+                ("KeysHeldByCap", "Count", n(e.held_by_cap)),
+                ("FinalWarnings", "Count", n(e.final_warnings)),
+                ("EnforcementErrors", "Count", n(e.failed)),
+            ],
+        ));
+    }
     for (reason, count) in &outcome.skipped {
         docs.push(document(
             &[("Path", "sweep"), ("Reason", reason)],

@@ -201,3 +201,94 @@ fn the_function_reserves_no_concurrency_unless_asked_and_widens_ses_only_in_the_
         [&json!("HasConfigurationSet"), &json!("InSesSandbox")]
     );
 }
+
+/// Every (action, resources) the function's role allows.
+fn allowed(t: &Value) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for policy in t["role_policies"].as_array().unwrap() {
+        for statement in policy["PolicyDocument"]["Statement"].as_array().unwrap() {
+            assert_eq!(statement["Effect"], "Allow");
+            let as_list = |v: &Value| -> Vec<String> {
+                match v {
+                    Value::String(s) => vec![s.clone()],
+                    Value::Array(a) => a.iter().map(|s| s.as_str().unwrap().to_string()).collect(),
+                    other => panic!("unexpected {other}"),
+                }
+            };
+            for action in as_list(&statement["Action"]) {
+                out.push((action, as_list(&statement["Resource"])));
+            }
+        }
+    }
+    out
+}
+
+fn with(extra: Value) -> Value {
+    let mut params = required();
+    params
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    params
+}
+
+#[test]
+fn update_access_key_exists_only_when_enforcement_acts_and_the_parameter_is_the_only_one_readable()
+{
+    let never = ["iam:DeleteAccessKey", "iam:CreateAccessKey", "iam:*", "*"];
+    for (enforce, parameter) in [
+        ("false", ""),
+        ("dry_run", "/akn/exempt-users"),
+        ("true", ""),
+    ] {
+        let t = render(with(
+            json!({"EnforceDeadline": enforce, "ExemptUsersParameter": parameter}),
+        ));
+        let allowed = allowed(&t);
+        let update: Vec<&(String, Vec<String>)> = allowed
+            .iter()
+            .filter(|(a, _)| a == "iam:UpdateAccessKey")
+            .collect();
+        if enforce == "true" {
+            assert_eq!(
+                update,
+                vec![&(
+                    "iam:UpdateAccessKey".to_string(),
+                    vec!["arn:aws:iam::123456789012:user/*".to_string()]
+                )]
+            );
+        } else {
+            assert!(update.is_empty(), "{enforce}: {update:?}");
+        }
+        let ssm: Vec<&(String, Vec<String>)> = allowed
+            .iter()
+            .filter(|(a, _)| a.starts_with("ssm:"))
+            .collect();
+        if parameter.is_empty() {
+            assert!(ssm.is_empty(), "{ssm:?}");
+        } else {
+            assert_eq!(
+                ssm,
+                vec![&(
+                    "ssm:GetParameter".to_string(),
+                    vec![
+                        "arn:aws:ssm:ap-northeast-1:123456789012:parameter/akn/exempt-users"
+                            .to_string()
+                    ]
+                )]
+            );
+        }
+        for (action, _) in &allowed {
+            assert!(!never.contains(&action.as_str()), "{enforce}: {action}");
+        }
+        // The function starts with what the template gives it.
+        let env: HashMap<String, String> =
+            serde_json::from_value(t["function_env"].clone()).unwrap();
+        let config = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+        assert_eq!(config.enforcement_acts(), enforce == "true");
+        assert_eq!(
+            config.exempt_users_parameter.as_deref(),
+            Some(parameter).filter(|p| !p.is_empty())
+        );
+    }
+}

@@ -8,11 +8,14 @@ Prints one JSON object:
   pattern_rules   the configRuleName list of the EventBridge rule's pattern
   rule_age        the RuleAge mapping as written
   schedule_input  the sweep schedule's target input, resolved
+  role_policies   the function role's inline policies, resolved: conditions
+                  evaluated, AWS::NoValue dropped, GetAtt as "GETATT:Name"
   resources       every resource as written (for structural checks)
 
 Parameters take their template defaults unless given. Only the intrinsic
-functions those values use are evaluated (Ref, Fn::Sub, Fn::FindInMap); any
-other one is an error, so the check can't pass by skipping a value.
+functions those values use are evaluated (Ref, Fn::Sub, Fn::FindInMap, and
+for the role Fn::If with Fn::Equals / Fn::Not conditions); any other one is
+an error, so the check can't pass by skipping a value.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ PSEUDO = {
 }
 
 
+NO_VALUE = object()
+
+
 class Template:
     def __init__(self, doc: dict, overrides: dict):
         self.doc = doc
@@ -42,7 +48,9 @@ class Template:
         self.params.update({k: str(v) for k, v in overrides.items()})
         self.resources = doc["Resources"]
 
-    def ref(self, name: str) -> str:
+    def ref(self, name: str):
+        if name == "AWS::NoValue":
+            return NO_VALUE
         if name in PSEUDO:
             return PSEUDO[name]
         if name in self.params:
@@ -58,9 +66,14 @@ class Template:
         if isinstance(value, (str, int, float)):
             return str(value)
         if isinstance(value, list):
-            return [self.eval(v) for v in value]
+            return [v for v in (self.eval(v) for v in value) if v is not NO_VALUE]
         if isinstance(value, dict) and len(value) == 1:
             (fn, arg), = value.items()
+            if fn == "Fn::If":
+                name, then, otherwise = arg
+                return self.eval(then if self.condition(name) else otherwise)
+            if fn == "Fn::GetAtt":
+                return f"GETATT:{arg[0] if isinstance(arg, list) else arg.split('.')[0]}"
             if fn == "Ref":
                 return self.ref(arg)
             if fn == "Fn::Sub":
@@ -72,7 +85,23 @@ class Template:
             if fn == "Fn::FindInMap":
                 name, first, second = (self.eval(a) for a in arg)
                 return str(self.doc["Mappings"][name][first][second])
+        if isinstance(value, dict):
+            return {k: v for k, v in ((k, self.eval(v)) for k, v in value.items()) if v is not NO_VALUE}
         raise ValueError(f"cannot evaluate {value!r}")
+
+    def condition(self, name: str) -> bool:
+        return self.truth(self.doc["Conditions"][name])
+
+    def truth(self, expr) -> bool:
+        (fn, arg), = expr.items()
+        if fn == "Fn::Equals":
+            left, right = (self.eval(a) for a in arg)
+            return left == right
+        if fn == "Fn::Not":
+            return not self.truth(arg[0])
+        if fn == "Condition":
+            return self.condition(arg)
+        raise ValueError(f"cannot evaluate condition {expr!r}")
 
 
 def main() -> int:
@@ -83,6 +112,7 @@ def main() -> int:
     pattern_rules = None
     env = None
     schedule_input = None
+    role_policies = t.eval(t.resources["FunctionRole"]["Properties"]["Policies"])
     for logical, res in t.resources.items():
         props = res.get("Properties", {})
         if res["Type"] == "AWS::Config::ConfigRule":
@@ -104,6 +134,7 @@ def main() -> int:
         "pattern_rules": pattern_rules,
         "rule_age": doc["Mappings"]["RuleAge"],
         "schedule_input": schedule_input,
+        "role_policies": role_policies,
         "resources": t.resources,
     }))
     return 0

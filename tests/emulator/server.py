@@ -27,6 +27,10 @@ Commands (all times are RFC 3339 UTC strings):
       second (a token bucket of one second's worth) IAM answers 400
       Throttling, as IAM does past its account-wide request rate; rate 0 or
       absent: no cap. The throttled count is in "requests" as iam:Throttled.
+  {"op": "rotate_after_listing", "user": "judy"}
+      right after the next ListAccessKeys of that user is answered, the
+      user's keys are replaced by one new active key, as an owner rotating
+      between the notifier's decision and its action would
   {"op": "reset"}
 
 Why seed in-process: IAM's API cannot create a key with a past CreateDate or
@@ -140,7 +144,22 @@ def _counting_call_action(self: BaseResponse):
             REQUESTS["iam:Throttled"] += 1
             return 400, {"Content-Type": "text/xml"}, THROTTLED_BODY
     REQUESTS[action] += 1
-    return _call_action(self)
+    answer = _call_action(self)
+    if action == "iam:ListAccessKeys":
+        user = self._get_param("UserName")
+        with ROTATE_LOCK:
+            rotate = user in ROTATE_AFTER_LISTING
+            ROTATE_AFTER_LISTING.discard(user)
+        if rotate:
+            iam = _iam()
+            for key in list(iam.get_user(user).access_keys):
+                iam.delete_access_key(key.access_key_id, user)
+            iam.create_access_key(user)
+    return answer
+
+
+ROTATE_AFTER_LISTING: set = set()
+ROTATE_LOCK = threading.Lock()
 
 
 THROTTLED_BODY = (
@@ -220,6 +239,10 @@ def handle(cmd: dict, endpoint: str) -> dict:
         return {"ok": True, "requests": dict(REQUESTS)}
     if op == "limit_iam":
         IAM_LIMITS.set(float(cmd.get("latency_ms") or 0), float(cmd.get("rate") or 0))
+        return {"ok": True}
+    if op == "rotate_after_listing":
+        with ROTATE_LOCK:
+            ROTATE_AFTER_LISTING.add(cmd["user"])
         return {"ok": True}
     if op == "reset_requests":
         REQUESTS.clear()

@@ -1,0 +1,260 @@
+//! Enforcement against the emulator, through the real SDK clients (IAM,
+//! SES, DynamoDB, SSM) and a clock moved by hand: each key's status is read
+//! back from IAM, never from the notifier's own report.
+
+mod common;
+
+use std::collections::HashMap;
+
+use access_key_notifier::aws;
+use access_key_notifier::clock::FixedClock;
+use access_key_notifier::config::Config;
+use access_key_notifier::directory::iam::IamDirectory;
+use access_key_notifier::exemption::Exemptions;
+use access_key_notifier::exemption::ssm::SsmExemptionSource;
+use access_key_notifier::handler::{Answer, Deps, Invocation, dispatch};
+use access_key_notifier::ledger::dynamodb::DynamoDbLedger;
+use access_key_notifier::mailer::ses::SesMailer;
+use access_key_notifier::sweep::SweepOutcome;
+use chrono::{DateTime, Duration, Utc};
+use common::{Emulator, SENDER, create_ledger_table, fixture_event, key_aged};
+use serde_json::{Value, json};
+
+const TABLE: &str = "akn-ledger";
+const PARAMETER: &str = "/akn/exempt-users";
+
+type EmuDeps = Deps<IamDirectory, SesMailer, DynamoDbLedger, FixedClock, SsmExemptionSource>;
+
+async fn setup(vars: &[(&str, &str)]) -> (Emulator, EmuDeps, aws_sdk_iam::Client) {
+    let mut emu = Emulator::start();
+    emu.verify_sender(SENDER);
+    let sdk = emu.sdk_config().await;
+    create_ledger_table(&sdk, TABLE).await;
+    let mut env: HashMap<&str, &str> = HashMap::from([
+        ("SENDER_ADDRESS", SENDER),
+        ("LEDGER_TABLE", TABLE),
+        ("ENFORCE", "true"),
+        ("EXEMPT_TAG", "KeyRotationExempt"),
+    ]);
+    env.extend(vars.iter().copied());
+    let config = Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap();
+    let exemptions = Exemptions::new(
+        config
+            .exempt_users_parameter
+            .as_ref()
+            .map(|p| SsmExemptionSource::new(aws::ssm_client(&sdk), p)),
+    );
+    let deps = Deps {
+        config,
+        directory: IamDirectory::new(aws::iam_client(&sdk), aws::sts_client(&sdk)),
+        mailer: SesMailer::new(aws::ses_client(&sdk)),
+        ledger: Some(DynamoDbLedger::new(aws::dynamodb_client(&sdk), TABLE)),
+        clock: FixedClock::at(Utc::now()),
+        exemptions,
+    };
+    (emu, deps, aws::iam_client(&sdk))
+}
+
+fn user(name: &str, ages: &[i64], tags: Value) -> Value {
+    let mut all = json!({"Email": format!("{name}@example.com")});
+    all.as_object_mut()
+        .unwrap()
+        .extend(tags.as_object().unwrap().clone());
+    json!({"name": name, "user_id": format!("AIDA{:0>17}", name.to_uppercase()),
+           "tags": all, "keys": ages.iter().map(|a| key_aged(*a)).collect::<Vec<_>>()})
+}
+
+async fn sweep(deps: &EmuDeps) -> SweepOutcome {
+    let answer = dispatch(
+        fixture_event("scheduled-event.json"),
+        deps,
+        &Invocation::local(),
+    )
+    .await
+    .unwrap();
+    let Answer::Sweep(o) = answer else {
+        panic!("a sweep")
+    };
+    *o
+}
+
+/// Each key of `user` and whether IAM says it is active.
+async fn statuses(iam: &aws_sdk_iam::Client, user: &str) -> Vec<(String, bool)> {
+    let out = iam.list_access_keys().user_name(user).send().await.unwrap();
+    let mut keys: Vec<(String, bool)> = out
+        .access_key_metadata()
+        .iter()
+        .map(|k| {
+            (
+                k.access_key_id().unwrap().to_string(),
+                k.status().unwrap().as_str() == "Active",
+            )
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+fn later(deps: &EmuDeps, start: DateTime<Utc>, days: i64) {
+    deps.clock.set(start + Duration::days(days));
+}
+
+#[tokio::test]
+async fn a_final_warning_then_a_deactivation_of_the_overdue_key_only() {
+    let (mut emu, deps, iam) = setup(&[]).await;
+    let keys = emu.create_user(user("judy", &[120, 10], json!({})));
+    let start = Utc::now();
+
+    let first = sweep(&deps).await;
+    assert_eq!(first.enforcement.as_ref().unwrap().final_warnings, 1);
+    let mails = emu.messages();
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0]["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("[Final warning]"),
+        "{}",
+        mails[0]["subject"]
+    );
+    let mut both_active: Vec<(String, bool)> = keys.iter().map(|k| (k.clone(), true)).collect();
+    both_active.sort();
+    assert_eq!(statuses(&iam, "judy").await, both_active);
+
+    // Three days later (ENFORCE_MIN_WARNING_DAYS), the old key goes; the
+    // 10-day key stays active.
+    later(&deps, start, 3);
+    emu.reset_requests();
+    let second = sweep(&deps).await;
+    let e = second.enforcement.as_ref().unwrap();
+    assert_eq!(e.deactivated, 1, "{e:?}");
+    let mut expected = vec![(keys[0].clone(), false), (keys[1].clone(), true)];
+    expected.sort();
+    assert_eq!(statuses(&iam, "judy").await, expected);
+    let requests = emu.requests();
+    assert_eq!(requests["iam:UpdateAccessKey"], 1, "{requests}");
+    assert!(requests.get("iam:DeleteAccessKey").is_none(), "{requests}");
+    let mails = emu.messages();
+    let last = mails.last().unwrap();
+    assert!(
+        last["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("[Deactivated]"),
+        "{}",
+        last["subject"]
+    );
+}
+
+#[tokio::test]
+async fn exemptions_by_tag_expired_date_and_parameter_the_cap_and_a_dry_run() {
+    let (mut emu, deps, iam) = setup(&[
+        ("EXEMPT_USERS_PARAMETER", PARAMETER),
+        ("ENFORCE_MAX_PER_RUN", "1"),
+        ("DRY_RUN", "false"),
+    ])
+    .await;
+    let sdk = emu.sdk_config().await;
+    aws_sdk_ssm::Client::new(&sdk)
+        .put_parameter()
+        .name(PARAMETER)
+        .r#type(aws_sdk_ssm::types::ParameterType::StringList)
+        .value("listed,arn:aws:iam::123456789012:user/someone-else")
+        .send()
+        .await
+        .unwrap();
+    let tomorrow = (Utc::now() + Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    emu.create_user(user(
+        "tagged",
+        &[150],
+        json!({"KeyRotationExempt": tomorrow}),
+    ));
+    emu.create_user(user(
+        "expired",
+        &[150],
+        json!({"KeyRotationExempt": "2020-01-31"}),
+    ));
+    emu.create_user(user("listed", &[150], json!({})));
+    emu.create_user(user("zed", &[150], json!({})));
+    let start = Utc::now();
+
+    // A dry run first: nothing changes, and it says what would.
+    let dry = Deps {
+        config: Config {
+            dry_run: true,
+            ..deps.config.clone()
+        },
+        ..deps_clone(&emu, &deps).await
+    };
+    sweep(&dry).await;
+    // The first real sweep warns expired and zed (the exempt get nothing).
+    let warned = sweep(&deps).await;
+    assert_eq!(warned.enforcement.as_ref().unwrap().final_warnings, 2);
+    assert_eq!(warned.skipped.get("exempt"), Some(&2));
+
+    later(&deps, start, 3);
+    later(&dry, start, 3);
+    let would = sweep(&dry).await;
+    assert_eq!(
+        would.enforcement.as_ref().unwrap().dry_run,
+        1,
+        "capped at 1 too"
+    );
+    for name in ["tagged", "expired", "listed", "zed"] {
+        assert!(
+            statuses(&iam, name).await[0].1,
+            "{name} untouched by the dry run"
+        );
+    }
+
+    let capped = sweep(&deps).await;
+    let e = capped.enforcement.as_ref().unwrap();
+    assert_eq!((e.deactivated, e.held_by_cap), (1, 1), "{e:?}");
+    let next = sweep(&deps).await;
+    assert_eq!(next.enforcement.as_ref().unwrap().deactivated, 1);
+    for (name, active) in [
+        ("tagged", true),
+        ("expired", false),
+        ("listed", true),
+        ("zed", false),
+    ] {
+        assert_eq!(statuses(&iam, name).await[0].1, active, "{name}");
+    }
+}
+
+/// Another set of dependencies on the same emulator.
+async fn deps_clone(emu: &Emulator, deps: &EmuDeps) -> EmuDeps {
+    let sdk = emu.sdk_config().await;
+    Deps {
+        config: deps.config.clone(),
+        directory: IamDirectory::new(aws::iam_client(&sdk), aws::sts_client(&sdk)),
+        mailer: SesMailer::new(aws::ses_client(&sdk)),
+        ledger: Some(DynamoDbLedger::new(aws::dynamodb_client(&sdk), TABLE)),
+        clock: FixedClock::at(Utc::now()),
+        exemptions: Exemptions::new(
+            deps.config
+                .exempt_users_parameter
+                .as_ref()
+                .map(|p| SsmExemptionSource::new(aws::ssm_client(&sdk), p)),
+        ),
+    }
+}
+
+#[tokio::test]
+async fn a_key_rotated_between_the_decision_and_the_action_is_left_alone() {
+    let (mut emu, deps, iam) = setup(&[("ENFORCE_MIN_WARNING_DAYS", "0")]).await;
+    emu.create_user(user("judy", &[120], json!({})));
+    // The final warning, then, on the next sweep, a rotation right after
+    // the sweep's listing.
+    sweep(&deps).await;
+    emu.call(json!({"op": "rotate_after_listing", "user": "judy"}));
+    let o = sweep(&deps).await;
+    let e = o.enforcement.as_ref().unwrap();
+    assert_eq!((e.left_alone, e.deactivated), (1, 0), "{e:?}");
+    let keys = statuses(&iam, "judy").await;
+    assert_eq!(keys.len(), 1);
+    assert!(keys[0].1, "the new key is active");
+    assert_eq!(emu.requests().get("iam:UpdateAccessKey"), None);
+}

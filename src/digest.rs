@@ -31,6 +31,11 @@ pub struct RowView {
     pub notice: String,
     /// The owner tag's state, when it is not a usable address.
     pub owner_problem: Option<String>,
+    /// Enforcement's code for the key (`deactivated`, `held_by_cap`,
+    /// `from 2026-12-04`, …); empty when the account does not enforce.
+    pub enforcement: String,
+    /// The last day of an exempt user's dated exemption, or empty.
+    pub exempt_until: String,
 }
 
 /// What the digest says.
@@ -54,6 +59,14 @@ pub struct DigestView {
     pub owner_problems: Vec<(String, String)>,
     /// (user, error type)
     pub failed: Vec<(String, String)>,
+    /// The account enforces the deadline (or a dry run of it).
+    pub enforced: bool,
+    /// Keys this sweep deactivated (or, in a dry run, would have).
+    pub deactivated: Vec<RowView>,
+    /// Keys the next run will deactivate.
+    pub next_run: Vec<RowView>,
+    /// Exemptions that end within 14 days.
+    pub expiring: Vec<RowView>,
 }
 
 impl DigestView {
@@ -84,6 +97,10 @@ impl DigestView {
                 .iter()
                 .map(|f| (f.user.clone(), f.error_type.clone()))
                 .collect(),
+            enforced: outcome.enforcement.is_some(),
+            deactivated: rows(&report.deactivated),
+            next_run: rows(&report.next_run),
+            expiring: rows(&report.exemptions_expiring),
         }
     }
 }
@@ -97,6 +114,8 @@ fn row(k: &ReportKey, locale: Locale) -> RowView {
         status: mail::key_status(locale, k.days),
         notice: notice_words(locale, &k.notice),
         owner_problem: (k.owner != OwnerTag::Used).then(|| k.owner.code().to_string()),
+        enforcement: k.enforcement.clone(),
+        exempt_until: k.exempt_until.clone().unwrap_or_default(),
     }
 }
 

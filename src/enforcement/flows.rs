@@ -348,3 +348,34 @@ async fn a_config_event_for_an_overdue_warned_key_deactivates_it_and_says_so_in_
     assert_eq!(h.outcome.enforcement[0].access_key_id, "AKIA…0120");
     assert_eq!(d.directory.deactivated().len(), 1);
 }
+
+#[tokio::test]
+async fn the_digest_lists_deactivations_the_next_run_and_exemptions_ending_soon() {
+    let d = enforcing(&[
+        ("DIGEST_RECIPIENTS", "lead@example.com"),
+        ("ENFORCE_MAX_PER_RUN", "1"),
+    ]);
+    for name in ["ann", "ben"] {
+        add(&d, name, &[150]);
+        warned(&d, &key_id(name, 150), 40);
+    }
+    d.directory.add_user(
+        &user_id("eve"),
+        "eve",
+        &[
+            ("Email", "eve@example.com"),
+            ("KeyRotationExempt", "2026-11-30"),
+        ],
+        vec![key(&key_id("eve", 150), 150)],
+    );
+    let o = sweep(&d).await;
+    let text = o.digest.unwrap().rendered.unwrap().text;
+    for needle in [
+        "Deactivated by this sweep\n  - ann",
+        "To be deactivated by the next run\n  - ben",
+        "[held_by_cap]",
+        "Exemptions ending within 14 days\n  - eve  exempt through 2026-11-30",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing:\n{text}");
+    }
+}

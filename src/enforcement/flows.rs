@@ -101,10 +101,14 @@ async fn a_key_without_a_recorded_warning_gets_a_final_warning_and_is_deactivate
         vec![(old.clone(), true), (new.clone(), true)]
     );
 
-    // Two days later the warning is too young; on the third it is not.
+    // The same day and two days later the warning is too young, and the
+    // final warning stood in for the key's reminder: no other mail.
+    let same_day = sweep(&d).await;
+    assert_eq!(same_day.notices.sent, 0);
     d.clock.set(now() + Duration::days(2));
     let waiting = sweep(&d).await;
     assert_eq!(waiting.enforcement.as_ref().unwrap().deactivated, 0);
+    assert_eq!(waiting.notices.sent, 0);
     assert_eq!(d.directory.deactivated(), vec![]);
 
     d.clock.set(now() + Duration::days(3));

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::decision::{self, AccessKey, Mode, Notice, SkipReason, Tag};
+use crate::decision::{self, AccessKey, Mode, Notice, SkipReason, Stage, Tag};
 use crate::directory::{MAX_ACCESS_KEYS, UserDirectory};
 use crate::enforcement::{self, Cap};
 use crate::error::Error;
@@ -473,8 +473,28 @@ impl Sending<'_> {
                 return Err(e);
             }
         };
-        for i in acquired {
-            let key = &stages[i];
+        // A final warning stands in for the key's stage of the day too, so
+        // the same key is not reminded again before its next stage.
+        let standing_in = acquired
+            .iter()
+            .filter(|&&i| stages[i].stage == Stage::FinalWarning)
+            .filter_map(|&i| {
+                let stage = deps.config.policy.stage(self.notice.keys[i].days)?;
+                Some((
+                    i,
+                    NoticeKey {
+                        stage,
+                        ..stages[i].clone()
+                    },
+                ))
+            });
+        let to_record: Vec<(usize, NoticeKey)> = acquired
+            .iter()
+            .map(|&i| (i, stages[i].clone()))
+            .chain(standing_in)
+            .collect();
+        for (i, key) in &to_record {
+            let (i, key) = (*i, key);
             let record = SentRecord {
                 user: self.user.to_string(),
                 source: self.source.name(),

@@ -5,15 +5,13 @@
 //! HTML, in the configured `LOCALE`), from the [`Report`] only: masked key
 //! ids, owner-tag problems by reason code.
 
-use askama::Template;
-
 use crate::clock::Clock;
 use crate::decision::Locale;
 use crate::directory::UserDirectory;
 use crate::exemption::ExemptionSource;
 use crate::handler::Deps;
 use crate::ledger::NoticeLedger;
-use crate::mail::{self, Rendered};
+use crate::mail;
 use crate::mailer::{Mail, Mailer};
 use crate::sweep::outcome::DigestOutcome;
 use crate::sweep::{OwnerTag, Report, ReportKey, SweepOutcome};
@@ -139,40 +137,12 @@ fn notice_words(locale: Locale, code: &str) -> String {
     words.to_string()
 }
 
-macro_rules! part {
-    ($name:ident, $path:literal) => {
-        #[derive(Template)]
-        #[template(path = $path)]
-        struct $name<'a> {
-            d: &'a DigestView,
-        }
-    };
-}
-
-part!(EnSubject, "digest/en/subject.txt");
-part!(EnText, "digest/en/body.txt");
-part!(EnHtml, "digest/en/body.html");
-part!(JaSubject, "digest/ja/subject.txt");
-part!(JaText, "digest/ja/body.txt");
-part!(JaHtml, "digest/ja/body.html");
-
-/// Renders the digest in `locale`.
-pub fn render(view: &DigestView, locale: Locale) -> Result<Rendered, askama::Error> {
-    let d = view;
-    let (subject, text, html) = match locale {
-        Locale::En => (
-            EnSubject { d }.render()?,
-            EnText { d }.render()?,
-            EnHtml { d }.render()?,
-        ),
-        Locale::Ja => (
-            JaSubject { d }.render()?,
-            JaText { d }.render()?,
-            JaHtml { d }.render()?,
-        ),
-    };
-    Ok(Rendered::finish(&subject, &text, &html))
-}
+crate::mail::localized_mail!(
+    DigestView,
+    d,
+    en: ["digest/en/subject.txt", "digest/en/body.txt", "digest/en/body.html"],
+    ja: ["digest/ja/subject.txt", "digest/ja/body.txt", "digest/ja/body.html"],
+);
 
 /// Renders and sends (or, in a dry run, only renders) the digest. A digest
 /// that fails is reported in the outcome; the sweep's notices stand.

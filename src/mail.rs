@@ -5,7 +5,6 @@
 //! templates don't need to. All values are prepared here, already masked and
 //! formatted for the locale, so the templates only lay them out.
 
-use askama::Template;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 
@@ -233,40 +232,85 @@ impl NoticeView {
     }
 }
 
-macro_rules! part {
-    ($name:ident, $path:literal) => {
-        #[derive(Template)]
-        #[template(path = $path)]
-        struct $name<'a> {
-            n: &'a NoticeView,
+/// The six askama templates of one kind of mail (subject, text and HTML,
+/// in English and Japanese) over one view, bound to the template variable
+/// `$var`, and `render`, which lays the view out in a locale and finishes
+/// the parts ([`Rendered::finish`]). The notice, the digest and the
+/// deactivated mail are all written this way.
+macro_rules! localized_mail {
+    (
+        $view:ty, $var:ident,
+        en: [$en_subject:literal, $en_text:literal, $en_html:literal $(,)?],
+        ja: [$ja_subject:literal, $ja_text:literal, $ja_html:literal $(,)?] $(,)?
+    ) => {
+        mod parts {
+            use super::*;
+            use askama::Template;
+
+            #[derive(Template)]
+            #[template(path = $en_subject)]
+            pub struct EnSubject<'a> {
+                pub $var: &'a $view,
+            }
+            #[derive(Template)]
+            #[template(path = $en_text)]
+            pub struct EnText<'a> {
+                pub $var: &'a $view,
+            }
+            #[derive(Template)]
+            #[template(path = $en_html)]
+            pub struct EnHtml<'a> {
+                pub $var: &'a $view,
+            }
+            #[derive(Template)]
+            #[template(path = $ja_subject)]
+            pub struct JaSubject<'a> {
+                pub $var: &'a $view,
+            }
+            #[derive(Template)]
+            #[template(path = $ja_text)]
+            pub struct JaText<'a> {
+                pub $var: &'a $view,
+            }
+            #[derive(Template)]
+            #[template(path = $ja_html)]
+            pub struct JaHtml<'a> {
+                pub $var: &'a $view,
+            }
+        }
+
+        /// Renders subject, text and HTML in `locale`.
+        pub fn render(
+            view: &$view,
+            locale: $crate::decision::Locale,
+        ) -> Result<$crate::mail::Rendered, askama::Error> {
+            use askama::Template;
+            use parts::*;
+            let $var = view;
+            let (subject, text, html) = match locale {
+                $crate::decision::Locale::En => (
+                    EnSubject { $var }.render()?,
+                    EnText { $var }.render()?,
+                    EnHtml { $var }.render()?,
+                ),
+                $crate::decision::Locale::Ja => (
+                    JaSubject { $var }.render()?,
+                    JaText { $var }.render()?,
+                    JaHtml { $var }.render()?,
+                ),
+            };
+            Ok($crate::mail::Rendered::finish(&subject, &text, &html))
         }
     };
 }
+pub(crate) use localized_mail;
 
-part!(EnSubject, "en/subject.txt");
-part!(EnText, "en/body.txt");
-part!(EnHtml, "en/body.html");
-part!(JaSubject, "ja/subject.txt");
-part!(JaText, "ja/body.txt");
-part!(JaHtml, "ja/body.html");
-
-/// Renders the three parts in `locale`.
-pub fn render(view: &NoticeView, locale: Locale) -> Result<Rendered, askama::Error> {
-    let n = view;
-    let (subject, text, html) = match locale {
-        Locale::En => (
-            EnSubject { n }.render()?,
-            EnText { n }.render()?,
-            EnHtml { n }.render()?,
-        ),
-        Locale::Ja => (
-            JaSubject { n }.render()?,
-            JaText { n }.render()?,
-            JaHtml { n }.render()?,
-        ),
-    };
-    Ok(Rendered::finish(&subject, &text, &html))
-}
+localized_mail!(
+    NoticeView,
+    n,
+    en: ["en/subject.txt", "en/body.txt", "en/body.html"],
+    ja: ["ja/subject.txt", "ja/body.txt", "ja/body.html"],
+);
 
 impl Rendered {
     /// The three rendered parts as they leave the process, for notices and

@@ -2,12 +2,11 @@
 //! restore service. Rendered like the notices (askama, text and HTML, in
 //! the owner's language) from `templates/deactivated/<locale>/`.
 
-use askama::Template;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::Enforcement;
 use crate::decision::{DueKey, Locale, Policy};
-use crate::mail::{self, Rendered};
+use crate::mail;
 use crate::mask::mask_key_id;
 
 /// What the mail says, ready to lay out.
@@ -62,45 +61,27 @@ impl DeactivatedView {
     }
 }
 
-macro_rules! part {
-    ($name:ident, $path:literal) => {
-        #[derive(Template)]
-        #[template(path = $path)]
-        struct $name<'a> {
-            d: &'a DeactivatedView,
-        }
-    };
-}
-
-part!(EnSubject, "deactivated/en/subject.txt");
-part!(EnText, "deactivated/en/body.txt");
-part!(EnHtml, "deactivated/en/body.html");
-part!(JaSubject, "deactivated/ja/subject.txt");
-part!(JaText, "deactivated/ja/body.txt");
-part!(JaHtml, "deactivated/ja/body.html");
-
-pub fn render(view: &DeactivatedView, locale: Locale) -> Result<Rendered, askama::Error> {
-    let d = view;
-    let (subject, text, html) = match locale {
-        Locale::En => (
-            EnSubject { d }.render()?,
-            EnText { d }.render()?,
-            EnHtml { d }.render()?,
-        ),
-        Locale::Ja => (
-            JaSubject { d }.render()?,
-            JaText { d }.render()?,
-            JaHtml { d }.render()?,
-        ),
-    };
-    Ok(Rendered::finish(&subject, &text, &html))
-}
+crate::mail::localized_mail!(
+    DeactivatedView,
+    d,
+    en: [
+        "deactivated/en/subject.txt",
+        "deactivated/en/body.txt",
+        "deactivated/en/body.html",
+    ],
+    ja: [
+        "deactivated/ja/subject.txt",
+        "deactivated/ja/body.txt",
+        "deactivated/ja/body.html",
+    ],
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::decision::{AccessKey, due_keys};
     use crate::enforcement::EnforceMode;
+    use crate::mail::Rendered;
     use crate::testkit;
     use chrono::Duration;
 

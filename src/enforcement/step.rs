@@ -85,18 +85,11 @@ pub struct UserEnforcement {
     /// Shape the notice (`ENFORCE=true` only: a dry run's notices promise
     /// nothing).
     shapes_notice: bool,
-    /// Today, for keys acted on this run that stay in the notice.
-    today: Option<NaiveDate>,
     /// Each action's key id (the outcome's is masked).
     acted: Vec<(String, Action)>,
 }
 
 impl UserEnforcement {
-    /// The date the verdicts were reached on.
-    pub fn today(&self) -> Option<NaiveDate> {
-        self.today
-    }
-
     /// What was done about the key `key_id`, if anything.
     pub fn action_of(&self, key_id: &str) -> Option<Action> {
         self.acted
@@ -115,7 +108,7 @@ impl UserEnforcement {
         if !self.shapes_notice {
             return Some(notice);
         }
-        let today = self.today.unwrap_or(notice.today);
+        let today = notice.today;
         notice.keys.retain_mut(|key| {
             let Some((_, verdict)) = self.verdicts.iter().find(|(id, _)| *id == key.id) else {
                 return true;
@@ -170,7 +163,6 @@ where
     let today = policy.date_of(now);
     let mut out = UserEnforcement {
         shapes_notice: settings.mode == EnforceMode::On,
-        today: Some(today),
         ..UserEnforcement::default()
     };
     let Some(ledger) = deps.ledger.as_ref() else {
@@ -206,10 +198,18 @@ where
             key,
             warned,
             verdict,
-            cap,
         };
         let action = match judged {
-            KeyVerdict::Deactivate => act.deactivate(deps, ledger, invocation, now).await,
+            KeyVerdict::Deactivate => {
+                let done = act.deactivate(deps, ledger, invocation, now).await;
+                // The cap counts keys deactivated (or, in a dry run, that
+                // would be); any other end gives the place back.
+                if !matches!(&done, Ok(a) if matches!(a.action, Action::Deactivated | Action::DryRun))
+                {
+                    cap.give_back();
+                }
+                done
+            }
             KeyVerdict::HeldByCap => Ok(act.report(Action::HeldByCap)),
             KeyVerdict::FinalWarning { .. } | KeyVerdict::Wait { .. } => continue,
         };
@@ -237,7 +237,6 @@ struct Act<'a> {
     key: &'a DueKey,
     warned: Option<NaiveDate>,
     verdict: &'a Verdict,
-    cap: &'a Cap,
 }
 
 impl Act<'_> {
@@ -263,30 +262,8 @@ impl Act<'_> {
         }
     }
 
-    /// Steps 1 to 5 of the module's list; the cap's place is given back
-    /// whenever the key is not deactivated.
+    /// Steps 1 to 5 of the module's list.
     async fn deactivate<D, M, L, C, X>(
-        &self,
-        deps: &Deps<D, M, L, C, X>,
-        ledger: &L,
-        invocation: &Invocation,
-        now: DateTime<Utc>,
-    ) -> Result<KeyAction, Error>
-    where
-        D: UserDirectory,
-        M: Mailer,
-        L: NoticeLedger,
-        C: Clock,
-        X: ExemptionSource,
-    {
-        let result = self.try_deactivate(deps, ledger, invocation, now).await;
-        if !matches!(&result, Ok(a) if matches!(a.action, Action::Deactivated | Action::DryRun)) {
-            self.cap.give_back();
-        }
-        result
-    }
-
-    async fn try_deactivate<D, M, L, C, X>(
         &self,
         deps: &Deps<D, M, L, C, X>,
         ledger: &L,

@@ -80,9 +80,20 @@ pub struct UserReport {
     /// The error type, when notifying failed.
     pub notice_failed: Option<String>,
     exempt_until: Option<NaiveDate>,
-    /// Per due key id: enforcement's code, and whether the key will be
-    /// deactivated by the next run.
-    enforcement: HashMap<String, (String, bool)>,
+    /// Per due key id: enforcement's code, and when the key may be
+    /// deactivated.
+    enforcement: HashMap<String, (String, Due)>,
+}
+
+/// When enforcement may take a key that is still active.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Due {
+    /// Acted on, or never again (reactivated).
+    #[default]
+    Never,
+    /// The next run (held by the cap, or its action failed).
+    NextRun,
+    From(NaiveDate),
 }
 
 impl UserReport {
@@ -112,7 +123,6 @@ impl UserReport {
 
     /// Takes in what enforcement made of the user's keys.
     pub fn enforcement(&mut self, enforced: &UserEnforcement) {
-        let tomorrow = enforced.today().and_then(|t| t.succ_opt());
         for (id, verdict) in &enforced.verdicts {
             let entry = match (enforced.action_of(id), verdict) {
                 (Some(action), _) => {
@@ -123,17 +133,22 @@ impl UserReport {
                         Action::LeftAlone => "left_alone",
                         Action::Reactivated => "reactivated",
                     };
-                    (code.to_string(), action == Action::HeldByCap)
+                    let due = match action {
+                        Action::HeldByCap => Due::NextRun,
+                        _ => Due::Never,
+                    };
+                    (code.to_string(), due)
                 }
                 (None, KeyVerdict::FinalWarning { from }) => (
                     format!("final_warning, from {}", mail::iso(*from)),
-                    tomorrow.is_some_and(|t| *from <= t),
+                    Due::From(*from),
                 ),
-                (None, KeyVerdict::Wait { from }) => (
-                    format!("from {}", mail::iso(*from)),
-                    tomorrow.is_some_and(|t| *from <= t),
-                ),
-                (None, KeyVerdict::Deactivate | KeyVerdict::HeldByCap) => ("failed".into(), true),
+                (None, KeyVerdict::Wait { from }) => {
+                    (format!("from {}", mail::iso(*from)), Due::From(*from))
+                }
+                (None, KeyVerdict::Deactivate | KeyVerdict::HeldByCap) => {
+                    ("failed".into(), Due::NextRun)
+                }
             };
             self.enforcement.insert(id.clone(), entry);
         }
@@ -232,7 +247,12 @@ impl Report {
             let exempt = u.skip == Some(SkipReason::Exempt);
             let notice = u.notice_code();
             for (k, masked) in &u.keys {
-                let (enforcement, next_run) = u.enforcement.get(&k.id).cloned().unwrap_or_default();
+                let (enforcement, due) = u.enforcement.get(&k.id).cloned().unwrap_or_default();
+                let next_run = match due {
+                    Due::Never => false,
+                    Due::NextRun => true,
+                    Due::From(from) => self.today_date.succ_opt().is_some_and(|t| from <= t),
+                };
                 let row = ReportKey {
                     user: u.name.clone(),
                     access_key_id: masked.clone(),

@@ -171,16 +171,13 @@ pub async fn send<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock, X: Exe
             rendered: Some(rendered),
         };
     }
-    let mail = Mail {
-        from: config.sender.clone(),
-        to: config.digest_recipients.clone(),
-        cc: Vec::new(),
-        subject: rendered.subject.clone(),
-        text: rendered.text.clone(),
-        html: rendered.html.clone(),
-        configuration_set: config.ses_configuration_set.clone(),
-        tags: vec![("notice_source".into(), "digest".into())],
-    };
+    let mail = Mail::new(
+        config,
+        &config.digest_recipients,
+        &[],
+        &rendered,
+        vec![("notice_source".into(), "digest".into())],
+    );
     match deps.mailer.send(&mail).await {
         Ok(id) => DigestOutcome {
             status: "sent",

@@ -377,19 +377,16 @@ impl Act<'_> {
         );
         let sent = match super::mail::render(&view, self.verdict.locale) {
             Ok(rendered) => {
-                let message = Mail {
-                    from: config.sender.clone(),
-                    to: recipients.to.clone(),
-                    cc: recipients.cc.clone(),
-                    subject: rendered.subject,
-                    text: rendered.text,
-                    html: rendered.html,
-                    configuration_set: config.ses_configuration_set.clone(),
-                    tags: vec![
+                let message = Mail::new(
+                    config,
+                    &recipients.to,
+                    &recipients.cc,
+                    &rendered,
+                    vec![
                         ("notice_source".into(), self.source.name()),
                         ("notice_stage".into(), Stage::Deactivated.code()),
                     ],
-                };
+                );
                 deps.mailer.send(&message).await
             }
             Err(e) => Err(Error::Render(e)),

@@ -553,15 +553,12 @@ impl Sending<'_> {
         if config.dry_run {
             outcome.status = Status::DryRun;
         } else {
-            let message = Mail {
-                from: config.sender.clone(),
-                to: notice.recipients.to.clone(),
-                cc: notice.recipients.cc.clone(),
-                subject: rendered.subject.clone(),
-                text: rendered.text.clone(),
-                html: rendered.html.clone(),
-                configuration_set: config.ses_configuration_set.clone(),
-                tags: [
+            let message = Mail::new(
+                config,
+                &notice.recipients.to,
+                &notice.recipients.cc,
+                &rendered,
+                [
                     Some(("notice_source".into(), self.source.name())),
                     self.source
                         .tier_days()
@@ -571,7 +568,7 @@ impl Sending<'_> {
                 .into_iter()
                 .flatten()
                 .collect(),
-            };
+            );
             outcome.message_id = Some(deps.mailer.send(&message).await?);
         }
         Ok(Handled {

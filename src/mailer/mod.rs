@@ -4,7 +4,9 @@
 use std::future::Future;
 
 use crate::address::Address;
+use crate::config::Config;
 use crate::error::Error;
+use crate::mail::Rendered;
 
 pub mod memory;
 pub mod ses;
@@ -21,6 +23,30 @@ pub struct Mail {
     pub configuration_set: Option<String>,
     /// Message tags (name, value) for SES event publishing.
     pub tags: Vec<(String, String)>,
+}
+
+impl Mail {
+    /// A rendered mail from the configured sender, through the configured
+    /// SES configuration set: the notice, the digest and the deactivated
+    /// mail are all sent this way.
+    pub fn new(
+        config: &Config,
+        to: &[Address],
+        cc: &[Address],
+        rendered: &Rendered,
+        tags: Vec<(String, String)>,
+    ) -> Mail {
+        Mail {
+            from: config.sender.clone(),
+            to: to.to_vec(),
+            cc: cc.to_vec(),
+            subject: rendered.subject.clone(),
+            text: rendered.text.clone(),
+            html: rendered.html.clone(),
+            configuration_set: config.ses_configuration_set.clone(),
+            tags,
+        }
+    }
 }
 
 pub trait Mailer: Send + Sync {

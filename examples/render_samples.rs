@@ -11,12 +11,12 @@ use access_key_notifier::clock::FixedClock;
 use access_key_notifier::config::Config;
 use access_key_notifier::decision::AccessKey;
 use access_key_notifier::directory::LastUsed;
-use access_key_notifier::directory::memory::MemoryDirectory;
 use access_key_notifier::exemption::Exemptions;
-use access_key_notifier::exemption::memory::MemoryExemptionSource;
 use access_key_notifier::handler::{Deps, Invocation};
 use access_key_notifier::ledger::memory::MemoryLedger;
 use access_key_notifier::mailer::memory::MemoryMailer;
+use access_key_notifier::organization::accounts::memory::MemoryAccounts;
+use access_key_notifier::ports::MemoryPorts;
 use access_key_notifier::sweep::{Run, run};
 use chrono::{Duration, TimeZone, Utc};
 
@@ -46,13 +46,14 @@ async fn main() {
             .map(|(_, v)| v.to_string())
     })
     .expect("a valid configuration");
-    let deps = Deps {
+    let deps: Deps<MemoryPorts> = Deps {
         config,
-        directory: MemoryDirectory::new(),
+        accounts: MemoryAccounts::new(),
         mailer: MemoryMailer::new(),
         ledger: Some(MemoryLedger::new()),
         clock: FixedClock::at(now),
-        exemptions: Exemptions::<MemoryExemptionSource>::new(None),
+        exemptions: Exemptions::new(None),
+        queue: None,
     };
     let key = |id: &str, age: i64, service: &str| {
         (
@@ -105,7 +106,7 @@ async fn main() {
     ];
     for (i, (name, tags, keys)) in users.into_iter().enumerate() {
         let id = format!("AIDA2SAMPLE{i:010}");
-        deps.directory.add_user(&id, name, tags, keys);
+        deps.accounts.add_user(&id, name, tags, keys);
     }
     let outcome = run(
         &deps,

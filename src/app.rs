@@ -9,23 +9,21 @@ use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::{Value, json};
 
 use crate::aws;
-use crate::clock::{Clock, SystemClock};
+use crate::clock::SystemClock;
 use crate::config::{Config, ConfigError};
-use crate::directory::UserDirectory;
-use crate::directory::iam::IamDirectory;
-use crate::exemption::ExemptionSource;
 use crate::exemption::Exemptions;
 use crate::exemption::ssm::SsmExemptionSource;
 use crate::handler::{Answer, Deps, Invocation, dispatch};
-use crate::ledger::NoticeLedger;
 use crate::ledger::dynamodb::DynamoDbLedger;
 use crate::logging::{self, Level};
-use crate::mailer::Mailer;
 use crate::mailer::ses::SesMailer;
 use crate::metrics;
+use crate::organization::accounts::iam::IamAccounts;
+use crate::organization::queue::sqs::SqsQueue;
+use crate::ports::{AwsPorts, Ports};
 
 /// The dependencies of the deployed function.
-pub type AwsDeps = Deps<IamDirectory, SesMailer, DynamoDbLedger, SystemClock, SsmExemptionSource>;
+pub type AwsDeps = Deps<AwsPorts>;
 
 /// The error type every invocation answers with while the configuration
 /// cannot be used.
@@ -38,6 +36,20 @@ pub async fn aws_deps(config: Config) -> AwsDeps {
 
 /// Real SDK clients from a given SDK configuration.
 pub fn deps_from_sdk(config: Config, sdk: &aws_config::SdkConfig) -> AwsDeps {
+    deps_from_sdk_at::<AwsPorts>(config, sdk, SystemClock)
+}
+
+/// Real SDK clients from a given SDK configuration, with `clock`.
+pub fn deps_from_sdk_at<P>(config: Config, sdk: &aws_config::SdkConfig, clock: P::Clock) -> Deps<P>
+where
+    P: Ports<
+            Accounts = IamAccounts,
+            Mailer = SesMailer,
+            Ledger = DynamoDbLedger,
+            Exemptions = SsmExemptionSource,
+            Queue = SqsQueue,
+        >,
+{
     let ledger = config
         .ledger_table
         .as_ref()
@@ -48,13 +60,21 @@ pub fn deps_from_sdk(config: Config, sdk: &aws_config::SdkConfig) -> AwsDeps {
             .as_ref()
             .map(|name| SsmExemptionSource::new(aws::ssm_client(sdk), name)),
     );
+    let organization = config.organization.as_ref();
+    let accounts = IamAccounts::new(
+        sdk,
+        organization.map(|o| o.member_role.as_str()),
+        organization.and_then(|o| o.organization_role_arn.as_deref()),
+    );
+    let queue = organization.map(|o| SqsQueue::new(aws::sqs_client(sdk), &o.sweep_queue_url));
     Deps {
         config,
         exemptions,
-        directory: IamDirectory::new(aws::iam_client(sdk), aws::sts_client(sdk)),
+        accounts,
         mailer: SesMailer::new(aws::ses_client(sdk)),
         ledger,
-        clock: SystemClock,
+        clock,
+        queue,
     }
 }
 
@@ -115,8 +135,8 @@ pub async fn run_lambda() -> ExitCode {
 /// One invocation's answer: the outcome (logged as one line, with its
 /// metrics), or the error Lambda reports, typed `Retryable.*` or
 /// `Permanent.*`.
-pub async fn answer<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock, X: ExemptionSource>(
-    deps: &Result<Deps<D, M, L, C, X>, ConfigError>,
+pub async fn answer<P: Ports>(
+    deps: &Result<Deps<P>, ConfigError>,
     payload: Value,
     invocation: &Invocation,
 ) -> Result<Value, Diagnostic> {
@@ -143,8 +163,24 @@ pub async fn answer<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock, X: E
                     logging::log(Level::Info, "sweep outcome", value.clone());
                     metrics::emit(metrics::sweep(sweep));
                 }
+                Answer::FanOut(_) => logging::log(Level::Info, "fan-out outcome", value),
+                Answer::Batch(batch) => {
+                    logging::log(Level::Info, "sweep messages outcome", value);
+                    for message in &batch.messages {
+                        match &message.sweep {
+                            Some(sweep) => metrics::emit(metrics::sweep(sweep)),
+                            None if message.status == "failed" => {
+                                metrics::emit(vec![metrics::sweep_failed()])
+                            }
+                            None => {}
+                        }
+                    }
+                }
+                Answer::OrganizationDigest(_) => {
+                    logging::log(Level::Info, "organization digest outcome", value)
+                }
             }
-            Ok(value)
+            Ok(answer.response())
         }
         Err(e) => {
             if scheduled {
@@ -173,14 +209,9 @@ fn failed(diagnostic: Diagnostic, retryable: bool) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::FixedClock;
-    use crate::directory::memory::MemoryDirectory;
-    use crate::exemption::memory::MemoryExemptionSource;
-    use crate::ledger::memory::MemoryLedger;
-    use crate::mailer::memory::MemoryMailer;
+    use crate::ports::MemoryPorts;
 
-    type MemoryDeps =
-        Deps<MemoryDirectory, MemoryMailer, MemoryLedger, FixedClock, MemoryExemptionSource>;
+    type MemoryDeps = Deps<MemoryPorts>;
 
     #[tokio::test]
     async fn bad_configuration_answers_every_invocation_with_a_readable_permanent_error() {

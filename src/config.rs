@@ -15,6 +15,7 @@ use crate::address::{self, Address};
 use crate::decision::{Locale, NoticeRule, Policy};
 use crate::enforcement::{EnforceMode, Enforcement};
 use crate::mask::quote;
+use crate::organization::{Organization, is_account_id};
 
 /// SES accepts at most 50 recipients per message.
 const MAX_RECIPIENTS: usize = 50;
@@ -46,6 +47,9 @@ pub struct Config {
     pub enforcement: Enforcement,
     /// The Parameter Store parameter listing exempt users.
     pub exempt_users_parameter: Option<String>,
+    /// Organizations mode (`MEMBER_ROLE_NAME` set): the accounts served
+    /// and how they are reached; `None`: a single-account deployment.
+    pub organization: Option<Organization>,
 }
 
 impl Config {
@@ -351,6 +355,15 @@ impl Config {
             }
         };
 
+        let organization = parse_organization(&get)?;
+        if organization.is_some() && ledger_table.is_none() {
+            return Err(err(
+                "LEDGER_TABLE",
+                "is required with MEMBER_ROLE_NAME: the per-account sweeps and the Organization's digest keep their records in it",
+                "access-key-notifier-ledger",
+            ));
+        }
+
         for variable in ENDPOINT_VARIABLES {
             if let Some(v) = get(variable) {
                 check_endpoint(variable, &v)?;
@@ -379,8 +392,117 @@ impl Config {
             sweep_concurrency,
             enforcement,
             exempt_users_parameter,
+            organization,
         })
     }
+}
+
+const EX_ACCOUNTS: &str = "111111111111,222222222222";
+
+/// `MEMBER_ROLE_NAME` and the variables that only mean something with it.
+fn parse_organization(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<Organization>, ConfigError> {
+    let Some(member_role) = get("MEMBER_ROLE_NAME") else {
+        for variable in [
+            "ACCOUNTS",
+            "EXEMPT_ACCOUNTS",
+            "ORGANIZATION_ROLE_ARN",
+            "SWEEP_QUEUE_URL",
+        ] {
+            if get(variable).is_some() {
+                return Err(err(
+                    variable,
+                    "only applies to an Organizations deployment: set MEMBER_ROLE_NAME too, or leave it empty",
+                    "",
+                ));
+            }
+        }
+        return Ok(None);
+    };
+    let member_role = member_role.trim().to_string();
+    // IAM role names: letters, digits and `+=,.@_-`, at most 64.
+    if member_role.len() > 64
+        || !member_role
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+    {
+        return Err(err(
+            "MEMBER_ROLE_NAME",
+            format!(
+                "`{}` is not an IAM role name (letters, digits, +=,.@_-, at most 64)",
+                quote(&member_role)
+            ),
+            "access-key-notifier-member",
+        ));
+    }
+    let accounts = get("ACCOUNTS")
+        .map(|v| parse_accounts("ACCOUNTS", &v))
+        .transpose()?;
+    let exempt_accounts = get("EXEMPT_ACCOUNTS")
+        .map(|v| parse_accounts("EXEMPT_ACCOUNTS", &v))
+        .transpose()?
+        .unwrap_or_default();
+    let organization_role_arn = match get("ORGANIZATION_ROLE_ARN") {
+        None => None,
+        Some(v) => {
+            let v = v.trim().to_string();
+            let parts: Vec<&str> = v.split(':').collect();
+            let ok = parts.len() == 6
+                && parts[0] == "arn"
+                && parts[1].starts_with("aws")
+                && parts[2] == "iam"
+                && parts[3].is_empty()
+                && is_account_id(parts[4])
+                && parts[5].starts_with("role/")
+                && parts[5].len() > 5;
+            if !ok {
+                return Err(err(
+                    "ORGANIZATION_ROLE_ARN",
+                    format!("`{}` is not an IAM role ARN", quote(&v)),
+                    "arn:aws:iam::111111111111:role/access-key-notifier-accounts",
+                ));
+            }
+            Some(v)
+        }
+    };
+    let Some(sweep_queue_url) = get("SWEEP_QUEUE_URL") else {
+        return Err(err(
+            "SWEEP_QUEUE_URL",
+            "is required with MEMBER_ROLE_NAME: the sweep sends one message per account to it",
+            "https://sqs.us-east-1.amazonaws.com/111111111111/access-key-notifier-sweep",
+        ));
+    };
+    check_endpoint("SWEEP_QUEUE_URL", &sweep_queue_url)?;
+    Ok(Some(Organization {
+        member_role,
+        accounts,
+        exempt_accounts,
+        organization_role_arn,
+        sweep_queue_url: sweep_queue_url.trim().to_string(),
+    }))
+}
+
+/// A comma-separated list of account ids, each once.
+fn parse_accounts(variable: &'static str, v: &str) -> Result<Vec<String>, ConfigError> {
+    let mut ids: Vec<String> = Vec::new();
+    for (i, entry) in v.split(',').map(str::trim).enumerate() {
+        if !is_account_id(entry) {
+            return Err(err(
+                variable,
+                format!(
+                    "entry {} (`{}`) is not a 12-digit account id",
+                    i + 1,
+                    quote(entry)
+                ),
+                EX_ACCOUNTS,
+            ));
+        }
+        if !ids.iter().any(|a| a == entry) {
+            ids.push(entry.to_string());
+        }
+    }
+    Ok(ids)
 }
 
 pub const DEFAULT_NOTICE_RULES: &str = "access-keys-rotated-1=7,access-keys-rotated-2=14";
@@ -393,13 +515,15 @@ const EX_NOTICE_RULES: &str = "access-keys-rotated-1=7,access-keys-rotated-2=14"
 /// stands in for AWS). The SDK reads them itself; they are checked here
 /// because a value that is not a URL fails every call the same way, and
 /// should say so once, at start, as a configuration error.
-const ENDPOINT_VARIABLES: [&str; 6] = [
+const ENDPOINT_VARIABLES: [&str; 8] = [
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_IAM",
     "AWS_ENDPOINT_URL_SESV2",
     "AWS_ENDPOINT_URL_DYNAMODB",
     "AWS_ENDPOINT_URL_STS",
     "AWS_ENDPOINT_URL_SSM",
+    "AWS_ENDPOINT_URL_ORGANIZATIONS",
+    "AWS_ENDPOINT_URL_SQS",
 ];
 
 /// An endpoint URL: `http` or `https`, a host, nothing else required.

@@ -314,6 +314,11 @@ pub enum SkipReason {
     /// Every due key was deactivated by enforcement; the deactivated mail
     /// replaces the notice.
     Deactivated,
+    /// The event's account is on `EXEMPT_ACCOUNTS` (`organization`).
+    AccountExempt,
+    /// The event's account is not one the function serves: not on
+    /// `ACCOUNTS`, or not an active account of the Organization.
+    AccountNotServed,
 }
 
 impl SkipReason {
@@ -330,6 +335,8 @@ impl SkipReason {
             SkipReason::Exempt => "exempt",
             SkipReason::NoRecipient => "no_recipient",
             SkipReason::Deactivated => "deactivated",
+            SkipReason::AccountExempt => "account_exempt",
+            SkipReason::AccountNotServed => "account_not_served",
         }
     }
 }

@@ -5,14 +5,11 @@
 //! HTML, in the configured `LOCALE`), from the [`Report`] only: masked key
 //! ids, owner-tag problems by reason code.
 
-use crate::clock::Clock;
 use crate::decision::Locale;
-use crate::directory::UserDirectory;
-use crate::exemption::ExemptionSource;
 use crate::handler::Deps;
-use crate::ledger::NoticeLedger;
 use crate::mail;
 use crate::mailer::{Mail, Mailer};
+use crate::ports::Ports;
 use crate::sweep::outcome::DigestOutcome;
 use crate::sweep::{OwnerTag, Report, ReportKey, SweepOutcome};
 
@@ -146,8 +143,8 @@ crate::mail::localized_mail!(
 
 /// Renders and sends (or, in a dry run, only renders) the digest. A digest
 /// that fails is reported in the outcome; the sweep's notices stand.
-pub async fn send<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock, X: ExemptionSource>(
-    deps: &Deps<D, M, L, C, X>,
+pub async fn send<P: Ports>(
+    deps: &Deps<P>,
     report: &Report,
     outcome: &SweepOutcome,
 ) -> DigestOutcome {

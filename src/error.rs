@@ -57,6 +57,17 @@ pub enum Error {
     )]
     ExemptionsUnavailable(String),
 
+    /// The member role could not be assumed in an account (Organizations
+    /// mode): its IAM cannot be read, so the account's events wait for a
+    /// retry rather than being skipped.
+    #[error("the member role could not be assumed in account {account}: {message}")]
+    MemberRole { account: String, message: String },
+
+    /// The sweep's fan-out could not list the accounts, or could not send
+    /// a message for every account.
+    #[error("the sweep's fan-out failed: {0}")]
+    FanOut(String),
+
     /// A template could not be rendered: a defect, never the input's fault.
     #[error("rendering the notice failed: {0}")]
     Render(#[from] askama::Error),
@@ -73,6 +84,8 @@ impl Error {
                 | Error::UserChanged(_)
                 | Error::OutOfTime { .. }
                 | Error::ExemptionsUnavailable(_)
+                | Error::MemberRole { .. }
+                | Error::FanOut(_)
         )
     }
 
@@ -86,6 +99,8 @@ impl Error {
                 "DynamoDB" => "DynamoDbError",
                 "STS" => "StsError",
                 "SSM" => "SsmError",
+                "Organizations" => "OrganizationsError",
+                "SQS" => "SqsError",
                 _ => "AwsError",
             },
             Error::NoticeInProgress { .. } => "NoticeInProgress",
@@ -94,6 +109,8 @@ impl Error {
             Error::Render(_) => "RenderError",
             Error::NoLedger => "NoLedger",
             Error::ExemptionsUnavailable(_) => "ExemptionsUnavailable",
+            Error::MemberRole { .. } => "MemberRoleUnavailable",
+            Error::FanOut(_) => "FanOutFailed",
         };
         let class = if self.is_retryable() {
             "Retryable"

@@ -44,6 +44,8 @@ pub enum Parsed {
     Scheduled {
         event_id: Option<String>,
         account: Option<String>,
+        /// `detail.run`: what the schedule asks for.
+        run: ScheduledRun,
     },
     /// Not an event this function acts on; the fields known so far are kept
     /// for the outcome.
@@ -66,6 +68,15 @@ pub fn is_scheduled(payload: &Value) -> bool {
             .get("source")
             .and_then(Value::as_str)
             .is_some_and(|s| SCHEDULED_SOURCES.contains(&s))
+}
+
+/// What a scheduled event asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScheduledRun {
+    /// The daily sweep (in Organizations mode, its fan-out).
+    Sweep,
+    /// The Organization's digest of the day's sweeps.
+    Digest,
 }
 
 /// Parses and checks one event payload.
@@ -115,7 +126,21 @@ pub fn parse(payload: Value) -> Result<Parsed, Error> {
         // The sweep keeps its ledger records under this account: a
         // malformed one is an error, not a guess.
         let account = envelope_account.map(account_id).transpose()?;
-        return Ok(Parsed::Scheduled { event_id, account });
+        let run = match envelope.get("detail").and_then(|d| d.get("run")) {
+            None => ScheduledRun::Sweep,
+            Some(Value::String(r)) if r == "sweep" => ScheduledRun::Sweep,
+            Some(Value::String(r)) if r == "digest" => ScheduledRun::Digest,
+            Some(_) => {
+                return Err(invalid(
+                    "detail.run of a scheduled event is `sweep` (the default) or `digest`",
+                ));
+            }
+        };
+        return Ok(Parsed::Scheduled {
+            event_id,
+            account,
+            run,
+        });
     }
     if source != SOURCE || detail_type != DETAIL_TYPE {
         return skip(SkipReason::NotComplianceChange, None, None, valid_account);
@@ -359,6 +384,7 @@ mod tests {
             Parsed::Scheduled {
                 event_id: Some("53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa".into()),
                 account: Some("123456789012".into()),
+                run: ScheduledRun::Sweep,
             }
         );
     }

@@ -78,7 +78,9 @@ pub mod mail;
 pub mod mailer;
 pub mod mask;
 pub mod metrics;
+pub mod organization;
 pub mod outcome;
+pub mod ports;
 pub mod scripted;
 pub mod sweep;
 #[cfg(test)]

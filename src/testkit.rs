@@ -9,15 +9,15 @@ use crate::clock::FixedClock;
 use crate::config::Config;
 use crate::decision::AccessKey;
 use crate::directory::LastUsed;
-use crate::directory::memory::MemoryDirectory;
 use crate::exemption::Exemptions;
-use crate::exemption::memory::MemoryExemptionSource;
 use crate::handler::Deps;
 use crate::ledger::memory::MemoryLedger;
 use crate::mailer::memory::MemoryMailer;
+use crate::organization::accounts::memory::MemoryAccounts;
+use crate::organization::queue::memory::MemoryQueue;
+use crate::ports::MemoryPorts;
 
-pub type TestDeps =
-    Deps<MemoryDirectory, MemoryMailer, MemoryLedger, FixedClock, MemoryExemptionSource>;
+pub type TestDeps = Deps<MemoryPorts>;
 
 /// Monday 2026-11-23, 09:00 UTC.
 pub fn now() -> DateTime<Utc> {
@@ -33,8 +33,9 @@ pub fn deps_with(ledger: bool, vars: &[(&str, &str)]) -> TestDeps {
     env.extend(vars.iter().copied());
     let config = Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap();
     Deps {
+        queue: config.organization.is_some().then(MemoryQueue::new),
         config,
-        directory: MemoryDirectory::new(),
+        accounts: MemoryAccounts::new(),
         mailer: MemoryMailer::new(),
         ledger: ledger.then(MemoryLedger::new),
         clock: FixedClock::at(now()),
@@ -71,7 +72,7 @@ pub fn add(d: &TestDeps, name: &str, ages: &[i64]) {
         .map(|age| key(&key_id(name, *age), *age))
         .collect();
     let email = format!("{name}@example.com");
-    d.directory
+    d.accounts
         .add_user(&user_id(name), name, &[("Email", email.as_str())], keys);
 }
 

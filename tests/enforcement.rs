@@ -6,15 +6,12 @@ mod common;
 
 use std::collections::HashMap;
 
+use access_key_notifier::app::deps_from_sdk_at;
 use access_key_notifier::aws;
 use access_key_notifier::clock::FixedClock;
 use access_key_notifier::config::Config;
-use access_key_notifier::directory::iam::IamDirectory;
-use access_key_notifier::exemption::Exemptions;
-use access_key_notifier::exemption::ssm::SsmExemptionSource;
 use access_key_notifier::handler::{Answer, Deps, Invocation, dispatch};
-use access_key_notifier::ledger::dynamodb::DynamoDbLedger;
-use access_key_notifier::mailer::ses::SesMailer;
+use access_key_notifier::ports::AwsAtFixedTime;
 use access_key_notifier::sweep::SweepOutcome;
 use chrono::{DateTime, Duration, Utc};
 use common::{Emulator, SENDER, create_ledger_table, fixture_event, key_aged};
@@ -23,7 +20,7 @@ use serde_json::{Value, json};
 const TABLE: &str = "akn-ledger";
 const PARAMETER: &str = "/akn/exempt-users";
 
-type EmuDeps = Deps<IamDirectory, SesMailer, DynamoDbLedger, FixedClock, SsmExemptionSource>;
+type EmuDeps = Deps<AwsAtFixedTime>;
 
 async fn setup(vars: &[(&str, &str)]) -> (Emulator, EmuDeps, aws_sdk_iam::Client) {
     let mut emu = Emulator::start();
@@ -38,20 +35,7 @@ async fn setup(vars: &[(&str, &str)]) -> (Emulator, EmuDeps, aws_sdk_iam::Client
     ]);
     env.extend(vars.iter().copied());
     let config = Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap();
-    let exemptions = Exemptions::new(
-        config
-            .exempt_users_parameter
-            .as_ref()
-            .map(|p| SsmExemptionSource::new(aws::ssm_client(&sdk), p)),
-    );
-    let deps = Deps {
-        config,
-        directory: IamDirectory::new(aws::iam_client(&sdk), aws::sts_client(&sdk)),
-        mailer: SesMailer::new(aws::ses_client(&sdk)),
-        ledger: Some(DynamoDbLedger::new(aws::dynamodb_client(&sdk), TABLE)),
-        clock: FixedClock::at(Utc::now()),
-        exemptions,
-    };
+    let deps = deps_from_sdk_at::<AwsAtFixedTime>(config, &sdk, FixedClock::at(Utc::now()));
     (emu, deps, aws::iam_client(&sdk))
 }
 
@@ -227,19 +211,7 @@ async fn exemptions_by_tag_expired_date_and_parameter_the_cap_and_a_dry_run() {
 /// Another set of dependencies on the same emulator.
 async fn deps_clone(emu: &Emulator, deps: &EmuDeps) -> EmuDeps {
     let sdk = emu.sdk_config().await;
-    Deps {
-        config: deps.config.clone(),
-        directory: IamDirectory::new(aws::iam_client(&sdk), aws::sts_client(&sdk)),
-        mailer: SesMailer::new(aws::ses_client(&sdk)),
-        ledger: Some(DynamoDbLedger::new(aws::dynamodb_client(&sdk), TABLE)),
-        clock: FixedClock::at(Utc::now()),
-        exemptions: Exemptions::new(
-            deps.config
-                .exempt_users_parameter
-                .as_ref()
-                .map(|p| SsmExemptionSource::new(aws::ssm_client(&sdk), p)),
-        ),
-    }
+    deps_from_sdk_at::<AwsAtFixedTime>(deps.config.clone(), &sdk, FixedClock::at(Utc::now()))
 }
 
 #[tokio::test]

@@ -154,7 +154,6 @@ mod enforcement {
     use access_key_notifier::config::Config;
     use access_key_notifier::decision::{AccessKey, Stage, due_keys};
     use access_key_notifier::directory::LastUsed;
-    use access_key_notifier::directory::memory::MemoryDirectory;
     use access_key_notifier::enforcement::{Cap, EnforceMode, Enforcement, KeyVerdict, judge};
     use access_key_notifier::exemption::Exemptions;
     use access_key_notifier::exemption::memory::MemoryExemptionSource;
@@ -162,6 +161,8 @@ mod enforcement {
     use access_key_notifier::ledger::memory::{Entry, MemoryLedger};
     use access_key_notifier::ledger::{NoticeKey, SentRecord};
     use access_key_notifier::mailer::memory::MemoryMailer;
+    use access_key_notifier::organization::accounts::memory::MemoryAccounts;
+    use access_key_notifier::ports::MemoryPorts;
     use access_key_notifier::sweep::{self, Run};
     use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
     use proptest::prelude::*;
@@ -263,13 +264,14 @@ mod enforcement {
             let config = Config::from_lookup(|k| vars.get(k).map(|v| v.to_string())).unwrap();
             let policy = config.policy.clone();
             let listed: Vec<String> = people.iter().enumerate().filter(|(_, p)| p.listed).map(|(i, _)| format!("u{i}")).collect();
-            let deps = Deps {
+            let deps: Deps<MemoryPorts> = Deps {
                 config,
-                directory: MemoryDirectory::new(),
+                accounts: MemoryAccounts::new(),
                 mailer: MemoryMailer::new(),
                 ledger: Some(MemoryLedger::new()),
                 clock: FixedClock::at(now()),
                 exemptions: Exemptions::new(Some(MemoryExemptionSource::new(&listed.join(",")))),
+                queue: None,
             };
             let today = policy.date_of(now());
             let mut keys_of = HashMap::new();
@@ -291,14 +293,14 @@ mod enforcement {
                     );
                 }
                 keys_of.insert(name.clone(), (p.clone(), keys.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(), tag.is_some() && p.tag.unwrap() >= 0));
-                deps.directory.add_user(&format!("AIDA{i:017}"), &name, &tags, keys);
+                deps.accounts.add_user(&format!("AIDA{i:017}"), &name, &tags, keys);
             }
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             let outcome = rt.block_on(sweep::run(&deps, &Invocation::local(), None, Run::Sweep)).unwrap();
 
-            let done = deps.directory.deactivated();
+            let done = deps.accounts.deactivated();
             prop_assert!(done.len() <= cap as usize, "{} past a cap of {cap}", done.len());
-            prop_assert_eq!(deps.directory.script.count("UpdateAccessKey") as usize, done.len());
+            prop_assert_eq!(deps.accounts.script.count("UpdateAccessKey") as usize, done.len());
             prop_assert_eq!(outcome.enforcement.as_ref().unwrap().deactivated, done.len());
             for (user, key_id) in &done {
                 let (p, keys, tag_exempt) = &keys_of[user];
@@ -311,7 +313,7 @@ mod enforcement {
             }
             // Every key not deactivated is as it was.
             for (user, (_, keys, _)) in &keys_of {
-                for (now_key, before) in deps.directory.keys_of(user).iter().zip(keys) {
+                for (now_key, before) in deps.accounts.keys_of(user).iter().zip(keys) {
                     let touched = done.iter().any(|(u, k)| u == user && *k == before.id);
                     prop_assert_eq!(now_key.active, !touched);
                     prop_assert_eq!(&now_key.id, &before.id);

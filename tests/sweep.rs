@@ -3,18 +3,13 @@
 
 mod common;
 
-use access_key_notifier::exemption::Exemptions;
-use access_key_notifier::exemption::ssm::SsmExemptionSource;
 use std::collections::HashMap;
 
-use access_key_notifier::app::deps_from_sdk;
-use access_key_notifier::aws;
+use access_key_notifier::app::{deps_from_sdk, deps_from_sdk_at};
 use access_key_notifier::clock::FixedClock;
 use access_key_notifier::config::Config;
-use access_key_notifier::directory::iam::IamDirectory;
-use access_key_notifier::handler::{Answer, Deps, Invocation, dispatch, handle};
-use access_key_notifier::ledger::dynamodb::DynamoDbLedger;
-use access_key_notifier::mailer::ses::SesMailer;
+use access_key_notifier::handler::{Answer, Invocation, dispatch, handle};
+use access_key_notifier::ports::AwsAtFixedTime;
 use chrono::{Duration, Utc};
 use common::{
     ACCOUNT, Emulator, RULE_14, SENDER, create_ledger_table, event_for, fixture_event, key_aged,
@@ -136,14 +131,7 @@ async fn overdue_reminders_follow_the_cadence_through_the_real_ledger() {
     let sdk = emu.sdk_config().await;
     let config = config(&[("OVERDUE_REMINDER_DAYS", "3")]);
     let start = Utc::now();
-    let deps = Deps {
-        directory: IamDirectory::new(aws::iam_client(&sdk), aws::sts_client(&sdk)),
-        mailer: SesMailer::new(aws::ses_client(&sdk)),
-        ledger: Some(DynamoDbLedger::new(aws::dynamodb_client(&sdk), TABLE)),
-        clock: FixedClock::at(start),
-        exemptions: Exemptions::new(None::<SsmExemptionSource>),
-        config,
-    };
+    let deps = deps_from_sdk_at::<AwsAtFixedTime>(config, &sdk, FixedClock::at(start));
     let mut mailed_on = Vec::new();
     for day in 0..=11 {
         deps.clock.set(start + Duration::days(day));

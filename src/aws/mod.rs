@@ -114,6 +114,24 @@ pub fn ssm_client(sdk: &SdkConfig) -> aws_sdk_ssm::Client {
     )
 }
 
+/// An Organizations client whose answers are checked (size, completeness).
+pub fn organizations_client(sdk: &SdkConfig) -> aws_sdk_organizations::Client {
+    aws_sdk_organizations::Client::from_conf(
+        aws_sdk_organizations::config::Builder::from(sdk)
+            .interceptor(ResponseCheck::json())
+            .build(),
+    )
+}
+
+/// An SQS client whose answers are checked (size, completeness).
+pub fn sqs_client(sdk: &SdkConfig) -> aws_sdk_sqs::Client {
+    aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::config::Builder::from(sdk)
+            .interceptor(ResponseCheck::json())
+            .build(),
+    )
+}
+
 /// An SDK timestamp as a chrono instant.
 pub(crate) fn to_chrono(t: &aws_sdk_iam::primitives::DateTime) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t.secs(), t.subsec_nanos())

@@ -50,6 +50,8 @@ pub struct IamDirectory {
     page_size: i32,
     listing: Mutex<Listing>,
     pages: AtomicU64,
+    /// The account's alias, once read.
+    alias: Mutex<Option<Option<String>>>,
 }
 
 impl IamDirectory {
@@ -70,6 +72,7 @@ impl IamDirectory {
             page_size: page_size.clamp(1, MAX_PAGE_SIZE),
             listing: Mutex::new(Listing::default()),
             pages: AtomicU64::new(0),
+            alias: Mutex::new(None),
         }
     }
 
@@ -283,6 +286,32 @@ impl UserDirectory for IamDirectory {
                 retryable: true,
             }),
         }
+    }
+
+    async fn account_alias(&self) -> Result<Option<String>, Error> {
+        if let Some(alias) = self.alias.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            return Ok(alias);
+        }
+        let out = self
+            .client
+            .list_account_aliases()
+            .send()
+            .await
+            .map_err(|e| classify("IAM", "ListAccountAliases", e))?;
+        // An account has at most one alias; one that breaks IAM's own
+        // pattern (3 to 63 lowercase letters, digits and hyphens) is not
+        // shown in a mail.
+        let alias = out
+            .account_aliases()
+            .first()
+            .filter(|a| {
+                (3..=63).contains(&a.len())
+                    && a.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            })
+            .cloned();
+        *self.alias.lock().unwrap_or_else(|p| p.into_inner()) = Some(alias.clone());
+        Ok(alias)
     }
 
     async fn last_used(&self, key_id: &str) -> Result<LastUsed, Error> {

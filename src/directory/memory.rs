@@ -5,7 +5,8 @@
 //! renames until [`forget`](UserDirectory::forget) is called, as in a warm
 //! Lambda container. Calls are counted and failures scripted per IAM
 //! operation (`ListUsers`, `GetUser`, `ListAccessKeys`,
-//! `GetAccessKeyLastUsed`, `GetCallerIdentity`, `UpdateAccessKey`), each of
+//! `GetAccessKeyLastUsed`, `GetCallerIdentity`, `ListAccountAliases`,
+//! `UpdateAccessKey`), each of
 //! which can be made slow. A user's keys can be set to change right after
 //! the next listing ([`MemoryDirectory::change_keys_after_listing`]), as a
 //! rotation between a decision and the action on it would.
@@ -38,12 +39,24 @@ pub struct MemoryDirectory {
     after_listing: Mutex<HashMap<String, Vec<(AccessKey, LastUsed)>>>,
     /// Each deactivation: (user name, key id).
     deactivated: Mutex<Vec<(String, String)>>,
+    /// The account it reads; [`ACCOUNT_ID`] unless made `of_account`.
+    account: Option<String>,
+    alias: Mutex<Option<String>>,
     pub script: Script,
 }
 
 impl MemoryDirectory {
     pub fn new() -> MemoryDirectory {
         MemoryDirectory::default()
+    }
+
+    /// A directory of the account `account`, whose alias is `alias`.
+    pub fn of_account(account: &str, alias: Option<&str>) -> MemoryDirectory {
+        MemoryDirectory {
+            account: Some(account.to_string()),
+            alias: Mutex::new(alias.map(str::to_string)),
+            ..MemoryDirectory::default()
+        }
     }
 
     /// Adds a user with its tags (key, value) and keys (each with its last use).
@@ -161,7 +174,12 @@ impl UserDirectory for MemoryDirectory {
 
     async fn account_id(&self) -> Result<String, Error> {
         self.script.answer("GetCallerIdentity").await?;
-        Ok(ACCOUNT_ID.to_string())
+        Ok(self.account.as_deref().unwrap_or(ACCOUNT_ID).to_string())
+    }
+
+    async fn account_alias(&self) -> Result<Option<String>, Error> {
+        self.script.answer("ListAccountAliases").await?;
+        Ok(lock(&self.alias).clone())
     }
 
     async fn last_used(&self, key_id: &str) -> Result<LastUsed, Error> {

@@ -73,6 +73,10 @@ pub trait UserDirectory: Send + Sync {
     /// The id of the account this directory reads (the sweep's ledger
     /// records are kept under it when the event does not name it).
     fn account_id(&self) -> impl Future<Output = Result<String, Error>> + Send;
+    /// The account's alias (IAM ListAccountAliases; an account has at most
+    /// one), `None` when it has none. Organizations mode names accounts
+    /// with it in mails.
+    fn account_alias(&self) -> impl Future<Output = Result<Option<String>, Error>> + Send;
     /// When and by which service the key was last used.
     fn last_used(&self, key_id: &str) -> impl Future<Output = Result<LastUsed, Error>> + Send;
 

@@ -67,7 +67,7 @@ fn subjects(d: &TestDeps) -> Vec<String> {
 }
 
 fn active(d: &TestDeps, user: &str) -> Vec<(String, bool)> {
-    d.directory
+    d.accounts
         .keys_of(user)
         .into_iter()
         .map(|k| (k.id, k.active))
@@ -109,7 +109,7 @@ async fn a_key_without_a_recorded_warning_gets_a_final_warning_and_is_deactivate
     let waiting = sweep(&d).await;
     assert_eq!(waiting.enforcement.as_ref().unwrap().deactivated, 0);
     assert_eq!(waiting.notices.sent, 0);
-    assert_eq!(d.directory.deactivated(), vec![]);
+    assert_eq!(d.accounts.deactivated(), vec![]);
 
     d.clock.set(now() + Duration::days(3));
     let acted = sweep(&d).await;
@@ -118,10 +118,7 @@ async fn a_key_without_a_recorded_warning_gets_a_final_warning_and_is_deactivate
     assert_eq!(e.actions[0].warned.as_deref(), Some("2026-11-23"));
     assert_eq!(e.actions[0].mail, Some("sent"));
     // Only the overdue key, by its id; the 10-day key is untouched.
-    assert_eq!(
-        d.directory.deactivated(),
-        vec![("judy".into(), old.clone())]
-    );
+    assert_eq!(d.accounts.deactivated(), vec![("judy".into(), old.clone())]);
     assert_eq!(active(&d, "judy"), vec![(old, false), (new, true)]);
     let last = d.mailer.sent().last().cloned().unwrap();
     assert!(
@@ -138,13 +135,13 @@ async fn a_key_without_a_recorded_warning_gets_a_final_warning_and_is_deactivate
     );
     // The deactivated key left the reminder the same sweep would send.
     assert_eq!(acted.skipped.get("deactivated"), Some(&1));
-    assert_eq!(d.directory.script.count("UpdateAccessKey"), 1);
+    assert_eq!(d.accounts.script.count("UpdateAccessKey"), 1);
 
     // The next sweep finds nothing to do.
     d.clock.set(now() + Duration::days(4));
     let after = sweep(&d).await;
     assert_eq!(after.enforcement.as_ref().unwrap().deactivated, 0);
-    assert_eq!(d.directory.script.count("UpdateAccessKey"), 1);
+    assert_eq!(d.accounts.script.count("UpdateAccessKey"), 1);
 }
 
 #[tokio::test]
@@ -178,7 +175,7 @@ async fn exempt_users_by_tag_date_or_list_are_neither_mailed_nor_deactivated() {
         if let Some(t) = tag {
             tags.push(("KeyRotationExempt", t));
         }
-        d.directory.add_user(
+        d.accounts.add_user(
             &user_id(name),
             name,
             &tags,
@@ -194,7 +191,7 @@ async fn exempt_users_by_tag_date_or_list_are_neither_mailed_nor_deactivated() {
 
     let o = sweep(&d).await;
     let deactivated: Vec<String> = d
-        .directory
+        .accounts
         .deactivated()
         .into_iter()
         .map(|(u, _)| u)
@@ -242,7 +239,7 @@ async fn an_unreadable_exemption_list_stops_enforcement_not_notices() {
     assert_eq!((e.deactivated, e.failed), (0, 1));
     assert_eq!(e.errors[0].error_type, "Retryable.ExemptionsUnavailable");
     assert_eq!(o.notices.sent, 1, "the reminder still goes out");
-    assert!(d.directory.deactivated().is_empty());
+    assert!(d.accounts.deactivated().is_empty());
 }
 
 #[tokio::test]
@@ -255,7 +252,7 @@ async fn past_the_cap_keys_are_held_and_nothing_more_is_deactivated() {
     let o = sweep(&d).await;
     let e = o.enforcement.as_ref().unwrap();
     assert_eq!((e.deactivated, e.held_by_cap), (2, 2), "{e:?}");
-    assert_eq!(d.directory.script.count("UpdateAccessKey"), 2);
+    assert_eq!(d.accounts.script.count("UpdateAccessKey"), 2);
     assert_eq!(o.report.as_ref().unwrap().next_run.len(), 2);
     // The next run takes the rest.
     let again = sweep(&d).await;
@@ -272,8 +269,8 @@ async fn dry_runs_change_nothing_and_say_what_would_have_been_deactivated() {
         let e = o.enforcement.as_ref().unwrap();
         assert_eq!((e.dry_run, e.deactivated), (1, 0), "{vars:?}");
         assert_eq!(e.actions[0].mail, Some("dry_run"));
-        assert!(d.directory.deactivated().is_empty());
-        assert_eq!(d.directory.script.count("UpdateAccessKey"), 0);
+        assert!(d.accounts.deactivated().is_empty());
+        assert_eq!(d.accounts.script.count("UpdateAccessKey"), 0);
         let ledger = d.ledger.as_ref().unwrap();
         assert!(
             ledger
@@ -296,12 +293,12 @@ async fn a_key_rotated_between_the_decision_and_the_action_is_left_alone() {
     warned(&d, &key_id("judy", 120), 30);
     // Right after the sweep's listing, judy rotates: a new key, the old one
     // deleted.
-    d.directory
+    d.accounts
         .change_keys_after_listing("judy", vec![key(&key_id("judy", 0), 0)]);
     let o = sweep(&d).await;
     let e = o.enforcement.unwrap();
     assert_eq!((e.left_alone, e.deactivated), (1, 0));
-    assert_eq!(d.directory.script.count("UpdateAccessKey"), 0);
+    assert_eq!(d.accounts.script.count("UpdateAccessKey"), 0);
     // The place under the cap was given back, and the claim released.
     let ledger = d.ledger.as_ref().unwrap();
     assert!(
@@ -319,19 +316,19 @@ async fn a_key_reactivated_after_its_deactivation_is_not_deactivated_again() {
     warned(&d, &key_id("judy", 120), 30);
     assert_eq!(sweep(&d).await.enforcement.unwrap().deactivated, 1);
     // Someone allowed to reactivates it.
-    d.directory
+    d.accounts
         .set_keys("judy", vec![key(&key_id("judy", 120), 120)]);
     d.clock.set(now() + Duration::days(1));
     let o = sweep(&d).await;
     let e = o.enforcement.unwrap();
     assert_eq!((e.reactivated, e.deactivated), (1, 0));
-    assert_eq!(d.directory.script.count("UpdateAccessKey"), 1);
+    assert_eq!(d.accounts.script.count("UpdateAccessKey"), 1);
 }
 
 #[tokio::test]
 async fn a_config_event_for_an_overdue_warned_key_deactivates_it_and_says_so_in_its_outcome() {
     let d = enforcing(&[]);
-    d.directory.add_user(
+    d.accounts.add_user(
         "AIDAMALLORY000000001",
         "alice",
         &[("Email", "alice@example.com")],
@@ -350,7 +347,7 @@ async fn a_config_event_for_an_overdue_warned_key_deactivates_it_and_says_so_in_
     assert_eq!(h.outcome.reason.map(|r| r.code()), Some("deactivated"));
     assert_eq!(h.outcome.enforcement.len(), 1);
     assert_eq!(h.outcome.enforcement[0].access_key_id, "AKIA…0120");
-    assert_eq!(d.directory.deactivated().len(), 1);
+    assert_eq!(d.accounts.deactivated().len(), 1);
 }
 
 #[tokio::test]
@@ -363,7 +360,7 @@ async fn the_digest_lists_deactivations_the_next_run_and_exemptions_ending_soon(
         add(&d, name, &[150]);
         warned(&d, &key_id(name, 150), 40);
     }
-    d.directory.add_user(
+    d.accounts.add_user(
         &user_id("eve"),
         "eve",
         &[

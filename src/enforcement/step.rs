@@ -25,17 +25,17 @@ use serde_json::json;
 
 use super::mail::{DeactivatedContext, DeactivatedView};
 use super::{Cap, EnforceMode, KeyVerdict, judge};
-use crate::clock::Clock;
 use crate::decision::{self, AccessKey, DueKey, Notice, Stage, Verdict};
 use crate::directory::UserDirectory;
 use crate::error::Error;
-use crate::exemption::{ExemptionSource, Listing};
+use crate::exemption::Listing;
 use crate::handler::{self, Deps, Invocation, Source};
 use crate::ledger::{self, Claim, NoticeKey, NoticeLedger, SentRecord};
 use crate::logging::{self, Level};
 use crate::mail;
 use crate::mailer::{Mail, Mailer};
 use crate::mask::mask_key_id;
+use crate::ports::{Dir, Ports};
 
 /// What happened to a key enforcement would deactivate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -140,24 +140,17 @@ impl UserEnforcement {
 /// whose decision is `verdict`. `listing`: the exemption list as this run
 /// read it. Never fails: what stopped it is in [`UserEnforcement::error`].
 #[allow(clippy::too_many_arguments)]
-pub(crate) async fn run<D, M, L, C, X>(
-    deps: &Deps<D, M, L, C, X>,
+pub(crate) async fn run<P: Ports>(
+    deps: &Deps<P>,
     invocation: &Invocation,
-    source: &Source<'_>,
+    source: &Source<'_, Dir<P>>,
     user: &str,
     keys: &[AccessKey],
     verdict: &Verdict,
     listing: &Listing,
     cap: &Cap,
     now: DateTime<Utc>,
-) -> UserEnforcement
-where
-    D: UserDirectory,
-    M: Mailer,
-    L: NoticeLedger,
-    C: Clock,
-    X: ExemptionSource,
-{
+) -> UserEnforcement {
     let (config, policy) = (&deps.config, &deps.config.policy);
     let settings = config.enforcement;
     let today = policy.date_of(now);
@@ -231,15 +224,15 @@ where
 }
 
 /// Deactivating one key.
-struct Act<'a> {
-    source: &'a Source<'a>,
+struct Act<'a, D> {
+    source: &'a Source<'a, D>,
     user: &'a str,
     key: &'a DueKey,
     warned: Option<NaiveDate>,
     verdict: &'a Verdict,
 }
 
-impl Act<'_> {
+impl<D: UserDirectory> Act<'_, D> {
     fn report(&self, action: Action) -> KeyAction {
         KeyAction {
             user: self.user.to_string(),
@@ -263,20 +256,13 @@ impl Act<'_> {
     }
 
     /// Steps 1 to 5 of the module's list.
-    async fn deactivate<D, M, L, C, X>(
+    async fn deactivate<P: Ports>(
         &self,
-        deps: &Deps<D, M, L, C, X>,
-        ledger: &L,
+        deps: &Deps<P>,
+        ledger: &P::Ledger,
         invocation: &Invocation,
         now: DateTime<Utc>,
-    ) -> Result<KeyAction, Error>
-    where
-        D: UserDirectory,
-        M: Mailer,
-        L: NoticeLedger,
-        C: Clock,
-        X: ExemptionSource,
-    {
+    ) -> Result<KeyAction, Error> {
         let stage = self.stage();
         if !deps.config.enforcement_acts() {
             let reactivated = ledger.is_sent(&stage, now).await?;
@@ -302,7 +288,8 @@ impl Act<'_> {
         }
         let held = [&stage];
         let release = || handler::release(ledger, &held, &request.owner);
-        let reread = deps
+        let reread = self
+            .source
             .directory
             .access_keys(self.user)
             .await
@@ -321,7 +308,12 @@ impl Act<'_> {
             release().await;
             return Ok(self.report(Action::LeftAlone));
         }
-        if let Err(e) = deps.directory.deactivate_key(self.user, &self.key.id).await {
+        if let Err(e) = self
+            .source
+            .directory
+            .deactivate_key(self.user, &self.key.id)
+            .await
+        {
             release().await;
             return Err(e);
         }
@@ -351,14 +343,11 @@ impl Act<'_> {
     /// Mails the "deactivated" notice; its status and message id. A
     /// failure is logged and reported, never raised: the key is
     /// deactivated either way.
-    async fn tell<D, M, L, C, X>(
+    async fn tell<P: Ports>(
         &self,
-        deps: &Deps<D, M, L, C, X>,
+        deps: &Deps<P>,
         now: DateTime<Utc>,
-    ) -> (&'static str, Option<String>)
-    where
-        M: Mailer,
-    {
+    ) -> (&'static str, Option<String>) {
         let config = &deps.config;
         let Some(recipients) = &self.verdict.recipients else {
             return ("no_recipient", None);
@@ -367,7 +356,7 @@ impl Act<'_> {
             self.key,
             &DeactivatedContext {
                 user: self.user,
-                account: self.source.account.unwrap_or("-"),
+                account: self.source.account_label(),
                 at: now,
                 warned: self.warned,
                 enforcement: &config.enforcement,

@@ -20,29 +20,37 @@ use crate::decision::{self, AccessKey, Mode, Notice, SkipReason, Stage, Tag};
 use crate::directory::{MAX_ACCESS_KEYS, UserDirectory};
 use crate::enforcement::{self, Cap};
 use crate::error::Error;
-use crate::event::{self, ComplianceChange, Parsed};
-use crate::exemption::{ExemptionSource, Exemptions};
+use crate::event::{self, ComplianceChange, Parsed, ScheduledRun};
+use crate::exemption::Exemptions;
 use crate::ledger::{self, Claim, ClaimRequest, NoticeKey, NoticeLedger, SentRecord};
 use crate::logging::{self, Level};
 use crate::mail::{self, Context, NoticeView, Rendered, Via};
 use crate::mailer::{Mail, Mailer};
 use crate::mask::mask_key_id;
+use crate::organization::digest::OrganizationDigestOutcome;
+use crate::organization::fanout::{self, BatchOutcome, FanOutOutcome};
+use crate::organization::{self, accounts};
 use crate::outcome::{KeyOutcome, Outcome, Status};
+use crate::ports::{Dir, Ports};
 use crate::sweep::{self, SweepOutcome};
 
 #[cfg(test)]
 mod tests;
 
 /// What the handler works with.
-pub struct Deps<D, M, L, C, X> {
+pub struct Deps<P: Ports> {
     pub config: Config,
-    pub directory: D,
-    pub mailer: M,
+    /// The function's own account, and in Organizations mode the member
+    /// accounts, each with its user directory.
+    pub accounts: P::Accounts,
+    pub mailer: P::Mailer,
     /// Present when `LEDGER_TABLE` is set.
-    pub ledger: Option<L>,
-    pub clock: C,
+    pub ledger: Option<P::Ledger>,
+    pub clock: P::Clock,
     /// The exemption list (`EXEMPT_USERS_PARAMETER`), cached.
-    pub exemptions: Exemptions<X>,
+    pub exemptions: Exemptions<P::Exemptions>,
+    /// The per-account sweep queue; present in Organizations mode.
+    pub queue: Option<P::Queue>,
 }
 
 /// What the platform says about this invocation.
@@ -117,39 +125,72 @@ pub enum Answer {
     Event(Box<Handled>),
     /// A scheduled event's sweep.
     Sweep(Box<SweepOutcome>),
+    /// A scheduled event's fan-out (Organizations mode).
+    FanOut(Box<FanOutOutcome>),
+    /// SQS sweep messages, one account each (Organizations mode).
+    Batch(Box<BatchOutcome>),
+    /// The Organization's digest.
+    OrganizationDigest(Box<OrganizationDigestOutcome>),
 }
 
 impl Answer {
-    /// The outcome object, for Lambda's answer and the log line.
+    /// The outcome object, for the log line (and Lambda's answer, except
+    /// for a batch).
     pub fn to_json(&self) -> Value {
         let value = match self {
             Answer::Event(h) => serde_json::to_value(&h.outcome),
             Answer::Sweep(s) => serde_json::to_value(s),
+            Answer::FanOut(f) => serde_json::to_value(f),
+            Answer::Batch(b) => serde_json::to_value(b),
+            Answer::OrganizationDigest(d) => serde_json::to_value(d),
         };
         value.unwrap_or_else(|e| json!({"error": format!("the outcome could not be written: {e}")}))
+    }
+
+    /// Lambda's answer: the outcome, or for an SQS batch the
+    /// `batchItemFailures` the event source mapping reads.
+    pub fn response(&self) -> Value {
+        match self {
+            Answer::Batch(b) => b.response(),
+            other => other.to_json(),
+        }
     }
 }
 
 /// Answers any payload: a scheduled event ("Scheduled Event" from
-/// EventBridge or EventBridge Scheduler) sweeps the account; anything else
-/// is handled as an event.
-pub async fn dispatch<
-    D: UserDirectory,
-    M: Mailer,
-    L: NoticeLedger,
-    C: Clock,
-    X: ExemptionSource,
->(
+/// EventBridge or EventBridge Scheduler) sweeps the account (in
+/// Organizations mode: fans the sweep out, or sends the Organization's
+/// digest); an SQS event sweeps the account of each message; anything
+/// else is handled as an event.
+pub async fn dispatch<P: Ports>(
     payload: Value,
-    deps: &Deps<D, M, L, C, X>,
+    deps: &Deps<P>,
     invocation: &Invocation,
 ) -> Result<Answer, Error> {
     if event::is_scheduled(&payload) {
-        let Parsed::Scheduled { account, .. } = event::parse(payload)? else {
+        let Parsed::Scheduled { account, run, .. } = event::parse(payload)? else {
             unreachable!("is_scheduled and parse agree on a scheduled event")
         };
-        let outcome = sweep::run(deps, invocation, account, sweep::Run::Sweep).await?;
-        return Ok(Answer::Sweep(Box::new(outcome)));
+        let organization = deps.config.organization.is_some();
+        return match (run, organization) {
+            (ScheduledRun::Sweep, false) => {
+                let outcome = sweep::run(deps, invocation, account, sweep::Run::Sweep).await?;
+                Ok(Answer::Sweep(Box::new(outcome)))
+            }
+            (ScheduledRun::Sweep, true) => {
+                Ok(Answer::FanOut(Box::new(fanout::fan_out(deps).await?)))
+            }
+            (ScheduledRun::Digest, true) => Ok(Answer::OrganizationDigest(Box::new(
+                organization::digest::send(deps).await?,
+            ))),
+            (ScheduledRun::Digest, false) => Err(Error::InvalidEvent(
+                "a digest schedule (detail.run `digest`) needs an Organizations deployment (MEMBER_ROLE_NAME); a single account's digest comes with its sweep".into(),
+            )),
+        };
+    }
+    if fanout::is_sqs(&payload) {
+        let batch = fanout::sweep_messages(payload, deps, invocation).await?;
+        return Ok(Answer::Batch(Box::new(batch)));
     }
     handle(payload, deps, invocation)
         .await
@@ -162,9 +203,9 @@ pub async fn dispatch<
 /// ledger claims it holds expire 10 s after the deadline (they are not
 /// released), and a mail whose sending was cut off may still have been
 /// accepted by SES (the duplicate `docs/reliability.md` describes).
-pub async fn handle<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock, X: ExemptionSource>(
+pub async fn handle<P: Ports>(
     payload: Value,
-    deps: &Deps<D, M, L, C, X>,
+    deps: &Deps<P>,
     invocation: &Invocation,
 ) -> Result<Handled, Error> {
     let Some(budget) = invocation.budget(deps.clock.now()) else {
@@ -183,15 +224,9 @@ pub async fn handle<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock, X: E
         .unwrap_or_else(|_| Err(out_of_time()))
 }
 
-async fn handle_event<
-    D: UserDirectory,
-    M: Mailer,
-    L: NoticeLedger,
-    C: Clock,
-    X: ExemptionSource,
->(
+async fn handle_event<P: Ports>(
     payload: Value,
-    deps: &Deps<D, M, L, C, X>,
+    deps: &Deps<P>,
     invocation: &Invocation,
 ) -> Result<Handled, Error> {
     let change = match event::parse(payload)? {
@@ -235,7 +270,17 @@ async fn handle_event<
         ));
     }
 
-    let Some(user) = load_user(&deps.directory, &change.user_id).await? else {
+    let scope = match accounts::scope::<P>(
+        deps.config.organization.as_ref(),
+        &deps.accounts,
+        change.account.as_deref(),
+    )
+    .await?
+    {
+        Ok(scope) => scope,
+        Err(reason) => return Ok(skipped(&change, reason, None)),
+    };
+    let Some(user) = load_user(&*scope.directory, &change.user_id).await? else {
         return Ok(skipped(&change, SkipReason::UserNotFound, None));
     };
 
@@ -251,6 +296,8 @@ async fn handle_event<
             tier_days,
         },
         account,
+        label: scope.label.as_deref(),
+        directory: &*scope.directory,
         user_id: &change.user_id,
         event_id: change.event_id.as_deref(),
     };
@@ -299,16 +346,25 @@ pub(crate) fn log_verdict(policy: &decision::Policy, user: &str, verdict: &decis
     }
 }
 
-/// Where a notice comes from: a Config event, or the sweep.
-pub(crate) struct Source<'a> {
+/// Where a notice comes from (a Config event, or the sweep), and the
+/// directory of its account.
+pub(crate) struct Source<'a, D> {
     pub via: Via<'a>,
     /// Present whenever there is a ledger (the handler checks).
     pub account: Option<&'a str>,
+    /// How mails name the account: id, and alias in Organizations mode.
+    pub label: Option<&'a str>,
+    pub directory: &'a D,
     pub user_id: &'a str,
     pub event_id: Option<&'a str>,
 }
 
-impl Source<'_> {
+impl<D> Source<'_, D> {
+    /// The account as mails name it.
+    pub(crate) fn account_label(&self) -> &str {
+        self.label.or(self.account).unwrap_or("-")
+    }
+
     fn rule(&self) -> Option<String> {
         match self.via {
             Via::Rule { name, .. } => Some(name.to_string()),
@@ -346,16 +402,10 @@ pub const SWEEP_SOURCE: &str = "sweep";
 
 /// Sends a decided notice: once per stage with the ledger (rule 8),
 /// otherwise at once.
-pub(crate) async fn send<
-    D: UserDirectory,
-    M: Mailer,
-    L: NoticeLedger,
-    C: Clock,
-    X: ExemptionSource,
->(
-    deps: &Deps<D, M, L, C, X>,
+pub(crate) async fn send<P: Ports>(
+    deps: &Deps<P>,
     invocation: &Invocation,
-    source: &Source<'_>,
+    source: &Source<'_, Dir<P>>,
     user: &str,
     notice: &Notice,
     now: DateTime<Utc>,
@@ -384,13 +434,13 @@ fn skipped(change: &ComplianceChange, reason: SkipReason, user: Option<&str>) ->
 }
 
 /// A decided notice on its way out.
-struct Sending<'a> {
-    source: &'a Source<'a>,
+struct Sending<'a, D> {
+    source: &'a Source<'a, D>,
     user: &'a str,
     notice: &'a Notice,
 }
 
-impl Sending<'_> {
+impl<D: UserDirectory> Sending<'_, D> {
     /// The ledger's stages of the listed keys, in the notice's order. (The
     /// handler has checked that a ledger's event names its account.)
     fn stages(&self) -> Vec<NoticeKey> {
@@ -409,16 +459,10 @@ impl Sending<'_> {
     /// Decision rule 8 against the ledger: claim each listed key's stage,
     /// send when at least one is new, record the new ones as sent, release
     /// them if sending failed. A dry run only reads.
-    async fn once_per_stage<
-        D: UserDirectory,
-        M: Mailer,
-        L: NoticeLedger,
-        C: Clock,
-        X: ExemptionSource,
-    >(
+    async fn once_per_stage<P: Ports>(
         &self,
-        deps: &Deps<D, M, L, C, X>,
-        ledger: &L,
+        deps: &Deps<P>,
+        ledger: &P::Ledger,
         invocation: &Invocation,
         now: DateTime<Utc>,
     ) -> Result<Handled, Error> {
@@ -521,25 +565,21 @@ impl Sending<'_> {
 
     /// Looks up last use, renders, and sends (or, in a dry run, does not).
     /// `recorded[i]`: the stage of the notice's key `i` was sent before.
-    async fn deliver<D: UserDirectory, M: Mailer, L, C, X>(
-        &self,
-        deps: &Deps<D, M, L, C, X>,
-        recorded: &[bool],
-    ) -> Result<Handled, Error> {
+    async fn deliver<P: Ports>(&self, deps: &Deps<P>, recorded: &[bool]) -> Result<Handled, Error> {
         let (notice, config) = (self.notice, &deps.config);
         // At most MAX_ACCESS_KEYS lookups, all at once.
         let last_used = try_join_all(
             notice
                 .keys
                 .iter()
-                .map(|key| deps.directory.last_used(&key.id)),
+                .map(|key| self.source.directory.last_used(&key.id)),
         )
         .await?;
         let view = NoticeView::new(
             notice,
             &Context {
                 user: self.user,
-                account: self.source.account.unwrap_or("-"),
+                account: self.source.account_label(),
                 via: self.source.via,
                 max_age_days: config.policy.max_key_age_days,
                 reminder_every: config.policy.overdue_reminder_days,

@@ -19,7 +19,7 @@ const RULE_7: &str = "access-keys-rotated-1";
 const RULE_14: &str = "access-keys-rotated-2";
 
 fn add(d: &TestDeps, id: &str, name: &str, email: &str, keys: Vec<(AccessKey, LastUsed)>) {
-    d.directory.add_user(id, name, &[("Email", email)], keys);
+    d.accounts.add_user(id, name, &[("Email", email)], keys);
 }
 
 /// alice, under the fixtures' user id, with one key `age_days` old; its id
@@ -310,13 +310,13 @@ async fn a_stale_cached_name_is_resolved_again_by_the_user_id() {
     let d = deps();
     add_alice(&d, 83);
     assert_eq!(
-        d.directory.user_name(ALICE).await.unwrap().as_deref(),
+        d.accounts.user_name(ALICE).await.unwrap().as_deref(),
         Some("alice")
     );
-    let listings = d.directory.script.count("ListUsers");
+    let listings = d.accounts.script.count("ListUsers");
 
     // When alice is renamed and a new user takes the name with another owner.
-    d.directory.rename("alice", "alice-old");
+    d.accounts.rename("alice", "alice-old");
     add(
         &d,
         "AIDAMALLORY000000001",
@@ -334,13 +334,13 @@ async fn a_stale_cached_name_is_resolved_again_by_the_user_id() {
     assert!(d.mailer.sent()[0].text.contains("AKIA…0083"));
     assert!(!d.mailer.sent()[0].text.contains("mallory"));
     assert_eq!(
-        d.directory.script.count("ListUsers"),
+        d.accounts.script.count("ListUsers"),
         listings + 1,
         "listed once more"
     );
 
     // And an id that is gone, once the stale name is forgotten, is user_not_found.
-    d.directory.remove("alice-old");
+    d.accounts.remove("alice-old");
     let o = outcome(&d, event(RULE_14, ALICE)).await;
     assert_eq!(o["reason"], "user_not_found", "{o}");
     assert_eq!(d.mailer.sent().len(), 1);
@@ -373,30 +373,22 @@ async fn a_name_that_keeps_pointing_at_another_user_is_a_retryable_error() {
         async fn account_id(&self) -> Result<String, Error> {
             self.0.account_id().await
         }
+        async fn account_alias(&self) -> Result<Option<String>, Error> {
+            self.0.account_alias().await
+        }
         async fn deactivate_key(&self, name: &str, id: &str) -> Result<(), Error> {
             self.0.deactivate_key(name, id).await
         }
     }
-    let base = deps();
-    let d = Deps {
-        config: base.config,
-        directory: Renaming(MemoryDirectory::new()),
-        mailer: base.mailer,
-        ledger: base.ledger,
-        clock: base.clock,
-        exemptions: base.exemptions,
-    };
-    d.directory.0.add_user(
+    let directory = Renaming(MemoryDirectory::new());
+    directory.0.add_user(
         "AIDAMALLORY000000001",
         "alice",
         &[],
         vec![key("AKIAMALLORY000000083", 83)],
     );
-    let e = handle(event(RULE_7, ALICE), &d, &Invocation::local())
-        .await
-        .unwrap_err();
+    let e = super::load_user(&directory, ALICE).await.err().unwrap();
     assert_eq!(e.error_type(), "Retryable.UserChanged");
-    assert!(d.mailer.sent().is_empty());
 }
 
 #[tokio::test]
@@ -483,7 +475,7 @@ async fn a_failed_claim_sends_nothing_and_drops_the_claims_already_taken() {
     assert!(d.mailer.sent().is_empty());
     assert!(ledger.entries().is_empty(), "the first claim was dropped");
     assert_eq!(ledger.script.count("Release"), 1);
-    assert_eq!(d.directory.script.count("GetAccessKeyLastUsed"), 0);
+    assert_eq!(d.accounts.script.count("GetAccessKeyLastUsed"), 0);
 }
 
 #[tokio::test]
@@ -519,7 +511,7 @@ async fn calls_for_a_sent_notice_and_for_an_already_sent_one() {
     assert_eq!(outcome(&d, event(RULE_7, ALICE)).await["status"], "sent");
     let ledger = d.ledger.as_ref().unwrap();
     assert_eq!(
-        d.directory.script.calls(),
+        d.accounts.script.calls(),
         [
             ("GetAccessKeyLastUsed", 1),
             ("GetUser", 1),
@@ -539,7 +531,7 @@ async fn calls_for_a_sent_notice_and_for_an_already_sent_one() {
         outcome(&d, event(RULE_14, ALICE)).await["reason"],
         "already_notified"
     );
-    assert_eq!(d.directory.script.count("GetAccessKeyLastUsed"), 1);
+    assert_eq!(d.accounts.script.count("GetAccessKeyLastUsed"), 1);
     assert_eq!(
         ledger.script.calls(),
         [("Claim", 2), ("RecordSent", 1)].into()
@@ -600,7 +592,7 @@ async fn the_ledger_needs_the_events_account() {
     assert_eq!(err.error_type(), "Permanent.InvalidEvent");
     assert!(err.to_string().contains("account"), "{err}");
     assert!(
-        d.directory.script.calls().is_empty(),
+        d.accounts.script.calls().is_empty(),
         "checked before any call"
     );
 }
@@ -610,7 +602,7 @@ async fn other_rules_events_cost_no_call() {
     let d = deps();
     let o = outcome(&d, fixtures::event("other-rule.json")).await;
     assert_eq!(o["reason"], "unknown_rule");
-    assert!(d.directory.script.calls().is_empty());
+    assert!(d.accounts.script.calls().is_empty());
     assert!(d.ledger.as_ref().unwrap().script.calls().is_empty());
 }
 
@@ -634,7 +626,7 @@ fn slow_frank() -> TestDeps {
         "ListAccessKeys",
         "GetAccessKeyLastUsed",
     ] {
-        d.directory
+        d.accounts
             .script
             .slow(op, std::time::Duration::from_secs(4));
     }
@@ -663,8 +655,8 @@ async fn slow_answers_within_the_budget_still_send() {
         .unwrap();
     assert_eq!(handled.outcome.status, Status::Sent);
     // Both keys' last use at once: three rounds, not four.
-    assert_eq!(d.directory.script.count("GetAccessKeyLastUsed"), 2);
-    assert_eq!(d.directory.script.most_at_once(), 2);
+    assert_eq!(d.accounts.script.count("GetAccessKeyLastUsed"), 2);
+    assert_eq!(d.accounts.script.most_at_once(), 2);
 }
 
 #[tokio::test]
@@ -675,7 +667,7 @@ async fn a_budget_already_spent_stops_before_any_call() {
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "Retryable.OutOfTime");
-    assert_eq!(d.directory.script.count("GetUser"), 0);
+    assert_eq!(d.accounts.script.count("GetUser"), 0);
 }
 
 #[tokio::test]
@@ -691,7 +683,7 @@ async fn a_user_with_more_keys_than_iam_allows_is_a_damaged_answer() {
         err.to_string().contains("11 keys listed for one user"),
         "{err}"
     );
-    assert_eq!(d.directory.script.count("GetAccessKeyLastUsed"), 0);
+    assert_eq!(d.accounts.script.count("GetAccessKeyLastUsed"), 0);
     assert!(d.mailer.sent().is_empty());
     assert!(d.ledger.as_ref().unwrap().entries().is_empty());
 

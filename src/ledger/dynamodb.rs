@@ -18,11 +18,11 @@
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
-    Claim, ClaimRequest, NoticeKey, NoticeLedger, SWEEP_RESUME_DAYS, SentRecord, first_notice_pk,
-    sweep_pk, warns,
+    Claim, ClaimRequest, NoticeKey, NoticeLedger, SUMMARY_DAYS, SWEEP_RESUME_DAYS, SentRecord,
+    first_notice_pk, summary_pk, sweep_pk, warns,
 };
 use crate::aws::classify;
 use crate::error::Error;
@@ -256,5 +256,39 @@ impl NoticeLedger for DynamoDbLedger {
                 .map(|_| ())
                 .map_err(|e| classify("DynamoDB", "DeleteItem", e)),
         }
+    }
+
+    async fn put_summary(&self, run: NaiveDate, account: &str, summary: &str) -> Result<(), Error> {
+        let expires = run
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc() + chrono::Duration::days(SUMMARY_DAYS))
+            .unwrap_or_else(Utc::now);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(&summary_pk(run, account)))
+            .item("summary", s(summary))
+            .item("expires_at", n(expires))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify("DynamoDB", "PutItem", e))
+    }
+
+    async fn summary(&self, run: NaiveDate, account: &str) -> Result<Option<String>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(&summary_pk(run, account)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify("DynamoDB", "GetItem", e))?;
+        Ok(out
+            .item()
+            .and_then(|item| item.get("summary"))
+            .and_then(|v| v.as_s().ok())
+            .cloned())
     }
 }

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Claim, ClaimRequest, NoticeKey, NoticeLedger, SentRecord, warns};
 use crate::error::Error;
@@ -37,6 +37,8 @@ pub struct MemoryLedger {
     first: Mutex<HashMap<(String, String), SentRecord>>,
     /// Per account, where the last sweep stopped.
     resume: Mutex<HashMap<String, String>>,
+    /// Sweep summaries by (run, account).
+    summaries: Mutex<HashMap<(NaiveDate, String), String>>,
     pub script: Script,
 }
 
@@ -156,5 +158,18 @@ impl NoticeLedger for MemoryLedger {
             None => resume.remove(account),
         };
         Ok(())
+    }
+
+    async fn put_summary(&self, run: NaiveDate, account: &str, summary: &str) -> Result<(), Error> {
+        self.script.call("PutSummary")?;
+        lock(&self.summaries).insert((run, account.to_string()), summary.to_string());
+        Ok(())
+    }
+
+    async fn summary(&self, run: NaiveDate, account: &str) -> Result<Option<String>, Error> {
+        self.script.call("GetSummary")?;
+        Ok(lock(&self.summaries)
+            .get(&(run, account.to_string()))
+            .cloned())
     }
 }

@@ -31,12 +31,16 @@
 //! stopped when it ran out of time ([`NoticeLedger::sweep_resume`]), so the
 //! next sweep starts with the users it did not reach.
 //!
+//! In Organizations mode it also keeps each account's summary of the day's
+//! sweep ([`NoticeLedger::put_summary`]), which the Organization's digest
+//! reads.
+//!
 //! The DynamoDB adapter is in [`dynamodb`], an in-memory one for tests in
 //! [`memory`].
 
 use std::future::Future;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::decision::Stage;
 use crate::error::Error;
@@ -164,7 +168,33 @@ pub trait NoticeLedger: Send + Sync {
         user: Option<&str>,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Keeps `account`'s summary of the sweep of `run` (Organizations mode:
+    /// the Organization's digest reads it), replacing an earlier one.
+    fn put_summary(
+        &self,
+        run: NaiveDate,
+        account: &str,
+        summary: &str,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// `account`'s summary of the sweep of `run`, if one was kept.
+    fn summary(
+        &self,
+        run: NaiveDate,
+        account: &str,
+    ) -> impl Future<Output = Result<Option<String>, Error>> + Send;
 }
+
+/// The partition key of an account's summary of one sweep (Organizations
+/// mode): `summary#RUN#ACCOUNT`.
+pub fn summary_pk(run: NaiveDate, account: &str) -> String {
+    format!("summary#{run}#{account}")
+}
+
+/// A sweep summary is forgotten (DynamoDB TTL) this long after its run;
+/// the digest reads it the same day.
+pub const SUMMARY_DAYS: i64 = 14;
 
 /// The partition key of a key's first notice: `warned#ACCOUNT#KEYID`.
 pub fn first_notice_pk(account: &str, access_key_id: &str) -> String {

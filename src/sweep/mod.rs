@@ -45,15 +45,15 @@ use crate::directory::{ListedUser, UserDirectory};
 use crate::enforcement::step::UserEnforcement;
 use crate::enforcement::{self, Cap};
 use crate::error::Error;
-use crate::exemption::ExemptionSource;
 use crate::exemption::Listing;
 use crate::handler::{self, Deps, Invocation, Source};
 use crate::ledger::NoticeLedger;
 use crate::logging::{self, Level};
 use crate::mail::{self, Via};
-use crate::mailer::Mailer;
 use crate::mask::mask_key_id;
+use crate::organization::accounts::{Accounts, Scope};
 use crate::outcome::Status;
+use crate::ports::{Dir, Ports};
 
 pub mod outcome;
 pub mod report;
@@ -109,8 +109,11 @@ struct Swept {
 }
 
 /// What every user of one sweep shares.
-struct Shared<'a> {
+struct Shared<'a, D> {
     account: &'a str,
+    /// How mails name the account.
+    label: &'a str,
+    directory: &'a D,
     run: Run,
     now: DateTime<Utc>,
     /// The exemption list, read once per sweep.
@@ -119,11 +122,29 @@ struct Shared<'a> {
     cap: &'a Cap,
 }
 
-/// Sweeps the account `account` (the event's; `None`: the directory's own).
-pub async fn run<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock, X: ExemptionSource>(
-    deps: &Deps<D, M, L, C, X>,
+/// Sweeps the function's own account: `account` is the event's, `None`
+/// the directory's own (a single-account deployment, `sweep`, `scan`).
+pub async fn run<P: Ports>(
+    deps: &Deps<P>,
     invocation: &Invocation,
     account: Option<String>,
+    run: Run,
+) -> Result<SweepOutcome, Error> {
+    let scope = Scope {
+        label: account.clone(),
+        account,
+        directory: deps.accounts.own(),
+    };
+    run_in(deps, invocation, scope, run).await
+}
+
+/// Sweeps the account of `scope`, through its directory. In Organizations
+/// mode the sweep keeps the account's summary for the Organization's
+/// digest instead of mailing a digest of its own.
+pub async fn run_in<P: Ports>(
+    deps: &Deps<P>,
+    invocation: &Invocation,
+    scope: Scope<Dir<P>>,
     run: Run,
 ) -> Result<SweepOutcome, Error> {
     let started = Instant::now();
@@ -134,14 +155,16 @@ pub async fn run<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock, X: Exem
     let end = started.checked_add(budget);
     let admit_until = end.map(|e| e - stop_margin(budget).min(budget));
 
-    let account = match account {
+    let directory = &*scope.directory;
+    let account = match scope.account {
         Some(a) => a,
-        None => deps.directory.account_id().await?,
+        None => directory.account_id().await?,
     };
+    let label = scope.label.unwrap_or_else(|| account.clone());
     let now = deps.clock.now();
     let ledger = deps.ledger.as_ref().filter(|_| run == Run::Sweep);
 
-    let mut users = deps.directory.list_users().await?;
+    let mut users = directory.list_users().await?;
     users.sort();
     let resumed_from = match ledger {
         Some(l) => l.sweep_resume(&account).await?,
@@ -157,6 +180,8 @@ pub async fn run<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock, X: Exem
     let cap = Cap::new(deps.config.enforcement.max_per_run);
     let shared = Shared {
         account: &account,
+        label: &label,
+        directory,
         run,
         now,
         listing: &listing,
@@ -232,7 +257,12 @@ pub async fn run<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock, X: Exem
     }
 
     report.finish();
-    if run == Run::Sweep && !deps.config.digest_recipients.is_empty() {
+    // In Organizations mode the Organization's digest replaces the
+    // account's own (`organization::digest`).
+    if run == Run::Sweep
+        && deps.config.organization.is_none()
+        && !deps.config.digest_recipients.is_empty()
+    {
         outcome.digest = Some(crate::digest::send(deps, &report, &outcome).await);
     }
     outcome.report = Some(report);
@@ -243,10 +273,10 @@ pub async fn run<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock, X: Exem
 /// One pass over `users` with at most `concurrency` at once. Returns the
 /// users it finished and those it did not reach (never admitted, or cut off
 /// at `end`).
-async fn pass<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock, X: ExemptionSource>(
-    deps: &Deps<D, M, L, C, X>,
+async fn pass<P: Ports>(
+    deps: &Deps<P>,
     invocation: &Invocation,
-    shared: &Shared<'_>,
+    shared: &Shared<'_, Dir<P>>,
     users: Vec<ListedUser>,
     concurrency: usize,
     admit_until: Option<Instant>,
@@ -292,10 +322,10 @@ async fn pass<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock, X: Exempti
 }
 
 /// Reads, decides and (in a sweep) notifies one user.
-async fn one_user<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock, X: ExemptionSource>(
-    deps: &Deps<D, M, L, C, X>,
+async fn one_user<P: Ports>(
+    deps: &Deps<P>,
     invocation: &Invocation,
-    shared: &Shared<'_>,
+    shared: &Shared<'_, Dir<P>>,
     user: &ListedUser,
 ) -> Swept {
     let (account, run, now) = (shared.account, shared.run, shared.now);
@@ -306,7 +336,7 @@ async fn one_user<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock, X: Exe
         report: None,
         enforced: None,
     };
-    let keys = match deps
+    let keys = match shared
         .directory
         .access_keys(&user.name)
         .await
@@ -329,7 +359,7 @@ async fn one_user<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock, X: Exe
     if due.is_empty() {
         return swept;
     }
-    let tags = match deps.directory.user(&user.name).await {
+    let tags = match shared.directory.user(&user.name).await {
         Ok(Some(u)) if u.id == user.id => u.tags,
         // Deleted, or the name now belongs to another user: that one is
         // read under its own id next time.
@@ -349,6 +379,8 @@ async fn one_user<D: UserDirectory, M: Mailer, L: NoticeLedger, C: Clock, X: Exe
     let source = Source {
         via: Via::Sweep,
         account: Some(account),
+        label: Some(shared.label),
+        directory: shared.directory,
         user_id: &user.id,
         event_id: None,
     };

@@ -12,7 +12,9 @@ use crate::enforcement::step::{Action, KeyAction, UserEnforcement};
 use crate::enforcement::{EnforceMode, KeyVerdict};
 use crate::handler::Deps;
 use crate::mail;
+use crate::organization::summary::SummaryOutcome;
 use crate::outcome::Status;
+use crate::ports::Ports;
 
 /// The most user names an outcome lists (not reached, failed); the counts
 /// are always complete.
@@ -122,6 +124,9 @@ pub struct SweepOutcome {
     pub enforcement: Option<EnforcementOutcome>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<DigestOutcome>,
+    /// Organizations mode: the account's summary kept for the digest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<SummaryOutcome>,
     pub duration_ms: u64,
     /// The report the digest and `scan` print; not part of the JSON.
     #[serde(skip)]
@@ -129,10 +134,10 @@ pub struct SweepOutcome {
 }
 
 impl SweepOutcome {
-    pub(super) fn new<D, M, L, C, X>(
+    pub(super) fn new<P: Ports>(
         account: &str,
         now: DateTime<Utc>,
-        deps: &Deps<D, M, L, C, X>,
+        deps: &Deps<P>,
         run: Run,
         listed: usize,
     ) -> SweepOutcome {
@@ -173,6 +178,7 @@ impl SweepOutcome {
                     errors: Vec::new(),
                 }),
             digest: None,
+            summary: None,
             duration_ms: 0,
             report: None,
         }

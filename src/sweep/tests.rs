@@ -82,7 +82,7 @@ async fn a_sweep_after_config_events_mails_only_what_they_missed_and_a_second_sw
     assert_eq!(o.keys, 5);
     assert_all_counted(&o);
     // GetUser only for the three users with a due key.
-    assert_eq!(d.directory.script.count("GetUser"), 1 + 3);
+    assert_eq!(d.accounts.script.count("GetUser"), 1 + 3);
 
     // And a second sweep the same day mails nothing.
     let again = sweep(&d).await;
@@ -129,7 +129,7 @@ async fn an_overdue_key_is_reminded_every_n_days_until_rotated() {
     );
 
     // And once the key is rotated, nothing more.
-    d.directory
+    d.accounts
         .set_keys("dave", vec![key("AKIADAVENEW000000001", 0)]);
     d.clock.set(now() + Duration::days(22));
     let o = sweep(&d).await;
@@ -161,10 +161,10 @@ async fn a_failing_user_is_retried_then_reported_and_never_stops_the_others() {
         retryable: true,
     };
     // b is throttled once (a retry round reads it), d fails for good.
-    d.directory
+    d.accounts
         .script
         .fail_after("ListAccessKeys", 1, throttled());
-    d.directory.script.fail_after(
+    d.accounts.script.fail_after(
         "ListAccessKeys",
         1,
         Error::Aws {
@@ -190,7 +190,7 @@ async fn a_user_failing_through_every_round_is_counted_failed_with_its_type() {
     let d = deps();
     add(&d, "a", &[80]);
     for _ in 0..=RETRY_ROUNDS {
-        d.directory.script.fail_next(
+        d.accounts.script.fail_next(
             "GetUser",
             Error::Aws {
                 service: "IAM",
@@ -216,7 +216,7 @@ async fn out_of_time_the_sweep_stops_reports_who_it_missed_and_starts_there_next
     for i in 0..40 {
         add(&d, &format!("u{i:02}"), &[80]);
     }
-    d.directory
+    d.accounts
         .script
         .slow("ListAccessKeys", std::time::Duration::from_secs(1));
     let invocation = Invocation {
@@ -251,7 +251,7 @@ async fn the_sweep_refuses_to_run_without_the_ledger() {
         .unwrap_err();
     assert_eq!(e.error_type(), "Permanent.NoLedger");
     assert!(e.to_string().contains("LEDGER_TABLE"), "{e}");
-    assert_eq!(d.directory.script.count("ListUsers"), 0);
+    assert_eq!(d.accounts.script.count("ListUsers"), 0);
 }
 
 #[tokio::test]
@@ -261,13 +261,13 @@ async fn scan_reads_only_and_reports_every_due_key() {
     let d = deps_with(false, &[("EXEMPT_TAG", "KeyRotationExempt")]);
     add(&d, "dave", &[95]);
     add(&d, "grace", &[79]);
-    d.directory.add_user(
+    d.accounts.add_user(
         &user_id("svc"),
         "svc",
         &[("KeyRotationExempt", "true")],
         vec![key("AKIASVC0000000000200", 200)],
     );
-    d.directory.add_user(
+    d.accounts.add_user(
         &user_id("erin"),
         "erin",
         &[("Email", "erin-at-example")],
@@ -279,7 +279,7 @@ async fn scan_reads_only_and_reports_every_due_key() {
     assert_eq!(o.kind, "scan");
     assert_eq!(o.account, crate::directory::memory::ACCOUNT_ID);
     assert!(d.mailer.sent().is_empty());
-    assert_eq!(d.directory.script.count("GetAccessKeyLastUsed"), 0);
+    assert_eq!(d.accounts.script.count("GetAccessKeyLastUsed"), 0);
 
     let r = o.report.unwrap();
     let users = |keys: &[ReportKey]| keys.iter().map(|k| k.user.clone()).collect::<Vec<_>>();

@@ -32,6 +32,8 @@ use crate::decision::SkipReason;
 pub mod accounts;
 pub mod digest;
 pub mod fanout;
+#[cfg(test)]
+mod flows;
 pub mod queue;
 pub mod summary;
 

@@ -33,6 +33,22 @@ Commands (all times are RFC 3339 UTC strings):
       between the notifier's decision and its action would
   {"op": "reset"}
 
+Organizations (the function's own account is 123456789012, as moto's
+default credentials say):
+
+  create_user and create_users take "account": "111111111111" to seed
+      another account's IAM (default 123456789012)
+  {"op": "set_alias", "account": "111111111111", "alias": "prod-payments"}
+  {"op": "refuse_assume_role", "account": "333333333333"}
+      STS AssumeRole into any role of that account answers 403
+      AccessDenied, as a member account whose role is missing or does not
+      trust the caller would (moto does not evaluate trust policies)
+  {"op": "create_organization", "management": "999999999999",
+   "accounts": ["111111111111", ...]}
+      an Organization whose management account is `management`, with
+      these member accounts (moto draws random ids; they are set here)
+  "requests" also counts IAM calls per account as "iam@ACCOUNT"
+
 Why seed in-process: IAM's API cannot create a key with a past CreateDate or
 a user with a chosen UserId, and the notifier's whole point is the age of
 keys and the mapping from Config's resourceId (a UserId) to a user name.
@@ -62,6 +78,7 @@ from collections import Counter
 from moto.core.responses import ActionResult, BaseResponse
 from moto.iam.models import AccessKeyLastUsed, IAMBackend, iam_backends
 from moto.iam.responses import IamResponse
+from moto.organizations.models import organizations_backends
 from moto.server import ThreadedMotoServer
 from moto.ses.models import ses_backends
 
@@ -137,6 +154,11 @@ IAM_LIMITS = IamLimits()
 
 def _counting_call_action(self: BaseResponse):
     action = f"{self.service_name}:{self._get_action()}"
+    if action == "sts:AssumeRole":
+        role_account = (self._get_param("RoleArn") or "").split(":")[4:5]
+        if role_account and role_account[0] in REFUSED_ACCOUNTS:
+            REQUESTS["sts:AssumeRoleRefused"] += 1
+            return 403, {"Content-Type": "text/xml"}, ACCESS_DENIED_BODY
     if self.service_name == "iam":
         if IAM_LIMITS.latency:
             time.sleep(IAM_LIMITS.latency)
@@ -144,6 +166,8 @@ def _counting_call_action(self: BaseResponse):
             REQUESTS["iam:Throttled"] += 1
             return 400, {"Content-Type": "text/xml"}, THROTTLED_BODY
     REQUESTS[action] += 1
+    if self.service_name == "iam":
+        REQUESTS[f"iam@{self.current_account}"] += 1
     answer = _call_action(self)
     if action == "iam:ListAccessKeys":
         user = self._get_param("UserName")
@@ -159,6 +183,13 @@ def _counting_call_action(self: BaseResponse):
 
 
 ROTATE_AFTER_LISTING: set = set()
+REFUSED_ACCOUNTS: set = set()
+ACCESS_DENIED_BODY = (
+    '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+    "<Error><Type>Sender</Type><Code>AccessDenied</Code>"
+    "<Message>User is not authorized to perform: sts:AssumeRole</Message></Error>"
+    "<RequestId>refused</RequestId></ErrorResponse>"
+)
 ROTATE_LOCK = threading.Lock()
 
 
@@ -178,12 +209,21 @@ def _naive_utc(text: str) -> datetime:
     return parsed.astimezone(timezone.utc).replace(tzinfo=None)
 
 
-def _iam():
-    return iam_backends[ACCOUNT]["global"]
+def _iam(account: str = ACCOUNT):
+    return iam_backends[account]["global"]
+
+
+def create_organization(cmd: dict) -> dict:
+    orgs = organizations_backends[cmd["management"]]["aws"]
+    orgs.create_organization("us-east-1", FeatureSet="ALL")
+    for account in cmd["accounts"]:
+        orgs.create_account(AccountName=f"member-{account}", Email=f"aws+{account}@example.com")
+        orgs.accounts[-1].id = account
+    return {"ok": True}
 
 
 def create_user(cmd: dict) -> dict:
-    iam = _iam()
+    iam = _iam(cmd.get("account") or ACCOUNT)
     tags = [{"Key": k, "Value": v} for k, v in (cmd.get("tags") or {}).items()]
     user = iam.create_user("us-east-1", cmd["name"], tags=tags)
     if cmd.get("user_id"):
@@ -202,7 +242,7 @@ def create_user(cmd: dict) -> dict:
 
 
 def create_users(cmd: dict) -> dict:
-    iam = _iam()
+    iam = _iam(cmd.get("account") or ACCOUNT)
     ages = cmd.get("ages") or []
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     for i in range(int(cmd["count"])):
@@ -244,6 +284,14 @@ def handle(cmd: dict, endpoint: str) -> dict:
         with ROTATE_LOCK:
             ROTATE_AFTER_LISTING.add(cmd["user"])
         return {"ok": True}
+    if op == "set_alias":
+        _iam(cmd["account"]).create_account_alias(cmd["alias"])
+        return {"ok": True}
+    if op == "refuse_assume_role":
+        REFUSED_ACCOUNTS.add(cmd["account"])
+        return {"ok": True}
+    if op == "create_organization":
+        return create_organization(cmd)
     if op == "reset_requests":
         REQUESTS.clear()
         return {"ok": True}

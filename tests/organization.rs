@@ -1,0 +1,266 @@
+//! Organizations mode against the emulator: STS AssumeRole into three
+//! member accounts, Organizations ListAccounts through the management
+//! account's role, the sweep's fan-out through a real SQS queue, and the
+//! Organization's digest. Which account each call reached is read back
+//! from the emulator's per-account request counts, never from the
+//! notifier's own outcome.
+
+mod common;
+
+use std::collections::HashMap;
+
+use access_key_notifier::app::deps_from_sdk;
+use access_key_notifier::aws;
+use access_key_notifier::config::Config;
+use access_key_notifier::handler::{Answer, Invocation, dispatch, handle};
+use access_key_notifier::outcome::Status;
+use common::{Emulator, SENDER, create_ledger_table, fixture_event, key_aged};
+use serde_json::{Value, json};
+
+const TABLE: &str = "akn-ledger";
+const QUEUE: &str = "akn-sweep";
+const MANAGEMENT: &str = "999999999999";
+const PAYMENTS: &str = "111111111111";
+const DATA: &str = "222222222222";
+const SANDBOX: &str = "333333333333";
+const OUTSIDER: &str = "444444444444";
+const LEAD: &str = "security-lead@example.com";
+
+struct Org {
+    emu: Emulator,
+    sdk: aws_config::SdkConfig,
+    queue_url: String,
+    /// (account, user, user id)
+    users: Vec<(&'static str, &'static str, String)>,
+}
+
+async fn organization() -> Org {
+    let mut emu = Emulator::start();
+    emu.verify_sender(SENDER);
+    let sdk = emu.sdk_config().await;
+    create_ledger_table(&sdk, TABLE).await;
+    let queue_url = aws::sqs_client(&sdk)
+        .create_queue()
+        .queue_name(QUEUE)
+        .send()
+        .await
+        .expect("the emulator creates the queue")
+        .queue_url()
+        .unwrap()
+        .to_string();
+    emu.call(
+        json!({"op": "create_organization", "management": MANAGEMENT,
+                    "accounts": [PAYMENTS, DATA, SANDBOX]}),
+    );
+    emu.call(json!({"op": "set_alias", "account": PAYMENTS, "alias": "prod-payments"}));
+    let mut users = Vec::new();
+    // The same user name in two accounts: two different users.
+    for (account, name, age) in [
+        (PAYMENTS, "pat", 95),
+        (DATA, "dana", 83),
+        (SANDBOX, "sam", 83),
+        (SANDBOX, "pat", 20),
+        (OUTSIDER, "olga", 95),
+    ] {
+        let id = format!("AIDA{account}{:0>5}", name.to_uppercase());
+        emu.create_user(json!({"account": account, "name": name, "user_id": id,
+                               "tags": {"Email": format!("{name}@{account}.example.com")},
+                               "keys": [key_aged(age)]}));
+        users.push((account, name, id));
+    }
+    Org {
+        emu,
+        sdk,
+        queue_url,
+        users,
+    }
+}
+
+fn config(org: &Org, vars: &[(&str, &str)]) -> Config {
+    let role = format!("arn:aws:iam::{MANAGEMENT}:role/akn-accounts");
+    let mut env: HashMap<&str, &str> = HashMap::from([
+        ("SENDER_ADDRESS", SENDER),
+        ("LEDGER_TABLE", TABLE),
+        ("MEMBER_ROLE_NAME", "akn-member"),
+        ("ORGANIZATION_ROLE_ARN", role.as_str()),
+        ("SWEEP_QUEUE_URL", org.queue_url.as_str()),
+        ("EXEMPT_ACCOUNTS", MANAGEMENT),
+        ("DIGEST_RECIPIENTS", LEAD),
+    ]);
+    env.extend(vars.iter().copied());
+    Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap()
+}
+
+fn event(org: &Org, account: &str, name: &str) -> Value {
+    let (_, _, id) = org
+        .users
+        .iter()
+        .find(|(a, n, _)| *a == account && *n == name)
+        .unwrap();
+    let mut e = fixture_event("noncompliant-7-days.json");
+    e["id"] = json!(format!("{account}-{name}"));
+    e["account"] = json!(account);
+    e["detail"]["awsAccountId"] = json!(account);
+    e["detail"]["resourceId"] = json!(id);
+    e
+}
+
+fn to_of(message: &Value) -> String {
+    message["destinations"]["ToAddresses"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn iam_calls(emu: &mut Emulator, account: &str) -> u64 {
+    emu.requests()[format!("iam@{account}")]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn events_of_each_member_account_are_read_from_that_accounts_iam() {
+    let mut org = organization().await;
+    let deps = deps_from_sdk(config(&org, &[]), &org.sdk);
+    for (account, name) in [(PAYMENTS, "pat"), (DATA, "dana"), (SANDBOX, "sam")] {
+        let handled = handle(event(&org, account, name), &deps, &Invocation::local())
+            .await
+            .unwrap();
+        assert_eq!(handled.outcome.status, Status::Sent, "{account}");
+    }
+    let messages = org.emu.messages();
+    let to: Vec<String> = messages.iter().map(to_of).collect();
+    assert_eq!(
+        to,
+        [
+            "pat@111111111111.example.com",
+            "dana@222222222222.example.com",
+            "sam@333333333333.example.com"
+        ]
+    );
+    let html = messages[0]["body"].as_str().unwrap_or_default();
+    assert!(html.contains("111111111111 (prod-payments)"), "{html}");
+    // Each account's IAM answered its own event; the central one none.
+    for account in [PAYMENTS, DATA, SANDBOX] {
+        assert!(iam_calls(&mut org.emu, account) > 0, "{account}");
+    }
+    assert_eq!(iam_calls(&mut org.emu, common::ACCOUNT), 0);
+
+    // An account outside the Organization is skipped, and read nowhere.
+    let outsider = handle(event(&org, OUTSIDER, "olga"), &deps, &Invocation::local())
+        .await
+        .unwrap();
+    assert_eq!(
+        outsider.outcome.reason.map(|r| r.code()),
+        Some("account_not_served")
+    );
+    assert_eq!(iam_calls(&mut org.emu, OUTSIDER), 0);
+
+    // A member role that cannot be assumed is retryable, naming the account.
+    org.emu
+        .call(json!({"op": "refuse_assume_role", "account": DATA}));
+    let fresh = deps_from_sdk(config(&org, &[]), &org.sdk);
+    let e = handle(event(&org, DATA, "dana"), &fresh, &Invocation::local())
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_type(), "Retryable.MemberRoleUnavailable");
+    assert!(e.to_string().contains(DATA), "{e}");
+}
+
+#[tokio::test]
+async fn the_sweep_fans_out_through_sqs_and_sweeps_every_account_once() {
+    let mut org = organization().await;
+    let deps = deps_from_sdk(config(&org, &[]), &org.sdk);
+    let Answer::FanOut(f) = dispatch(
+        fixture_event("scheduled-event.json"),
+        &deps,
+        &Invocation::local(),
+    )
+    .await
+    .unwrap() else {
+        panic!("a scheduled event fans out")
+    };
+    assert_eq!((f.accounts, f.queued), (3, 3), "{f:?}");
+    assert_eq!(f.exempt, [MANAGEMENT]);
+
+    // Lambda's event source mapping would deliver these; read them as it does.
+    let received = aws::sqs_client(&org.sdk)
+        .receive_message()
+        .queue_url(&org.queue_url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    let records: Vec<Value> = received
+        .messages()
+        .iter()
+        .map(|m| {
+            json!({"messageId": m.message_id(), "receiptHandle": m.receipt_handle(),
+                   "body": m.body(), "eventSource": "aws:sqs",
+                   "eventSourceARN": format!("arn:aws:sqs:us-east-1:{}:{QUEUE}", common::ACCOUNT)})
+        })
+        .collect();
+    assert_eq!(records.len(), 3);
+    org.emu.reset_requests();
+    let answer = dispatch(json!({"Records": records}), &deps, &Invocation::local())
+        .await
+        .unwrap();
+    assert_eq!(answer.response(), json!({"batchItemFailures": []}));
+    let requests = org.emu.requests();
+    for account in [PAYMENTS, DATA, SANDBOX] {
+        let listed = requests[format!("iam@{account}")].as_u64().unwrap_or(0);
+        assert!(listed > 0, "{account} swept");
+    }
+    assert_eq!(
+        requests["iam:ListUsers"], 3,
+        "one listing per account: {requests}"
+    );
+    assert!(requests.get(format!("iam@{OUTSIDER}")).is_none());
+
+    // pat (95 days) and dana (83) are due; sam (83) too; pat of the
+    // sandbox (20) is not. The two pats are different users.
+    let to: Vec<String> = org.emu.messages().iter().map(to_of).collect();
+    assert_eq!(
+        to,
+        [
+            "pat@111111111111.example.com",
+            "dana@222222222222.example.com",
+            "sam@333333333333.example.com"
+        ]
+    );
+
+    // The ledger keeps each notice under its own account.
+    let items = aws::dynamodb_client(&org.sdk)
+        .scan()
+        .table_name(TABLE)
+        .send()
+        .await
+        .unwrap();
+    let mut notice_accounts: Vec<String> = items
+        .items()
+        .iter()
+        .filter_map(|i| i.get("pk")?.as_s().ok().cloned())
+        .filter(|pk| pk.starts_with("notice#"))
+        .map(|pk| pk.split('#').nth(1).unwrap().to_string())
+        .collect();
+    notice_accounts.sort();
+    assert_eq!(notice_accounts, [PAYMENTS, DATA, SANDBOX]);
+
+    // The Organization's digest: every account, worst first.
+    let mut digest = fixture_event("scheduled-event.json");
+    digest["detail"] = json!({"run": "digest"});
+    let Answer::OrganizationDigest(o) =
+        dispatch(digest, &deps, &Invocation::local()).await.unwrap()
+    else {
+        panic!("the digest schedule sends the digest")
+    };
+    assert_eq!((o.status, o.accounts), ("sent", 3));
+    assert!(o.not_swept.is_empty(), "{:?}", o.not_swept);
+    let messages = org.emu.messages();
+    let last = messages.last().unwrap();
+    assert_eq!(to_of(last), LEAD);
+    let html = last["body"].as_str().unwrap_or_default();
+    let payments = html.find("111111111111 (prod-payments)").unwrap();
+    let data = html.find("<strong>222222222222</strong>").unwrap();
+    assert!(payments < data, "the overdue account first");
+}

@@ -28,7 +28,7 @@ test: $(VENV)/.dev
 
 ## lint-infra: cfn-lint (with the SAM transform, offline) and checkov over infra/
 lint-infra: $(VENV)/.dev
-	$(VENV)/bin/cfn-lint infra/template.yaml && echo "cfn-lint: no findings"
+	$(VENV)/bin/cfn-lint infra/template.yaml infra/member.yaml && echo "cfn-lint: no findings"
 	$(VENV)/bin/checkov --directory infra --framework cloudformation --quiet --compact --skip-download
 
 ## bench: cold start, per-event time, memory, API calls, burst, zip size, a 5,000-user sweep (docs/benchmarks.md)

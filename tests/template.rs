@@ -292,3 +292,180 @@ fn update_access_key_exists_only_when_enforcement_acts_and_the_parameter_is_the_
         );
     }
 }
+
+fn render_member(params: Value) -> Value {
+    let out = Command::new(python())
+        .arg(manifest_dir().join("tests/infra/render_template.py"))
+        .arg(manifest_dir().join("infra/member.yaml"))
+        .arg(params.to_string())
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+/// The central stack (`central` parameters) and the member StackSet
+/// (`member`) agree: rule names and thresholds, the bus, the role names and
+/// the one principal the member role trusts. Returns the member's rules.
+fn organization_agrees(central: Value, member: Value) -> Vec<(String, u32, u32)> {
+    let c = render(central.clone());
+    let m = render_member(member.clone());
+    // The central function starts, in Organizations mode.
+    let env: HashMap<String, String> = serde_json::from_value(c["function_env"].clone()).unwrap();
+    let config = Config::from_lookup(|k| env.get(k).cloned())
+        .unwrap_or_else(|e| panic!("the function would not start: {e}"));
+    let org = config.organization.as_ref().expect("Organizations mode");
+    assert!(
+        c["config_rules"].as_array().unwrap().is_empty(),
+        "rules live in member accounts"
+    );
+
+    // Rules: every member rule is one of NOTICE_RULES, at its threshold.
+    let mut rules = Vec::new();
+    for rule in m["config_rules"].as_array().unwrap() {
+        let name = rule["name"].as_str().unwrap().to_string();
+        let age = rule["max_access_key_age"].as_u64().unwrap() as u32;
+        let tier = config
+            .policy
+            .tier_for_rule(&name)
+            .unwrap_or_else(|| panic!("member rule {name} is not in the central NOTICE_RULES"));
+        assert_eq!(age + tier, config.policy.max_key_age_days, "{name}");
+        rules.push((name, age, tier));
+    }
+    assert_eq!(rules.len(), config.policy.notice_rules.len());
+    assert_eq!(c["rule_age"], m["rule_age"], "one RuleAge mapping");
+
+    // Events: the member forwards exactly those rules to the central bus,
+    // where the central rule listens for exactly those rules.
+    let names: BTreeSet<String> = rules.iter().map(|(n, _, _)| n.clone()).collect();
+    let forward = &m["event_rules"][0];
+    let central_rule = &c["event_rules"][0];
+    let as_set = |v: &Value| -> BTreeSet<String> { serde_json::from_value(v.clone()).unwrap() };
+    assert_eq!(as_set(&forward["pattern_rules"]), names);
+    assert_eq!(as_set(&central_rule["pattern_rules"]), names);
+    let bus = central_rule["bus"]
+        .as_str()
+        .expect("the central rule is on the custom bus");
+    assert_eq!(
+        forward["targets"],
+        json!([format!(
+            "arn:aws:events:ap-northeast-1:123456789012:event-bus/{bus}"
+        )])
+    );
+    assert_eq!(
+        c["bus_policy"]["Condition"]["StringEquals"]["aws:PrincipalOrgID"],
+        central["OrganizationId"]
+    );
+
+    // Roles: the member role is the one the function assumes, and trusts
+    // the function's role and nothing else.
+    let member_role = &m["roles"]["MemberRole"];
+    assert_eq!(member_role["name"].as_str(), Some(org.member_role.as_str()));
+    let function_role = c["roles"]["FunctionRole"]["name"].as_str().unwrap();
+    assert_eq!(
+        member_role["trusted"],
+        json!([{"AWS": format!("arn:aws:iam::123456789012:role/{function_role}")}])
+    );
+    let central_may = allowed(&c);
+    assert!(central_may.contains(&(
+        "sts:AssumeRole".to_string(),
+        vec![format!("arn:aws:iam::*:role/{}", org.member_role)]
+    )));
+    // The member role reads, and deactivates only with enforcement on.
+    let member_may: Vec<String> = allowed(&json!({"role_policies": member_role["policies"]}))
+        .into_iter()
+        .map(|(action, _)| action)
+        .collect();
+    let mut expected = vec![
+        "iam:ListUsers",
+        "iam:ListAccountAliases",
+        "iam:GetUser",
+        "iam:ListAccessKeys",
+        "iam:GetAccessKeyLastUsed",
+    ];
+    if member["EnforceDeadline"] == "true" {
+        expected.push("iam:UpdateAccessKey");
+    }
+    assert_eq!(member_may, expected);
+    assert_eq!(
+        config.enforcement_acts(),
+        member["EnforceDeadline"] == "true",
+        "central and member agree on enforcement"
+    );
+    rules
+}
+
+fn organization_params() -> (Value, Value) {
+    let central = with(json!({"OrganizationId": "o-abcdef1234"}));
+    let member = json!({"CentralAccountId": "123456789012", "CentralRegion": "ap-northeast-1"});
+    (central, member)
+}
+
+#[test]
+fn central_and_member_templates_agree_with_default_parameters() {
+    let (central, member) = organization_params();
+    let rules = organization_agrees(central, member);
+    assert_eq!(
+        rules,
+        vec![
+            (
+                "access-key-notifier-access-keys-rotated-14d".to_string(),
+                76,
+                14
+            ),
+            (
+                "access-key-notifier-access-keys-rotated-7d".to_string(),
+                83,
+                7
+            ),
+        ]
+    );
+}
+
+#[test]
+fn central_and_member_templates_agree_with_other_parameters() {
+    let (mut central, mut member) = organization_params();
+    for (name, value) in [
+        ("MaxKeyAgeDays", "60"),
+        ("FirstNoticeDays", "10"),
+        ("SecondNoticeDays", "3"),
+        ("RuleNamePrefix", "keys"),
+        ("EventBusName", "keys-bus"),
+        ("MemberRoleName", "keys-reader"),
+        ("EnforceDeadline", "true"),
+    ] {
+        central[name] = json!(value);
+        member[name] = json!(value);
+    }
+    central["FunctionRoleName"] = json!("keys-central");
+    member["CentralFunctionRoleName"] = json!("keys-central");
+    member["CentralEventBusName"] = json!("keys-bus");
+    let rules = organization_agrees(central, member);
+    assert_eq!(
+        rules,
+        vec![
+            ("keys-access-keys-rotated-10d".to_string(), 50, 10),
+            ("keys-access-keys-rotated-3d".to_string(), 57, 3),
+        ]
+    );
+}
+
+#[test]
+fn a_single_account_stack_has_no_organization_part() {
+    let t = render(required());
+    let may = allowed(&t);
+    assert!(
+        !may.iter().any(|(a, _)| a.starts_with("sts:")
+            || a.starts_with("sqs:Receive")
+            || a.starts_with("organizations:")),
+        "{may:?}"
+    );
+    assert_eq!(t["function_env"]["MEMBER_ROLE_NAME"], "");
+    assert_eq!(t["event_rules"][0]["bus"], Value::Null);
+    assert!(t["bus_policy"].is_null());
+    assert_eq!(t["roles"]["FunctionRole"]["name"], Value::Null);
+}

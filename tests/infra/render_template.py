@@ -2,6 +2,11 @@
 
 Usage: python render_template.py TEMPLATE '{"Param": "value", ...}'
 
+TEMPLATE is infra/template.yaml (central or single account) or
+infra/member.yaml (the StackSet's member account); the same keys come out of
+both, empty where a template has no such part. A resource whose Condition is
+false is left out, as CloudFormation leaves it out.
+
 Prints one JSON object:
   config_rules    every AWS::Config::ConfigRule: name, source, maxAccessKeyAge
   function_env    the function's environment variables, resolved
@@ -10,6 +15,11 @@ Prints one JSON object:
   schedule_input  the sweep schedule's target input, resolved
   role_policies   the function role's inline policies, resolved: conditions
                   evaluated, AWS::NoValue dropped, GetAtt as "GETATT:Name"
+  event_rules     every AWS::Events::Rule: bus (null: default), the
+                  configRuleName list of its pattern, its targets' ARNs
+  roles           every AWS::IAM::Role: name (null: generated), trusted
+                  principals, inline policies resolved like role_policies
+  bus_policy      the central bus policy's statement, resolved
   resources       every resource as written (for structural checks)
 
 Parameters take their template defaults unless given. Only the intrinsic
@@ -58,6 +68,13 @@ class Template:
         resource = self.resources.get(name)
         if resource and resource["Type"] == "AWS::Config::ConfigRule":
             return self.eval(resource["Properties"]["ConfigRuleName"])
+        if resource and resource["Type"] == "AWS::SQS::Queue":  # Ref is the URL
+            return (
+                f"https://sqs.{PSEUDO['AWS::Region']}.amazonaws.com/"
+                f"{PSEUDO['AWS::AccountId']}/{PSEUDO['AWS::StackName']}-{name}-GENERATED"
+            )
+        if resource and resource["Type"] == "AWS::Events::EventBus":
+            return self.eval(resource["Properties"]["Name"])
         if resource:  # a generated physical name
             return f"{PSEUDO['AWS::StackName']}-{name}-GENERATED"
         raise ValueError(f"cannot evaluate Ref {name}")
@@ -89,6 +106,10 @@ class Template:
             return {k: v for k, v in ((k, self.eval(v)) for k, v in value.items()) if v is not NO_VALUE}
         raise ValueError(f"cannot evaluate {value!r}")
 
+    def exists(self, logical: str) -> bool:
+        name = self.resources[logical].get("Condition")
+        return name is None or self.condition(name)
+
     def condition(self, name: str) -> bool:
         return self.truth(self.doc["Conditions"][name])
 
@@ -101,6 +122,8 @@ class Template:
             return not self.truth(arg[0])
         if fn == "Condition":
             return self.condition(arg)
+        if fn == "Fn::And":
+            return all(self.truth(a) for a in arg)
         raise ValueError(f"cannot evaluate condition {expr!r}")
 
 
@@ -112,9 +135,40 @@ def main() -> int:
     pattern_rules = None
     env = None
     schedule_input = None
-    role_policies = t.eval(t.resources["FunctionRole"]["Properties"]["Policies"])
+    role_policies = (
+        t.eval(t.resources["FunctionRole"]["Properties"]["Policies"])
+        if "FunctionRole" in t.resources
+        else []
+    )
+    event_rules = []
+    roles = {}
+    bus_policy = None
     for logical, res in t.resources.items():
+        if not t.exists(logical):
+            continue
         props = res.get("Properties", {})
+        if res["Type"] == "AWS::Events::Rule":
+            event_rules.append({
+                "logical_id": logical,
+                "bus": t.eval(props["EventBusName"]) if "EventBusName" in props else None,
+                "pattern_rules": t.eval(props["EventPattern"]["detail"]["configRuleName"]),
+                "targets": [t.eval(target["Arn"]) for target in props["Targets"]],
+            })
+            if event_rules[-1]["bus"] is NO_VALUE:  # the default bus
+                event_rules[-1]["bus"] = None
+        elif res["Type"] == "AWS::IAM::Role":
+            roles[logical] = {
+                "name": t.eval(props["RoleName"]) if "RoleName" in props else None,
+                "trusted": [
+                    t.eval(statement["Principal"])
+                    for statement in props["AssumeRolePolicyDocument"]["Statement"]
+                ],
+                "policies": t.eval(props.get("Policies", [])),
+            }
+            if roles[logical]["name"] is NO_VALUE:  # a generated name
+                roles[logical]["name"] = None
+        elif res["Type"] == "AWS::Events::EventBusPolicy":
+            bus_policy = t.eval(props["Statement"])
         if res["Type"] == "AWS::Config::ConfigRule":
             rules.append({
                 "logical_id": logical,
@@ -126,7 +180,7 @@ def main() -> int:
             pattern_rules = t.eval(props["EventPattern"]["detail"]["configRuleName"])
         elif res["Type"] == "AWS::Serverless::Function":
             env = {k: t.eval(v) for k, v in props["Environment"]["Variables"].items()}
-        elif res["Type"] == "AWS::Scheduler::Schedule":
+        elif res["Type"] == "AWS::Scheduler::Schedule" and logical == "SweepSchedule":
             schedule_input = t.eval(props["Target"]["Input"])
     print(json.dumps({
         "config_rules": rules,
@@ -135,6 +189,9 @@ def main() -> int:
         "rule_age": doc["Mappings"]["RuleAge"],
         "schedule_input": schedule_input,
         "role_policies": role_policies,
+        "event_rules": event_rules,
+        "roles": roles,
+        "bus_policy": bus_policy,
         "resources": t.resources,
     }))
     return 0

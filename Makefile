@@ -36,6 +36,7 @@ bench: $(VENV)/.emulator package
 	cargo build --release --bin access-key-notifier
 	AKN_PYTHON=$(abspath $(PY)) cargo bench --bench lambda
 	AKN_PYTHON=$(abspath $(PY)) cargo bench --bench sweep
+	AKN_PYTHON=$(abspath $(PY)) cargo bench --bench fanout
 
 ## package: the Lambda zip (bootstrap) in dist/access-key-notifier.zip, via cargo lambda
 package: $(VENV)/.package

@@ -398,23 +398,26 @@ impl Config {
 }
 
 const EX_ACCOUNTS: &str = "111111111111,222222222222";
+const EX_ORGANIZATION_ROLE: &str = "arn:aws:iam::111111111111:role/access-key-notifier-accounts";
+const EX_SWEEP_QUEUE: &str =
+    "https://sqs.us-east-1.amazonaws.com/111111111111/access-key-notifier-sweep";
 
 /// `MEMBER_ROLE_NAME` and the variables that only mean something with it.
 fn parse_organization(
     get: &impl Fn(&str) -> Option<String>,
 ) -> Result<Option<Organization>, ConfigError> {
     let Some(member_role) = get("MEMBER_ROLE_NAME") else {
-        for variable in [
-            "ACCOUNTS",
-            "EXEMPT_ACCOUNTS",
-            "ORGANIZATION_ROLE_ARN",
-            "SWEEP_QUEUE_URL",
+        for (variable, example) in [
+            ("ACCOUNTS", EX_ACCOUNTS),
+            ("EXEMPT_ACCOUNTS", EX_ACCOUNTS),
+            ("ORGANIZATION_ROLE_ARN", EX_ORGANIZATION_ROLE),
+            ("SWEEP_QUEUE_URL", EX_SWEEP_QUEUE),
         ] {
             if get(variable).is_some() {
                 return Err(err(
                     variable,
                     "only applies to an Organizations deployment: set MEMBER_ROLE_NAME too, or leave it empty",
-                    "",
+                    example,
                 ));
             }
         }
@@ -460,7 +463,7 @@ fn parse_organization(
                 return Err(err(
                     "ORGANIZATION_ROLE_ARN",
                     format!("`{}` is not an IAM role ARN", quote(&v)),
-                    "arn:aws:iam::111111111111:role/access-key-notifier-accounts",
+                    EX_ORGANIZATION_ROLE,
                 ));
             }
             Some(v)
@@ -470,7 +473,7 @@ fn parse_organization(
         return Err(err(
             "SWEEP_QUEUE_URL",
             "is required with MEMBER_ROLE_NAME: the sweep sends one message per account to it",
-            "https://sqs.us-east-1.amazonaws.com/111111111111/access-key-notifier-sweep",
+            EX_SWEEP_QUEUE,
         ));
     };
     check_endpoint("SWEEP_QUEUE_URL", &sweep_queue_url)?;
@@ -674,7 +677,7 @@ impl fmt::Display for Config {
             .collect();
         write!(
             f,
-            "notice rules {}, max key age {} days, overdue reminders every {} days, time zone {}, dry run {}, ledger table {}, digest recipients {}, sweep concurrency {}",
+            "notice rules {}, max key age {} days, overdue reminders every {} days, time zone {}, dry run {}, ledger table {}, digest recipients {}, sweep concurrency {}, {}",
             rules.join(","),
             self.policy.max_key_age_days,
             self.policy.overdue_reminder_days,
@@ -683,6 +686,17 @@ impl fmt::Display for Config {
             self.ledger_table.as_deref().unwrap_or("none (stateless)"),
             self.digest_recipients.len(),
             self.sweep_concurrency,
+            match &self.organization {
+                None => "one account".to_string(),
+                Some(o) => format!(
+                    "Organizations mode (member role {}, {} accounts, {} exempt)",
+                    o.member_role,
+                    o.accounts
+                        .as_ref()
+                        .map_or("the Organization's".to_string(), |a| a.len().to_string()),
+                    o.exempt_accounts.len()
+                ),
+            },
         )
     }
 }
@@ -893,6 +907,51 @@ mod tests {
             (
                 &[sender, ("AWS_ENDPOINT_URL_IAM", "ftp://127.0.0.1")],
                 "AWS_ENDPOINT_URL_IAM",
+            ),
+            (&[sender, ("ACCOUNTS", "111111111111")], "ACCOUNTS"),
+            (
+                &[sender, ("SWEEP_QUEUE_URL", "https://q")],
+                "SWEEP_QUEUE_URL",
+            ),
+            (
+                &[sender, ("MEMBER_ROLE_NAME", "a role")],
+                "MEMBER_ROLE_NAME",
+            ),
+            (
+                &[
+                    sender,
+                    ("MEMBER_ROLE_NAME", "akn-member"),
+                    ("LEDGER_TABLE", "akn-ledger"),
+                ],
+                "SWEEP_QUEUE_URL",
+            ),
+            (
+                &[
+                    sender,
+                    ("MEMBER_ROLE_NAME", "akn-member"),
+                    ("SWEEP_QUEUE_URL", "https://q"),
+                ],
+                "LEDGER_TABLE",
+            ),
+            (
+                &[
+                    sender,
+                    ("MEMBER_ROLE_NAME", "akn-member"),
+                    ("LEDGER_TABLE", "akn-ledger"),
+                    ("SWEEP_QUEUE_URL", "https://q"),
+                    ("ACCOUNTS", "111111111111,12345"),
+                ],
+                "ACCOUNTS",
+            ),
+            (
+                &[
+                    sender,
+                    ("MEMBER_ROLE_NAME", "akn-member"),
+                    ("LEDGER_TABLE", "akn-ledger"),
+                    ("SWEEP_QUEUE_URL", "https://q"),
+                    ("ORGANIZATION_ROLE_ARN", "arn:aws:iam::1:role/x"),
+                ],
+                "ORGANIZATION_ROLE_ARN",
             ),
         ];
         for (vars, variable) in cases {

@@ -8,7 +8,8 @@
 //! every key exactly once, recorded in a notice ledger. A daily schedule
 //! sweeps every user of the account through the same decision and ledger,
 //! for what Config never says (and overdue reminders), and mails the
-//! security team a digest.
+//! security team a digest. In Organizations mode one central deployment
+//! serves every account of an AWS Organization (see [`organization`]).
 //!
 //! # Layout
 //!
@@ -22,6 +23,13 @@
 //! - [`exemption`]: the exemption list port (a Parameter Store StringList
 //!   of user names or ARNs), its SSM adapter, an in-memory one, and the
 //!   few-minute cache.
+//! - [`organization`]: one deployment for a whole AWS Organization. Its
+//!   rules (which accounts are served), the accounts port (a member role
+//!   assumed per account, the Organization's account list), the sweep
+//!   queue port (SQS), the fan-out and per-account sweep messages, and the
+//!   Organization's digest.
+//! - [`ports`]: the `Ports` trait naming one adapter per port, and the
+//!   deployed and in-memory sets.
 //! - [`event`]: parses and re-checks the EventBridge event.
 //! - [`config`]: the environment, typed and validated once at cold start.
 //! - [`address`]: validation of email addresses from tags and configuration.

@@ -13,9 +13,18 @@ use common::{manifest_dir, python};
 use serde_json::{Value, json};
 
 fn render(params: Value) -> Value {
+    render_file("infra/template.yaml", params)
+}
+
+/// The member StackSet's template (Organizations).
+fn render_member(params: Value) -> Value {
+    render_file("infra/member.yaml", params)
+}
+
+fn render_file(template: &str, params: Value) -> Value {
     let out = Command::new(python())
         .arg(manifest_dir().join("tests/infra/render_template.py"))
-        .arg(manifest_dir().join("infra/template.yaml"))
+        .arg(manifest_dir().join(template))
         .arg(params.to_string())
         .output()
         .expect("python runs");
@@ -291,21 +300,6 @@ fn update_access_key_exists_only_when_enforcement_acts_and_the_parameter_is_the_
             Some(parameter).filter(|p| !p.is_empty())
         );
     }
-}
-
-fn render_member(params: Value) -> Value {
-    let out = Command::new(python())
-        .arg(manifest_dir().join("tests/infra/render_template.py"))
-        .arg(manifest_dir().join("infra/member.yaml"))
-        .arg(params.to_string())
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
 }
 
 /// The central stack (`central` parameters) and the member StackSet

@@ -115,10 +115,11 @@ fn main() {
         (started.elapsed(), per_account, f.queued)
     });
     let requests = emu.requests();
+    let by_account = emu.iam_by_account();
     let mails = emu.messages().len();
     let iam: Vec<u64> = accounts
         .iter()
-        .map(|a| requests[format!("iam@{a}")].as_u64().unwrap_or(0))
+        .map(|a| by_account[a.as_str()].as_u64().unwrap_or(0))
         .collect();
     let n = |key: &str| requests[key].as_u64().unwrap_or(0);
     let mean = per_account.iter().sum::<Duration>().as_secs_f64() / per_account.len() as f64;

@@ -113,9 +113,7 @@ fn to_of(message: &Value) -> String {
 }
 
 fn iam_calls(emu: &mut Emulator, account: &str) -> u64 {
-    emu.requests()[format!("iam@{account}")]
-        .as_u64()
-        .unwrap_or(0)
+    emu.iam_by_account()[account].as_u64().unwrap_or(0)
 }
 
 #[tokio::test]
@@ -207,15 +205,18 @@ async fn the_sweep_fans_out_through_sqs_and_sweeps_every_account_once() {
         .unwrap();
     assert_eq!(answer.response(), json!({"batchItemFailures": []}));
     let requests = org.emu.requests();
+    let by_account = org.emu.iam_by_account();
     for account in [PAYMENTS, DATA, SANDBOX] {
-        let listed = requests[format!("iam@{account}")].as_u64().unwrap_or(0);
-        assert!(listed > 0, "{account} swept");
+        assert!(
+            by_account[account].as_u64().unwrap_or(0) > 0,
+            "{account} swept"
+        );
     }
     assert_eq!(
         requests["iam:ListUsers"], 3,
         "one listing per account: {requests}"
     );
-    assert!(requests.get(format!("iam@{OUTSIDER}")).is_none());
+    assert!(by_account.get(OUTSIDER).is_none());
 
     // pat (95 days) and dana (83) are due; sam (83) too; pat of the
     // sandbox (20) is not. The two pats are different users.

@@ -130,6 +130,11 @@ impl Emulator {
         self.call(json!({"op": "requests"}))["requests"].clone()
     }
 
+    /// IAM calls per account since the last reset (Organizations).
+    pub fn iam_by_account(&mut self) -> Value {
+        self.call(json!({"op": "iam_by_account"}))["accounts"].clone()
+    }
+
     pub fn reset_requests(&mut self) {
         self.call(json!({"op": "reset_requests"}));
     }

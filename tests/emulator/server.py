@@ -47,7 +47,8 @@ default credentials say):
    "accounts": ["111111111111", ...]}
       an Organization whose management account is `management`, with
       these member accounts (moto draws random ids; they are set here)
-  "requests" also counts IAM calls per account as "iam@ACCOUNT"
+  {"op": "iam_by_account"} -> {"ok": true, "accounts": {"111111111111": 242, ...}}
+      IAM calls per account since the last reset_requests
 
 Why seed in-process: IAM's API cannot create a key with a past CreateDate or
 a user with a chosen UserId, and the notifier's whole point is the age of
@@ -167,7 +168,7 @@ def _counting_call_action(self: BaseResponse):
             return 400, {"Content-Type": "text/xml"}, THROTTLED_BODY
     REQUESTS[action] += 1
     if self.service_name == "iam":
-        REQUESTS[f"iam@{self.current_account}"] += 1
+        IAM_BY_ACCOUNT[self.current_account] += 1
     answer = _call_action(self)
     if action == "iam:ListAccessKeys":
         user = self._get_param("UserName")
@@ -183,6 +184,7 @@ def _counting_call_action(self: BaseResponse):
 
 
 ROTATE_AFTER_LISTING: set = set()
+IAM_BY_ACCOUNT: Counter = Counter()
 REFUSED_ACCOUNTS: set = set()
 ACCESS_DENIED_BODY = (
     '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
@@ -292,8 +294,11 @@ def handle(cmd: dict, endpoint: str) -> dict:
         return {"ok": True}
     if op == "create_organization":
         return create_organization(cmd)
+    if op == "iam_by_account":
+        return {"ok": True, "accounts": dict(IAM_BY_ACCOUNT)}
     if op == "reset_requests":
         REQUESTS.clear()
+        IAM_BY_ACCOUNT.clear()
         return {"ok": True}
     if op == "reset":
         urllib.request.urlopen(

@@ -24,6 +24,7 @@ use crate::aws::pages::Pages;
 use crate::aws::{classify, to_chrono};
 use crate::decision::{AccessKey, Tag};
 use crate::error::Error;
+use crate::scripted::lock;
 
 /// IAM's largest ListUsers page.
 pub const MAX_PAGE_SIZE: i32 = 1000;
@@ -83,7 +84,7 @@ impl IamDirectory {
 
     fn listing(&self) -> std::sync::MutexGuard<'_, Listing> {
         // The map stays consistent even if a holder panicked.
-        self.listing.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.listing)
     }
 
     /// Fetches one page of `pass` into the map, and into `users` when
@@ -289,7 +290,7 @@ impl UserDirectory for IamDirectory {
     }
 
     async fn account_alias(&self) -> Result<Option<String>, Error> {
-        if let Some(alias) = self.alias.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+        if let Some(alias) = lock(&self.alias).clone() {
             return Ok(alias);
         }
         let out = self
@@ -310,7 +311,7 @@ impl UserDirectory for IamDirectory {
                         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             })
             .cloned();
-        *self.alias.lock().unwrap_or_else(|p| p.into_inner()) = Some(alias.clone());
+        *lock(&self.alias) = Some(alias.clone());
         Ok(alias)
     }
 

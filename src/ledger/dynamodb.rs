@@ -42,6 +42,25 @@ impl DynamoDbLedger {
             table: table.into(),
         }
     }
+
+    /// The string attribute `name` of the item `pk` (a consistent read),
+    /// `None` when the item or the attribute is missing.
+    async fn string_attribute(&self, pk: &str, name: &str) -> Result<Option<String>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify("DynamoDB", "GetItem", e))?;
+        Ok(out
+            .item()
+            .and_then(|item| item.get(name))
+            .and_then(|v| v.as_s().ok())
+            .cloned())
+    }
 }
 
 fn s(v: &str) -> AttributeValue {
@@ -208,20 +227,8 @@ impl NoticeLedger for DynamoDbLedger {
     }
 
     async fn sweep_resume(&self, account: &str) -> Result<Option<String>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(&sweep_pk(account)))
-            .consistent_read(true)
-            .send()
+        self.string_attribute(&sweep_pk(account), "resume_from")
             .await
-            .map_err(|e| classify("DynamoDB", "GetItem", e))?;
-        Ok(out
-            .item()
-            .and_then(|item| item.get("resume_from"))
-            .and_then(|v| v.as_s().ok())
-            .cloned())
     }
 
     async fn set_sweep_resume(
@@ -276,19 +283,7 @@ impl NoticeLedger for DynamoDbLedger {
     }
 
     async fn summary(&self, run: NaiveDate, account: &str) -> Result<Option<String>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(&summary_pk(run, account)))
-            .consistent_read(true)
-            .send()
+        self.string_attribute(&summary_pk(run, account), "summary")
             .await
-            .map_err(|e| classify("DynamoDB", "GetItem", e))?;
-        Ok(out
-            .item()
-            .and_then(|item| item.get("summary"))
-            .and_then(|v| v.as_s().ok())
-            .cloned())
     }
 }

@@ -64,6 +64,7 @@ where
     let accounts = IamAccounts::new(
         sdk,
         organization.map(|o| o.member_role.as_str()),
+        organization.is_some_and(|o| o.accounts.is_none()),
         organization.and_then(|o| o.organization_role_arn.as_deref()),
     );
     let queue = organization.map(|o| SqsQueue::new(aws::sqs_client(sdk), &o.sweep_queue_url));

@@ -147,28 +147,32 @@ pub struct IamAccounts {
     /// `MEMBER_ROLE_NAME`; `None`: a single-account deployment.
     member_role: Option<String>,
     members: Mutex<HashMap<String, Arc<Member>>>,
-    organizations: aws_sdk_organizations::Client,
+    /// Built only in Organizations mode without an `ACCOUNTS` list, the
+    /// one case that calls ListAccounts.
+    organizations: Option<aws_sdk_organizations::Client>,
     listed: Mutex<Option<(Instant, Vec<String>)>>,
 }
 
 impl IamAccounts {
     /// The function's own directory; member accounts through `member_role`
-    /// (when set); ListAccounts through `organization_role_arn` (when set,
-    /// else the function's own credentials).
+    /// (when set); ListAccounts, when `lists_organization`, through
+    /// `organization_role_arn` (when set, else the function's own
+    /// credentials).
     pub fn new(
         sdk: &SdkConfig,
         member_role: Option<&str>,
+        lists_organization: bool,
         organization_role_arn: Option<&str>,
     ) -> IamAccounts {
         let sts = aws::sts_client(sdk);
-        let organizations = match organization_role_arn {
+        let organizations = lists_organization.then(|| match organization_role_arn {
             Some(arn) => {
                 let account = arn.split(':').nth(4).unwrap_or_default().to_string();
                 let role = RoleCredentials::new(sts.clone(), arn.to_string(), account);
                 aws::organizations_client(&with_credentials(sdk, role))
             }
             None => aws::organizations_client(sdk),
-        };
+        });
         IamAccounts {
             sdk: sdk.clone(),
             own: Arc::new(IamDirectory::new(aws::iam_client(sdk), sts.clone())),
@@ -253,6 +257,11 @@ impl Accounts for IamAccounts {
         {
             return Ok(ids.clone());
         }
+        let Some(organizations) = &self.organizations else {
+            return Err(Error::FanOut(
+                "the Organization's accounts are listed only in Organizations mode without ACCOUNTS".into(),
+            ));
+        };
         let mut pass = Pages::new(
             "Organizations",
             "ListAccounts",
@@ -262,8 +271,7 @@ impl Accounts for IamAccounts {
         let mut ids = Vec::new();
         let mut token = None;
         loop {
-            let page = self
-                .organizations
+            let page = organizations
                 .list_accounts()
                 .set_next_token(token)
                 .send()

@@ -85,20 +85,7 @@ fn main() {
         .unwrap() else {
             panic!("a scheduled event fans out")
         };
-        let mut records = Vec::new();
-        while records.len() < f.queued {
-            let got = sqs
-                .receive_message()
-                .queue_url(&queue_url)
-                .max_number_of_messages(10)
-                .send()
-                .await
-                .unwrap();
-            for m in got.messages() {
-                records.push(json!({"messageId": m.message_id(), "body": m.body(),
-                                    "eventSource": "aws:sqs"}));
-            }
-        }
+        let records = common::sqs_records(&sdk, &queue_url, f.queued).await;
         let deps = &deps;
         let per_account: Vec<Duration> = futures_util::stream::iter(records)
             .map(|record| async move {

@@ -182,22 +182,7 @@ async fn the_sweep_fans_out_through_sqs_and_sweeps_every_account_once() {
     assert_eq!(f.exempt, [MANAGEMENT]);
 
     // Lambda's event source mapping would deliver these; read them as it does.
-    let received = aws::sqs_client(&org.sdk)
-        .receive_message()
-        .queue_url(&org.queue_url)
-        .max_number_of_messages(10)
-        .send()
-        .await
-        .unwrap();
-    let records: Vec<Value> = received
-        .messages()
-        .iter()
-        .map(|m| {
-            json!({"messageId": m.message_id(), "receiptHandle": m.receipt_handle(),
-                   "body": m.body(), "eventSource": "aws:sqs",
-                   "eventSourceARN": format!("arn:aws:sqs:us-east-1:{}:{QUEUE}", common::ACCOUNT)})
-        })
-        .collect();
+    let records = common::sqs_records(&org.sdk, &org.queue_url, f.queued).await;
     assert_eq!(records.len(), 3);
     org.emu.reset_requests();
     let answer = dispatch(json!({"Records": records}), &deps, &Invocation::local())

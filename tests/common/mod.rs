@@ -160,6 +160,32 @@ impl Drop for Emulator {
     }
 }
 
+/// Receives `count` messages from the queue (at most a few rounds beyond
+/// what `count` needs) as the SQS event records Lambda's event source
+/// mapping delivers.
+pub async fn sqs_records(sdk: &aws_config::SdkConfig, queue_url: &str, count: usize) -> Vec<Value> {
+    let sqs = access_key_notifier::aws::sqs_client(sdk);
+    let mut records = Vec::new();
+    for _ in 0..count / 10 + 5 {
+        if records.len() >= count {
+            break;
+        }
+        let got = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .expect("the emulator answers ReceiveMessage");
+        records.extend(got.messages().iter().map(|m| {
+            json!({"messageId": m.message_id(), "receiptHandle": m.receipt_handle(),
+                   "body": m.body(), "eventSource": "aws:sqs",
+                   "eventSourceARN": format!("arn:aws:sqs:us-east-1:{ACCOUNT}:queue")})
+        }));
+    }
+    records
+}
+
 /// Creates the notice ledger's table (partition key `pk`) in the emulator.
 pub async fn create_ledger_table(sdk: &aws_config::SdkConfig, name: &str) {
     use aws_sdk_dynamodb::types::{

@@ -10,14 +10,14 @@
 use access_key_notifier::clock::FixedClock;
 use access_key_notifier::config::Config;
 use access_key_notifier::decision::AccessKey;
-use access_key_notifier::directory::LastUsed;
-use access_key_notifier::exemption::Exemptions;
-use access_key_notifier::handler::{Deps, Invocation};
-use access_key_notifier::ledger::memory::MemoryLedger;
-use access_key_notifier::mailer::memory::MemoryMailer;
-use access_key_notifier::organization::accounts::memory::MemoryAccounts;
+use access_key_notifier::decision::LastUsed;
+use access_key_notifier::flow::sweep::{Run, run};
+use access_key_notifier::flow::{Deps, Invocation};
 use access_key_notifier::ports::MemoryPorts;
-use access_key_notifier::sweep::{Run, run};
+use access_key_notifier::ports::exemptions::Exemptions;
+use access_key_notifier::ports::memory::accounts::MemoryAccounts;
+use access_key_notifier::ports::memory::ledger::MemoryLedger;
+use access_key_notifier::ports::memory::mailer::MemoryMailer;
 use chrono::{Duration, TimeZone, Utc};
 
 /// A sample user: name, tags, keys.

@@ -8,19 +8,20 @@ use std::process::ExitCode;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::{Value, json};
 
-use crate::aws;
+use crate::aws::accounts::IamAccounts;
+use crate::aws::dynamodb::DynamoDbLedger;
+use crate::aws::ses::SesMailer;
+use crate::aws::sqs::SqsQueue;
+use crate::aws::ssm::SsmExemptionSource;
+use crate::aws::{self, AwsPorts};
 use crate::clock::SystemClock;
 use crate::config::{Config, ConfigError};
-use crate::exemption::Exemptions;
-use crate::exemption::ssm::SsmExemptionSource;
-use crate::handler::{Answer, Deps, Invocation, dispatch};
-use crate::ledger::dynamodb::DynamoDbLedger;
+use crate::flow::{Deps, Invocation};
 use crate::logging::{self, Level};
-use crate::mailer::ses::SesMailer;
 use crate::metrics;
-use crate::organization::accounts::iam::IamAccounts;
-use crate::organization::queue::sqs::SqsQueue;
-use crate::ports::{AwsPorts, Ports};
+use crate::ports::Ports;
+use crate::ports::exemptions::Exemptions;
+use crate::route::{self, Answer};
 
 /// The dependencies of the deployed function.
 pub type AwsDeps = Deps<AwsPorts>;
@@ -111,13 +112,14 @@ pub async fn run_lambda() -> ExitCode {
             deadline: i64::try_from(event.context.deadline)
                 .ok()
                 .and_then(chrono::DateTime::from_timestamp_millis),
+            trace_id: event.context.xray_trace_id.clone(),
         };
         // Boxed: the handler's futures nest deeply, and inside the runtime's
         // own service future their layout exceeds the compiler's query
         // depth in release builds. One allocation per event ends the nesting.
         let answered: Pin<Box<dyn Future<Output = Result<Value, Diagnostic>> + Send + '_>> =
             Box::pin(answer(deps, event.payload, &invocation));
-        logging::in_request(invocation.request_id.clone(), answered).await
+        logging::in_request(invocation.log_request(), answered).await
     }))
     .await;
     match served {
@@ -152,12 +154,16 @@ pub async fn answer<P: Ports>(
         }
     };
     let scheduled = crate::event::is_scheduled(&payload);
-    match dispatch(payload, deps, invocation).await {
+    match route::answer(payload, deps, invocation).await {
         Ok(answer) => {
             let value = answer.to_json();
             match &answer {
                 Answer::Event(handled) => {
-                    logging::outcome(&handled.outcome);
+                    logging::log(
+                        Level::Info,
+                        "outcome",
+                        serde_json::to_value(&handled.outcome).unwrap_or(Value::Null),
+                    );
                     metrics::emit(metrics::event(&handled.outcome));
                 }
                 Answer::Sweep(sweep) => {

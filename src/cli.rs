@@ -1,4 +1,4 @@
-//! The commands: `invoke` (one event through the very same handler, from a
+//! The commands: `invoke` (one event through the very same router, from a
 //! file or stdin), `sweep` (one sweep, as the schedule starts it) and `scan`
 //! (the sweep's report, read-only), all with real SDK clients.
 
@@ -8,9 +8,10 @@ use std::process::ExitCode;
 
 use crate::app::aws_deps;
 use crate::config::Config;
-use crate::handler::{Answer, Invocation};
+use crate::flow::Invocation;
 use crate::logging;
 use crate::mask::mask_key_ids;
+use crate::route::{self, Answer};
 
 /// Exit code for an error a retry may cure (EX_TEMPFAIL).
 pub const EXIT_RETRYABLE: u8 = 75;
@@ -52,8 +53,8 @@ pub async fn invoke(event: &Path, dry_run: bool) -> ExitCode {
     let deps = aws_deps(config).await;
     let invocation = Invocation::local();
     let answered = logging::in_request(
-        invocation.request_id.clone(),
-        crate::handler::dispatch(payload, &deps, &invocation),
+        invocation.log_request(),
+        route::answer(payload, &deps, &invocation),
     )
     .await;
     match answered {
@@ -100,8 +101,8 @@ pub async fn sweep(dry_run: bool, show_digest: bool) -> ExitCode {
     config.dry_run |= dry_run;
     let deps = aws_deps(config).await;
     let invocation = Invocation::local();
-    let run = crate::sweep::run(&deps, &invocation, None, crate::sweep::Run::Sweep);
-    match logging::in_request(invocation.request_id.clone(), run).await {
+    let run = crate::flow::sweep::run(&deps, &invocation, None, crate::flow::sweep::Run::Sweep);
+    match logging::in_request(invocation.log_request(), run).await {
         Ok(outcome) => {
             let line = serde_json::to_string(&outcome).unwrap_or_default();
             println!("{}", mask_key_ids(&line));
@@ -138,8 +139,8 @@ pub async fn scan(format: Format) -> ExitCode {
     };
     let deps = aws_deps(config).await;
     let invocation = Invocation::local();
-    let run = crate::sweep::run(&deps, &invocation, None, crate::sweep::Run::ReadOnly);
-    let outcome = match logging::in_request(invocation.request_id.clone(), run).await {
+    let run = crate::flow::sweep::run(&deps, &invocation, None, crate::flow::sweep::Run::ReadOnly);
+    let outcome = match logging::in_request(invocation.log_request(), run).await {
         Ok(outcome) => outcome,
         Err(e) => return failed(&e),
     };

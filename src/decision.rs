@@ -53,13 +53,21 @@
 //! 8. **Each stage once.** With the ledger, a notice goes out only when at
 //!    least one listed key's stage is not yet recorded as sent; otherwise it
 //!    is `already_notified`. A rotated key is a new key id, so its stages
-//!    start fresh. The handler asks the ledger and applies
+//!    start fresh. The notice pipeline asks the ledger and applies
 //!    [`ledger_verdict`].
+//! 9. **What a sent notice records.** Each listed key's stage; a key listed
+//!    at enforcement's `final_warning` stage also records the stage it is at
+//!    by the clock, so the final warning stands in for the day's notice and
+//!    no reminder follows it the same day ([`recorded_stages`]).
+//! 10. **A damaged listing.** A user listed with more than
+//!     [`MAX_ACCESS_KEYS`] keys (IAM allows 2) is a damaged answer: it is
+//!     refused as a retryable error, never judged ([`checked_keys`]).
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::address::{self, Address, Rejection};
+use crate::error::Error;
 
 /// Config can evaluate a rule up to a day "late" relative to the exact age.
 pub const TOLERANCE_DAYS: i64 = 1;
@@ -212,6 +220,39 @@ pub struct AccessKey {
     pub id: String,
     pub active: bool,
     pub created: DateTime<Utc>,
+}
+
+/// When and where a key was last used, as IAM reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LastUsed {
+    /// `None` when the key has never been used.
+    pub time: Option<DateTime<Utc>>,
+    pub service: Option<String>,
+    pub region: Option<String>,
+}
+
+/// The most access keys a user may have before a listing is taken as
+/// damaged (rule 10): IAM allows 2 per user. It bounds the keys one notice
+/// lists and the last-use lookups one notice makes.
+pub const MAX_ACCESS_KEYS: usize = 10;
+
+/// Rule 10: a user's key listing, refused as damaged (a retryable error)
+/// when it holds more than [`MAX_ACCESS_KEYS`] keys. `None` (the user is
+/// gone) passes through.
+pub fn checked_keys(keys: Option<Vec<AccessKey>>) -> Result<Option<Vec<AccessKey>>, Error> {
+    match keys {
+        Some(keys) if keys.len() > MAX_ACCESS_KEYS => Err(Error::Aws {
+            service: "IAM",
+            operation: "ListAccessKeys",
+            code: None,
+            message: format!(
+                "{} keys listed for one user, where IAM allows 2 (at most {MAX_ACCESS_KEYS} are taken as real): the answer is damaged",
+                keys.len()
+            ),
+            retryable: true,
+        }),
+        keys => Ok(keys),
+    }
 }
 
 /// Calendar days from today to a deadline's date (rule 2): positive while
@@ -432,6 +473,19 @@ pub fn ledger_verdict(recorded: &[bool]) -> Result<(), SkipReason> {
     } else {
         Ok(())
     }
+}
+
+/// Rule 9: the stages a sent notice records for one of its keys: the
+/// key's listed stage, and for a final warning also the stage the key is
+/// at by the clock, which the warning stands in for.
+pub fn recorded_stages(policy: &Policy, key: &DueKey) -> Vec<Stage> {
+    let mut stages = vec![key.stage];
+    if key.stage == Stage::FinalWarning
+        && let Some(by_the_clock) = policy.stage(key.days)
+    {
+        stages.push(by_the_clock);
+    }
+    stages
 }
 
 fn notice(

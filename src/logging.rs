@@ -3,10 +3,15 @@
 //! so CloudWatch Logs Insights can filter on any field. stderr keeps the
 //! `invoke` command's stdout for the outcome alone; Lambda captures both.
 //!
-//! Every line written while an invocation runs carries its `requestId`:
-//! [`in_request`] sets it for the invocation's task (a tokio task-local,
-//! what the runtime's tracing span does for tracing users), and [`line`]
-//! adds it, so a grep for one id finds the whole thread of an invocation.
+//! Every line written while an invocation runs carries its `requestId` (and
+//! `xrayTraceId`, when Lambda gives one): [`in_request`] sets them for the
+//! invocation's task (a tokio task-local, what the runtime's tracing span
+//! does for tracing users), and [`line`] adds them, so a grep for one id
+//! finds the whole thread of an invocation.
+//!
+//! A task-local does not follow work into a new task, so work is never
+//! spawned with `tokio::spawn` (clippy refuses it, `clippy.toml`): it goes
+//! through [`spawn`], which carries the invocation's ids into the task.
 
 use std::future::Future;
 use std::io::Write;
@@ -15,7 +20,6 @@ use chrono::{SecondsFormat, Utc};
 use serde_json::{Map, Value};
 
 use crate::mask::mask_key_ids;
-use crate::outcome::Outcome;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Level {
@@ -34,13 +38,44 @@ impl Level {
     }
 }
 
-tokio::task_local! {
-    static REQUEST_ID: String;
+/// The ids an invocation's lines carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub request_id: String,
+    /// Lambda's X-Ray trace id (`Root=1-…;Parent=…;Sampled=…`).
+    pub trace_id: Option<String>,
 }
 
-/// Runs `f` with `request_id` on every line it logs.
-pub async fn in_request<F: Future>(request_id: String, f: F) -> F::Output {
-    REQUEST_ID.scope(request_id, f).await
+impl Request {
+    pub fn new(request_id: impl Into<String>, trace_id: Option<String>) -> Request {
+        Request {
+            request_id: request_id.into(),
+            trace_id,
+        }
+    }
+}
+
+tokio::task_local! {
+    static REQUEST: Request;
+}
+
+/// Runs `f` with the request's ids on every line it logs.
+pub async fn in_request<F: Future>(request: Request, f: F) -> F::Output {
+    REQUEST.scope(request, f).await
+}
+
+/// Spawns `f` on the runtime carrying the current invocation's ids, so its
+/// lines keep them: the one way the crate spawns work.
+#[allow(clippy::disallowed_methods)]
+pub fn spawn<F>(f: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match REQUEST.try_with(Request::clone) {
+        Ok(request) => tokio::spawn(REQUEST.scope(request, f)),
+        Err(_) => tokio::spawn(f),
+    }
 }
 
 /// Builds one log line; `fields` must be a JSON object (anything else is
@@ -56,7 +91,12 @@ pub fn line(level: Level, message: &str, fields: Value) -> String {
     );
     obj.insert("level".into(), level.as_str().into());
     obj.insert("message".into(), message.into());
-    let _ = REQUEST_ID.try_with(|id| obj.insert("requestId".into(), id.as_str().into()));
+    let _ = REQUEST.try_with(|r| {
+        obj.insert("requestId".into(), r.request_id.as_str().into());
+        if let Some(trace) = &r.trace_id {
+            obj.insert("xrayTraceId".into(), trace.as_str().into());
+        }
+    });
     match fields {
         Value::Object(map) => obj.extend(map),
         Value::Null => {}
@@ -76,24 +116,14 @@ pub fn log(level: Level, message: &str, fields: Value) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
-/// The outcome line: the outcome's fields at the top level.
-pub fn outcome(outcome: &Outcome) {
-    log(
-        Level::Info,
-        "outcome",
-        serde_json::to_value(outcome).unwrap_or(Value::Null),
-    );
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::SkipReason;
 
     #[test]
     fn a_line_is_one_json_object_with_fields_at_the_top() {
-        let o = Outcome::skipped(SkipReason::Exempt);
-        let text = line(Level::Info, "outcome", serde_json::to_value(&o).unwrap());
+        let o = serde_json::json!({"status": "skipped", "reason": "exempt"});
+        let text = line(Level::Info, "outcome", o);
         assert!(!text.contains('\n'));
         let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["level"], "INFO");
@@ -106,15 +136,20 @@ mod tests {
 
     #[tokio::test]
     async fn every_line_of_an_invocation_carries_its_request_id() {
-        let (a, b) = in_request("req-1".into(), async {
+        let (a, b, c) = in_request(Request::new("req-1", Some("Root=1-abc".into())), async {
             let a = line(Level::Warn, "one", serde_json::json!({"x": 1}));
             let b = async { line(Level::Info, "two", Value::Null) }.await;
-            (a, b)
+            // Work spawned through `spawn` keeps the invocation's ids.
+            let c = spawn(async { line(Level::Info, "three", Value::Null) })
+                .await
+                .unwrap();
+            (a, b, c)
         })
         .await;
-        for text in [a, b] {
+        for text in [a, b, c] {
             let v: Value = serde_json::from_str(&text).unwrap();
             assert_eq!(v["requestId"], "req-1", "{text}");
+            assert_eq!(v["xrayTraceId"], "Root=1-abc", "{text}");
         }
     }
 

@@ -26,9 +26,9 @@
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 
-use crate::enforcement::step::Action;
+use crate::enforcement::Action;
+use crate::outcome::sweep::SweepOutcome;
 use crate::outcome::{Outcome, Status};
-use crate::sweep::SweepOutcome;
 
 pub const NAMESPACE: &str = "AccessKeyNotifier";
 

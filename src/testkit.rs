@@ -1,4 +1,4 @@
-//! What the handler's and the sweep's unit tests share: in-memory
+//! What the flow tests share: in-memory
 //! dependencies at a fixed Monday morning.
 
 use std::collections::HashMap;
@@ -8,14 +8,14 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use crate::clock::FixedClock;
 use crate::config::Config;
 use crate::decision::AccessKey;
-use crate::directory::LastUsed;
-use crate::exemption::Exemptions;
-use crate::handler::Deps;
-use crate::ledger::memory::MemoryLedger;
-use crate::mailer::memory::MemoryMailer;
-use crate::organization::accounts::memory::MemoryAccounts;
-use crate::organization::queue::memory::MemoryQueue;
+use crate::decision::LastUsed;
+use crate::flow::Deps;
 use crate::ports::MemoryPorts;
+use crate::ports::exemptions::Exemptions;
+use crate::ports::memory::accounts::MemoryAccounts;
+use crate::ports::memory::ledger::MemoryLedger;
+use crate::ports::memory::mailer::MemoryMailer;
+use crate::ports::memory::queue::MemoryQueue;
 
 pub type TestDeps = Deps<MemoryPorts>;
 

@@ -8,11 +8,12 @@ use std::collections::HashMap;
 
 use access_key_notifier::app::deps_from_sdk_at;
 use access_key_notifier::aws;
+use access_key_notifier::aws::AwsAtFixedTime;
 use access_key_notifier::clock::FixedClock;
 use access_key_notifier::config::Config;
-use access_key_notifier::handler::{Answer, Deps, Invocation, dispatch};
-use access_key_notifier::ports::AwsAtFixedTime;
-use access_key_notifier::sweep::SweepOutcome;
+use access_key_notifier::flow::{Deps, Invocation};
+use access_key_notifier::outcome::sweep::SweepOutcome;
+use access_key_notifier::route::{Answer, answer as dispatch};
 use chrono::{DateTime, Duration, Utc};
 use common::{Emulator, SENDER, create_ledger_table, fixture_event, key_aged};
 use serde_json::{Value, json};

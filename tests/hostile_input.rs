@@ -11,7 +11,8 @@ use access_key_notifier::address;
 use access_key_notifier::app::{AwsDeps, deps_from_sdk};
 use access_key_notifier::config::Config;
 use access_key_notifier::error::Error;
-use access_key_notifier::handler::{Invocation, handle};
+use access_key_notifier::flow::Invocation;
+use access_key_notifier::flow::config_event::handle;
 use common::{Emulator, SENDER, fixture_event, key_aged};
 use serde_json::{Value, json};
 

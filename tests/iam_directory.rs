@@ -3,11 +3,12 @@
 mod common;
 
 use access_key_notifier::app::deps_from_sdk;
+use access_key_notifier::aws::iam::IamDirectory;
 use access_key_notifier::config::Config;
 use access_key_notifier::decision::Tag;
-use access_key_notifier::directory::UserDirectory;
-use access_key_notifier::directory::iam::IamDirectory;
-use access_key_notifier::handler::{Invocation, handle};
+use access_key_notifier::flow::Invocation;
+use access_key_notifier::flow::config_event::handle;
+use access_key_notifier::ports::directory::UserDirectory;
 use chrono::{Duration, TimeZone, Utc};
 use common::{Emulator, RULE_7, SENDER, event_for, key_aged, masked, rfc3339};
 use serde_json::json;

@@ -4,10 +4,12 @@
 
 mod common;
 
+use access_key_notifier::aws::dynamodb::DynamoDbLedger;
 use access_key_notifier::decision::Stage;
-use access_key_notifier::ledger::dynamodb::DynamoDbLedger;
-use access_key_notifier::ledger::memory::MemoryLedger;
-use access_key_notifier::ledger::{Claim, ClaimRequest, NoticeKey, NoticeLedger, SentRecord};
+use access_key_notifier::ports::ledger::{
+    Claim, ClaimRequest, NoticeKey, NoticeLedger, SentRecord,
+};
+use access_key_notifier::ports::memory::ledger::MemoryLedger;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use common::{ACCOUNT, Emulator, create_ledger_table};
 

@@ -12,8 +12,10 @@ use std::collections::HashMap;
 use access_key_notifier::app::deps_from_sdk;
 use access_key_notifier::aws;
 use access_key_notifier::config::Config;
-use access_key_notifier::handler::{Answer, Invocation, dispatch, handle};
+use access_key_notifier::flow::Invocation;
+use access_key_notifier::flow::config_event::handle;
 use access_key_notifier::outcome::Status;
+use access_key_notifier::route::{Answer, answer as dispatch};
 use common::{Emulator, SENDER, create_ledger_table, fixture_event, key_aged};
 use serde_json::{Value, json};
 

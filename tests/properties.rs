@@ -152,18 +152,18 @@ mod enforcement {
 
     use access_key_notifier::clock::FixedClock;
     use access_key_notifier::config::Config;
+    use access_key_notifier::decision::LastUsed;
     use access_key_notifier::decision::{AccessKey, Stage, due_keys};
-    use access_key_notifier::directory::LastUsed;
-    use access_key_notifier::enforcement::{Cap, EnforceMode, Enforcement, KeyVerdict, judge};
-    use access_key_notifier::exemption::Exemptions;
-    use access_key_notifier::exemption::memory::MemoryExemptionSource;
-    use access_key_notifier::handler::{Deps, Invocation};
-    use access_key_notifier::ledger::memory::{Entry, MemoryLedger};
-    use access_key_notifier::ledger::{NoticeKey, SentRecord};
-    use access_key_notifier::mailer::memory::MemoryMailer;
-    use access_key_notifier::organization::accounts::memory::MemoryAccounts;
+    use access_key_notifier::enforcement::{EnforceMode, Enforcement, KeyVerdict, judge};
+    use access_key_notifier::flow::sweep::{self, Run};
+    use access_key_notifier::flow::{Deps, Invocation};
     use access_key_notifier::ports::MemoryPorts;
-    use access_key_notifier::sweep::{self, Run};
+    use access_key_notifier::ports::exemptions::Exemptions;
+    use access_key_notifier::ports::ledger::{NoticeKey, SentRecord};
+    use access_key_notifier::ports::memory::accounts::MemoryAccounts;
+    use access_key_notifier::ports::memory::exemptions::MemoryExemptionSource;
+    use access_key_notifier::ports::memory::ledger::{Entry, MemoryLedger};
+    use access_key_notifier::ports::memory::mailer::MemoryMailer;
     use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
     use proptest::prelude::*;
 
@@ -181,12 +181,11 @@ mod enforcement {
         #![proptest_config(ProptestConfig::with_cases(512))]
 
         #[test]
-        fn a_deactivation_needs_the_date_an_old_enough_warning_and_a_place(
+        fn a_deactivation_needs_the_date_and_an_old_enough_warning(
             age in 0i64..400,
             warned_days_ago in proptest::option::of(0i64..200),
             grace in 0u32..30,
             min in 0u32..10,
-            places in 0u32..3,
         ) {
             let policy = policy();
             let key = AccessKey { id: "AKIAIOSFODNN7EXAMPLE".into(), active: true, created: now() - Duration::days(age) };
@@ -194,23 +193,19 @@ mod enforcement {
             let settings = Enforcement { mode: EnforceMode::On, grace_days: grace, min_warning_days: min, max_per_run: 10 };
             let today = policy.date_of(now());
             let warned = warned_days_ago.map(|d| today - Duration::days(d));
-            let cap = Cap::new(places);
-            let verdict = judge(&settings, &due, warned, today, &cap);
-            if verdict == KeyVerdict::Deactivate {
-                prop_assert!(today >= settings.enforcement_date(&due));
-                prop_assert!(due.days.overdue() > grace);
-                let w: NaiveDate = warned.expect("a warning");
-                prop_assert!((today - w).num_days() >= i64::from(min));
-                prop_assert_eq!(cap.left(), places - 1);
-            } else {
-                prop_assert_eq!(cap.left(), places);
-            }
-            if verdict == KeyVerdict::HeldByCap {
-                prop_assert_eq!(places, 0);
-            }
-            if let Some(from) = verdict.from() {
-                prop_assert!(from > today || warned.is_none() || today < settings.enforcement_date(&due) || from == today);
-                prop_assert!(from >= settings.enforcement_date(&due));
+            match judge(&settings, &due, warned, today) {
+                KeyVerdict::Deactivate => {
+                    prop_assert!(today >= settings.enforcement_date(&due));
+                    prop_assert!(due.days.overdue() > grace);
+                    let w: NaiveDate = warned.expect("a warning");
+                    prop_assert!((today - w).num_days() >= i64::from(min));
+                }
+                KeyVerdict::FinalWarning { from } | KeyVerdict::Wait { from } => {
+                    prop_assert!(from > today || warned.is_none() || today < settings.enforcement_date(&due) || from == today);
+                    prop_assert!(from >= settings.enforcement_date(&due));
+                }
+                // Only the pipeline's cap holds a key.
+                KeyVerdict::HeldByCap => prop_assert!(false, "judge never holds a key"),
             }
         }
     }

@@ -3,9 +3,9 @@
 mod common;
 
 use access_key_notifier::address;
+use access_key_notifier::aws::ses::SesMailer;
 use access_key_notifier::error::Error;
-use access_key_notifier::mailer::ses::SesMailer;
-use access_key_notifier::mailer::{Mail, Mailer};
+use access_key_notifier::ports::mailer::{Mail, Mailer};
 use common::{Emulator, SENDER};
 
 fn mail() -> Mail {

@@ -11,8 +11,10 @@ use std::time::{Duration, Instant};
 use access_key_notifier::app::deps_from_sdk;
 use access_key_notifier::config::Config;
 use access_key_notifier::error::Error;
-use access_key_notifier::handler::{Handled, Invocation, handle};
+use access_key_notifier::flow::Invocation;
+use access_key_notifier::flow::config_event::handle;
 use access_key_notifier::mask::MESSAGE_LIMIT;
+use access_key_notifier::notice::Handled;
 use common::standin::{
     ALICE_KEY, Call, Reply, StandIn, iam_error, iam_ok, key_member, keys_result, last_used_result,
     user_member,
@@ -156,6 +158,7 @@ async fn slow_answers_end_in_a_retryable_error_before_the_deadline() {
     let deadline = chrono::Utc::now() + chrono::Duration::seconds(4);
     let invocation = Invocation {
         deadline: Some(deadline),
+        trace_id: None,
         ..Invocation::local()
     };
     let started = Instant::now();

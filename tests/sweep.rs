@@ -6,10 +6,12 @@ mod common;
 use std::collections::HashMap;
 
 use access_key_notifier::app::{deps_from_sdk, deps_from_sdk_at};
+use access_key_notifier::aws::AwsAtFixedTime;
 use access_key_notifier::clock::FixedClock;
 use access_key_notifier::config::Config;
-use access_key_notifier::handler::{Answer, Invocation, dispatch, handle};
-use access_key_notifier::ports::AwsAtFixedTime;
+use access_key_notifier::flow::Invocation;
+use access_key_notifier::flow::config_event::handle;
+use access_key_notifier::route::{Answer, answer as dispatch};
 use chrono::{Duration, Utc};
 use common::{
     ACCOUNT, Emulator, RULE_14, SENDER, create_ledger_table, event_for, fixture_event, key_aged,

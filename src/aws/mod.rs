@@ -1,11 +1,24 @@
-//! What the AWS adapters share: the SDK configuration (retries, time-outs),
-//! clients that check every answer ([`answers`]), the mapping of SDK errors
-//! to retryable or permanent ([`classify`]), and bounded pagination
+//! The SDK adapters, one per port: IAM ([`iam`], the user directory),
+//! STS and Organizations ([`accounts`]), SES v2 ([`ses`]), DynamoDB
+//! ([`dynamodb`], the notice ledger), SSM ([`ssm`], the exemption list) and
+//! SQS ([`sqs`], the sweep queue); [`AwsPorts`] names them as one set. Each
+//! is thin: it makes the calls and maps what comes back into the port's
+//! types and the project's errors.
+//!
+//! What they share: the SDK configuration (retries, time-outs), clients
+//! that check every answer ([`answers`]), the mapping of SDK errors to
+//! retryable or permanent ([`classify`]), and bounded pagination
 //! ([`pages`]).
 
+pub mod accounts;
 mod answers;
 mod classify;
+pub mod dynamodb;
+pub mod iam;
 pub mod pages;
+pub mod ses;
+pub mod sqs;
+pub mod ssm;
 
 pub use answers::{MAX_RESPONSE_BYTES, ResponseCheck};
 pub(crate) use classify::classify;
@@ -16,6 +29,9 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 use chrono::{DateTime, Utc};
+
+use crate::clock::{FixedClock, SystemClock};
+use crate::ports::Ports;
 
 /// Attempts per call, the first included. IAM throttles per account and
 /// SES per second: a few attempts with jittered back-off ride out a burst;
@@ -135,4 +151,29 @@ pub fn sqs_client(sdk: &SdkConfig) -> aws_sdk_sqs::Client {
 /// An SDK timestamp as a chrono instant.
 pub(crate) fn to_chrono(t: &aws_sdk_iam::primitives::DateTime) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+}
+
+/// The deployed function's adapters.
+pub enum AwsPorts {}
+
+impl Ports for AwsPorts {
+    type Accounts = accounts::IamAccounts;
+    type Mailer = ses::SesMailer;
+    type Ledger = dynamodb::DynamoDbLedger;
+    type Clock = SystemClock;
+    type Exemptions = ssm::SsmExemptionSource;
+    type Queue = sqs::SqsQueue;
+}
+
+/// The deployed function's adapters with a clock that tests set: the
+/// emulator tests step days with it.
+pub enum AwsAtFixedTime {}
+
+impl Ports for AwsAtFixedTime {
+    type Accounts = accounts::IamAccounts;
+    type Mailer = ses::SesMailer;
+    type Ledger = dynamodb::DynamoDbLedger;
+    type Clock = FixedClock;
+    type Exemptions = ssm::SsmExemptionSource;
+    type Queue = sqs::SqsQueue;
 }

@@ -1,0 +1,289 @@
+//! [`NoticeLedger`] on a DynamoDB table with a string partition key `pk` and
+//! TTL on `expires_at`. Items: `pk` ([`NoticeKey::pk`]), `status`
+//! (`CLAIMED` or `SENT`), `expires_at` (epoch seconds: the claim's end, or
+//! the record's), `owner` (the claiming invocation), and on a sent record
+//! `account`, `stage`, `user`, `source`, `sent_at`, `message_id`.
+//!
+//! A key's first notice is the item `warned#ACCOUNT#KEYID`
+//! ([`first_notice_pk`]) with `sent_at` and `expires_at`, written with the
+//! condition that no live one exists, so the first stays first.
+//!
+//! An account's sweep position is the item `sweep#ACCOUNT` with
+//! `resume_from` (a user name) and `expires_at`.
+//!
+//! A claim is one conditional PutItem that returns the old item when the
+//! condition fails (`ReturnValuesOnConditionCheckFailure`), so telling
+//! "sent" from "held" costs no second request.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::aws::classify;
+use crate::error::Error;
+use crate::ports::ledger::{
+    Claim, ClaimRequest, NoticeKey, NoticeLedger, SUMMARY_DAYS, SWEEP_RESUME_DAYS, SentRecord,
+    first_notice_pk, summary_pk, sweep_pk, warns,
+};
+
+const CLAIMED: &str = "CLAIMED";
+const SENT: &str = "SENT";
+
+pub struct DynamoDbLedger {
+    client: Client,
+    table: String,
+}
+
+impl DynamoDbLedger {
+    pub fn new(client: Client, table: impl Into<String>) -> DynamoDbLedger {
+        DynamoDbLedger {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// The string attribute `name` of the item `pk` (a consistent read),
+    /// `None` when the item or the attribute is missing.
+    async fn string_attribute(&self, pk: &str, name: &str) -> Result<Option<String>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify("DynamoDB", "GetItem", e))?;
+        Ok(out
+            .item()
+            .and_then(|item| item.get(name))
+            .and_then(|v| v.as_s().ok())
+            .cloned())
+    }
+}
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_string())
+}
+
+fn n(t: DateTime<Utc>) -> AttributeValue {
+    AttributeValue::N(t.timestamp().to_string())
+}
+
+impl NoticeLedger for DynamoDbLedger {
+    async fn claim(&self, key: &NoticeKey, request: &ClaimRequest) -> Result<Claim, Error> {
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(&key.pk()))
+            .item("status", s(CLAIMED))
+            .item("owner", s(&request.owner))
+            .item("expires_at", n(request.until))
+            .condition_expression("attribute_not_exists(pk) OR expires_at < :now")
+            .expression_attribute_values(":now", n(request.now))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let err = match put {
+            Ok(_) => return Ok(Claim::Acquired),
+            Err(err) => err,
+        };
+        let existing = match err.as_service_error() {
+            Some(PutItemError::ConditionalCheckFailedException(e)) => {
+                e.item().cloned().unwrap_or_default()
+            }
+            _ => return Err(classify("DynamoDB", "PutItem", err)),
+        };
+        match existing.get("status").and_then(|v| v.as_s().ok()) {
+            Some(status) if status == SENT => Ok(Claim::AlreadySent),
+            _ => Ok(Claim::HeldElsewhere),
+        }
+    }
+
+    async fn record_sent(&self, key: &NoticeKey, record: &SentRecord) -> Result<(), Error> {
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(&key.pk()))
+            .item("status", s(SENT))
+            .item("account", s(&key.account))
+            .item("stage", s(&key.stage.code()))
+            .item("user", s(&record.user))
+            .item("source", s(&record.source))
+            .item("sent_at", n(record.sent_at))
+            .item("expires_at", n(record.expires_at));
+        if let Some(id) = &record.message_id {
+            put = put.item("message_id", s(id));
+        }
+        put.send()
+            .await
+            .map_err(|e| classify("DynamoDB", "PutItem", e))?;
+        if !warns(key) {
+            return Ok(());
+        }
+        let first = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(&first_notice_pk(&key.account, &key.access_key_id)))
+            .item("sent_at", n(record.sent_at))
+            .item("expires_at", n(record.expires_at))
+            .condition_expression("attribute_not_exists(pk) OR expires_at < :now")
+            .expression_attribute_values(":now", n(record.sent_at))
+            .send()
+            .await;
+        match first {
+            Ok(_) => Ok(()),
+            // An earlier notice is recorded: it stays the first.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(classify("DynamoDB", "PutItem", e)),
+        }
+    }
+
+    async fn release(&self, key: &NoticeKey, owner: &str) -> Result<(), Error> {
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(&key.pk()))
+            .condition_expression("#status = :claimed AND #owner = :owner")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":claimed", s(CLAIMED))
+            .expression_attribute_values(":owner", s(owner))
+            .send()
+            .await;
+        match deleted {
+            Ok(_) => Ok(()),
+            // Sent, gone, or claimed by someone else since: not ours to drop.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(classify("DynamoDB", "DeleteItem", e)),
+        }
+    }
+
+    async fn is_sent(&self, key: &NoticeKey, now: DateTime<Utc>) -> Result<bool, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(&key.pk()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify("DynamoDB", "GetItem", e))?;
+        let Some(item) = out.item() else {
+            return Ok(false);
+        };
+        let sent = item
+            .get("status")
+            .and_then(|v| v.as_s().ok())
+            .is_some_and(|status| status == SENT);
+        let live = item
+            .get("expires_at")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse::<i64>().ok())
+            .is_some_and(|t| t >= now.timestamp());
+        Ok(sent && live)
+    }
+
+    async fn first_notice(
+        &self,
+        account: &str,
+        access_key_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(&first_notice_pk(account, access_key_id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify("DynamoDB", "GetItem", e))?;
+        let number = |name: &str| {
+            out.item()
+                .and_then(|item| item.get(name))
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse::<i64>().ok())
+        };
+        if number("expires_at").is_none_or(|t| t < now.timestamp()) {
+            return Ok(None);
+        }
+        Ok(number("sent_at").and_then(|t| DateTime::from_timestamp(t, 0)))
+    }
+
+    async fn sweep_resume(&self, account: &str) -> Result<Option<String>, Error> {
+        self.string_attribute(&sweep_pk(account), "resume_from")
+            .await
+    }
+
+    async fn set_sweep_resume(
+        &self,
+        account: &str,
+        user: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let pk = s(&sweep_pk(account));
+        match user {
+            Some(user) => self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", pk)
+                .item("resume_from", s(user))
+                .item(
+                    "expires_at",
+                    n(now + chrono::Duration::days(SWEEP_RESUME_DAYS)),
+                )
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| classify("DynamoDB", "PutItem", e)),
+            None => self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .key("pk", pk)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| classify("DynamoDB", "DeleteItem", e)),
+        }
+    }
+
+    async fn put_summary(&self, run: NaiveDate, account: &str, summary: &str) -> Result<(), Error> {
+        let expires = run
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc() + chrono::Duration::days(SUMMARY_DAYS))
+            .unwrap_or_else(Utc::now);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(&summary_pk(run, account)))
+            .item("summary", s(summary))
+            .item("expires_at", n(expires))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify("DynamoDB", "PutItem", e))
+    }
+
+    async fn summary(&self, run: NaiveDate, account: &str) -> Result<Option<String>, Error> {
+        self.string_attribute(&summary_pk(run, account), "summary")
+            .await
+    }
+}

@@ -1,0 +1,351 @@
+//! [`UserDirectory`] over the IAM API.
+//!
+//! Config names the user by its UserId, IAM's Get* calls want the user name,
+//! and only ListUsers maps one to the other. The listing pages with the
+//! largest page IAM allows, stops at the match, and remembers every id it
+//! has seen for the life of the process (a warm Lambda container), together
+//! with where an unfinished listing stopped: the next unknown id continues
+//! from there before starting over, so a burst of events for different
+//! users costs about one full listing in total.
+//!
+//! Every listing is bounded ([`Pages`]): IAM's quotas (IAM and AWS STS
+//! quotas, IAM User Guide) are 5,000 users per account and 2 access keys
+//! per user, so an answer far beyond them is damaged, not big.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aws_sdk_iam::Client;
+use aws_sdk_iam::types::StatusType;
+
+use crate::aws::pages::Pages;
+use crate::aws::{classify, to_chrono};
+use crate::decision::{AccessKey, LastUsed, MAX_ACCESS_KEYS, Tag};
+use crate::error::Error;
+use crate::ports::directory::{ListedUser, User, UserDirectory};
+use crate::sync::lock;
+
+/// IAM's largest ListUsers page.
+pub const MAX_PAGE_SIZE: i32 = 1000;
+/// The most users one pass over ListUsers may list, and the most names
+/// remembered: ten times IAM's quota of 5,000 users per account.
+pub const MAX_LISTED_USERS: usize = 50_000;
+/// The most ListUsers pages in one pass. IAM may answer with fewer users
+/// than asked for, so this is generous; [`MAX_LISTED_USERS`] bounds memory.
+pub const MAX_LIST_USERS_PAGES: usize = 200;
+/// The most ListAccessKeys pages for one user (IAM needs one).
+pub const MAX_LIST_ACCESS_KEYS_PAGES: usize = 5;
+
+/// What the directory remembers between events.
+#[derive(Default)]
+struct Listing {
+    names: HashMap<String, String>,
+    /// Where an unfinished listing stopped.
+    resume_marker: Option<String>,
+}
+
+pub struct IamDirectory {
+    client: Client,
+    sts: aws_sdk_sts::Client,
+    page_size: i32,
+    listing: Mutex<Listing>,
+    pages: AtomicU64,
+    /// The account's alias, once read.
+    alias: Mutex<Option<Option<String>>>,
+}
+
+impl IamDirectory {
+    /// IAM for the users, STS for the account's id.
+    pub fn new(client: Client, sts: aws_sdk_sts::Client) -> IamDirectory {
+        IamDirectory::with_page_size(client, sts, MAX_PAGE_SIZE)
+    }
+
+    /// A smaller page size, to exercise paging in tests.
+    pub fn with_page_size(
+        client: Client,
+        sts: aws_sdk_sts::Client,
+        page_size: i32,
+    ) -> IamDirectory {
+        IamDirectory {
+            client,
+            sts,
+            page_size: page_size.clamp(1, MAX_PAGE_SIZE),
+            listing: Mutex::new(Listing::default()),
+            pages: AtomicU64::new(0),
+            alias: Mutex::new(None),
+        }
+    }
+
+    /// ListUsers pages fetched so far by this process.
+    pub fn list_users_pages(&self) -> u64 {
+        self.pages.load(Ordering::Relaxed)
+    }
+
+    fn listing(&self) -> std::sync::MutexGuard<'_, Listing> {
+        // The map stays consistent even if a holder panicked.
+        lock(&self.listing)
+    }
+
+    /// Fetches one page of `pass` into the map, and into `users` when
+    /// given; returns the marker of the next page, `None` at the end of the
+    /// listing.
+    async fn list_page(
+        &self,
+        pass: &mut Pages,
+        marker: Option<String>,
+        users: Option<&mut Vec<ListedUser>>,
+    ) -> Result<Option<String>, Error> {
+        let page = self
+            .client
+            .list_users()
+            .max_items(self.page_size)
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| classify("IAM", "ListUsers", e))?;
+        self.pages.fetch_add(1, Ordering::Relaxed);
+        let mut listing = self.listing();
+        // Memory stays bounded however many distinct users answers name.
+        if listing.names.len() + page.users().len() > MAX_LISTED_USERS {
+            listing.names.clear();
+        }
+        for user in page.users() {
+            listing
+                .names
+                .insert(user.user_id().to_string(), user.user_name().to_string());
+        }
+        if let Some(users) = users {
+            users.extend(page.users().iter().map(|u| ListedUser {
+                name: u.user_name().to_string(),
+                id: u.user_id().to_string(),
+            }));
+        }
+        pass.next(page.users().len(), page.is_truncated(), page.marker())
+    }
+
+    fn list_users_pass() -> Pages {
+        Pages::new("IAM", "ListUsers", MAX_LIST_USERS_PAGES, MAX_LISTED_USERS)
+    }
+}
+
+impl UserDirectory for IamDirectory {
+    async fn user_name(&self, user_id: &str) -> Result<Option<String>, Error> {
+        let resume = {
+            let mut listing = self.listing();
+            if let Some(name) = listing.names.get(user_id) {
+                return Ok(Some(name.clone()));
+            }
+            listing.resume_marker.take()
+        };
+        // Continue an unfinished listing first; if the id is not in the rest
+        // of it, list again from the start (the user may be new).
+        let mut passes = if resume.is_some() { 2 } else { 1 };
+        let mut marker = resume;
+        let mut pass = Self::list_users_pass();
+        loop {
+            let next = self.list_page(&mut pass, marker, None).await?;
+            let found = self.listing().names.get(user_id).cloned();
+            if found.is_some() {
+                self.listing().resume_marker = next;
+                return Ok(found);
+            }
+            if next.is_some() {
+                marker = next;
+                continue;
+            }
+            passes -= 1;
+            if passes == 0 {
+                return Ok(None);
+            }
+            marker = None;
+            pass = Self::list_users_pass();
+        }
+    }
+
+    fn forget(&self, user_id: &str) {
+        self.listing().names.remove(user_id);
+    }
+
+    async fn user(&self, user_name: &str) -> Result<Option<User>, Error> {
+        match self.client.get_user().user_name(user_name).send().await {
+            Ok(out) => {
+                let Some(user) = out.user() else {
+                    return Err(Error::Aws {
+                        service: "IAM",
+                        operation: "GetUser",
+                        code: None,
+                        message: "the response holds no user".into(),
+                        retryable: true,
+                    });
+                };
+                Ok(Some(User {
+                    id: user.user_id().to_string(),
+                    name: user.user_name().to_string(),
+                    tags: user
+                        .tags()
+                        .iter()
+                        .map(|t| Tag {
+                            key: t.key().to_string(),
+                            value: t.value().to_string(),
+                        })
+                        .collect(),
+                }))
+            }
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_no_such_entity_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(classify("IAM", "GetUser", e)),
+        }
+    }
+
+    async fn access_keys(&self, user_name: &str) -> Result<Option<Vec<AccessKey>>, Error> {
+        let mut pages = Pages::new(
+            "IAM",
+            "ListAccessKeys",
+            MAX_LIST_ACCESS_KEYS_PAGES,
+            MAX_ACCESS_KEYS,
+        );
+        let mut keys = Vec::new();
+        let mut marker = None;
+        loop {
+            let page = match self
+                .client
+                .list_access_keys()
+                .user_name(user_name)
+                .set_marker(marker)
+                .send()
+                .await
+            {
+                Ok(page) => page,
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_no_such_entity_exception()) =>
+                {
+                    return Ok(None);
+                }
+                Err(e) => return Err(classify("IAM", "ListAccessKeys", e)),
+            };
+            for meta in page.access_key_metadata() {
+                let (Some(id), Some(created)) =
+                    (meta.access_key_id(), meta.create_date().and_then(to_chrono))
+                else {
+                    return Err(Error::Aws {
+                        service: "IAM",
+                        operation: "ListAccessKeys",
+                        code: None,
+                        message: "a key was listed without its id or creation date".into(),
+                        retryable: false,
+                    });
+                };
+                keys.push(AccessKey {
+                    id: id.to_string(),
+                    active: meta.status() == Some(&StatusType::Active),
+                    created,
+                });
+            }
+            marker = pages.next(
+                page.access_key_metadata().len(),
+                page.is_truncated(),
+                page.marker(),
+            )?;
+            if marker.is_none() {
+                return Ok(Some(keys));
+            }
+        }
+    }
+
+    async fn list_users(&self) -> Result<Vec<ListedUser>, Error> {
+        let mut pass = Self::list_users_pass();
+        let mut users = Vec::new();
+        let mut marker = None;
+        loop {
+            marker = self.list_page(&mut pass, marker, Some(&mut users)).await?;
+            if marker.is_none() {
+                return Ok(users);
+            }
+        }
+    }
+
+    async fn account_id(&self) -> Result<String, Error> {
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| classify("STS", "GetCallerIdentity", e))?;
+        match out.account() {
+            Some(a) if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) => Ok(a.to_string()),
+            _ => Err(Error::Aws {
+                service: "STS",
+                operation: "GetCallerIdentity",
+                code: None,
+                message: "the answer names no 12-digit account".into(),
+                retryable: true,
+            }),
+        }
+    }
+
+    async fn account_alias(&self) -> Result<Option<String>, Error> {
+        if let Some(alias) = lock(&self.alias).clone() {
+            return Ok(alias);
+        }
+        let out = self
+            .client
+            .list_account_aliases()
+            .send()
+            .await
+            .map_err(|e| classify("IAM", "ListAccountAliases", e))?;
+        // An account has at most one alias; one that breaks IAM's own
+        // pattern (3 to 63 lowercase letters, digits and hyphens) is not
+        // shown in a mail.
+        let alias = out
+            .account_aliases()
+            .first()
+            .filter(|a| {
+                (3..=63).contains(&a.len())
+                    && a.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            })
+            .cloned();
+        *lock(&self.alias) = Some(alias.clone());
+        Ok(alias)
+    }
+
+    async fn last_used(&self, key_id: &str) -> Result<LastUsed, Error> {
+        let out = self
+            .client
+            .get_access_key_last_used()
+            .access_key_id(key_id)
+            .send()
+            .await
+            .map_err(|e| classify("IAM", "GetAccessKeyLastUsed", e))?;
+        // IAM reports "N/A" for a key that has never been used.
+        let known = |s: &str| (!s.is_empty() && s != "N/A").then(|| s.to_string());
+        Ok(out
+            .access_key_last_used()
+            .map(|u| LastUsed {
+                time: u.last_used_date().and_then(to_chrono),
+                service: known(u.service_name()),
+                region: known(u.region()),
+            })
+            .unwrap_or_default())
+    }
+
+    async fn deactivate_key(&self, user_name: &str, key_id: &str) -> Result<(), Error> {
+        // UpdateAccessKey without UserName acts on the caller's own keys:
+        // the user is always named.
+        self.client
+            .update_access_key()
+            .user_name(user_name)
+            .access_key_id(key_id)
+            .status(aws_sdk_iam::types::StatusType::Inactive)
+            .send()
+            .await
+            .map_err(|e| classify("IAM", "UpdateAccessKey", e))?;
+        Ok(())
+    }
+}

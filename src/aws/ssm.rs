@@ -1,0 +1,58 @@
+//! [`ExemptionSource`] on Parameter Store: GetParameter of the one
+//! parameter, which must be a `StringList` or a `String` (a `SecureString`
+//! would need kms:Decrypt, which the function is not given, and an
+//! exemption list is no secret). Per the SSM API reference, a StringList's
+//! `Value` is its entries separated by commas.
+
+use aws_sdk_ssm::Client;
+use aws_sdk_ssm::types::ParameterType;
+
+use crate::aws::classify;
+use crate::error::Error;
+use crate::ports::exemptions::ExemptionSource;
+
+pub struct SsmExemptionSource {
+    client: Client,
+    name: String,
+}
+
+impl SsmExemptionSource {
+    pub fn new(client: Client, name: impl Into<String>) -> SsmExemptionSource {
+        SsmExemptionSource {
+            client,
+            name: name.into(),
+        }
+    }
+}
+
+impl ExemptionSource for SsmExemptionSource {
+    async fn read(&self) -> Result<String, Error> {
+        let out = self
+            .client
+            .get_parameter()
+            .name(&self.name)
+            .send()
+            .await
+            .map_err(|e| classify("SSM", "GetParameter", e))?;
+        let unusable = |message: String| Error::Aws {
+            service: "SSM",
+            operation: "GetParameter",
+            code: None,
+            message,
+            retryable: false,
+        };
+        let parameter = out
+            .parameter()
+            .ok_or_else(|| unusable("the answer holds no parameter".into()))?;
+        match parameter.r#type() {
+            Some(ParameterType::StringList | ParameterType::String) => {}
+            other => {
+                return Err(unusable(format!(
+                    "the exemption list must be a StringList, not {}",
+                    other.map_or("an untyped parameter", |t| t.as_str())
+                )));
+            }
+        }
+        Ok(parameter.value().unwrap_or_default().to_string())
+    }
+}

@@ -1,0 +1,328 @@
+//! Enforcement: which overdue keys are deactivated now, and what every other
+//! due key of an enforcing account is told about it.
+//!
+//! Like [`decision`](crate::decision), everything in this module is pure:
+//! the caller passes the key, the date of its first recorded warning (from
+//! the notice ledger) and today. The calls it leads to (the re-read, the
+//! deactivation, the mail) and the run's cap on deactivations are the notice
+//! pipeline's (`notice::enforce`, `notice::cap`). It runs for a Config event
+//! and for the sweep alike.
+//!
+//! The rules, for one active, due key of a user who is not exempt (decision
+//! rule 1 comes first: an exempt user's keys are never judged):
+//!
+//! 1. **Off unless asked.** With `ENFORCE=false` nothing here runs and no key
+//!    is ever changed. With `ENFORCE=dry_run` (or `DRY_RUN=true`) every
+//!    verdict is reached and reported, and nothing is changed.
+//! 2. **The enforcement date.** A key may be deactivated from the day after
+//!    its deadline's date plus `ENFORCE_GRACE_DAYS` (grace 0: the first
+//!    overdue day). Before that date the key waits.
+//! 3. **A warning first.** A key is deactivated only when the ledger
+//!    records a notice about that key sent at least
+//!    `ENFORCE_MIN_WARNING_DAYS` calendar days before today. A key whose
+//!    enforcement date has come and that has no recorded warning gets a
+//!    final warning now (its notice is of stage `final_warning`) and waits
+//!    that many days from today. A key warned too recently waits until the
+//!    warning is old enough.
+//! 4. **The earliest date.** Every key that waits is told the earliest date
+//!    it may be deactivated: the later of its enforcement date and its
+//!    first warning (this notice, if none is recorded) plus
+//!    `ENFORCE_MIN_WARNING_DAYS`. It acts on the first run (the sweep, or a
+//!    Config event of the user) on or after that date.
+//! 5. **The cap.** At most `ENFORCE_MAX_PER_RUN` keys are deactivated per
+//!    invocation; a key that would be deactivated past it is `held_by_cap`
+//!    ([`KeyVerdict::HeldByCap`], set by the pipeline that keeps the count)
+//!    and waits for the next run.
+//! 6. **Deactivation only, of that key.** The one change enforcement makes
+//!    is `UpdateAccessKey Status=Inactive` of the judged key id, after
+//!    reading the key again: if it is gone, inactive or not the key that
+//!    was judged (another CreateDate), it is left alone. There is no delete
+//!    anywhere in this program. A key that was deactivated once and has
+//!    been reactivated since (by someone allowed to) is not deactivated
+//!    again; the digest reports it.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::calendar::add_days;
+use crate::decision::{DueKey, Notice, Stage};
+use crate::error::Error;
+
+/// Whether the account's deadline is enforced (rule 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnforceMode {
+    Off,
+    /// Every verdict is reached and reported; nothing is changed.
+    DryRun,
+    On,
+}
+
+/// Enforcement's settings, from the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Enforcement {
+    pub mode: EnforceMode,
+    /// Days after the deadline's date a key keeps working.
+    pub grace_days: u32,
+    /// How old the first recorded warning must be, in calendar days.
+    pub min_warning_days: u32,
+    /// Deactivations per invocation.
+    pub max_per_run: u32,
+}
+
+impl Enforcement {
+    pub const DEFAULT_GRACE_DAYS: u32 = 0;
+    pub const DEFAULT_MIN_WARNING_DAYS: u32 = 3;
+    pub const DEFAULT_MAX_PER_RUN: u32 = 10;
+
+    /// Enforcement off, with the default settings.
+    pub fn off() -> Enforcement {
+        Enforcement {
+            mode: EnforceMode::Off,
+            grace_days: Self::DEFAULT_GRACE_DAYS,
+            min_warning_days: Self::DEFAULT_MIN_WARNING_DAYS,
+            max_per_run: Self::DEFAULT_MAX_PER_RUN,
+        }
+    }
+
+    /// Rule 2: the first date `key` may be deactivated on.
+    pub fn enforcement_date(&self, key: &DueKey) -> NaiveDate {
+        add_days(key.deadline_date, u64::from(self.grace_days) + 1)
+    }
+}
+
+/// What enforcement decided about one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyVerdict {
+    /// Deactivate it now (rules 2 and 3 allow it; rule 5 may still hold it).
+    Deactivate,
+    /// It would be deactivated now, but the run's cap is spent (rule 5).
+    HeldByCap,
+    /// Its enforcement date has come and no warning is recorded: its notice
+    /// is the final warning, and it may be deactivated from `from` (rule 3).
+    FinalWarning { from: NaiveDate },
+    /// Not yet: it may be deactivated from `from` (rule 4).
+    Wait { from: NaiveDate },
+}
+
+/// Rules 2 to 4 for one active, due key. `warned`: the date (in the
+/// policy's time zone) of the first notice the ledger records for the key.
+/// A [`KeyVerdict::Deactivate`] is still subject to the cap (rule 5).
+pub fn judge(
+    settings: &Enforcement,
+    key: &DueKey,
+    warned: Option<NaiveDate>,
+    today: NaiveDate,
+) -> KeyVerdict {
+    let enforcement_date = settings.enforcement_date(key);
+    let warning_ripe = |warned: NaiveDate| add_days(warned, u64::from(settings.min_warning_days));
+    let from = enforcement_date.max(warning_ripe(warned.unwrap_or(today)));
+    match warned {
+        _ if today < enforcement_date => KeyVerdict::Wait { from },
+        None => KeyVerdict::FinalWarning { from },
+        Some(w) if today < warning_ripe(w) => KeyVerdict::Wait { from },
+        Some(_) => KeyVerdict::Deactivate,
+    }
+}
+
+/// What happened to a key enforcement would deactivate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Deactivated,
+    /// A dry run: it would have been deactivated.
+    DryRun,
+    /// Past the run's cap: the next run takes it.
+    HeldByCap,
+    /// Read again, it was gone, inactive or another key: not touched.
+    LeftAlone,
+    /// Deactivated once before, and active again since: not touched again.
+    Reactivated,
+}
+
+/// One key enforcement acted on (or would have, or held), for outcomes,
+/// the log and the digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyAction {
+    pub user: String,
+    /// `AKIA…WXYZ`
+    pub access_key_id: String,
+    pub action: Action,
+    pub deadline: String,
+    pub days_overdue: u32,
+    pub age_days: u32,
+    /// The date of the first recorded warning the action relied on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warned: Option<String>,
+    /// The deactivated mail: `sent`, `dry_run`, `no_recipient` or `failed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mail: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+}
+
+/// What enforcement made of one user.
+#[derive(Debug, Default)]
+pub struct UserEnforcement {
+    /// Each judged key's id and verdict, in the order of the due keys.
+    pub verdicts: Vec<(String, KeyVerdict)>,
+    pub actions: Vec<KeyAction>,
+    /// What kept enforcement from finishing (an unreadable exemption list,
+    /// the ledger, IAM): the keys not yet acted on wait for the next run.
+    pub error: Option<Error>,
+    /// Shape the notice (`ENFORCE=true` only: a dry run's notices promise
+    /// nothing).
+    pub shapes_notice: bool,
+    /// Each action's key id (the outcome's is masked).
+    pub acted: Vec<(String, Action)>,
+}
+
+impl UserEnforcement {
+    /// What was done about the key `key_id`, if anything.
+    pub fn action_of(&self, key_id: &str) -> Option<Action> {
+        self.acted
+            .iter()
+            .find(|(id, _)| id == key_id)
+            .map(|(_, a)| *a)
+    }
+
+    /// The notice as enforcement leaves it (`None`: no key is left to
+    /// announce). A key deactivated (or, in a dry run, about to be) or
+    /// found changed leaves it; a key whose warning is the final one is at
+    /// stage `final_warning`; every other key carries the earliest date it
+    /// may be deactivated (today for one held by the cap or whose action
+    /// failed; none for a reactivated one).
+    pub fn shape(&self, mut notice: Notice) -> Option<Notice> {
+        if !self.shapes_notice {
+            return Some(notice);
+        }
+        let today = notice.today;
+        notice.keys.retain_mut(|key| {
+            let Some((_, verdict)) = self.verdicts.iter().find(|(id, _)| *id == key.id) else {
+                return true;
+            };
+            match (verdict, self.action_of(&key.id)) {
+                (KeyVerdict::FinalWarning { from }, _) => {
+                    key.stage = Stage::FinalWarning;
+                    key.deactivation_from = Some(*from);
+                    true
+                }
+                (KeyVerdict::Wait { from }, _) => {
+                    key.deactivation_from = Some(*from);
+                    true
+                }
+                (_, Some(Action::Deactivated | Action::DryRun | Action::LeftAlone)) => false,
+                (_, Some(Action::Reactivated)) => true,
+                // Held by the cap, or its action failed: the next run.
+                _ => {
+                    key.deactivation_from = Some(today);
+                    true
+                }
+            }
+        });
+        (!notice.keys.is_empty()).then_some(notice)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decision::DaysLeft;
+    use chrono::{TimeZone, Utc};
+
+    fn date(m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, d).unwrap()
+    }
+
+    /// A key whose deadline's date is `deadline`, seen on `today`.
+    fn key(deadline: NaiveDate, today: NaiveDate) -> DueKey {
+        let at = |d: NaiveDate| Utc.from_utc_datetime(&d.and_hms_opt(9, 0, 0).unwrap());
+        DueKey {
+            id: "AKIAIOSFODNN7EXAMPLE".into(),
+            created: at(deadline) - chrono::Duration::days(90),
+            deadline: at(deadline),
+            created_date: deadline - chrono::Duration::days(90),
+            deadline_date: deadline,
+            days: DaysLeft::between(today, deadline),
+            age_days: 0,
+            stage: Stage::Overdue,
+            deactivation_from: None,
+        }
+    }
+
+    fn settings(grace: u32, min: u32) -> Enforcement {
+        Enforcement {
+            mode: EnforceMode::On,
+            grace_days: grace,
+            min_warning_days: min,
+            max_per_run: 10,
+        }
+    }
+
+    #[test]
+    fn grace_zero_enforces_from_the_first_overdue_day() {
+        let s = settings(0, 3);
+        let deadline = date(11, 20);
+        let warned = Some(date(11, 13));
+        assert_eq!(
+            judge(&s, &key(deadline, date(11, 20)), warned, date(11, 20)),
+            KeyVerdict::Wait { from: date(11, 21) }
+        );
+        assert_eq!(
+            judge(&s, &key(deadline, date(11, 21)), warned, date(11, 21)),
+            KeyVerdict::Deactivate
+        );
+    }
+
+    #[test]
+    fn grace_days_keep_the_key_working_that_many_days_past_the_deadline() {
+        let s = settings(5, 3);
+        let (deadline, warned) = (date(11, 10), Some(date(11, 1)));
+        assert_eq!(
+            judge(&s, &key(deadline, date(11, 15)), warned, date(11, 15)),
+            KeyVerdict::Wait { from: date(11, 16) }
+        );
+        assert_eq!(
+            judge(&s, &key(deadline, date(11, 16)), warned, date(11, 16)),
+            KeyVerdict::Deactivate
+        );
+    }
+
+    #[test]
+    fn no_recorded_warning_means_a_final_warning_and_min_days_of_waiting() {
+        let s = settings(0, 3);
+        let today = date(11, 23);
+        let old = key(date(8, 1), today);
+        assert_eq!(
+            judge(&s, &old, None, today),
+            KeyVerdict::FinalWarning { from: date(11, 26) }
+        );
+        // The final warning, recorded today, is too young until the 26th.
+        assert_eq!(
+            judge(&s, &old, Some(today), date(11, 25)),
+            KeyVerdict::Wait { from: date(11, 26) }
+        );
+        assert_eq!(
+            judge(&s, &old, Some(today), date(11, 26)),
+            KeyVerdict::Deactivate
+        );
+    }
+
+    #[test]
+    fn a_key_not_yet_overdue_is_told_its_earliest_date() {
+        let s = settings(2, 3);
+        let today = date(11, 23);
+        // Deadline in 7 days; the first notice is this one.
+        let k = key(date(11, 30), today);
+        assert_eq!(
+            judge(&s, &k, None, today),
+            KeyVerdict::Wait { from: date(12, 3) }
+        );
+        // Deadline tomorrow, first warned today: the warning decides.
+        let k = key(date(11, 24), today);
+        assert_eq!(
+            judge(&s, &k, None, today),
+            KeyVerdict::Wait { from: date(11, 27) }
+        );
+    }
+}

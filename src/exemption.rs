@@ -1,0 +1,195 @@
+//! The exemption list's rules: IAM users exempt from notices and
+//! enforcement, named in one Parameter Store parameter
+//! (`EXEMPT_USERS_PARAMETER`, a StringList of user names or user ARNs),
+//! beside the per-user exemption tag that [`decision`](crate::decision)
+//! reads (rule 1). Pure: what a value lists, and what a run may do with a
+//! list it could not read ([`Listing`]). The parameter is read, and kept a
+//! few minutes, through `ports::exemptions`.
+//!
+//! Entries are validated like any value from outside: an entry that is
+//! neither a user name nor a user ARN is ignored and logged with its
+//! position and a reason, never its text.
+
+use std::sync::Arc;
+
+use crate::error::Error;
+
+/// One valid entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Entry {
+    Name(String),
+    /// `arn:PARTITION:iam::ACCOUNT:user/PATH/NAME`: the user `NAME` of
+    /// `ACCOUNT` (a user name is unique in its account, whatever its path).
+    Arn {
+        account: String,
+        name: String,
+    },
+}
+
+/// The users the parameter names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExemptList {
+    entries: Vec<Entry>,
+}
+
+/// Why an entry was ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryProblem {
+    NotAUserName,
+    NotAUserArn,
+}
+
+impl EntryProblem {
+    pub fn code(self) -> &'static str {
+        match self {
+            EntryProblem::NotAUserName => "not_a_user_name",
+            EntryProblem::NotAUserArn => "not_a_user_arn",
+        }
+    }
+}
+
+/// An IAM user name: 1 to 64 of letters, digits and `+=,.@_-` (IAM API
+/// reference, CreateUser `UserName`).
+fn is_user_name(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+}
+
+fn parse_entry(raw: &str) -> Result<Entry, EntryProblem> {
+    if !raw.starts_with("arn:") {
+        return if is_user_name(raw) {
+            Ok(Entry::Name(raw.to_string()))
+        } else {
+            Err(EntryProblem::NotAUserName)
+        };
+    }
+    // arn:aws:iam::123456789012:user/path/name
+    let parts: Vec<&str> = raw.splitn(6, ':').collect();
+    let [_, partition, service, region, account, resource] = parts[..] else {
+        return Err(EntryProblem::NotAUserArn);
+    };
+    let name = resource
+        .strip_prefix("user/")
+        .and_then(|path_and_name| path_and_name.rsplit('/').next())
+        .filter(|name| is_user_name(name));
+    match name {
+        Some(name)
+            if partition.starts_with("aws")
+                && service == "iam"
+                && region.is_empty()
+                && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Ok(Entry::Arn {
+                account: account.to_string(),
+                name: name.to_string(),
+            })
+        }
+        _ => Err(EntryProblem::NotAUserArn),
+    }
+}
+
+impl ExemptList {
+    /// Reads a comma-separated value; returns the list and, per ignored
+    /// entry, its position (from 1) and why.
+    pub fn parse(value: &str) -> (ExemptList, Vec<(usize, EntryProblem)>) {
+        let mut entries = Vec::new();
+        let mut problems = Vec::new();
+        for (i, raw) in value
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .enumerate()
+        {
+            match parse_entry(raw) {
+                Ok(entry) => entries.push(entry),
+                Err(problem) => problems.push((i + 1, problem)),
+            }
+        }
+        (ExemptList { entries }, problems)
+    }
+
+    /// Whether the user `user_name` of `account` is on the list. IAM user
+    /// names are unique regardless of case (IAM User Guide, "IAM
+    /// identifiers"), so they are compared that way.
+    pub fn contains(&self, account: &str, user_name: &str) -> bool {
+        self.entries.iter().any(|e| match e {
+            Entry::Name(name) => name.eq_ignore_ascii_case(user_name),
+            Entry::Arn { account: a, name } => a == account && name.eq_ignore_ascii_case(user_name),
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// The exemption list as one run sees it.
+#[derive(Debug, Clone)]
+pub enum Listing {
+    /// No parameter is configured: nobody is listed.
+    NotConfigured,
+    Known(Arc<ExemptList>),
+    /// The parameter could not be read: who is listed is unknown. Holds
+    /// the read's error, masked.
+    Unavailable(String),
+}
+
+impl Listing {
+    /// Whether the user is listed, for notices: an unknown list lists
+    /// nobody (notices go on; enforcement asks [`Listing::known`]).
+    pub fn lists(&self, account: &str, user_name: &str) -> bool {
+        match self {
+            Listing::Known(list) => list.contains(account, user_name),
+            Listing::NotConfigured | Listing::Unavailable(_) => false,
+        }
+    }
+
+    /// `Ok` when the list is known (or there is none); the read's error
+    /// otherwise, for enforcement to stop on.
+    pub fn known(&self) -> Result<(), Error> {
+        match self {
+            Listing::Unavailable(why) => Err(Error::ExemptionsUnavailable(why.clone())),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_user_arns_are_read_and_anything_else_is_ignored_by_position() {
+        let (list, problems) = ExemptList::parse(
+            " build-bot ,arn:aws:iam::123456789012:user/ci/Deployer,, arn:aws:iam::123456789012:role/admin,\
+             arn:aws-cn:iam::210987654321:user/ops,bad name,arn:aws:iam::12345:user/x",
+        );
+        assert_eq!(list.len(), 3);
+        assert_eq!(
+            problems,
+            vec![
+                (3, EntryProblem::NotAUserArn),
+                (5, EntryProblem::NotAUserName),
+                (6, EntryProblem::NotAUserArn),
+            ]
+        );
+        assert!(list.contains("123456789012", "BUILD-BOT"));
+        assert!(
+            list.contains("999999999999", "build-bot"),
+            "a name is any account's"
+        );
+        assert!(list.contains("123456789012", "deployer"));
+        assert!(
+            !list.contains("999999999999", "deployer"),
+            "an ARN names one account"
+        );
+        assert!(list.contains("210987654321", "ops"));
+        assert!(!list.contains("123456789012", "admin"));
+    }
+}

@@ -1,0 +1,215 @@
+//! One Config compliance change: parse and re-check the event, map the
+//! rule to its tier, find the account and the user (UserId → name, then
+//! GetUser and ListAccessKeys, the UserId checked), and hand the user to
+//! the notice pipeline. Within the invocation's time budget (Lambda's
+//! deadline less [`DEADLINE_RESERVE`]).
+
+use serde_json::{Value, json};
+
+use super::scope::scope;
+use super::{DEADLINE_RESERVE, Deps, Invocation};
+use crate::clock::Clock;
+use crate::decision::{self, AccessKey, SkipReason, Tag};
+use crate::error::Error;
+use crate::event::{self, ComplianceChange, Parsed};
+use crate::logging::{self, Level};
+use crate::mail::notice::Via;
+use crate::notice::{Account, Cap, Handled, Pipeline, Subject};
+use crate::outcome::Outcome;
+use crate::ports::Ports;
+use crate::ports::directory::UserDirectory;
+
+/// Handles one event payload, within the invocation's time budget.
+///
+/// When the budget runs out the event's work is dropped wherever it is:
+/// ledger claims it holds expire 10 s after the deadline (they are not
+/// released), and a mail whose sending was cut off may still have been
+/// accepted by SES (the duplicate `docs/reliability.md` describes).
+pub async fn handle<P: Ports>(
+    payload: Value,
+    deps: &Deps<P>,
+    invocation: &Invocation,
+) -> Result<Handled, Error> {
+    handle_parsed(event::parse(payload)?, deps, invocation).await
+}
+
+/// [`handle`] for an event already parsed.
+pub async fn handle_parsed<P: Ports>(
+    parsed: Parsed,
+    deps: &Deps<P>,
+    invocation: &Invocation,
+) -> Result<Handled, Error> {
+    let Some(budget) = invocation.budget(deps.clock.now()) else {
+        return handle_event(parsed, deps, invocation).await;
+    };
+    let out_of_time = || Error::OutOfTime {
+        budget_ms: u64::try_from(budget.as_millis()).unwrap_or(u64::MAX),
+        reserve_ms: u64::try_from(DEADLINE_RESERVE.as_millis()).unwrap_or(u64::MAX),
+    };
+    // An event that arrives with its budget spent makes no call at all.
+    if budget.is_zero() {
+        return Err(out_of_time());
+    }
+    tokio::time::timeout(budget, handle_event(parsed, deps, invocation))
+        .await
+        .unwrap_or_else(|_| Err(out_of_time()))
+}
+
+async fn handle_event<P: Ports>(
+    parsed: Parsed,
+    deps: &Deps<P>,
+    invocation: &Invocation,
+) -> Result<Handled, Error> {
+    let change = match parsed {
+        Parsed::Change(change) => change,
+        Parsed::Scheduled { .. } => {
+            return Err(Error::InvalidEvent(
+                "a scheduled event starts a sweep, which `route::dispatch` runs; `handle` takes Config events".into(),
+            ));
+        }
+        Parsed::Skip {
+            reason,
+            event_id,
+            account,
+            rule,
+            user_id,
+        } => {
+            return Ok(Handled {
+                outcome: Outcome {
+                    rule,
+                    account,
+                    user_id,
+                    event_id,
+                    ..Outcome::skipped(reason)
+                },
+                rendered: None,
+            });
+        }
+    };
+    // An event of another rule can't mail: it costs no AWS call.
+    let policy = &deps.config.policy;
+    let Some(tier_days) = policy.tier_for_rule(&change.rule) else {
+        return Ok(skipped(&change, SkipReason::UnknownRule, None));
+    };
+    // The ledger records notices per account; a real event always names it.
+    if deps.ledger.is_some() && change.account.is_none() {
+        return Err(Error::InvalidEvent(
+            "the event names no account (`account` or `detail.awsAccountId`), which the notice ledger records notices under".into(),
+        ));
+    }
+
+    let scope = match scope(
+        deps.config.organization.as_ref(),
+        &deps.accounts,
+        change.account.as_deref(),
+    )
+    .await?
+    {
+        Ok(scope) => scope,
+        Err(reason) => return Ok(skipped(&change, reason, None)),
+    };
+    let Some(user) = load_user(&*scope.directory, &change.user_id).await? else {
+        return Ok(skipped(&change, SkipReason::UserNotFound, None));
+    };
+
+    let now = deps.clock.now();
+    let listing = deps.exemptions.listing(now).await;
+    let cap = Cap::new(deps.config.enforcement.max_per_run);
+    let claim = invocation.claim(now);
+    let pipeline: Pipeline<'_, P> = Pipeline {
+        config: &deps.config,
+        ledger: deps.ledger.as_ref(),
+        mailer: &deps.mailer,
+        account: Account {
+            id: change.account.as_deref(),
+            label: scope.label.as_deref(),
+            directory: &*scope.directory,
+        },
+        listing: &listing,
+        cap: &cap,
+        claim: &claim,
+        now,
+    };
+    let result = pipeline
+        .run(&Subject {
+            via: Via::Rule {
+                name: &change.rule,
+                tier_days,
+            },
+            event_id: change.event_id.as_deref(),
+            user_id: &change.user_id,
+            name: &user.name,
+            tags: &user.tags,
+            keys: &user.keys,
+        })
+        .await;
+    let mut handled = result.notice?;
+    handled.outcome.enforcement = result.enforced.actions;
+    // The notice is handled (and recorded); a retry finds it sent and
+    // tries enforcement again.
+    match result.enforced.error {
+        Some(e) => Err(e),
+        None => Ok(handled),
+    }
+}
+
+/// A skip of a parsed change, with what is known of it.
+fn skipped(change: &ComplianceChange, reason: SkipReason, user: Option<&str>) -> Handled {
+    Handled {
+        outcome: Outcome {
+            rule: Some(change.rule.clone()),
+            account: change.account.clone(),
+            user: user.map(str::to_string),
+            user_id: Some(change.user_id.clone()),
+            event_id: change.event_id.clone(),
+            ..Outcome::skipped(reason)
+        },
+        rendered: None,
+    }
+}
+
+pub(crate) struct User {
+    name: String,
+    tags: Vec<Tag>,
+    keys: Vec<AccessKey>,
+}
+
+/// Resolves the UserId and reads the user's tags and keys. The name may come
+/// from the directory's cache, so GetUser's UserId must match the event's:
+/// when it does not (the user was renamed, and maybe another user took the
+/// name) or the name no longer exists, the name is forgotten and resolved
+/// afresh, once. An id that is gone is `None`.
+pub(crate) async fn load_user<D: UserDirectory>(
+    directory: &D,
+    user_id: &str,
+) -> Result<Option<User>, Error> {
+    for fresh in [false, true] {
+        let Some(name) = directory.user_name(user_id).await? else {
+            return Ok(None);
+        };
+        let (user, keys) = tokio::join!(directory.user(&name), directory.access_keys(&name));
+        // A damaged listing is reported first, before either call's own error.
+        let keys = match keys {
+            Ok(keys) => Ok(decision::checked_keys(keys)?),
+            Err(e) => Err(e),
+        };
+        match (user?, keys?) {
+            (Some(user), Some(keys)) if user.id == user_id => {
+                return Ok(Some(User {
+                    name: user.name,
+                    tags: user.tags,
+                    keys,
+                }));
+            }
+            (Some(_), Some(_)) if fresh => return Err(Error::UserChanged(user_id.to_string())),
+            _ => {}
+        }
+        logging::log(
+            Level::Info,
+            "the remembered user name is stale; resolving the user id again",
+            json!({"user_id": user_id}),
+        );
+        directory.forget(user_id);
+    }
+    Ok(None)
+}

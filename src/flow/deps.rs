@@ -1,0 +1,98 @@
+//! What the flows work with: the dependency set built once at cold start
+//! ([`Deps`]), and what the platform says about one invocation
+//! ([`Invocation`]): its request id and its time budget.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::config::Config;
+use crate::logging;
+use crate::ports::Ports;
+use crate::ports::exemptions::Exemptions;
+use crate::ports::ledger::ClaimRequest;
+
+/// Every dependency of the function. Only the flows see the whole set;
+/// they hand the notice pipeline and the digests the parts they need.
+pub struct Deps<P: Ports> {
+    pub config: Config,
+    /// The function's own account, and in Organizations mode the member
+    /// accounts, each with its user directory.
+    pub accounts: P::Accounts,
+    pub mailer: P::Mailer,
+    /// Present when `LEDGER_TABLE` is set.
+    pub ledger: Option<P::Ledger>,
+    pub clock: P::Clock,
+    /// The exemption list (`EXEMPT_USERS_PARAMETER`), cached.
+    pub exemptions: Exemptions<P::Exemptions>,
+    /// The per-account sweep queue; present in Organizations mode.
+    pub queue: Option<P::Queue>,
+}
+
+/// What the platform says about this invocation.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// Lambda's request id; ledger claims are held in its name.
+    pub request_id: String,
+    /// When the platform stops the invocation; `None` outside Lambda.
+    pub deadline: Option<DateTime<Utc>>,
+    /// The X-Ray trace id Lambda gives the invocation, when it gives one.
+    pub trace_id: Option<String>,
+}
+
+/// Time kept back from Lambda's deadline: an event that has not finished
+/// by then stops with `Retryable.OutOfTime`, leaving the invocation this
+/// long to report the error before Lambda would kill it. Each AWS call has
+/// its own time-outs (`aws`); this bounds their sum.
+pub const DEADLINE_RESERVE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A claim outlives the invocation's deadline by this much, so it cannot
+/// expire while the invocation that holds it still runs.
+const CLAIM_MARGIN_SECONDS: i64 = 10;
+/// Outside Lambda there is no deadline; claims last this long.
+const CLAIM_WITHOUT_DEADLINE_SECONDS: i64 = 60;
+
+impl Invocation {
+    /// The time this invocation may work: Lambda's deadline, as seen at
+    /// `now`, less [`DEADLINE_RESERVE`]; `None` without a deadline.
+    pub fn budget(&self, now: DateTime<Utc>) -> Option<std::time::Duration> {
+        self.deadline.map(|deadline| {
+            (deadline - now)
+                .to_std()
+                .unwrap_or_default()
+                .saturating_sub(DEADLINE_RESERVE)
+        })
+    }
+
+    /// A ledger claim in this invocation's name, lasting until shortly
+    /// after its deadline.
+    pub fn claim(&self, now: DateTime<Utc>) -> ClaimRequest {
+        ClaimRequest {
+            owner: self.request_id.clone(),
+            now,
+            until: self
+                .deadline
+                .unwrap_or(now + Duration::seconds(CLAIM_WITHOUT_DEADLINE_SECONDS))
+                + Duration::seconds(CLAIM_MARGIN_SECONDS),
+        }
+    }
+
+    /// The ids every log line of the invocation carries.
+    pub fn log_request(&self) -> logging::Request {
+        logging::Request::new(self.request_id.clone(), self.trace_id.clone())
+    }
+
+    /// An invocation outside Lambda (`invoke`, tests): a process-unique id
+    /// and no deadline.
+    pub fn local() -> Invocation {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Invocation {
+            request_id: format!(
+                "local-{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            ),
+            deadline: None,
+            trace_id: None,
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! The flows: the only code that sees the whole dependency set ([`Deps`]).
+//! Each reads what its trigger names, then hands each user to the notice
+//! pipeline (`notice`) with the parts of the set it needs:
+//!
+//! - [`config_event`]: one Config compliance change, one user;
+//! - [`sweep`]: the daily pass over every user of one account;
+//! - [`fanout`]: Organizations mode's fan-out, one sweep message per
+//!   account, and the per-account sweeps those messages start;
+//! - [`digest`]: an account's digest and the Organization's, one render
+//!   and one send each;
+//! - [`scope`]: which account (and directory) an event or message reads.
+
+pub mod config_event;
+pub mod deps;
+pub mod digest;
+pub mod fanout;
+pub mod scope;
+pub mod sweep;
+
+pub use deps::{DEADLINE_RESERVE, Deps, Invocation};
+
+#[cfg(test)]
+mod tests;

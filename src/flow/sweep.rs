@@ -1,0 +1,416 @@
+//! The daily sweep: every user of the account, every key, once a day.
+//!
+//! Config speaks only when a user's result changes, and only best effort,
+//! so the sweep reconciles: keys past a tier before the rules existed,
+//! events lost or decided while the function was off, a second key of a
+//! user already NON_COMPLIANT, and every overdue key's reminders. It makes
+//! the same decision and sends through the same ledger-guarded code as the
+//! Config path (the notice pipeline, `notice`), so whichever path gets to
+//! a stage first sends it, and the other finds it `already_notified`.
+//!
+//! How it reads IAM:
+//!
+//! 1. ListUsers, at IAM's largest page, once;
+//! 2. per user, ListAccessKeys, at most `SWEEP_CONCURRENCY` users at once;
+//! 3. only for a user with a due key (`decision::due_keys`): GetUser (tags),
+//!    and, when a notice goes out, GetAccessKeyLastUsed of its keys.
+//!
+//! Throttling is met twice: each call retries with jittered exponential
+//! back-off (`aws`), and a user whose reading still failed with a retryable
+//! error is tried again after the pass, after a pause and with half the
+//! concurrency, twice at most (the pause doubling). Only then is it counted
+//! as failed, with its typed error.
+//!
+//! Time: the sweep admits no new user once less than [`stop_margin`] of its
+//! budget is left, and cuts what is under way when the budget ends. Every
+//! listed user ends as exactly one of checked, notified, skipped (with a
+//! reason), failed or not reached. The first user not reached is kept in
+//! the ledger (`NoticeLedger::sweep_resume`) and the next sweep starts
+//! there, so a sweep that cannot finish in one invocation still covers
+//! everyone over a few days, nobody first every time.
+//!
+//! With `read_only` (`scan`) the same pass only reads: no ledger, no mail,
+//! no resume point.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::json;
+use tokio::time::Instant;
+
+use super::digest::account_digest;
+use super::scope::Scope;
+use super::{Deps, Invocation};
+use crate::clock::Clock;
+use crate::decision::{self, SkipReason};
+use crate::enforcement::EnforceMode;
+use crate::error::Error;
+use crate::logging::{self, Level};
+use crate::mail::notice::Via;
+use crate::notice::{Account, Cap, Pipeline, Subject, UserResult};
+use crate::outcome::report::{Report, UserReport};
+use crate::outcome::sweep::{Fate, SweepOutcome};
+use crate::outcome::{KeyOutcome, Status};
+use crate::ports::accounts::Accounts;
+use crate::ports::directory::{ListedUser, UserDirectory};
+use crate::ports::ledger::NoticeLedger;
+use crate::ports::{Dir, Ports};
+
+/// Rounds after the first pass in which users that failed with a retryable
+/// error are tried again, each with half the concurrency of the one before.
+pub const RETRY_ROUNDS: u32 = 2;
+/// The pause before a retry round, doubled each round: throttling is an
+/// account-wide rate, and it needs a moment to recover.
+pub const RETRY_PAUSE: Duration = Duration::from_secs(1);
+
+/// How the sweep runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Run {
+    /// The scheduled sweep: notices through the ledger, the digest.
+    Sweep,
+    /// `scan`: reads only.
+    ReadOnly,
+}
+
+/// Time kept back for the users under way once no new user is admitted:
+/// a fifth of the budget, between 3 and 30 seconds (a user costs a few
+/// calls of at most `aws::CALL_TIMEOUT` each; most take milliseconds).
+pub fn stop_margin(budget: Duration) -> Duration {
+    (budget / 5).clamp(Duration::from_secs(3), Duration::from_secs(30))
+}
+
+/// One user's result, and what the report learned about it.
+struct Swept {
+    user: ListedUser,
+    keys: usize,
+    fate: Fate,
+    report: Option<UserReport>,
+    /// What enforcement did about the user's keys.
+    enforced: Option<crate::enforcement::UserEnforcement>,
+}
+
+/// What every user of one sweep shares: the notice pipeline over the
+/// account, and how the sweep runs.
+struct Shared<'a, P: Ports> {
+    pipeline: Pipeline<'a, P>,
+    run: Run,
+}
+
+/// Sweeps the function's own account: `account` is the event's, `None`
+/// the directory's own (a single-account deployment, `sweep`, `scan`).
+pub async fn run<P: Ports>(
+    deps: &Deps<P>,
+    invocation: &Invocation,
+    account: Option<String>,
+    run: Run,
+) -> Result<SweepOutcome, Error> {
+    let scope = Scope {
+        label: account.clone(),
+        account,
+        directory: deps.accounts.own(),
+    };
+    run_in(deps, invocation, scope, run).await
+}
+
+/// Sweeps the account of `scope`, through its directory. In Organizations
+/// mode the sweep keeps the account's summary for the Organization's
+/// digest instead of mailing a digest of its own.
+pub async fn run_in<P: Ports>(
+    deps: &Deps<P>,
+    invocation: &Invocation,
+    scope: Scope<Dir<P>>,
+    run: Run,
+) -> Result<SweepOutcome, Error> {
+    let started = Instant::now();
+    if run == Run::Sweep && deps.ledger.is_none() {
+        return Err(Error::NoLedger);
+    }
+    let budget = invocation.budget(deps.clock.now()).unwrap_or(Duration::MAX);
+    let end = started.checked_add(budget);
+    let admit_until = end.map(|e| e - stop_margin(budget).min(budget));
+
+    let directory = &*scope.directory;
+    let account = match scope.account {
+        Some(a) => a,
+        None => directory.account_id().await?,
+    };
+    let label = scope.label.unwrap_or_else(|| account.clone());
+    let now = deps.clock.now();
+    let ledger = deps.ledger.as_ref().filter(|_| run == Run::Sweep);
+
+    let mut users = directory.list_users().await?;
+    users.sort();
+    let resumed_from = match ledger {
+        Some(l) => l.sweep_resume(&account).await?,
+        None => None,
+    };
+    if let Some(first) = &resumed_from {
+        // Start where the last sweep stopped; the users before it follow.
+        let at = users.partition_point(|u| u.name < *first);
+        users.rotate_left(at);
+    }
+
+    let config = &deps.config;
+    let listing = deps.exemptions.listing(now).await;
+    let cap = Cap::new(config.enforcement.max_per_run);
+    let claim = invocation.claim(now);
+    let shared: Shared<'_, P> = Shared {
+        pipeline: Pipeline {
+            config,
+            ledger,
+            mailer: &deps.mailer,
+            account: Account {
+                id: Some(&account),
+                label: Some(&label),
+                directory,
+            },
+            listing: &listing,
+            cap: &cap,
+            claim: &claim,
+            now,
+        },
+        run,
+    };
+    let sweeping = run == Run::Sweep;
+    let enforcement = (sweeping && config.enforcement.mode != EnforceMode::Off).then(|| {
+        if config.enforcement_acts() {
+            EnforceMode::On
+        } else {
+            EnforceMode::DryRun
+        }
+    });
+    let mut outcome = SweepOutcome::new(
+        &account,
+        config.policy.date_of(now),
+        !sweeping,
+        sweeping && config.dry_run,
+        enforcement,
+        users.len(),
+    );
+    outcome.resumed_from = resumed_from.clone();
+    let mut report = Report::new(&account, now, &deps.config.policy);
+
+    let mut pending = users;
+    let mut concurrency = deps.config.sweep_concurrency;
+    let mut not_reached: Vec<ListedUser> = Vec::new();
+    let mut done: Vec<Swept> = Vec::new();
+    for round in 0..=RETRY_ROUNDS {
+        if pending.is_empty() {
+            break;
+        }
+        if round > 0 {
+            let pause = RETRY_PAUSE * 2u32.pow(round - 1);
+            if admit_until.is_some_and(|t| Instant::now() + pause >= t) {
+                break;
+            }
+            tokio::time::sleep(pause).await;
+            concurrency = (concurrency / 2).max(1);
+        }
+        let (swept, left) = pass(&shared, pending, concurrency, admit_until, end).await;
+        not_reached.extend(left);
+        let (retry, settled): (Vec<Swept>, Vec<Swept>) = swept.into_iter().partition(|s| {
+            round < RETRY_ROUNDS && matches!(&s.fate, Fate::Failed(e) if e.is_retryable())
+        });
+        done.extend(settled);
+        pending = retry.into_iter().map(|s| s.user).collect();
+        outcome.retried += pending.len();
+    }
+    // Users still pending when time ran out before a retry round.
+    not_reached.extend(pending);
+
+    for swept in done {
+        outcome.count(&swept.user.name, swept.keys, &swept.fate);
+        if let Some(enforced) = &swept.enforced {
+            outcome.enforced(&swept.user.name, enforced);
+        }
+        if let Some(mut r) = swept.report {
+            if let Fate::Failed(e) = &swept.fate {
+                r.notice_failed = Some(e.error_type());
+            }
+            report.add(r);
+        }
+    }
+    not_reached.sort();
+    let names: Vec<String> = not_reached.iter().map(|u| u.name.clone()).collect();
+    outcome.not_reached(&names);
+
+    if let Some(ledger) = ledger
+        && !deps.config.dry_run
+    {
+        let first = not_reached.first().map(|u| u.name.as_str());
+        if let Err(e) = ledger.set_sweep_resume(&account, first, now).await {
+            logging::log(
+                Level::Error,
+                "where the sweep stopped could not be recorded; the next sweep starts from the first user",
+                json!({"error": e.safe_message()}),
+            );
+        }
+    }
+
+    report.finish();
+    // In Organizations mode the Organization's digest replaces the
+    // account's own (`flow::digest`).
+    if sweeping && config.organization.is_none() && !config.digest_recipients.is_empty() {
+        outcome.digest = Some(account_digest(config, &deps.mailer, &report, &outcome).await);
+    }
+    outcome.report = Some(report);
+    outcome.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Ok(outcome)
+}
+
+/// One pass over `users` with at most `concurrency` at once. Returns the
+/// users it finished and those it did not reach (never admitted, or cut off
+/// at `end`).
+async fn pass<P: Ports>(
+    shared: &Shared<'_, P>,
+    users: Vec<ListedUser>,
+    concurrency: usize,
+    admit_until: Option<Instant>,
+    end: Option<Instant>,
+) -> (Vec<Swept>, Vec<ListedUser>) {
+    let total = users.len();
+    let mut admitted = vec![false; total];
+    let mut finished = vec![false; total];
+    let mut swept = Vec::with_capacity(total);
+    {
+        let admitted = &mut admitted;
+        let users = &users;
+        let mut stream = futures_util::stream::iter(0..total)
+            .take_while(|_| {
+                let open = admit_until.is_none_or(|t| Instant::now() < t);
+                std::future::ready(open)
+            })
+            .map(|i| {
+                admitted[i] = true;
+                async move { (i, one_user(shared, &users[i]).await) }
+            })
+            .buffer_unordered(concurrency.max(1));
+        loop {
+            let next = match end {
+                Some(end) => match tokio::time::timeout_at(end, stream.next()).await {
+                    Ok(next) => next,
+                    Err(_) => break,
+                },
+                None => stream.next().await,
+            };
+            let Some((i, s)) = next else { break };
+            finished[i] = true;
+            swept.push(s);
+        }
+    }
+    let left = users
+        .into_iter()
+        .zip(finished)
+        .filter(|(_, f)| !f)
+        .map(|(u, _)| u)
+        .collect();
+    (swept, left)
+}
+
+/// Reads one user and hands it to the notice pipeline (a scan only
+/// decides).
+async fn one_user<P: Ports>(shared: &Shared<'_, P>, user: &ListedUser) -> Swept {
+    let pipeline = &shared.pipeline;
+    let directory = pipeline.account.directory;
+    let mut swept = Swept {
+        user: user.clone(),
+        keys: 0,
+        fate: Fate::Checked,
+        report: None,
+        enforced: None,
+    };
+    let keys = match directory
+        .access_keys(&user.name)
+        .await
+        .and_then(decision::checked_keys)
+    {
+        Ok(Some(keys)) => keys,
+        // Deleted since it was listed.
+        Ok(None) => {
+            swept.fate = Fate::Skipped(SkipReason::UserNotFound);
+            return swept;
+        }
+        Err(e) => {
+            swept.fate = Fate::Failed(e);
+            return swept;
+        }
+    };
+    swept.keys = keys.len();
+    if decision::due_keys(&pipeline.config.policy, &keys, pipeline.now).is_empty() {
+        return swept;
+    }
+    let tags = match directory.user(&user.name).await {
+        Ok(Some(u)) if u.id == user.id => u.tags,
+        // Deleted, or the name now belongs to another user: that one is
+        // read under its own id next time.
+        Ok(_) => {
+            swept.fate = Fate::Skipped(SkipReason::UserNotFound);
+            return swept;
+        }
+        Err(e) => {
+            swept.fate = Fate::Failed(e);
+            return swept;
+        }
+    };
+    let subject = Subject {
+        via: Via::Sweep,
+        event_id: None,
+        user_id: &user.id,
+        name: &user.name,
+        tags: &tags,
+        keys: &keys,
+    };
+    if shared.run == Run::ReadOnly {
+        let decided = pipeline.decide(&subject);
+        swept.fate = match decided.verdict.result {
+            Err(reason) => Fate::Skipped(reason),
+            Ok(_) => Fate::Checked,
+        };
+        swept.report = Some(UserReport::new(&user.name, &decided.due, &decided.verdict));
+        return swept;
+    }
+    let UserResult {
+        decided,
+        enforced,
+        notice,
+    } = pipeline.run(&subject).await;
+    let mut r = UserReport::new(&user.name, &decided.due, &decided.verdict);
+    r.enforcement(&enforced);
+    swept.enforced = Some(enforced);
+    swept.fate = match notice {
+        Ok(handled) => match handled.outcome.reason {
+            Some(reason) => Fate::Skipped(reason),
+            None => {
+                log_notice(&user.name, &handled.outcome.keys, handled.outcome.status);
+                Fate::Notified {
+                    status: handled.outcome.status,
+                    reminder: handled
+                        .outcome
+                        .keys
+                        .first()
+                        .is_some_and(|k| k.stage.is_reminder()),
+                }
+            }
+        },
+        Err(e) => Fate::Failed(e),
+    };
+    r.notice = match &swept.fate {
+        Fate::Notified { status, .. } => Some(*status),
+        Fate::Skipped(SkipReason::AlreadyNotified) => Some(Status::Skipped),
+        _ => None,
+    };
+    swept.report = Some(r);
+    swept
+}
+
+fn log_notice(user: &str, keys: &[KeyOutcome], status: Status) {
+    let keys: Vec<_> = keys
+        .iter()
+        .map(|k| json!({"access_key_id": k.access_key_id, "stage": k.stage.code(), "deadline": k.deadline}))
+        .collect();
+    logging::log(
+        Level::Info,
+        "sweep notice",
+        json!({"user": user, "status": status, "keys": keys}),
+    );
+}

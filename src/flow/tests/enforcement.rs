@@ -1,0 +1,384 @@
+//! Enforcement through the sweep and the Config path, over the in-memory
+//! adapters and a clock moved by hand: warn, wait, deactivate; which keys
+//! are never touched; the cap; dry runs; a key that changes under the
+//! decision. `tests/enforcement.rs` proves the wire.
+
+use chrono::Duration;
+
+use crate::decision::Stage;
+use crate::flow::Invocation;
+use crate::flow::sweep::{self, Run};
+use crate::outcome::sweep::SweepOutcome;
+use crate::ports::exemptions::Exemptions;
+use crate::ports::ledger::{NoticeKey, SentRecord};
+use crate::ports::memory::exemptions::MemoryExemptionSource;
+use crate::ports::memory::ledger::Entry;
+use crate::route::Answer;
+use crate::testkit::{TestDeps, add, deps_with, key, key_id, now, user_id};
+
+const ACCOUNT: &str = "123456789012";
+
+fn enforcing(vars: &[(&str, &str)]) -> TestDeps {
+    let mut all = vec![
+        ("ENFORCE", "true"),
+        ("EXEMPT_TAG", "KeyRotationExempt"),
+        ("LEDGER_TABLE", "akn-ledger"),
+    ];
+    all.extend_from_slice(vars);
+    deps_with(true, &all)
+}
+
+async fn sweep(d: &TestDeps) -> SweepOutcome {
+    sweep::run(d, &Invocation::local(), Some(ACCOUNT.into()), Run::Sweep)
+        .await
+        .unwrap()
+}
+
+/// Records a notice about `key` sent `days_ago` (its 7-day tier's).
+fn warned(d: &TestDeps, key: &str, days_ago: i64) {
+    let sent_at = d.clock_now() - Duration::days(days_ago);
+    d.ledger.as_ref().unwrap().put(
+        NoticeKey {
+            account: ACCOUNT.into(),
+            access_key_id: key.into(),
+            stage: Stage::Tier(7),
+        },
+        Entry::Sent(SentRecord {
+            user: "-".into(),
+            source: "sweep".into(),
+            message_id: None,
+            sent_at,
+            expires_at: sent_at + Duration::days(400),
+        }),
+    );
+}
+
+trait ClockNow {
+    fn clock_now(&self) -> chrono::DateTime<chrono::Utc>;
+}
+
+impl ClockNow for TestDeps {
+    fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        use crate::clock::Clock;
+        self.clock.now()
+    }
+}
+
+fn subjects(d: &TestDeps) -> Vec<String> {
+    d.mailer.sent().iter().map(|m| m.subject.clone()).collect()
+}
+
+fn active(d: &TestDeps, user: &str) -> Vec<(String, bool)> {
+    d.accounts
+        .keys_of(user)
+        .into_iter()
+        .map(|k| (k.id, k.active))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_key_without_a_recorded_warning_gets_a_final_warning_and_is_deactivated_days_later() {
+    let d = enforcing(&[]);
+    add(&d, "judy", &[120, 10]);
+    let (old, new) = (key_id("judy", 120), key_id("judy", 10));
+
+    let first = sweep(&d).await;
+    let e = first.enforcement.as_ref().unwrap();
+    assert_eq!((e.final_warnings, e.deactivated), (1, 0));
+    assert_eq!(
+        subjects(&d),
+        vec![
+            "[Final warning] [Overdue] The IAM access key of judy passed its rotation deadline (2026-10-24)"
+        ]
+    );
+    let mail = &d.mailer.sent()[0];
+    assert!(mail.text.contains("FINAL WARNING."), "{}", mail.text);
+    assert!(
+        mail.text.contains("deactivated on or after 2026-11-26"),
+        "{}",
+        mail.text
+    );
+    assert_eq!(
+        active(&d, "judy"),
+        vec![(old.clone(), true), (new.clone(), true)]
+    );
+
+    // The same day and two days later the warning is too young, and the
+    // final warning stood in for the key's reminder: no other mail.
+    let same_day = sweep(&d).await;
+    assert_eq!(same_day.notices.sent, 0);
+    d.clock.set(now() + Duration::days(2));
+    let waiting = sweep(&d).await;
+    assert_eq!(waiting.enforcement.as_ref().unwrap().deactivated, 0);
+    assert_eq!(waiting.notices.sent, 0);
+    assert_eq!(d.accounts.deactivated(), vec![]);
+
+    d.clock.set(now() + Duration::days(3));
+    let acted = sweep(&d).await;
+    let e = acted.enforcement.as_ref().unwrap();
+    assert_eq!(e.deactivated, 1, "{e:?}");
+    assert_eq!(e.actions[0].warned.as_deref(), Some("2026-11-23"));
+    assert_eq!(e.actions[0].mail, Some("sent"));
+    // Only the overdue key, by its id; the 10-day key is untouched.
+    assert_eq!(d.accounts.deactivated(), vec![("judy".into(), old.clone())]);
+    assert_eq!(active(&d, "judy"), vec![(old, false), (new, true)]);
+    let last = d.mailer.sent().last().cloned().unwrap();
+    assert!(
+        last.subject
+            .starts_with("[Deactivated] The IAM access key AKIA…"),
+        "{}",
+        last.subject
+    );
+    assert_eq!(last.to[0].as_str(), "judy@example.com");
+    assert_eq!(last.cc[0].as_str(), "security@example.com");
+    assert!(
+        last.tags
+            .contains(&("notice_stage".into(), "deactivated".into()))
+    );
+    // The deactivated key left the reminder the same sweep would send.
+    assert_eq!(acted.skipped.get("deactivated"), Some(&1));
+    assert_eq!(d.accounts.script.count("UpdateAccessKey"), 1);
+
+    // The next sweep finds nothing to do.
+    d.clock.set(now() + Duration::days(4));
+    let after = sweep(&d).await;
+    assert_eq!(after.enforcement.as_ref().unwrap().deactivated, 0);
+    assert_eq!(d.accounts.script.count("UpdateAccessKey"), 1);
+}
+
+#[tokio::test]
+async fn grace_days_and_an_old_warning_decide_the_day_and_the_notice_says_it() {
+    let d = enforcing(&[("ENFORCE_GRACE_DAYS", "5")]);
+    // Deadline 2026-11-20 (93 days old): enforced from the 26th.
+    add(&d, "kim", &[93]);
+    warned(&d, &key_id("kim", 93), 10);
+    let o = sweep(&d).await;
+    assert_eq!(o.enforcement.as_ref().unwrap().deactivated, 0);
+    let mail = d.mailer.sent().pop().unwrap();
+    assert!(
+        mail.text.contains("deactivated on or after 2026-11-26"),
+        "{}",
+        mail.text
+    );
+    assert!(!mail.subject.contains("Final warning"), "{}", mail.subject);
+    d.clock.set(now() + Duration::days(3));
+    assert_eq!(sweep(&d).await.enforcement.unwrap().deactivated, 1);
+}
+
+#[tokio::test]
+async fn exempt_users_by_tag_date_or_list_are_neither_mailed_nor_deactivated() {
+    let mut d = enforcing(&[("EXEMPT_USERS_PARAMETER", "/akn/exempt")]);
+    d.exemptions = Exemptions::new(Some(MemoryExemptionSource::new(
+        "listed-user, arn:aws:iam::123456789012:user/ops/arn-user",
+    )));
+    let old = |name: &str, tag: Option<&str>| {
+        let email = format!("{name}@example.com");
+        let mut tags = vec![("Email", email.as_str())];
+        if let Some(t) = tag {
+            tags.push(("KeyRotationExempt", t));
+        }
+        d.accounts.add_user(
+            &user_id(name),
+            name,
+            &tags,
+            vec![key(&key_id(name, 200), 200)],
+        );
+        warned(&d, &key_id(name, 200), 30);
+    };
+    old("until-next-year", Some("2027-01-31"));
+    old("expired", Some("2026-11-22"));
+    old("unreadable", Some("soon"));
+    old("listed-user", None);
+    old("arn-user", None);
+
+    let o = sweep(&d).await;
+    let deactivated: Vec<String> = d
+        .accounts
+        .deactivated()
+        .into_iter()
+        .map(|(u, _)| u)
+        .collect();
+    assert_eq!(deactivated, vec!["expired", "unreadable"]);
+    assert_eq!(o.skipped.get("exempt"), Some(&3));
+    let to: Vec<String> = d
+        .mailer
+        .sent()
+        .iter()
+        .map(|m| m.to[0].as_str().to_string())
+        .collect();
+    assert_eq!(to, vec!["expired@example.com", "unreadable@example.com"]);
+    let report = o.report.unwrap();
+    let expiring: Vec<&str> = report
+        .exemptions_expiring
+        .iter()
+        .map(|k| k.user.as_str())
+        .collect();
+    assert!(
+        expiring.is_empty(),
+        "2027-01-31 is more than 14 days away: {expiring:?}"
+    );
+    assert_eq!(report.deactivated.len(), 2);
+}
+
+#[tokio::test]
+async fn an_unreadable_exemption_list_stops_enforcement_not_notices() {
+    let mut d = enforcing(&[("EXEMPT_USERS_PARAMETER", "/akn/exempt")]);
+    d.exemptions = Exemptions::new(Some(MemoryExemptionSource::new("someone")));
+    d.exemptions.source().unwrap().script.fail_next(
+        "GetParameter",
+        crate::error::Error::Aws {
+            service: "SSM",
+            operation: "GetParameter",
+            code: Some("AccessDeniedException".into()),
+            message: "not authorized".into(),
+            retryable: false,
+        },
+    );
+    add(&d, "judy", &[120]);
+    warned(&d, &key_id("judy", 120), 30);
+    let o = sweep(&d).await;
+    let e = o.enforcement.unwrap();
+    assert_eq!((e.deactivated, e.failed), (0, 1));
+    assert_eq!(e.errors[0].error_type, "Retryable.ExemptionsUnavailable");
+    assert_eq!(o.notices.sent, 1, "the reminder still goes out");
+    assert!(d.accounts.deactivated().is_empty());
+}
+
+#[tokio::test]
+async fn past_the_cap_keys_are_held_and_nothing_more_is_deactivated() {
+    let d = enforcing(&[("ENFORCE_MAX_PER_RUN", "2")]);
+    for name in ["ann", "ben", "cat", "dan"] {
+        add(&d, name, &[150]);
+        warned(&d, &key_id(name, 150), 40);
+    }
+    let o = sweep(&d).await;
+    let e = o.enforcement.as_ref().unwrap();
+    assert_eq!((e.deactivated, e.held_by_cap), (2, 2), "{e:?}");
+    assert_eq!(d.accounts.script.count("UpdateAccessKey"), 2);
+    assert_eq!(o.report.as_ref().unwrap().next_run.len(), 2);
+    // The next run takes the rest.
+    let again = sweep(&d).await;
+    assert_eq!(again.enforcement.unwrap().deactivated, 2);
+}
+
+#[tokio::test]
+async fn dry_runs_change_nothing_and_say_what_would_have_been_deactivated() {
+    for vars in [vec![("DRY_RUN", "true")], vec![("ENFORCE", "dry_run")]] {
+        let d = enforcing(&vars);
+        add(&d, "judy", &[120]);
+        warned(&d, &key_id("judy", 120), 30);
+        let o = sweep(&d).await;
+        let e = o.enforcement.as_ref().unwrap();
+        assert_eq!((e.dry_run, e.deactivated), (1, 0), "{vars:?}");
+        assert_eq!(e.actions[0].mail, Some("dry_run"));
+        assert!(d.accounts.deactivated().is_empty());
+        assert_eq!(d.accounts.script.count("UpdateAccessKey"), 0);
+        let ledger = d.ledger.as_ref().unwrap();
+        assert!(
+            ledger
+                .entries()
+                .keys()
+                .all(|k| k.stage != Stage::Deactivated),
+            "{vars:?}"
+        );
+        assert_eq!(
+            o.report.unwrap().deactivated[0].enforcement,
+            "would_deactivate"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_key_rotated_between_the_decision_and_the_action_is_left_alone() {
+    let d = enforcing(&[]);
+    add(&d, "judy", &[120]);
+    warned(&d, &key_id("judy", 120), 30);
+    // Right after the sweep's listing, judy rotates: a new key, the old one
+    // deleted.
+    d.accounts
+        .change_keys_after_listing("judy", vec![key(&key_id("judy", 0), 0)]);
+    let o = sweep(&d).await;
+    let e = o.enforcement.unwrap();
+    assert_eq!((e.left_alone, e.deactivated), (1, 0));
+    assert_eq!(d.accounts.script.count("UpdateAccessKey"), 0);
+    // The place under the cap was given back, and the claim released.
+    let ledger = d.ledger.as_ref().unwrap();
+    assert!(
+        ledger
+            .entries()
+            .keys()
+            .all(|k| k.stage != Stage::Deactivated)
+    );
+}
+
+#[tokio::test]
+async fn a_key_reactivated_after_its_deactivation_is_not_deactivated_again() {
+    let d = enforcing(&[]);
+    add(&d, "judy", &[120]);
+    warned(&d, &key_id("judy", 120), 30);
+    assert_eq!(sweep(&d).await.enforcement.unwrap().deactivated, 1);
+    // Someone allowed to reactivates it.
+    d.accounts
+        .set_keys("judy", vec![key(&key_id("judy", 120), 120)]);
+    d.clock.set(now() + Duration::days(1));
+    let o = sweep(&d).await;
+    let e = o.enforcement.unwrap();
+    assert_eq!((e.reactivated, e.deactivated), (1, 0));
+    assert_eq!(d.accounts.script.count("UpdateAccessKey"), 1);
+}
+
+#[tokio::test]
+async fn a_config_event_for_an_overdue_warned_key_deactivates_it_and_says_so_in_its_outcome() {
+    let d = enforcing(&[]);
+    d.accounts.add_user(
+        "AIDAMALLORY000000001",
+        "alice",
+        &[("Email", "alice@example.com")],
+        vec![key("AKIAMALLORY000000120", 120)],
+    );
+    warned(&d, "AKIAMALLORY000000120", 30);
+    let event = crate::fixtures::event("noncompliant-7-days.json");
+    let mut event = event;
+    event["detail"]["resourceId"] = "AIDAMALLORY000000001".into();
+    let Answer::Event(h) = crate::route::answer(event, &d, &Invocation::local())
+        .await
+        .unwrap()
+    else {
+        panic!("an event's answer");
+    };
+    assert_eq!(h.outcome.reason.map(|r| r.code()), Some("deactivated"));
+    assert_eq!(h.outcome.enforcement.len(), 1);
+    assert_eq!(h.outcome.enforcement[0].access_key_id, "AKIA…0120");
+    assert_eq!(d.accounts.deactivated().len(), 1);
+}
+
+#[tokio::test]
+async fn the_digest_lists_deactivations_the_next_run_and_exemptions_ending_soon() {
+    let d = enforcing(&[
+        ("DIGEST_RECIPIENTS", "lead@example.com"),
+        ("ENFORCE_MAX_PER_RUN", "1"),
+    ]);
+    for name in ["ann", "ben"] {
+        add(&d, name, &[150]);
+        warned(&d, &key_id(name, 150), 40);
+    }
+    d.accounts.add_user(
+        &user_id("eve"),
+        "eve",
+        &[
+            ("Email", "eve@example.com"),
+            ("KeyRotationExempt", "2026-11-30"),
+        ],
+        vec![key(&key_id("eve", 150), 150)],
+    );
+    let o = sweep(&d).await;
+    let text = o.digest.unwrap().rendered.unwrap().text;
+    for needle in [
+        "Deactivated by this sweep\n  - ann",
+        "To be deactivated by the next run\n  - ben",
+        "[held_by_cap]",
+        "Exemptions ending within 14 days\n  - eve  exempt through 2026-11-30",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing:\n{text}");
+    }
+}

@@ -1,0 +1,7 @@
+//! The flows over the in-memory adapters and a fixed clock, in
+//! milliseconds; the emulator tests in `tests/` prove the wire.
+
+mod config_event;
+mod enforcement;
+mod organization;
+mod sweep;

@@ -1,0 +1,360 @@
+//! The sweep over the in-memory adapters and a fixed clock: what it mails
+//! after Config events, each stage once, the reminder cadence, failures and
+//! the time budget, in milliseconds. `tests/sweep.rs` proves the wire.
+
+use chrono::Duration;
+use serde_json::json;
+
+use crate::error::Error;
+use crate::flow::Invocation;
+use crate::flow::sweep::{RETRY_ROUNDS, Run, run};
+use crate::outcome::Status;
+use crate::outcome::report::{OwnerTag, ReportKey};
+use crate::outcome::sweep::SweepOutcome;
+use crate::testkit::{TestDeps, add, deps, deps_with, key, now, user_id};
+
+const ACCOUNT: &str = "123456789012";
+
+async fn sweep(d: &TestDeps) -> SweepOutcome {
+    run(d, &Invocation::local(), Some(ACCOUNT.into()), Run::Sweep)
+        .await
+        .unwrap()
+}
+
+/// The users the mails went to, in order.
+fn mailed(d: &TestDeps) -> Vec<String> {
+    d.mailer
+        .sent()
+        .iter()
+        .map(|m| {
+            m.to.first()
+                .map(|a| a.as_str().to_string())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn assert_all_counted(o: &SweepOutcome) {
+    let u = &o.users;
+    assert_eq!(
+        u.checked + u.notified + u.skipped + u.failed + u.not_reached,
+        u.listed,
+        "every listed user ends as exactly one: {u:?}"
+    );
+    assert_eq!(
+        o.skipped.values().sum::<usize>(),
+        u.skipped,
+        "{:?}",
+        o.skipped
+    );
+}
+
+#[tokio::test]
+async fn a_sweep_after_config_events_mails_only_what_they_missed_and_a_second_sweep_nothing() {
+    // Given alice (76 days) notified by her Config event, and grace (79
+    // days) and ivan (86 and 77 days) whose events never came, and a
+    // 20-day-old key nobody needs to hear about.
+    let d = deps();
+    for (name, ages) in [
+        ("alice", &[76][..]),
+        ("grace", &[79]),
+        ("ivan", &[86, 77]),
+        ("young", &[20]),
+    ] {
+        add(&d, name, ages);
+    }
+    let mut event = crate::fixtures::event("noncompliant-14-days.json");
+    event["detail"]["resourceId"] = json!(user_id("alice"));
+    let handled = crate::flow::config_event::handle(event, &d, &Invocation::local())
+        .await
+        .unwrap();
+    assert_eq!(handled.outcome.status, Status::Sent);
+
+    // When the sweep runs.
+    let o = sweep(&d).await;
+
+    // Then grace and ivan are mailed; alice was already told; young is checked.
+    assert_eq!(
+        mailed(&d),
+        ["alice@example.com", "grace@example.com", "ivan@example.com"]
+    );
+    let ivan = &d.mailer.sent()[2];
+    assert!(ivan.text.contains("daily check"), "{}", ivan.text);
+    assert_eq!(o.users.listed, 4);
+    assert_eq!(o.users.notified, 2);
+    assert_eq!(o.users.checked, 1);
+    assert_eq!(o.skipped, [("already_notified", 1)].into());
+    assert_eq!(o.keys, 5);
+    assert_all_counted(&o);
+    // GetUser only for the three users with a due key.
+    assert_eq!(d.accounts.script.count("GetUser"), 1 + 3);
+
+    // And a second sweep the same day mails nothing.
+    let again = sweep(&d).await;
+    assert_eq!(d.mailer.sent().len(), 3);
+    assert_eq!(again.skipped, [("already_notified", 3)].into());
+    assert_eq!(again.notices.sent, 0);
+}
+
+#[tokio::test]
+async fn an_overdue_key_is_reminded_every_n_days_until_rotated() {
+    // Given dave's key reaches its deadline's date today (90 days old).
+    let d = deps();
+    add(&d, "dave", &[90]);
+    let mut stages = Vec::new();
+    for day in 0..=16 {
+        d.clock.set(now() + Duration::days(day));
+        let o = sweep(&d).await;
+        if o.notices.sent == 1 {
+            let subject = d.mailer.sent().last().unwrap().subject.clone();
+            stages.push((day, o.notices.reminders, subject));
+        }
+    }
+    // Then: the 7-day tier's notice on day 0, the overdue notice on day 1,
+    // reminders on days 8 and 15, each saying how long it is overdue.
+    let days: Vec<i64> = stages.iter().map(|s| s.0).collect();
+    assert_eq!(days, [0, 1, 8, 15], "{stages:?}");
+    assert_eq!(stages[1].1, 0, "the first overdue notice is not a reminder");
+    assert_eq!(stages[2].1, 1);
+    assert!(
+        stages[2].2.starts_with("[Reminder] [Overdue]"),
+        "{}",
+        stages[2].2
+    );
+    let reminder = &d.mailer.sent()[2];
+    assert!(
+        reminder.text.contains("8 days overdue"),
+        "{}",
+        reminder.text
+    );
+    assert!(
+        reminder.text.contains("A reminder follows every 7 days"),
+        "{}",
+        reminder.text
+    );
+
+    // And once the key is rotated, nothing more.
+    d.accounts
+        .set_keys("dave", vec![key("AKIADAVENEW000000001", 0)]);
+    d.clock.set(now() + Duration::days(22));
+    let o = sweep(&d).await;
+    assert_eq!((o.notices.sent, o.users.checked), (0, 1));
+}
+
+#[tokio::test]
+async fn without_reminders_an_overdue_key_is_announced_once() {
+    let d = deps_with(true, &[("OVERDUE_REMINDER_DAYS", "0")]);
+    add(&d, "dave", &[95]);
+    for day in 0..30 {
+        d.clock.set(now() + Duration::days(day));
+        sweep(&d).await;
+    }
+    assert_eq!(mailed(&d), ["dave@example.com"]);
+}
+
+#[tokio::test]
+async fn a_failing_user_is_retried_then_reported_and_never_stops_the_others() {
+    let d = deps();
+    for name in ["a", "b", "c", "d"] {
+        add(&d, name, &[80]);
+    }
+    let throttled = || Error::Aws {
+        service: "IAM",
+        operation: "ListAccessKeys",
+        code: Some("Throttling".into()),
+        message: "Rate exceeded".into(),
+        retryable: true,
+    };
+    // b is throttled once (a retry round reads it), d fails for good.
+    d.accounts
+        .script
+        .fail_after("ListAccessKeys", 1, throttled());
+    d.accounts.script.fail_after(
+        "ListAccessKeys",
+        1,
+        Error::Aws {
+            service: "IAM",
+            operation: "ListAccessKeys",
+            code: Some("AccessDenied".into()),
+            message: "not authorized".into(),
+            retryable: false,
+        },
+    );
+    tokio::time::pause();
+    let o = sweep(&d).await;
+    assert_eq!(o.users.notified, 3, "{o:?}");
+    assert_eq!(o.users.failed, 1);
+    assert_eq!(o.retried, 1);
+    assert_eq!(o.errors.len(), 1);
+    assert_eq!(o.errors[0].error_type, "Permanent.IamError");
+    assert_all_counted(&o);
+}
+
+#[tokio::test]
+async fn a_user_failing_through_every_round_is_counted_failed_with_its_type() {
+    let d = deps();
+    add(&d, "a", &[80]);
+    for _ in 0..=RETRY_ROUNDS {
+        d.accounts.script.fail_next(
+            "GetUser",
+            Error::Aws {
+                service: "IAM",
+                operation: "GetUser",
+                code: Some("Throttling".into()),
+                message: "Rate exceeded".into(),
+                retryable: true,
+            },
+        );
+    }
+    tokio::time::pause();
+    let o = sweep(&d).await;
+    assert_eq!((o.users.failed, o.retried), (1, 2));
+    assert_eq!(o.errors[0].error_type, "Retryable.IamError");
+    assert!(d.mailer.sent().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn out_of_time_the_sweep_stops_reports_who_it_missed_and_starts_there_next_time() {
+    // Given 40 users, each read in 1 s, 4 at a time, and 12 s before the
+    // deadline: 10 s of budget, of which the last 3 s admit nobody new.
+    let d = deps_with(true, &[("SWEEP_CONCURRENCY", "4")]);
+    for i in 0..40 {
+        add(&d, &format!("u{i:02}"), &[80]);
+    }
+    d.accounts
+        .script
+        .slow("ListAccessKeys", std::time::Duration::from_secs(1));
+    let invocation = Invocation {
+        request_id: "sweep-1".into(),
+        deadline: Some(now() + Duration::seconds(12)),
+        trace_id: None,
+    };
+    let o = run(&d, &invocation, Some(ACCOUNT.into()), Run::Sweep)
+        .await
+        .unwrap();
+
+    // Then 7 rounds of 4 were admitted, the rest not reached, all counted.
+    assert_eq!(o.users.notified, 28, "{:?}", o.users);
+    assert_eq!(o.users.not_reached, 12);
+    assert_eq!(o.not_reached_users.first().map(String::as_str), Some("u28"));
+    assert_all_counted(&o);
+
+    // And the next sweep begins with the users it did not reach.
+    let o = run(&d, &invocation, Some(ACCOUNT.into()), Run::Sweep)
+        .await
+        .unwrap();
+    assert_eq!(o.resumed_from.as_deref(), Some("u28"));
+    assert_eq!(o.users.notified, 12, "the 12 missed first: {:?}", o.users);
+    assert_eq!(o.skipped.get("already_notified"), Some(&16));
+}
+
+#[tokio::test]
+async fn the_sweep_refuses_to_run_without_the_ledger() {
+    let d = deps_with(false, &[]);
+    add(&d, "a", &[80]);
+    let e = run(&d, &Invocation::local(), None, Run::Sweep)
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_type(), "Permanent.NoLedger");
+    assert!(e.to_string().contains("LEDGER_TABLE"), "{e}");
+    assert_eq!(d.accounts.script.count("ListUsers"), 0);
+}
+
+#[tokio::test]
+async fn scan_reads_only_and_reports_every_due_key() {
+    // Given an overdue key, a key within a tier, an exempt user and a
+    // user whose owner tag is not an address.
+    let d = deps_with(false, &[("EXEMPT_TAG", "KeyRotationExempt")]);
+    add(&d, "dave", &[95]);
+    add(&d, "grace", &[79]);
+    d.accounts.add_user(
+        &user_id("svc"),
+        "svc",
+        &[("KeyRotationExempt", "true")],
+        vec![key("AKIASVC0000000000200", 200)],
+    );
+    d.accounts.add_user(
+        &user_id("erin"),
+        "erin",
+        &[("Email", "erin-at-example")],
+        vec![key("AKIAERIN000000000084", 84)],
+    );
+    let o = run(&d, &Invocation::local(), None, Run::ReadOnly)
+        .await
+        .unwrap();
+    assert_eq!(o.kind, "scan");
+    assert_eq!(o.account, crate::ports::memory::directory::ACCOUNT_ID);
+    assert!(d.mailer.sent().is_empty());
+    assert_eq!(d.accounts.script.count("GetAccessKeyLastUsed"), 0);
+
+    let r = o.report.unwrap();
+    let users = |keys: &[ReportKey]| keys.iter().map(|k| k.user.clone()).collect::<Vec<_>>();
+    assert_eq!(users(&r.overdue), ["dave"]);
+    assert_eq!(users(&r.within_tier), ["erin", "grace"]);
+    assert_eq!(users(&r.exempt), ["svc"]);
+    assert_eq!(r.overdue[0].access_key_id, "AKIA…E095");
+    assert_eq!(r.overdue[0].days_overdue, 5);
+    // erin's notice still goes to the CC list: it is due, not skipped.
+    assert_eq!(r.within_tier[0].notice, "due");
+    assert_eq!(r.within_tier[0].owner, OwnerTag::Rejected("invalid_syntax"));
+    assert_eq!(r.exempt[0].notice, "exempt");
+    let problems: Vec<(&str, &str)> = r
+        .owner_problems
+        .iter()
+        .map(|p| (p.user.as_str(), p.reason))
+        .collect();
+    assert_eq!(problems, [("erin", "invalid_syntax"), ("svc", "missing")]);
+    let table = r.table();
+    assert!(table.starts_with("user "), "{table}");
+    assert!(table.contains("dave   AKIA…E095"), "{table}");
+    assert!(
+        !table.contains("erin-at-example"),
+        "the raw tag never shows"
+    );
+    assert_eq!(r.csv().lines().count(), 5);
+}
+
+#[tokio::test]
+async fn the_digest_goes_to_its_recipients_and_a_dry_run_only_renders_it() {
+    let d = deps_with(true, &[("DIGEST_RECIPIENTS", "lead@example.com")]);
+    add(&d, "dave", &[95]);
+    add(&d, "grace", &[79]);
+    let o = sweep(&d).await;
+    let digest = o.digest.as_ref().unwrap();
+    assert_eq!(digest.status, "sent");
+    let mail = d.mailer.sent().pop().unwrap();
+    assert_eq!(mail.to[0].as_str(), "lead@example.com");
+    assert!(mail.cc.is_empty());
+    assert_eq!(
+        mail.subject,
+        "Access keys in 123456789012 on 2026-11-23: 1 overdue, 1 due soon"
+    );
+    assert!(
+        mail.text
+            .contains("dave  AKIA…E095  deadline 2026-11-18, 5 days overdue  [mailed today]"),
+        "{}",
+        mail.text
+    );
+    assert!(
+        mail.html.contains("<code>AKIA…E079</code>"),
+        "{}",
+        mail.html
+    );
+
+    let dry = deps_with(
+        true,
+        &[
+            ("DIGEST_RECIPIENTS", "lead@example.com"),
+            ("DRY_RUN", "true"),
+        ],
+    );
+    add(&dry, "dave", &[95]);
+    let o = sweep(&dry).await;
+    assert_eq!(o.digest.as_ref().unwrap().status, "dry_run");
+    assert_eq!(o.notices.dry_run, 1);
+    assert!(dry.mailer.sent().is_empty());
+    assert!(
+        dry.ledger.as_ref().unwrap().entries().is_empty(),
+        "a dry run records nothing"
+    );
+}

@@ -1,0 +1,138 @@
+//! An account's digest: one mail to `DIGEST_RECIPIENTS` with where every due
+//! key of the account stands, the page a security lead reads on Monday.
+//!
+//! Rendered like the notices (askama, `templates/digest/<locale>/`, text and
+//! HTML, in the configured `LOCALE`), from the [`Report`] only: masked key
+//! ids, owner-tag problems by reason code.
+
+use crate::decision::Locale;
+use crate::outcome::report::{OwnerTag, Report, ReportKey};
+use crate::outcome::sweep::SweepOutcome;
+
+/// A key's row, ready to lay out.
+#[derive(Debug, Clone)]
+pub struct RowView {
+    pub user: String,
+    pub key: String,
+    pub created: String,
+    pub deadline: String,
+    /// `12 days overdue`, `5 days left` (localised).
+    pub status: String,
+    /// What this run did: `sent`, `already_notified`, … (localised).
+    pub notice: String,
+    /// The owner tag's state, when it is not a usable address.
+    pub owner_problem: Option<String>,
+    /// Enforcement's code for the key (`deactivated`, `held_by_cap`,
+    /// `from 2026-12-04`, …); empty when the account does not enforce.
+    pub enforcement: String,
+    /// The last day of an exempt user's dated exemption, or empty.
+    pub exempt_until: String,
+}
+
+/// What the digest says.
+#[derive(Debug, Clone)]
+pub struct DigestView {
+    pub account: String,
+    pub today: String,
+    pub time_zone: String,
+    pub max_age_days: u32,
+    pub dry_run: bool,
+    pub users_listed: usize,
+    pub keys_listed: usize,
+    pub notices_sent: usize,
+    pub reminders: usize,
+    pub users_failed: usize,
+    pub users_not_reached: usize,
+    pub overdue: Vec<RowView>,
+    pub within_tier: Vec<RowView>,
+    pub exempt: Vec<RowView>,
+    /// (user, reason code)
+    pub owner_problems: Vec<(String, String)>,
+    /// (user, error type)
+    pub failed: Vec<(String, String)>,
+    /// The account enforces the deadline (or a dry run of it).
+    pub enforced: bool,
+    /// Keys this sweep deactivated (or, in a dry run, would have).
+    pub deactivated: Vec<RowView>,
+    /// Keys the next run will deactivate.
+    pub next_run: Vec<RowView>,
+    /// Exemptions that end within 14 days.
+    pub expiring: Vec<RowView>,
+}
+
+impl DigestView {
+    pub fn new(report: &Report, outcome: &SweepOutcome, locale: Locale) -> DigestView {
+        let rows = |keys: &[ReportKey]| keys.iter().map(|k| row(k, locale)).collect();
+        DigestView {
+            account: report.account.clone(),
+            today: report.today.clone(),
+            time_zone: report.time_zone.clone(),
+            max_age_days: report.max_key_age_days,
+            dry_run: outcome.dry_run,
+            users_listed: outcome.users.listed,
+            keys_listed: outcome.keys,
+            notices_sent: outcome.notices.sent + outcome.notices.dry_run,
+            reminders: outcome.notices.reminders,
+            users_failed: outcome.users.failed,
+            users_not_reached: outcome.users.not_reached,
+            overdue: rows(&report.overdue),
+            within_tier: rows(&report.within_tier),
+            exempt: rows(&report.exempt),
+            owner_problems: report
+                .owner_problems
+                .iter()
+                .map(|p| (p.user.clone(), p.reason.to_string()))
+                .collect(),
+            failed: report
+                .failed
+                .iter()
+                .map(|f| (f.user.clone(), f.error_type.clone()))
+                .collect(),
+            enforced: outcome.enforcement.is_some(),
+            deactivated: rows(&report.deactivated),
+            next_run: rows(&report.next_run),
+            expiring: rows(&report.exemptions_expiring),
+        }
+    }
+}
+
+fn row(k: &ReportKey, locale: Locale) -> RowView {
+    RowView {
+        user: k.user.clone(),
+        key: k.access_key_id.clone(),
+        created: k.created.clone(),
+        deadline: k.deadline.clone(),
+        status: super::key_status(locale, k.days),
+        notice: notice_words(locale, &k.notice),
+        owner_problem: (k.owner != OwnerTag::Used).then(|| k.owner.code().to_string()),
+        enforcement: k.enforcement.clone(),
+        exempt_until: k.exempt_until.clone().unwrap_or_default(),
+    }
+}
+
+/// The notice column in words.
+fn notice_words(locale: Locale, code: &str) -> String {
+    let words = match (locale, code) {
+        (Locale::En, "sent") => "mailed today",
+        (Locale::En, "dry_run") => "would be mailed (dry run)",
+        (Locale::En, "already_notified") => "owner already told",
+        (Locale::En, "no_recipient") => "nobody to mail",
+        (Locale::En, "exempt") => "exempt",
+        (Locale::En, "failed") => "mail failed",
+        (Locale::Ja, "sent") => "本日通知",
+        (Locale::Ja, "dry_run") => "通知予定（ドライラン）",
+        (Locale::Ja, "already_notified") => "通知済み",
+        (Locale::Ja, "no_recipient") => "宛先なし",
+        (Locale::Ja, "exempt") => "適用除外",
+        (Locale::Ja, "failed") => "送信失敗",
+        (_, other) => other,
+    };
+    words.to_string()
+}
+
+super::localized_mail!(
+    DigestView,
+    d,
+    en: ["digest/en/subject.txt", "digest/en/body.txt", "digest/en/body.html"],
+    ja: ["digest/ja/subject.txt", "digest/ja/body.txt", "digest/ja/body.html"],
+);

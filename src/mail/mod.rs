@@ -1,0 +1,160 @@
+//! The mail views: each kind of mail is a view (a struct of values already
+//! masked, bounded and formatted for the locale) and six askama templates
+//! in `templates/` (subject, text and HTML, in English and Japanese),
+//! compiled into the binary. HTML templates escape every value; text
+//! templates don't need to. The templates only lay the values out.
+//!
+//! - [`notice`]: the owner's notice of due keys;
+//! - [`deactivated`]: the owner's mail about a key enforcement deactivated;
+//! - [`digest`]: an account's digest, the security team's page;
+//! - [`org_digest`]: the Organization's digest, every account on one page.
+
+use chrono::{DateTime, Datelike, Utc};
+use chrono_tz::Tz;
+
+use crate::decision::{DaysLeft, Locale};
+
+pub mod deactivated;
+pub mod digest;
+pub mod notice;
+pub mod org_digest;
+
+pub use crate::rendered::Rendered;
+
+pub(crate) fn long_date(locale: Locale, tz: Tz, t: DateTime<Utc>) -> String {
+    let local = t.with_timezone(&tz);
+    match locale {
+        Locale::En => local.format("%A %-d %B %Y, %H:%M %Z").to_string(),
+        Locale::Ja => {
+            const WEEKDAYS: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
+            let weekday = WEEKDAYS[local.weekday().num_days_from_monday() as usize];
+            format!(
+                "{}年{}月{}日（{}）{}",
+                local.year(),
+                local.month(),
+                local.day(),
+                weekday,
+                local.format("%H:%M %Z")
+            )
+        }
+    }
+}
+
+/// `1 day`, `7 days`.
+fn days_en(n: u32) -> String {
+    if n == 1 {
+        "1 day".to_string()
+    } else {
+        format!("{n} days")
+    }
+}
+
+/// How soon a key that is not overdue must be rotated.
+pub(crate) fn when(locale: Locale, d: DaysLeft) -> String {
+    match (locale, d.remaining()) {
+        (Locale::En, 0) => "today".to_string(),
+        (Locale::En, n) => format!("within {}", days_en(n)),
+        (Locale::Ja, 0) => "は本日".to_string(),
+        (Locale::Ja, n) => format!("まであと {n} 日"),
+    }
+}
+
+pub(crate) fn overdue_by(locale: Locale, d: DaysLeft) -> String {
+    match locale {
+        Locale::En => format!("{} overdue", days_en(d.overdue())),
+        Locale::Ja => format!("{} 日超過", d.overdue()),
+    }
+}
+
+/// One key's days, for its row.
+pub(crate) fn key_status(locale: Locale, d: DaysLeft) -> String {
+    if d.is_overdue() {
+        return overdue_by(locale, d);
+    }
+    match (locale, d.remaining()) {
+        (Locale::En, 0) => "due today".to_string(),
+        (Locale::En, n) => format!("{} left", days_en(n)),
+        (Locale::Ja, 0) => "本日期限".to_string(),
+        (Locale::Ja, n) => format!("あと {n} 日"),
+    }
+}
+
+pub(crate) fn age(locale: Locale, days: u32) -> String {
+    match locale {
+        Locale::En => format!("{} old", days_en(days)),
+        Locale::Ja => format!("作成から {days} 日"),
+    }
+}
+
+/// The six askama templates of one kind of mail (subject, text and HTML,
+/// in English and Japanese) over one view, bound to the template variable
+/// `$var`, and `render`, which lays the view out in a locale and finishes
+/// the parts ([`Rendered::finish`]). The notice, the digest and the
+/// deactivated mail are all written this way.
+macro_rules! localized_mail {
+    (
+        $view:ty, $var:ident,
+        en: [$en_subject:literal, $en_text:literal, $en_html:literal $(,)?],
+        ja: [$ja_subject:literal, $ja_text:literal, $ja_html:literal $(,)?] $(,)?
+    ) => {
+        mod parts {
+            use super::*;
+            use askama::Template;
+
+            #[derive(Template)]
+            #[template(path = $en_subject)]
+            pub struct EnSubject<'a> {
+                pub $var: &'a $view,
+            }
+            #[derive(Template)]
+            #[template(path = $en_text)]
+            pub struct EnText<'a> {
+                pub $var: &'a $view,
+            }
+            #[derive(Template)]
+            #[template(path = $en_html)]
+            pub struct EnHtml<'a> {
+                pub $var: &'a $view,
+            }
+            #[derive(Template)]
+            #[template(path = $ja_subject)]
+            pub struct JaSubject<'a> {
+                pub $var: &'a $view,
+            }
+            #[derive(Template)]
+            #[template(path = $ja_text)]
+            pub struct JaText<'a> {
+                pub $var: &'a $view,
+            }
+            #[derive(Template)]
+            #[template(path = $ja_html)]
+            pub struct JaHtml<'a> {
+                pub $var: &'a $view,
+            }
+        }
+
+        /// Renders subject, text and HTML in `locale`.
+        pub fn render(
+            view: &$view,
+            locale: $crate::decision::Locale,
+        ) -> Result<$crate::rendered::Rendered, askama::Error> {
+            use askama::Template;
+            use parts::*;
+            let $var = view;
+            let (subject, text, html) = match locale {
+                $crate::decision::Locale::En => (
+                    EnSubject { $var }.render()?,
+                    EnText { $var }.render()?,
+                    EnHtml { $var }.render()?,
+                ),
+                $crate::decision::Locale::Ja => (
+                    JaSubject { $var }.render()?,
+                    JaText { $var }.render()?,
+                    JaHtml { $var }.render()?,
+                ),
+            };
+            Ok($crate::rendered::Rendered::finish(&subject, &text, &html))
+        }
+    };
+}
+pub(crate) use localized_mail;

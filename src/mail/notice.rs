@@ -1,0 +1,410 @@
+//! The owner's notice: every due key of one user, each with its deadline,
+//! days, stage and last use, and what to do.
+
+use chrono_tz::Tz;
+
+use super::{age, key_status, long_date, overdue_by, when};
+use crate::calendar::{date_in, iso};
+use crate::decision::{LastUsed, Notice, Stage};
+use crate::mask::{QUOTE_LIMIT, bounded, mask_key_id};
+
+/// What a notice says, ready to lay out.
+#[derive(Debug, Clone)]
+pub struct NoticeView {
+    pub user: String,
+    pub account: String,
+    /// The Config rule whose event sent the notice; `None` for the sweep.
+    pub rule: Option<String>,
+    /// The rule's tier (0 for the sweep).
+    pub tier_days: u32,
+    pub max_age_days: u32,
+    /// The first key is past its deadline.
+    pub overdue: bool,
+    /// The first key's stage is a reminder after the first overdue notice.
+    pub reminder: bool,
+    /// Days between overdue reminders (0: none).
+    pub reminder_every: u32,
+    /// Not overdue: `within 7 days`, `within 1 day`, `today`
+    /// (`まであと 7 日`, `は本日`).
+    pub when: String,
+    /// Overdue: `5 days overdue`, `1 day overdue` (`5 日超過`).
+    pub overdue_by: String,
+    /// `2026-12-01`, in the configured time zone.
+    pub deadline_date: String,
+    /// `Tuesday 1 December 2026, 12:34 JST` or `2026年12月1日（火）12:34 JST`.
+    pub deadline_long: String,
+    /// The date the days are counted from.
+    pub today: String,
+    pub time_zone: String,
+    pub keys: Vec<KeyView>,
+    /// A key is at enforcement's `final_warning` stage.
+    pub final_warning: bool,
+    /// The account enforces the deadline: each key says from when it may
+    /// be deactivated.
+    pub enforced: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct KeyView {
+    /// `AKIA…WXYZ`
+    pub masked_id: String,
+    pub created_date: String,
+    /// `83 days old` (`作成から 83 日`).
+    pub age: String,
+    pub deadline_date: String,
+    /// `7 days left`, `due today`, `5 days overdue` (`あと 7 日`, `本日期限`, `5 日超過`).
+    pub status: String,
+    /// `None` when the key has never been used.
+    pub last_used: Option<LastUsedView>,
+    /// The earliest date enforcement may deactivate the key (`2026-12-04`).
+    pub deactivation_from: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LastUsedView {
+    pub date: String,
+    pub service: String,
+    pub region: String,
+}
+
+/// What sent a notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via<'a> {
+    /// The Config event of this rule, of this tier.
+    Rule { name: &'a str, tier_days: u32 },
+    /// The daily sweep.
+    Sweep,
+}
+
+/// Everything the view needs that is not in the [`Notice`].
+pub struct Context<'a> {
+    pub user: &'a str,
+    pub account: &'a str,
+    pub via: Via<'a>,
+    pub max_age_days: u32,
+    /// Days between overdue reminders (0: none).
+    pub reminder_every: u32,
+    pub time_zone: Tz,
+    /// Last use of each due key, in the order of `notice.keys`.
+    pub last_used: &'a [LastUsed],
+}
+
+/// A value IAM reports, as the mail shows it: `-` when unknown.
+fn outside(value: Option<&str>) -> String {
+    value.map_or_else(|| "-".into(), |v| bounded(v, QUOTE_LIMIT))
+}
+
+impl NoticeView {
+    pub fn new(notice: &Notice, ctx: &Context<'_>) -> NoticeView {
+        let (tz, locale) = (ctx.time_zone, notice.locale);
+        let keys = notice
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| KeyView {
+                masked_id: mask_key_id(&k.id),
+                created_date: iso(k.created_date),
+                age: age(locale, k.age_days),
+                deadline_date: iso(k.deadline_date),
+                status: key_status(locale, k.days),
+                last_used: ctx.last_used.get(i).and_then(|u| {
+                    u.time.map(|t| LastUsedView {
+                        date: date_in(tz, t),
+                        // IAM's words, not ours: bounded and masked too.
+                        service: outside(u.service.as_deref()),
+                        region: outside(u.region.as_deref()),
+                    })
+                }),
+                deactivation_from: k.deactivation_from.map(iso),
+            })
+            .collect();
+        let lead = notice.lead();
+        let (rule, tier_days) = match ctx.via {
+            Via::Rule { name, tier_days } => (Some(name.to_string()), tier_days),
+            Via::Sweep => (None, 0),
+        };
+        NoticeView {
+            user: ctx.user.to_string(),
+            account: ctx.account.to_string(),
+            rule,
+            tier_days,
+            max_age_days: ctx.max_age_days,
+            overdue: lead.days.is_overdue(),
+            reminder: lead.stage.is_reminder(),
+            reminder_every: ctx.reminder_every,
+            when: when(locale, lead.days),
+            overdue_by: overdue_by(locale, lead.days),
+            deadline_date: iso(lead.deadline_date),
+            deadline_long: long_date(locale, tz, lead.deadline),
+            today: iso(notice.today),
+            time_zone: tz.name().to_string(),
+            final_warning: notice.keys.iter().any(|k| k.stage == Stage::FinalWarning),
+            enforced: notice.keys.iter().any(|k| k.deactivation_from.is_some()),
+            keys,
+        }
+    }
+}
+
+super::localized_mail!(
+    NoticeView,
+    n,
+    en: ["en/subject.txt", "en/body.txt", "en/body.html"],
+    ja: ["ja/subject.txt", "ja/body.txt", "ja/body.html"],
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decision::{AccessKey, Locale, Mode, Policy, Tag, decide};
+    use crate::rendered::Rendered;
+    use chrono::{DateTime, Duration, TimeZone, Utc};
+
+    /// Tuesday 2026-11-24, 03:00 UTC (12:00 in Tokyo).
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, 3, 0, 0).unwrap()
+    }
+
+    /// The notice `decide` gives for keys of these ages, in `tz`.
+    fn notice(ages: &[i64], locale: Locale, tz: Tz) -> Notice {
+        // The default policy, in this language and time zone.
+        let config = crate::config::Config::from_lookup(|k| {
+            (k == "SENDER_ADDRESS").then(|| "key-notices@example.com".to_string())
+        })
+        .unwrap();
+        let policy = Policy {
+            default_locale: locale,
+            time_zone: tz,
+            ..config.policy
+        };
+        let keys: Vec<AccessKey> = ages
+            .iter()
+            .enumerate()
+            .map(|(i, age)| AccessKey {
+                id: format!("AKIAIOSFODNN7EXAMPL{i}"),
+                active: true,
+                created: now() - Duration::days(*age),
+            })
+            .collect();
+        let tags = [Tag {
+            key: "Email".into(),
+            value: "alice@example.com".into(),
+        }];
+        decide(&policy, Mode::Ledger, &tags, false, &keys, now())
+            .result
+            .unwrap()
+    }
+
+    fn assert_both_contain(r: &Rendered, needle: &str) {
+        assert!(
+            r.text.contains(needle),
+            "text lacks {needle:?}:\n{}",
+            r.text
+        );
+        assert!(
+            r.html.contains(needle),
+            "html lacks {needle:?}:\n{}",
+            r.html
+        );
+    }
+
+    fn view(n: &Notice, user: &str, tz: Tz) -> NoticeView {
+        let used = [LastUsed {
+            time: Some(now() - Duration::days(1)),
+            service: Some("s3".into()),
+            region: Some("ap-northeast-1".into()),
+        }];
+        NoticeView::new(
+            n,
+            &Context {
+                user,
+                account: "123456789012",
+                via: Via::Rule {
+                    name: "access-keys-rotated-1",
+                    tier_days: 7,
+                },
+                max_age_days: 90,
+                reminder_every: 7,
+                time_zone: tz,
+                last_used: &used,
+            },
+        )
+    }
+
+    fn render_one(ages: &[i64], locale: Locale, tz: Tz, user: &str) -> Rendered {
+        render(&view(&notice(ages, locale, tz), user, tz), locale).unwrap()
+    }
+
+    #[test]
+    fn english_notice_carries_every_fact_and_the_rotation_steps() {
+        let r = render_one(&[83], Locale::En, Tz::UTC, "alice");
+        assert_eq!(
+            r.subject,
+            "[Action required] Rotate the IAM access key of alice within 7 days (deadline 2026-12-01)"
+        );
+        for needle in [
+            "alice",
+            "123456789012",
+            "AKIA…MPL0",
+            "within 7 days",
+            "2026-12-01",
+            "today is 2026-11-24",
+            "Tuesday 1 December 2026, 03:00 UTC",
+            "83 days old",
+            "7 days left",
+            "90 days",
+            "access-keys-rotated-1",
+            "2026-11-23 by s3 in ap-northeast-1",
+            "create-access-key",
+            "update-access-key",
+            "delete-access-key",
+        ] {
+            assert_both_contain(&r, needle);
+        }
+        assert!(!r.text.contains("AKIAIOSFODNN7EXAMPL0"));
+        assert!(!r.html.contains("AKIAIOSFODNN7EXAMPL0"));
+    }
+
+    #[test]
+    fn japanese_notice_reads_in_japanese_with_the_local_date() {
+        let tokyo = chrono_tz::Asia::Tokyo;
+        let r = render_one(&[88], Locale::Ja, tokyo, "taro");
+        assert_eq!(
+            r.subject,
+            "【要対応】IAM ユーザー taro のアクセスキーのローテーション期限まであと 2 日（期限 2026-11-26）"
+        );
+        for needle in [
+            "期限まであと 2 日",
+            "2026年11月26日（木）12:00 JST",
+            "本日は 2026-11-24",
+            "AKIA…MPL0",
+            "作成から 88 日",
+            "90 日",
+            "最終使用",
+            "aws iam create-access-key --user-name taro",
+        ] {
+            assert_both_contain(&r, needle);
+        }
+    }
+
+    #[test]
+    fn one_day_is_singular_and_the_deadline_day_says_today() {
+        let r = render_one(&[89], Locale::En, Tz::UTC, "alice");
+        assert_eq!(
+            r.subject,
+            "[Action required] Rotate the IAM access key of alice within 1 day (deadline 2026-11-25)"
+        );
+        assert_both_contain(&r, "1 day left");
+        assert!(!r.text.contains("1 days"), "{}", r.text);
+
+        let r = render_one(&[90], Locale::En, Tz::UTC, "alice");
+        assert_eq!(
+            r.subject,
+            "[Action required] Rotate the IAM access key of alice today (deadline 2026-11-24)"
+        );
+        assert!(r.text.contains("must be rotated today."), "{}", r.text);
+        assert!(
+            r.html.contains("must be rotated <strong>today</strong>."),
+            "{}",
+            r.html
+        );
+        assert_both_contain(&r, "due today");
+        assert!(!r.text.contains(" 0 days"), "{}", r.text);
+
+        let r = render_one(&[90], Locale::Ja, Tz::UTC, "taro");
+        assert!(
+            r.subject.contains("ローテーション期限は本日"),
+            "{}",
+            r.subject
+        );
+        assert_both_contain(&r, "本日期限");
+    }
+
+    #[test]
+    fn an_overdue_notice_counts_whole_days_past_the_deadline_date() {
+        for locale in [Locale::En, Locale::Ja] {
+            let r = render_one(&[95], locale, Tz::UTC, "dave");
+            assert!(!r.text.contains("-5"), "{}", r.text);
+            assert!(!r.subject.contains("-5"), "{}", r.subject);
+            let overdue = match locale {
+                Locale::En => "5 days overdue",
+                Locale::Ja => "5 日超過",
+            };
+            assert_both_contain(&r, overdue);
+        }
+        let r = render_one(&[95], Locale::En, Tz::UTC, "dave");
+        assert_eq!(
+            r.subject,
+            "[Overdue] The IAM access key of dave passed its rotation deadline (2026-11-19)"
+        );
+        let r = render_one(&[91], Locale::En, Tz::UTC, "dave");
+        assert_both_contain(&r, "1 day overdue");
+        assert!(!r.text.contains("0 days overdue"), "{}", r.text);
+    }
+
+    #[test]
+    fn every_listed_key_has_its_own_row() {
+        let r = render_one(&[85, 78], Locale::En, Tz::UTC, "frank");
+        assert!(r.subject.contains("within 5 days"), "{}", r.subject);
+        for needle in ["AKIA…MPL0", "5 days left", "AKIA…MPL1", "12 days left"] {
+            assert_both_contain(&r, needle);
+        }
+    }
+
+    #[test]
+    fn html_escapes_values() {
+        let n = notice(&[83], Locale::En, Tz::UTC);
+        let mut v = view(&n, "a<b>&\"c", Tz::UTC);
+        v.rule = Some("<script>".into());
+        let r = render(&v, Locale::En).unwrap();
+        assert!(!r.html.contains("<script>"));
+        assert!(
+            r.html.contains("&#60;script&#62;") || r.html.contains("&lt;script&gt;"),
+            "{}",
+            r.html
+        );
+        assert!(!r.html.contains("a<b>"));
+    }
+
+    #[test]
+    fn a_key_never_used_says_so() {
+        let n = notice(&[83], Locale::En, Tz::UTC);
+        let mut v = view(&n, "alice", Tz::UTC);
+        v.keys[0].last_used = None;
+        let r = render(&v, Locale::En).unwrap();
+        assert!(r.text.contains("never used"), "{}", r.text);
+        let r = render(&v, Locale::Ja).unwrap();
+        assert!(r.text.contains("使用履歴なし"), "{}", r.text);
+    }
+
+    #[test]
+    fn values_from_iam_never_carry_a_key_id_or_a_page_of_text() {
+        let n = notice(&[83], Locale::En, Tz::UTC);
+        let used = [LastUsed {
+            time: Some(now() - Duration::days(1)),
+            service: Some("s3-AKIAIOSFODNN7EXAMPLE".into()),
+            region: Some("r".repeat(10_000)),
+        }];
+        let ctx = Context {
+            user: "svc-ASIAY34FZKBOKMUTVV7A",
+            account: "123456789012",
+            via: Via::Rule {
+                name: "access-keys-rotated-1",
+                tier_days: 7,
+            },
+            max_age_days: 90,
+            reminder_every: 7,
+            time_zone: Tz::UTC,
+            last_used: &used,
+        };
+        for locale in [Locale::En, Locale::Ja] {
+            let r = render(&NoticeView::new(&n, &ctx), locale).unwrap();
+            for part in [&r.subject, &r.text, &r.html] {
+                assert!(!part.contains("AKIAIOSFODNN7EXAMPLE"), "{part}");
+                assert!(!part.contains("ASIAY34FZKBOKMUTVV7A"), "{part}");
+                assert!(!part.contains(&"r".repeat(65)), "the region is bounded");
+            }
+            assert_both_contain(&r, "s3-AKIA…MPLE");
+            assert_both_contain(&r, "svc-ASIA…VV7A");
+        }
+    }
+}

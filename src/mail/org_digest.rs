@@ -1,0 +1,63 @@
+//! The Organization's digest: one mail to `DIGEST_RECIPIENTS` after the
+//! day's per-account sweeps, every account served on one page, worst
+//! first ([`worst_first`]), with the accounts whose sweep left no summary
+//! at the top.
+
+use crate::outcome::summary::{AccountState, AccountSummary, worst_first};
+
+/// What the Organization's digest says.
+#[derive(Debug, Clone)]
+pub struct OrganizationView {
+    pub today: String,
+    pub time_zone: String,
+    pub dry_run: bool,
+    pub accounts: usize,
+    pub not_swept: Vec<String>,
+    pub swept: Vec<AccountSummary>,
+    pub overdue: usize,
+    pub within_tier: usize,
+    pub notices_sent: usize,
+    pub deactivated: usize,
+    pub users_failed: usize,
+}
+
+impl OrganizationView {
+    /// The view of `states`, ordered worst first.
+    pub fn new(mut states: Vec<AccountState>, today: &str, time_zone: &str, dry_run: bool) -> Self {
+        worst_first(&mut states);
+        let mut view = OrganizationView {
+            today: today.to_string(),
+            time_zone: time_zone.to_string(),
+            dry_run,
+            accounts: states.len(),
+            not_swept: Vec::new(),
+            swept: Vec::new(),
+            overdue: 0,
+            within_tier: 0,
+            notices_sent: 0,
+            deactivated: 0,
+            users_failed: 0,
+        };
+        for state in states {
+            match state {
+                AccountState::NotSwept { account } => view.not_swept.push(account),
+                AccountState::Swept(s) => {
+                    view.overdue += s.overdue;
+                    view.within_tier += s.within_tier;
+                    view.notices_sent += s.notices_sent;
+                    view.deactivated += s.deactivated;
+                    view.users_failed += s.users_failed;
+                    view.swept.push(s);
+                }
+            }
+        }
+        view
+    }
+}
+
+super::localized_mail!(
+    OrganizationView,
+    d,
+    en: ["org_digest/en/subject.txt", "org_digest/en/body.txt", "org_digest/en/body.html"],
+    ja: ["org_digest/ja/subject.txt", "org_digest/ja/body.txt", "org_digest/ja/body.html"],
+);

@@ -1,0 +1,301 @@
+//! Enforcement's calls for one user, the pipeline's step 2, the same for a
+//! Config event and the sweep: read each due key's first warning from the
+//! ledger, judge it ([`judge`]), and for a key to deactivate (within the
+//! run's cap):
+//!
+//! 1. claim the key's `deactivated` stage in the ledger (found sent: the key
+//!    was deactivated before and someone reactivated it; it is left alone);
+//! 2. list the user's keys again and find the key by id, still active and
+//!    with the CreateDate that was judged (otherwise: left alone);
+//! 3. `UpdateAccessKey Status=Inactive` of that key id, naming the user;
+//! 4. mail the owner the "deactivated" notice (CC as usual);
+//! 5. record the stage as sent, with the mail's id.
+//!
+//! A failure before step 3 releases the claim; after it, the key stays
+//! deactivated whatever happens to the mail, which is then reported. In a
+//! dry run (`DRY_RUN=true` or `ENFORCE=dry_run`) only the ledger is read.
+//!
+//! The user's notice is then shaped by the verdicts
+//! ([`UserEnforcement::shape`]):
+//! a deactivated key leaves it (its own mail says so), a key without a
+//! recorded warning is listed at stage `final_warning`, and every key is
+//! given the earliest date it may be deactivated.
+
+use chrono::NaiveDate;
+use serde_json::json;
+
+use super::claims::{self, Claimed};
+use super::pipeline::Decided;
+use super::{Pipeline, Subject};
+use crate::calendar;
+use crate::decision::{self, DueKey, Stage, Verdict};
+use crate::enforcement::{Action, EnforceMode, KeyAction, KeyVerdict, UserEnforcement, judge};
+use crate::error::Error;
+use crate::logging::{self, Level};
+use crate::mail::deactivated::{self, DeactivatedContext, DeactivatedView};
+use crate::mask::mask_key_id;
+use crate::ports::Ports;
+use crate::ports::directory::UserDirectory;
+use crate::ports::ledger::{self, NoticeKey, NoticeLedger, SentRecord};
+use crate::ports::mailer::{Mail, Mailer};
+
+/// Judges and (when enforcement acts) deactivates the due keys of the
+/// subject, whose decision is `decided`. Never fails: what stopped it is in
+/// [`UserEnforcement::error`].
+pub async fn run<P: Ports>(
+    p: &Pipeline<'_, P>,
+    subject: &Subject<'_>,
+    decided: &Decided,
+) -> UserEnforcement {
+    let (config, policy) = (p.config, &p.config.policy);
+    let settings = config.enforcement;
+    let today = policy.date_of(p.now);
+    let mut out = UserEnforcement {
+        shapes_notice: settings.mode == EnforceMode::On,
+        ..UserEnforcement::default()
+    };
+    let Some(ledger) = p.ledger else {
+        return out;
+    };
+    if settings.mode == EnforceMode::Off || decided.verdict.exemption.is_some() {
+        return out;
+    }
+    let due = &decided.due;
+    // Whom the list exempts is unknown: no verdict at all, so the notice
+    // goes out as without enforcement; an error only where a key could be
+    // deactivated today.
+    if let Err(e) = p.listing.known() {
+        if due.iter().any(|k| settings.enforcement_date(k) <= today) {
+            out.error = Some(e);
+        }
+        return out;
+    }
+    let account = p.account.id.unwrap_or_default();
+    for key in due {
+        let warned = match ledger.first_notice(account, &key.id, p.now).await {
+            Ok(warned) => warned.map(|t| policy.date_of(t)),
+            Err(e) => {
+                out.error = Some(e);
+                return out;
+            }
+        };
+        let judged = match judge(&settings, key, warned, today) {
+            KeyVerdict::Deactivate if !p.cap.take() => KeyVerdict::HeldByCap,
+            judged => judged,
+        };
+        out.verdicts.push((key.id.clone(), judged));
+        let act = Act {
+            p,
+            subject,
+            key,
+            warned,
+            verdict: &decided.verdict,
+        };
+        let action = match judged {
+            KeyVerdict::Deactivate => {
+                let done = act.deactivate(ledger).await;
+                // The cap counts keys deactivated (or, in a dry run, that
+                // would be); any other end gives the place back.
+                if !matches!(&done, Ok(a) if matches!(a.action, Action::Deactivated | Action::DryRun))
+                {
+                    p.cap.give_back();
+                }
+                done
+            }
+            KeyVerdict::HeldByCap => Ok(act.report(Action::HeldByCap)),
+            KeyVerdict::FinalWarning { .. } | KeyVerdict::Wait { .. } => continue,
+        };
+        match action {
+            Ok(action) => {
+                if action.action != Action::Deactivated {
+                    log_action(&action);
+                }
+                out.acted.push((key.id.clone(), action.action));
+                out.actions.push(action);
+            }
+            Err(e) => {
+                out.error = Some(e);
+                return out;
+            }
+        }
+    }
+    out
+}
+
+/// Deactivating one key.
+struct Act<'a, P: Ports> {
+    p: &'a Pipeline<'a, P>,
+    subject: &'a Subject<'a>,
+    key: &'a DueKey,
+    warned: Option<NaiveDate>,
+    verdict: &'a Verdict,
+}
+
+impl<P: Ports> Act<'_, P> {
+    fn report(&self, action: Action) -> KeyAction {
+        KeyAction {
+            user: self.subject.name.to_string(),
+            access_key_id: mask_key_id(&self.key.id),
+            action,
+            deadline: calendar::iso(self.key.deadline_date),
+            days_overdue: self.key.days.overdue(),
+            age_days: self.key.age_days,
+            warned: self.warned.map(calendar::iso),
+            mail: None,
+            message_id: None,
+        }
+    }
+
+    fn stage(&self) -> NoticeKey {
+        NoticeKey {
+            account: self.p.account.id.unwrap_or_default().to_string(),
+            access_key_id: self.key.id.clone(),
+            stage: Stage::Deactivated,
+        }
+    }
+
+    /// Steps 1 to 5 of the module's list.
+    async fn deactivate(&self, ledger: &P::Ledger) -> Result<KeyAction, Error> {
+        let (p, now) = (self.p, self.p.now);
+        let stage = self.stage();
+        if !p.config.enforcement_acts() {
+            let reactivated = ledger.is_sent(&stage, now).await?;
+            let mut action = self.report(if reactivated {
+                Action::Reactivated
+            } else {
+                Action::DryRun
+            });
+            action.mail = (!reactivated).then_some("dry_run");
+            return Ok(action);
+        }
+
+        let held = [stage];
+        let Claimed { acquired, .. } = claims::claim_all(ledger, &held, p.claim).await?;
+        if acquired.is_empty() {
+            return Ok(self.report(Action::Reactivated));
+        }
+        let release = || claims::release(ledger, &held, &acquired, &p.claim.owner);
+        let user = self.subject.name;
+        let reread = p
+            .account
+            .directory
+            .access_keys(user)
+            .await
+            .and_then(decision::checked_keys);
+        let unchanged = match reread {
+            Ok(keys) => keys
+                .unwrap_or_default()
+                .iter()
+                .any(|k| k.id == self.key.id && k.active && k.created == self.key.created),
+            Err(e) => {
+                release().await;
+                return Err(e);
+            }
+        };
+        if !unchanged {
+            release().await;
+            return Ok(self.report(Action::LeftAlone));
+        }
+        if let Err(e) = p.account.directory.deactivate_key(user, &self.key.id).await {
+            release().await;
+            return Err(e);
+        }
+        let mut action = self.report(Action::Deactivated);
+        log_action(&action);
+
+        let (status, message_id) = self.tell().await;
+        action.mail = Some(status);
+        action.message_id = message_id.clone();
+        let record = SentRecord {
+            user: self.subject.name.to_string(),
+            source: self.subject.source(),
+            message_id,
+            sent_at: now,
+            expires_at: ledger::record_expiry(self.key.deadline, now),
+        };
+        if let Err(e) = ledger.record_sent(&held[0], &record).await {
+            logging::log(
+                Level::Error,
+                "a deactivation could not be recorded; the key stays deactivated",
+                json!({"user": user, "access_key_id": action.access_key_id, "error": e.safe_message()}),
+            );
+        }
+        Ok(action)
+    }
+
+    /// Mails the "deactivated" notice; its status and message id. A
+    /// failure is logged and reported, never raised: the key is
+    /// deactivated either way.
+    async fn tell(&self) -> (&'static str, Option<String>) {
+        let config = self.p.config;
+        let Some(recipients) = &self.verdict.recipients else {
+            return ("no_recipient", None);
+        };
+        let view = DeactivatedView::new(
+            self.key,
+            &DeactivatedContext {
+                user: self.subject.name,
+                account: self.p.account.label(),
+                at: self.p.now,
+                warned: self.warned,
+                enforcement: &config.enforcement,
+                policy: &config.policy,
+            },
+            self.verdict.locale,
+        );
+        let sent = match deactivated::render(&view, self.verdict.locale) {
+            Ok(rendered) => {
+                let message = Mail::new(
+                    config,
+                    &recipients.to,
+                    &recipients.cc,
+                    &rendered,
+                    vec![
+                        ("notice_source".into(), self.subject.source()),
+                        ("notice_stage".into(), Stage::Deactivated.code()),
+                    ],
+                );
+                self.p.mailer.send(&message).await
+            }
+            Err(e) => Err(Error::Render(e)),
+        };
+        match sent {
+            Ok(id) => ("sent", Some(id)),
+            Err(e) => {
+                logging::log(
+                    Level::Error,
+                    "the deactivated notice could not be sent; the key stays deactivated",
+                    json!({"user": self.subject.name, "access_key_id": mask_key_id(&self.key.id), "errorType": e.error_type(), "error": e.safe_message()}),
+                );
+                ("failed", None)
+            }
+        }
+    }
+}
+
+/// One structured line per key enforcement acted on or held.
+fn log_action(action: &KeyAction) {
+    let level = match action.action {
+        Action::Deactivated | Action::HeldByCap => Level::Warn,
+        _ => Level::Info,
+    };
+    logging::log(
+        level,
+        match action.action {
+            Action::Deactivated => "access key deactivated",
+            Action::DryRun => "access key would be deactivated (dry run)",
+            Action::HeldByCap => "access key held by ENFORCE_MAX_PER_RUN",
+            Action::LeftAlone => "access key changed since it was read; left alone",
+            Action::Reactivated => "access key reactivated after its deactivation; left alone",
+        },
+        json!({
+            "enforcement": action.action,
+            "user": action.user,
+            "access_key_id": action.access_key_id,
+            "age_days": action.age_days,
+            "deadline": action.deadline,
+            "days_overdue": action.days_overdue,
+            "warned": action.warned,
+        }),
+    );
+}

@@ -1,0 +1,303 @@
+//! The pipeline's steps for one user, top to bottom: [`Pipeline::run`]
+//! decides, lets enforcement act, shapes the notice, and sends it once
+//! per stage; [`Pipeline::decide`] alone serves `scan`, which only reads.
+
+use futures_util::future::try_join_all;
+use serde_json::json;
+
+use super::{Pipeline, Subject, enforce};
+use crate::calendar::iso;
+use crate::decision::{self, DaysLeft, DueKey, Mode, Notice, SkipReason, Verdict};
+use crate::enforcement::UserEnforcement;
+use crate::error::Error;
+use crate::logging::{self, Level};
+use crate::mail::notice::{self as view, Context, NoticeView};
+use crate::mask::mask_key_id;
+use crate::outcome::{KeyOutcome, Outcome, Status};
+use crate::ports::Ports;
+use crate::ports::directory::UserDirectory;
+use crate::ports::ledger::{self, NoticeKey, NoticeLedger, SentRecord};
+use crate::ports::mailer::{Mail, Mailer};
+use crate::rendered::Rendered;
+
+use super::claims::{self, Claimed};
+
+/// The decision about one user.
+#[derive(Debug)]
+pub struct Decided {
+    pub verdict: Verdict,
+    /// Every due key, earliest deadline first (what the report lists).
+    pub due: Vec<DueKey>,
+}
+
+/// A notice's outcome, and the mail when one was rendered (for `invoke
+/// --dry-run` and the sweep's log).
+#[derive(Debug, Clone)]
+pub struct Handled {
+    pub outcome: Outcome,
+    pub rendered: Option<Rendered>,
+}
+
+impl Handled {
+    fn without_mail(outcome: Outcome) -> Handled {
+        Handled {
+            outcome,
+            rendered: None,
+        }
+    }
+}
+
+/// What the whole pipeline made of one user.
+#[derive(Debug)]
+pub struct UserResult {
+    pub decided: Decided,
+    pub enforced: UserEnforcement,
+    /// The notice: sent, a dry run, or skipped with a reason (`Ok`); or
+    /// the error that stopped it.
+    pub notice: Result<Handled, Error>,
+}
+
+impl<P: Ports> Pipeline<'_, P> {
+    /// Step 1: the decision (decision rules 1 to 7), its findings logged.
+    pub fn decide(&self, subject: &Subject<'_>) -> Decided {
+        let policy = &self.config.policy;
+        let mode = match (self.ledger, subject.via) {
+            (None, view::Via::Rule { tier_days, .. }) => Mode::Stateless {
+                rule_tier: tier_days,
+            },
+            _ => Mode::Ledger,
+        };
+        let listed = self
+            .listing
+            .lists(self.account.id.unwrap_or_default(), subject.name);
+        let verdict = decision::decide(policy, mode, subject.tags, listed, subject.keys, self.now);
+        log_verdict(policy, subject.name, &verdict);
+        Decided {
+            due: decision::due_keys(policy, subject.keys, self.now),
+            verdict,
+        }
+    }
+
+    /// Every step: decide, the enforcement step, shape the notice, and
+    /// send it once per stage.
+    pub async fn run(&self, subject: &Subject<'_>) -> UserResult {
+        let decided = self.decide(subject);
+        let enforced = enforce::run(self, subject, &decided).await;
+        let notice = match decided.verdict.result.clone().map(|n| enforced.shape(n)) {
+            Ok(Some(notice)) => self.notify(subject, &notice).await,
+            Ok(None) => Ok(self.skipped(subject, SkipReason::Deactivated)),
+            Err(reason) => Ok(self.skipped(subject, reason)),
+        };
+        UserResult {
+            decided,
+            enforced,
+            notice,
+        }
+    }
+
+    /// A skip, with what is known of the subject.
+    fn skipped(&self, subject: &Subject<'_>, reason: SkipReason) -> Handled {
+        Handled::without_mail(Outcome {
+            rule: subject.rule(),
+            account: self.account.id.map(str::to_string),
+            user: Some(subject.name.to_string()),
+            user_id: Some(subject.user_id.to_string()),
+            event_id: subject.event_id.map(str::to_string),
+            ..Outcome::skipped(reason)
+        })
+    }
+
+    /// Steps 4 to 6: with the ledger, each stage once (decision rule 8):
+    /// claim each listed key's stage, send when one is new, record the new
+    /// ones (and the stages a final warning stands in for, rule 9), release
+    /// them if sending failed; a dry run only reads. Without the ledger, at
+    /// once.
+    async fn notify(&self, subject: &Subject<'_>, notice: &Notice) -> Result<Handled, Error> {
+        let Some(ledger) = self.ledger else {
+            return self
+                .deliver(subject, notice, &vec![false; notice.keys.len()])
+                .await;
+        };
+        let account = self.account.id.unwrap_or_default();
+        let stages: Vec<NoticeKey> = notice
+            .keys
+            .iter()
+            .map(|k| NoticeKey {
+                account: account.to_string(),
+                access_key_id: k.id.clone(),
+                stage: k.stage,
+            })
+            .collect();
+        if self.config.dry_run {
+            let mut recorded = Vec::with_capacity(stages.len());
+            for key in &stages {
+                recorded.push(ledger.is_sent(key, self.now).await?);
+            }
+            if let Err(reason) = decision::ledger_verdict(&recorded) {
+                return Ok(self.skipped(subject, reason));
+            }
+            return self.deliver(subject, notice, &recorded).await;
+        }
+
+        let owner = &self.claim.owner;
+        let Claimed { acquired, recorded } = claims::claim_all(ledger, &stages, self.claim).await?;
+        if let Err(reason) = decision::ledger_verdict(&recorded) {
+            return Ok(self.skipped(subject, reason));
+        }
+        let handled = match self.deliver(subject, notice, &recorded).await {
+            Ok(handled) => handled,
+            Err(e) => {
+                claims::release(ledger, &stages, &acquired, owner).await;
+                return Err(e);
+            }
+        };
+        for &i in &acquired {
+            let key = &notice.keys[i];
+            let record = SentRecord {
+                user: subject.name.to_string(),
+                source: subject.source(),
+                message_id: handled.outcome.message_id.clone(),
+                sent_at: self.now,
+                expires_at: ledger::record_expiry(key.deadline, self.now),
+            };
+            for stage in decision::recorded_stages(&self.config.policy, key) {
+                let stage = NoticeKey {
+                    stage,
+                    ..stages[i].clone()
+                };
+                // The mail is out: failing now would invite a retry that
+                // mails again once the claim expires. Log and go on.
+                if let Err(e) = ledger.record_sent(&stage, &record).await {
+                    logging::log(
+                        Level::Error,
+                        "a sent notice could not be recorded; once its claim expires, it may be sent again",
+                        json!({"access_key_id": mask_key_id(&stage.access_key_id), "stage": stage.stage.code(), "error": e.safe_message()}),
+                    );
+                }
+            }
+        }
+        Ok(handled)
+    }
+
+    /// Step 5: looks up last use, renders, and sends (or, in a dry run,
+    /// does not). `recorded[i]`: the stage of the notice's key `i` was sent
+    /// before.
+    async fn deliver(
+        &self,
+        subject: &Subject<'_>,
+        notice: &Notice,
+        recorded: &[bool],
+    ) -> Result<Handled, Error> {
+        let config = self.config;
+        // At most MAX_ACCESS_KEYS lookups, all at once.
+        let last_used = try_join_all(
+            notice
+                .keys
+                .iter()
+                .map(|key| self.account.directory.last_used(&key.id)),
+        )
+        .await?;
+        let view = NoticeView::new(
+            notice,
+            &Context {
+                user: subject.name,
+                account: self.account.label(),
+                via: subject.via,
+                max_age_days: config.policy.max_key_age_days,
+                reminder_every: config.policy.overdue_reminder_days,
+                time_zone: config.policy.time_zone,
+                last_used: &last_used,
+            },
+        );
+        let rendered = view::render(&view, notice.locale)?;
+
+        let mut outcome = self.outcome(subject, notice, recorded);
+        if config.dry_run {
+            outcome.status = Status::DryRun;
+        } else {
+            let message = Mail::new(
+                config,
+                &notice.recipients.to,
+                &notice.recipients.cc,
+                &rendered,
+                [
+                    Some(("notice_source".into(), subject.source())),
+                    subject
+                        .tier_days()
+                        .map(|t| ("notice_tier_days".into(), t.to_string())),
+                    Some(("notice_stage".into(), notice.lead().stage.code())),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
+            );
+            outcome.message_id = Some(self.mailer.send(&message).await?);
+        }
+        Ok(Handled {
+            outcome,
+            rendered: Some(rendered),
+        })
+    }
+
+    fn outcome(&self, subject: &Subject<'_>, notice: &Notice, recorded: &[bool]) -> Outcome {
+        let lead = notice.lead();
+        let overdue = |d: DaysLeft| d.is_overdue().then_some(d.overdue());
+        Outcome {
+            status: Status::Sent,
+            reason: None,
+            rule: subject.rule(),
+            account: self.account.id.map(str::to_string),
+            user: Some(subject.name.to_string()),
+            user_id: Some(subject.user_id.to_string()),
+            tier_days: subject.tier_days(),
+            today: Some(iso(notice.today)),
+            deadline: Some(iso(lead.deadline_date)),
+            days_remaining: Some(lead.days.remaining()),
+            days_overdue: overdue(lead.days),
+            keys: notice
+                .keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| KeyOutcome {
+                    access_key_id: mask_key_id(&k.id),
+                    created: iso(k.created_date),
+                    deadline: iso(k.deadline_date),
+                    days_remaining: k.days.remaining(),
+                    days_overdue: overdue(k.days),
+                    stage: k.stage,
+                    already_notified: recorded.get(i).copied().unwrap_or(false),
+                })
+                .collect(),
+            recipients: Some(notice.recipients.clone()),
+            message_id: None,
+            event_id: subject.event_id.map(str::to_string),
+            enforcement: Vec::new(),
+        }
+    }
+}
+
+/// Logs what the decision noticed about the user's tags, by reason code,
+/// never with the raw value.
+fn log_verdict(policy: &decision::Policy, user: &str, verdict: &Verdict) {
+    if let Some(rejection) = verdict.owner_tag_rejected {
+        logging::log(
+            Level::Warn,
+            "owner email tag not used",
+            json!({"user": user, "tag": policy.owner_email_tag, "reason": rejection.code()}),
+        );
+    }
+    if let Some(problem) = verdict.exempt_tag_problem {
+        logging::log(
+            Level::Warn,
+            "exemption tag exempts no one",
+            json!({"user": user, "tag": policy.exempt_tag, "reason": problem.code()}),
+        );
+    }
+    if verdict.locale_tag_ignored {
+        logging::log(
+            Level::Warn,
+            "locale tag names no supported language; using the default",
+            json!({"user": user, "tag": policy.owner_locale_tag}),
+        );
+    }
+}

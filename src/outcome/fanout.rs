@@ -1,0 +1,92 @@
+//! What the Organizations flows answer with: the fan-out's outcome, a batch
+//! of sweep messages' (with the partial-batch response Lambda's event
+//! source mapping reads), and the Organization's digest's.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::summary::SummaryOutcome;
+use super::sweep::SweepOutcome;
+use crate::rendered::Rendered;
+
+/// What the fan-out did.
+#[derive(Debug, Clone, Serialize)]
+pub struct FanOutOutcome {
+    pub kind: &'static str,
+    pub run: String,
+    /// Accounts served, less the exempt ones.
+    pub accounts: usize,
+    pub queued: usize,
+    /// Accounts on `EXEMPT_ACCOUNTS`, which got no message.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exempt: Vec<String>,
+    /// Accounts whose message was not queued, with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<(String, String)>,
+}
+
+/// One message's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageOutcome {
+    pub message_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// `swept`, `skipped` (the account is not served) or `failed`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<Box<SweepOutcome>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<SummaryOutcome>,
+}
+
+/// A batch of sweep messages' results.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchOutcome {
+    pub kind: &'static str,
+    pub messages: Vec<MessageOutcome>,
+}
+
+impl BatchOutcome {
+    /// The messages to return to the queue.
+    pub fn failures(&self) -> Vec<&str> {
+        self.messages
+            .iter()
+            .filter(|m| m.status == "failed")
+            .map(|m| m.message_id.as_str())
+            .collect()
+    }
+
+    /// Lambda's answer to the event source mapping.
+    pub fn response(&self) -> Value {
+        let failures: Vec<Value> = self
+            .failures()
+            .into_iter()
+            .map(|id| json!({"itemIdentifier": id}))
+            .collect();
+        json!({ "batchItemFailures": failures })
+    }
+}
+
+/// What the digest event did.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrganizationDigestOutcome {
+    pub kind: &'static str,
+    pub run: String,
+    pub accounts: usize,
+    pub not_swept: Vec<String>,
+    /// `sent`, `dry_run`, `failed`, or `no_recipients`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The rendered digest; not part of the JSON.
+    #[serde(skip)]
+    pub rendered: Option<Rendered>,
+}

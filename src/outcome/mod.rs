@@ -1,0 +1,182 @@
+//! The outcome contract: every invocation ends in exactly one outcome,
+//! returned to Lambda, printed by the commands and logged as one line. This
+//! module holds a Config event's ([`Outcome`]); the sweep's, its report,
+//! the account summaries and the Organizations flows' are its submodules.
+
+use serde::Serialize;
+
+use crate::decision::{Recipients, SkipReason, Stage};
+use crate::enforcement::KeyAction;
+
+pub mod fanout;
+pub mod report;
+pub mod summary;
+pub mod sweep;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Sent,
+    Skipped,
+    DryRun,
+}
+
+/// One key a notice lists: masked id, dates in the configured time zone,
+/// the days between today and its deadline, and its stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyOutcome {
+    pub access_key_id: String,
+    pub created: String,
+    pub deadline: String,
+    pub days_remaining: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_overdue: Option<u32>,
+    pub stage: Stage,
+    /// This key's stage was recorded as sent before: the notice lists it
+    /// again beside a key whose stage is new.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub already_notified: bool,
+}
+
+/// Fields are filled in as far as the invocation got; empty ones are left
+/// out of the JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<SkipReason>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The tier of the rule whose event this was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier_days: Option<u32>,
+    /// The date the days are counted from, in the configured time zone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub today: Option<String>,
+    /// The earliest deadline among `keys`, and its days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_remaining: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_overdue: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<KeyOutcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<Recipients>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    /// What enforcement did (or, in a dry run, would have done) about the
+    /// user's keys.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub enforcement: Vec<KeyAction>,
+}
+
+impl Outcome {
+    /// A skip, with what is known of the event.
+    pub fn skipped(reason: SkipReason) -> Outcome {
+        Outcome {
+            status: Status::Skipped,
+            reason: Some(reason),
+            rule: None,
+            account: None,
+            user: None,
+            user_id: None,
+            tier_days: None,
+            today: None,
+            deadline: None,
+            days_remaining: None,
+            days_overdue: None,
+            keys: Vec::new(),
+            recipients: None,
+            message_id: None,
+            event_id: None,
+            enforcement: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::address;
+    use serde_json::json;
+
+    #[test]
+    fn a_sent_outcome_has_the_contract_shape() {
+        let o = Outcome {
+            status: Status::Sent,
+            reason: None,
+            rule: Some("access-keys-rotated-1".into()),
+            account: Some("123456789012".into()),
+            user: Some("alice".into()),
+            user_id: Some("AIDATCKAQT2XHRAS7UPNO".into()),
+            tier_days: Some(7),
+            today: Some("2026-11-24".into()),
+            deadline: Some("2026-12-01".into()),
+            days_remaining: Some(7),
+            days_overdue: None,
+            keys: vec![
+                KeyOutcome {
+                    access_key_id: "AKIA…WXYZ".into(),
+                    created: "2026-09-02".into(),
+                    deadline: "2026-12-01".into(),
+                    days_remaining: 7,
+                    days_overdue: None,
+                    stage: Stage::Tier(7),
+                    already_notified: false,
+                },
+                KeyOutcome {
+                    access_key_id: "AKIA…ABCD".into(),
+                    created: "2026-09-10".into(),
+                    deadline: "2026-12-09".into(),
+                    days_remaining: 15,
+                    days_overdue: None,
+                    stage: Stage::Tier(14),
+                    already_notified: true,
+                },
+            ],
+            recipients: Some(Recipients {
+                to: vec![address::parse("alice@example.com").unwrap()],
+                cc: vec![address::parse("security@example.com").unwrap()],
+            }),
+            message_id: Some("0100018c".into()),
+            event_id: None,
+            enforcement: Vec::new(),
+        };
+        assert_eq!(
+            serde_json::to_value(&o).unwrap(),
+            json!({"status":"sent","rule":"access-keys-rotated-1","account":"123456789012",
+                   "user":"alice","user_id":"AIDATCKAQT2XHRAS7UPNO","tier_days":7,
+                   "today":"2026-11-24","deadline":"2026-12-01","days_remaining":7,
+                   "keys":[{"access_key_id":"AKIA…WXYZ","created":"2026-09-02","deadline":"2026-12-01",
+                            "days_remaining":7,"stage":"tier_7"},
+                           {"access_key_id":"AKIA…ABCD","created":"2026-09-10","deadline":"2026-12-09",
+                            "days_remaining":15,"stage":"tier_14","already_notified":true}],
+                   "recipients":{"to":["alice@example.com"],"cc":["security@example.com"]},
+                   "message_id":"0100018c"})
+        );
+        let text = serde_json::to_string(&o).unwrap();
+        assert!(text.starts_with(r#"{"status":"sent","rule":"#), "{text}");
+    }
+
+    #[test]
+    fn a_skip_names_its_reason() {
+        let o = Outcome {
+            user: Some("alice".into()),
+            ..Outcome::skipped(SkipReason::AlreadyNotified)
+        };
+        assert_eq!(
+            serde_json::to_value(&o).unwrap(),
+            json!({"status":"skipped","reason":"already_notified","user":"alice"})
+        );
+    }
+}

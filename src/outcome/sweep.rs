@@ -1,0 +1,257 @@
+//! The sweep's outcome: one JSON object, returned by the sweep, printed by
+//! `sweep`, logged as one line and turned into metrics.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::Status;
+use crate::calendar;
+use crate::decision::SkipReason;
+use crate::enforcement::{Action, EnforceMode, KeyAction, KeyVerdict, UserEnforcement};
+use crate::error::Error;
+
+/// What happened to one user of a sweep.
+#[derive(Debug)]
+pub enum Fate {
+    /// No active key is due.
+    Checked,
+    /// A notice went out (or, in a dry run, would have).
+    Notified {
+        status: Status,
+        reminder: bool,
+    },
+    Skipped(SkipReason),
+    Failed(Error),
+}
+
+/// The most user names an outcome lists (not reached, failed); the counts
+/// are always complete.
+pub const MAX_LISTED: usize = 100;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UserCounts {
+    /// Every user ListUsers returned; the sum of the five below.
+    pub listed: usize,
+    /// Read, and no active key is due.
+    pub checked: usize,
+    /// A notice went out (or, in a dry run, would have).
+    pub notified: usize,
+    /// A key is due, and nothing was sent, for the reason counted in `skipped`.
+    pub skipped: usize,
+    /// Reading or notifying failed (after the retry rounds); see `errors`.
+    pub failed: usize,
+    /// The time budget ended first; the next sweep starts with them.
+    pub not_reached: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct NoticeCounts {
+    pub sent: usize,
+    pub dry_run: usize,
+    /// Of those sent or dry_run, how many were overdue reminders.
+    pub reminders: usize,
+}
+
+/// One user's failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserError {
+    pub user: String,
+    #[serde(rename = "errorType")]
+    pub error_type: String,
+    pub error: String,
+}
+
+/// What enforcement did in this sweep (present when `ENFORCE` is not
+/// false).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnforcementOutcome {
+    /// `on`, or `dry_run` (`ENFORCE=dry_run`, or `DRY_RUN=true`).
+    pub mode: EnforceMode,
+    pub deactivated: usize,
+    /// Keys a real run would have deactivated.
+    pub dry_run: usize,
+    /// Keys past the cap (`ENFORCE_MAX_PER_RUN`): the next run takes them.
+    pub held_by_cap: usize,
+    /// Keys that changed between the decision and the action.
+    pub left_alone: usize,
+    /// Keys deactivated before and reactivated since.
+    pub reactivated: usize,
+    /// Keys whose notice was a final warning (no warning was recorded).
+    pub final_warnings: usize,
+    /// Users whose keys enforcement could not finish with; see `errors`.
+    pub failed: usize,
+    /// The first [`MAX_LISTED`] actions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<KeyAction>,
+    /// The first [`MAX_LISTED`] failures, one per user.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<UserError>,
+}
+
+/// What the digest did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DigestOutcome {
+    /// `sent`, `dry_run` or `failed`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The rendered digest (for `sweep --show-digest`); not part of the JSON.
+    #[serde(skip)]
+    pub rendered: Option<crate::rendered::Rendered>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepOutcome {
+    /// `sweep`, or `scan` for a read-only run.
+    pub kind: &'static str,
+    pub account: String,
+    /// The date the days are counted from, in the configured time zone.
+    pub today: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
+    /// Where this sweep started: the first user the last one did not reach.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumed_from: Option<String>,
+    pub users: UserCounts,
+    /// Access keys listed, active or not.
+    pub keys: usize,
+    pub notices: NoticeCounts,
+    /// Users skipped, by reason.
+    pub skipped: BTreeMap<&'static str, usize>,
+    /// Users tried again after a retryable failure (each retry counted).
+    pub retried: usize,
+    /// The first [`MAX_LISTED`] users not reached, by name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_reached_users: Vec<String>,
+    /// The first [`MAX_LISTED`] failures, one per user.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<UserError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforcement: Option<EnforcementOutcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<DigestOutcome>,
+    pub duration_ms: u64,
+    /// The report the digest and `scan` print; not part of the JSON.
+    #[serde(skip)]
+    pub report: Option<super::report::Report>,
+}
+
+impl SweepOutcome {
+    /// An outcome with nothing counted yet: `read_only` for `scan`;
+    /// `enforcement` the mode of an enforcing sweep (`None`: `ENFORCE` is
+    /// false, or a scan).
+    pub fn new(
+        account: &str,
+        today: NaiveDate,
+        read_only: bool,
+        dry_run: bool,
+        enforcement: Option<EnforceMode>,
+        listed: usize,
+    ) -> SweepOutcome {
+        SweepOutcome {
+            kind: if read_only { "scan" } else { "sweep" },
+            account: account.to_string(),
+            today: calendar::iso(today),
+            dry_run,
+            resumed_from: None,
+            users: UserCounts {
+                listed,
+                ..UserCounts::default()
+            },
+            keys: 0,
+            notices: NoticeCounts::default(),
+            skipped: BTreeMap::new(),
+            retried: 0,
+            not_reached_users: Vec::new(),
+            errors: Vec::new(),
+            enforcement: enforcement.map(|mode| EnforcementOutcome {
+                mode,
+                deactivated: 0,
+                dry_run: 0,
+                held_by_cap: 0,
+                left_alone: 0,
+                reactivated: 0,
+                final_warnings: 0,
+                failed: 0,
+                actions: Vec::new(),
+                errors: Vec::new(),
+            }),
+            digest: None,
+            duration_ms: 0,
+            report: None,
+        }
+    }
+
+    pub fn count(&mut self, user: &str, keys: usize, fate: &Fate) {
+        self.keys += keys;
+        match fate {
+            Fate::Checked => self.users.checked += 1,
+            Fate::Notified { status, reminder } => {
+                self.users.notified += 1;
+                match status {
+                    Status::DryRun => self.notices.dry_run += 1,
+                    _ => self.notices.sent += 1,
+                }
+                if *reminder {
+                    self.notices.reminders += 1;
+                }
+            }
+            Fate::Skipped(reason) => {
+                self.users.skipped += 1;
+                *self.skipped.entry(reason.code()).or_default() += 1;
+            }
+            Fate::Failed(e) => {
+                self.users.failed += 1;
+                if self.errors.len() < MAX_LISTED {
+                    self.errors.push(UserError {
+                        user: user.to_string(),
+                        error_type: e.error_type(),
+                        error: e.safe_message(),
+                    });
+                }
+            }
+        }
+    }
+
+    pub fn enforced(&mut self, user: &str, enforced: &UserEnforcement) {
+        let Some(e) = self.enforcement.as_mut() else {
+            return;
+        };
+        for action in &enforced.actions {
+            *match action.action {
+                Action::Deactivated => &mut e.deactivated,
+                Action::DryRun => &mut e.dry_run,
+                Action::HeldByCap => &mut e.held_by_cap,
+                Action::LeftAlone => &mut e.left_alone,
+                Action::Reactivated => &mut e.reactivated,
+            } += 1;
+            if e.actions.len() < MAX_LISTED {
+                e.actions.push(action.clone());
+            }
+        }
+        e.final_warnings += enforced
+            .verdicts
+            .iter()
+            .filter(|(_, v)| matches!(v, KeyVerdict::FinalWarning { .. }))
+            .count();
+        if let Some(error) = &enforced.error {
+            e.failed += 1;
+            if e.errors.len() < MAX_LISTED {
+                e.errors.push(UserError {
+                    user: user.to_string(),
+                    error_type: error.error_type(),
+                    error: error.safe_message(),
+                });
+            }
+        }
+    }
+
+    pub fn not_reached(&mut self, users: &[String]) {
+        self.users.not_reached = users.len();
+        self.not_reached_users = users.iter().take(MAX_LISTED).cloned().collect();
+    }
+}

@@ -1,0 +1,72 @@
+//! The user directory port: what the flows need to know about IAM users,
+//! and the one change enforcement makes to them. The IAM adapter is
+//! `aws::iam`, an in-memory one `ports::memory::directory`.
+
+use std::future::Future;
+
+use crate::decision::{AccessKey, LastUsed, Tag};
+use crate::error::Error;
+
+/// A user as GetUser returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The UserId (`AIDA…`): stable across renames, unlike the name.
+    pub id: String,
+    pub name: String,
+    pub tags: Vec<Tag>,
+}
+
+/// A user as ListUsers lists it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ListedUser {
+    pub name: String,
+    /// The UserId (`AIDA…`).
+    pub id: String,
+}
+
+/// Reads IAM users. Every method reports "no such user" as `Ok(None)` and
+/// keeps `Err` for failures worth reporting (and maybe retrying).
+pub trait UserDirectory: Send + Sync {
+    /// The user name of the user whose UserId (`AIDA…`) is `user_id`. The
+    /// answer may come from a cache and be stale: the caller compares the
+    /// id GetUser returns and calls [`forget`](UserDirectory::forget) on a
+    /// mismatch.
+    fn user_name(
+        &self,
+        user_id: &str,
+    ) -> impl Future<Output = Result<Option<String>, Error>> + Send;
+
+    /// Drops what is remembered about `user_id`, after its name turned out
+    /// to be stale (the user was renamed or deleted).
+    fn forget(&self, user_id: &str);
+
+    /// The user named `user_name`: its id and tags.
+    fn user(&self, user_name: &str) -> impl Future<Output = Result<Option<User>, Error>> + Send;
+
+    /// The user's access keys, active and inactive.
+    fn access_keys(
+        &self,
+        user_name: &str,
+    ) -> impl Future<Output = Result<Option<Vec<AccessKey>>, Error>> + Send;
+
+    /// Every user of the account, as one bounded listing (the sweep).
+    fn list_users(&self) -> impl Future<Output = Result<Vec<ListedUser>, Error>> + Send;
+    /// The id of the account this directory reads (the sweep's ledger
+    /// records are kept under it when the event does not name it).
+    fn account_id(&self) -> impl Future<Output = Result<String, Error>> + Send;
+    /// The account's alias (IAM ListAccountAliases; an account has at most
+    /// one), `None` when it has none. Organizations mode names accounts
+    /// with it in mails.
+    fn account_alias(&self) -> impl Future<Output = Result<Option<String>, Error>> + Send;
+    /// When and by which service the key was last used.
+    fn last_used(&self, key_id: &str) -> impl Future<Output = Result<LastUsed, Error>> + Send;
+
+    /// Sets the key `key_id` of `user_name` to Inactive: the one change the
+    /// program makes to IAM (enforcement), and only when enforcement is on.
+    /// There is deliberately no method that deletes a key.
+    fn deactivate_key(
+        &self,
+        user_name: &str,
+        key_id: &str,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+}

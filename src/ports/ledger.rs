@@ -1,0 +1,237 @@
+//! The notice ledger: which (account, access key id, stage) notices were
+//! sent, so that each stage of each key is announced once, whichever path
+//! gets there first (a Config event of any tier, or a duplicate delivery of
+//! one; the daily sweep later).
+//!
+//! The notice pipeline uses it in three steps around the mail:
+//!
+//! - **claim** each listed key's stage before anything is sent: a
+//!   conditional write that succeeds only where nothing live is recorded.
+//!   A claim lasts until shortly after the invocation's own deadline, so it
+//!   cannot expire while its invocation runs, and a crashed invocation's
+//!   claim frees itself;
+//! - **record** each claimed stage as sent once the mail is out, with the
+//!   message id, kept for [`RETENTION_DAYS`] after the later of the key's
+//!   deadline and the notice;
+//! - **release** the claims when sending failed, so the platform's retry
+//!   can go through at once.
+//!
+//! A claim that finds the stage sent means `already_notified`; one that finds
+//! another invocation's live claim means "retry later" (a concurrent
+//! delivery is mailing right now). Records expire through DynamoDB TTL,
+//! which deletes lazily, so every check compares the expiry itself.
+//!
+//! Recording a notice also keeps, once per key, when the first notice about
+//! the key was sent ([`NoticeLedger::first_notice`]): enforcement's evidence
+//! that the owner was warned. A deactivation is recorded as the key's
+//! `deactivated` stage, claimed before the key is changed, so it happens
+//! and is announced once.
+//!
+//! The same table keeps one more item per account: where the last sweep
+//! stopped when it ran out of time ([`NoticeLedger::sweep_resume`]), so the
+//! next sweep starts with the users it did not reach.
+//!
+//! In Organizations mode it also keeps each account's summary of the day's
+//! sweep ([`NoticeLedger::put_summary`]), which the Organization's digest
+//! reads.
+//!
+//! The DynamoDB adapter is `aws::dynamodb`, an in-memory one
+//! `ports::memory::ledger`.
+
+use std::future::Future;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+use crate::decision::Stage;
+use crate::error::Error;
+
+/// How long a sent record outlives the later of the key's deadline and the
+/// notice: past any configured deadline (`MAX_KEY_AGE_DAYS` may be up to a
+/// year for most users), so a stage is never announced twice while the key
+/// can still be at it. A rotated key has a new id; its old records just age
+/// out.
+pub const RETENTION_DAYS: i64 = 400;
+
+/// One stage of one key: the unit the ledger records.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NoticeKey {
+    pub account: String,
+    pub access_key_id: String,
+    pub stage: Stage,
+}
+
+impl NoticeKey {
+    /// The partition key: `notice#ACCOUNT#KEYID#STAGE`. The full key id is
+    /// stored (a masked one is ambiguous); an access key id is an
+    /// identifier, not a secret, and the table is readable only by the
+    /// function's role.
+    pub fn pk(&self) -> String {
+        format!(
+            "notice#{}#{}#{}",
+            self.account,
+            self.access_key_id,
+            self.stage.code()
+        )
+    }
+}
+
+/// Who claims, and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimRequest {
+    /// The invocation's id: only its holder releases a claim.
+    pub owner: String,
+    pub now: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
+/// What claiming a stage found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Nothing live was recorded: this invocation holds the stage now.
+    Acquired,
+    /// The stage was announced already.
+    AlreadySent,
+    /// Another invocation holds a live claim on it.
+    HeldElsewhere,
+}
+
+/// A sent notice, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentRecord {
+    pub user: String,
+    /// The Config rule whose event sent it.
+    pub source: String,
+    pub message_id: Option<String>,
+    pub sent_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// When a record of a notice about a key with `deadline`, sent at `now`,
+/// may be forgotten.
+pub fn record_expiry(deadline: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    deadline.max(now) + Duration::days(RETENTION_DAYS)
+}
+
+pub trait NoticeLedger: Send + Sync {
+    /// Claims `key` for `request.owner` until `request.until`, unless it is
+    /// sent or held by a live claim.
+    fn claim(
+        &self,
+        key: &NoticeKey,
+        request: &ClaimRequest,
+    ) -> impl Future<Output = Result<Claim, Error>> + Send;
+
+    /// Records `key` as sent (whatever was there), and, unless it is the
+    /// `deactivated` stage, the key's first notice if none is recorded.
+    fn record_sent(
+        &self,
+        key: &NoticeKey,
+        record: &SentRecord,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Drops `owner`'s claim on `key`; anything else there stays.
+    fn release(
+        &self,
+        key: &NoticeKey,
+        owner: &str,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Whether `key` is recorded as sent (and not expired at `now`). Reads
+    /// only: a dry run asks this instead of claiming.
+    fn is_sent(
+        &self,
+        key: &NoticeKey,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, Error>> + Send;
+    /// When the first notice about `access_key_id` was sent (and its
+    /// record is not expired at `now`).
+    fn first_notice(
+        &self,
+        account: &str,
+        access_key_id: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<DateTime<Utc>>, Error>> + Send;
+
+    /// The first user the account's last sweep did not reach, if it ran out
+    /// of time.
+    fn sweep_resume(
+        &self,
+        account: &str,
+    ) -> impl Future<Output = Result<Option<String>, Error>> + Send;
+    /// Remembers where this sweep stopped (`None`: it reached everyone).
+    fn set_sweep_resume(
+        &self,
+        account: &str,
+        user: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Keeps `account`'s summary of the sweep of `run` (Organizations mode:
+    /// the Organization's digest reads it), replacing an earlier one.
+    fn put_summary(
+        &self,
+        run: NaiveDate,
+        account: &str,
+        summary: &str,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// `account`'s summary of the sweep of `run`, if one was kept.
+    fn summary(
+        &self,
+        run: NaiveDate,
+        account: &str,
+    ) -> impl Future<Output = Result<Option<String>, Error>> + Send;
+}
+
+/// The partition key of an account's summary of one sweep (Organizations
+/// mode): `summary#RUN#ACCOUNT`.
+pub fn summary_pk(run: NaiveDate, account: &str) -> String {
+    format!("summary#{run}#{account}")
+}
+
+/// A sweep summary is forgotten (DynamoDB TTL) this long after its run;
+/// the digest reads it the same day.
+pub const SUMMARY_DAYS: i64 = 14;
+
+/// The partition key of a key's first notice: `warned#ACCOUNT#KEYID`.
+pub fn first_notice_pk(account: &str, access_key_id: &str) -> String {
+    format!("warned#{account}#{access_key_id}")
+}
+
+/// Whether recording `key` also records the key's first notice: every
+/// notice is a warning, except the one saying the key was deactivated.
+pub fn warns(key: &NoticeKey) -> bool {
+    key.stage != Stage::Deactivated
+}
+
+/// The partition key of an account's sweep position: `sweep#ACCOUNT`.
+pub fn sweep_pk(account: &str) -> String {
+    format!("sweep#{account}")
+}
+
+/// A sweep position older than this is forgotten (DynamoDB TTL): a sweep
+/// runs daily, so it is long stale by then.
+pub const SWEEP_RESUME_DAYS: i64 = 30;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_partition_key_names_account_key_and_stage() {
+        let key = NoticeKey {
+            account: "123456789012".into(),
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+            stage: Stage::Tier(7),
+        };
+        assert_eq!(key.pk(), "notice#123456789012#AKIAIOSFODNN7EXAMPLE#tier_7");
+    }
+
+    #[test]
+    fn a_record_outlives_the_later_of_deadline_and_notice() {
+        let t = |d| Utc.with_ymd_and_hms(2026, 11, d, 0, 0, 0).unwrap();
+        assert_eq!(record_expiry(t(30), t(23)), t(30) + Duration::days(400));
+        assert_eq!(record_expiry(t(1), t(23)), t(23) + Duration::days(400));
+    }
+}

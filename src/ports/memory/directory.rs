@@ -1,0 +1,227 @@
+//! [`UserDirectory`] in memory, for handler tests, the bench and the demo.
+//!
+//! It behaves like the IAM adapter where that matters to the handler: a
+//! UserId, once resolved, is answered from a cache that does not see later
+//! renames until [`forget`](UserDirectory::forget) is called, as in a warm
+//! Lambda container. Calls are counted and failures scripted per IAM
+//! operation (`ListUsers`, `GetUser`, `ListAccessKeys`,
+//! `GetAccessKeyLastUsed`, `GetCallerIdentity`, `ListAccountAliases`,
+//! `UpdateAccessKey`), each of
+//! which can be made slow. A user's keys can be set to change right after
+//! the next listing ([`MemoryDirectory::change_keys_after_listing`]), as a
+//! rotation between a decision and the action on it would.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use super::script::Script;
+use crate::decision::{AccessKey, LastUsed, Tag};
+use crate::error::Error;
+use crate::ports::directory::{ListedUser, User, UserDirectory};
+use crate::sync::lock;
+
+/// The account the in-memory directory says it reads.
+pub const ACCOUNT_ID: &str = "123456789012";
+
+#[derive(Debug, Clone)]
+struct Stored {
+    id: String,
+    name: String,
+    tags: Vec<Tag>,
+    keys: Vec<(AccessKey, LastUsed)>,
+}
+
+#[derive(Default)]
+pub struct MemoryDirectory {
+    users: Mutex<Vec<Stored>>,
+    /// UserId → name, as a warm container remembers it.
+    cache: Mutex<HashMap<String, String>>,
+    /// A user's keys after their next listing.
+    after_listing: Mutex<HashMap<String, Vec<(AccessKey, LastUsed)>>>,
+    /// Each deactivation: (user name, key id).
+    deactivated: Mutex<Vec<(String, String)>>,
+    /// The account it reads; [`ACCOUNT_ID`] unless made `of_account`.
+    account: Option<String>,
+    alias: Mutex<Option<String>>,
+    pub script: Script,
+}
+
+impl MemoryDirectory {
+    pub fn new() -> MemoryDirectory {
+        MemoryDirectory::default()
+    }
+
+    /// A directory of the account `account`, whose alias is `alias`.
+    pub fn of_account(account: &str, alias: Option<&str>) -> MemoryDirectory {
+        MemoryDirectory {
+            account: Some(account.to_string()),
+            alias: Mutex::new(alias.map(str::to_string)),
+            ..MemoryDirectory::default()
+        }
+    }
+
+    /// Adds a user with its tags (key, value) and keys (each with its last use).
+    pub fn add_user(
+        &self,
+        id: &str,
+        name: &str,
+        tags: &[(&str, &str)],
+        keys: Vec<(AccessKey, LastUsed)>,
+    ) {
+        lock(&self.users).push(Stored {
+            id: id.to_string(),
+            name: name.to_string(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| Tag {
+                    key: k.to_string(),
+                    value: v.to_string(),
+                })
+                .collect(),
+            keys,
+        });
+    }
+
+    /// Renames a user, as `iam update-user --new-user-name` does; the cache
+    /// is not told.
+    pub fn rename(&self, from: &str, to: &str) {
+        for u in lock(&self.users).iter_mut().filter(|u| u.name == from) {
+            u.name = to.to_string();
+        }
+    }
+
+    /// Replaces a user's keys (a rotation, a deactivation).
+    pub fn set_keys(&self, name: &str, keys: Vec<(AccessKey, LastUsed)>) {
+        for u in lock(&self.users).iter_mut().filter(|u| u.name == name) {
+            u.keys = keys.clone();
+        }
+    }
+
+    /// The next listing of `name`'s keys answers as before; right after it,
+    /// the user's keys become `keys`.
+    pub fn change_keys_after_listing(&self, name: &str, keys: Vec<(AccessKey, LastUsed)>) {
+        lock(&self.after_listing).insert(name.to_string(), keys);
+    }
+
+    /// Every deactivation so far, in order: (user name, key id).
+    pub fn deactivated(&self) -> Vec<(String, String)> {
+        lock(&self.deactivated).clone()
+    }
+
+    /// A user's keys now.
+    pub fn keys_of(&self, name: &str) -> Vec<AccessKey> {
+        self.find(name, |u| u.keys.iter().map(|(k, _)| k.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Deletes a user; the cache is not told.
+    pub fn remove(&self, name: &str) {
+        lock(&self.users).retain(|u| u.name != name);
+    }
+
+    fn find<T>(&self, name: &str, f: impl FnOnce(&Stored) -> T) -> Option<T> {
+        lock(&self.users).iter().find(|u| u.name == name).map(f)
+    }
+}
+
+impl UserDirectory for MemoryDirectory {
+    async fn user_name(&self, user_id: &str) -> Result<Option<String>, Error> {
+        if let Some(name) = lock(&self.cache).get(user_id) {
+            return Ok(Some(name.clone()));
+        }
+        self.script.answer("ListUsers").await?;
+        let users = lock(&self.users);
+        let mut cache = lock(&self.cache);
+        for u in users.iter() {
+            cache.insert(u.id.clone(), u.name.clone());
+        }
+        Ok(cache.get(user_id).cloned())
+    }
+
+    fn forget(&self, user_id: &str) {
+        lock(&self.cache).remove(user_id);
+    }
+
+    async fn user(&self, user_name: &str) -> Result<Option<User>, Error> {
+        self.script.answer("GetUser").await?;
+        Ok(self.find(user_name, |u| User {
+            id: u.id.clone(),
+            name: u.name.clone(),
+            tags: u.tags.clone(),
+        }))
+    }
+
+    async fn access_keys(&self, user_name: &str) -> Result<Option<Vec<AccessKey>>, Error> {
+        self.script.answer("ListAccessKeys").await?;
+        let listed = self.find(user_name, |u| {
+            u.keys.iter().map(|(k, _)| k.clone()).collect()
+        });
+        if let Some(keys) = lock(&self.after_listing).remove(user_name) {
+            self.set_keys(user_name, keys);
+        }
+        Ok(listed)
+    }
+
+    async fn list_users(&self) -> Result<Vec<ListedUser>, Error> {
+        self.script.answer("ListUsers").await?;
+        Ok(lock(&self.users)
+            .iter()
+            .map(|u| ListedUser {
+                name: u.name.clone(),
+                id: u.id.clone(),
+            })
+            .collect())
+    }
+
+    async fn account_id(&self) -> Result<String, Error> {
+        self.script.answer("GetCallerIdentity").await?;
+        Ok(self.account.as_deref().unwrap_or(ACCOUNT_ID).to_string())
+    }
+
+    async fn account_alias(&self) -> Result<Option<String>, Error> {
+        self.script.answer("ListAccountAliases").await?;
+        Ok(lock(&self.alias).clone())
+    }
+
+    async fn last_used(&self, key_id: &str) -> Result<LastUsed, Error> {
+        self.script.answer("GetAccessKeyLastUsed").await?;
+        let users = lock(&self.users);
+        let found = users
+            .iter()
+            .flat_map(|u| u.keys.iter())
+            .find(|(k, _)| k.id == key_id);
+        match found {
+            Some((_, used)) => Ok(used.clone()),
+            None => Err(Error::Aws {
+                service: "IAM",
+                operation: "GetAccessKeyLastUsed",
+                code: Some("AccessDenied".into()),
+                message: "no such key".into(),
+                retryable: false,
+            }),
+        }
+    }
+    async fn deactivate_key(&self, user_name: &str, key_id: &str) -> Result<(), Error> {
+        self.script.answer("UpdateAccessKey").await?;
+        let mut users = lock(&self.users);
+        let key = users
+            .iter_mut()
+            .filter(|u| u.name == user_name)
+            .flat_map(|u| u.keys.iter_mut())
+            .find(|(k, _)| k.id == key_id);
+        match key {
+            Some((k, _)) => {
+                k.active = false;
+                lock(&self.deactivated).push((user_name.to_string(), key_id.to_string()));
+                Ok(())
+            }
+            None => Err(Error::Aws {
+                service: "IAM",
+                operation: "UpdateAccessKey",
+                code: Some("NoSuchEntity".into()),
+                message: "no such key for this user".into(),
+                retryable: false,
+            }),
+        }
+    }
+}

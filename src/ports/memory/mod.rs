@@ -1,0 +1,13 @@
+//! The in-memory adapters, one per port: the flow tests, the property
+//! tests and the benches run over them in milliseconds. Each counts its
+//! calls per operation and takes scripted failures and latencies
+//! ([`script`]), so a test can say "the second PutItem fails" and then
+//! check exactly which calls were made.
+
+pub mod accounts;
+pub mod directory;
+pub mod exemptions;
+pub mod ledger;
+pub mod mailer;
+pub mod queue;
+pub mod script;

@@ -5,20 +5,30 @@
 //! accepted example instead of failing later inside one event. An empty
 //! value means "not set" (CloudFormation passes empty strings for optional
 //! parameters).
+//!
+//! Each section is parsed and validated by its own function: [`notices`]
+//! (the sender, tiers, recipients, language, time, reminders, digest),
+//! [`ledger`] (the ledger and the sweep), [`enforcement`] (enforcement and
+//! exemptions) and [`organization`] (Organizations mode); this module
+//! composes them and checks the endpoint overrides.
 
-use std::collections::BTreeSet;
 use std::fmt;
 
-use chrono_tz::Tz;
-
-use crate::address::{self, Address};
-use crate::decision::{Locale, NoticeRule, Policy};
+use crate::address::Address;
+use crate::decision::Policy;
 use crate::enforcement::{EnforceMode, Enforcement};
 use crate::mask::quote;
-use crate::organization::{Organization, is_account_id};
+use crate::organization::Organization;
+
+mod enforcement;
+mod ledger;
+mod notices;
+mod organization;
+
+use notices::parse_tag_key;
 
 /// SES accepts at most 50 recipients per message.
-const MAX_RECIPIENTS: usize = 50;
+pub(crate) const MAX_RECIPIENTS: usize = 50;
 
 /// A configuration value that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -60,14 +70,8 @@ impl Config {
     }
 }
 
-/// The sweep's default concurrency: IAM's request quota is shared by the
-/// whole account (IAM and AWS STS quotas, IAM User Guide: request rates are
-/// throttled per account, not published as a number), so the sweep keeps a
-/// few calls in flight rather than as many as it could.
-pub const DEFAULT_SWEEP_CONCURRENCY: usize = 8;
-/// The most users read at once: past this, IAM throttles and the sweep gets
-/// slower, not faster.
-pub const MAX_SWEEP_CONCURRENCY: usize = 32;
+pub use ledger::{DEFAULT_SWEEP_CONCURRENCY, MAX_SWEEP_CONCURRENCY};
+pub use notices::DEFAULT_NOTICE_RULES;
 /// The sender `scan` is configured with when `SENDER_ADDRESS` is unset: scan
 /// sends nothing, so it needs none, and a reserved `.invalid` name can never
 /// be mailed from.
@@ -94,268 +98,22 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
 
-        let sender = match get("SENDER_ADDRESS") {
-            None => return Err(err("SENDER_ADDRESS", "is required", EX_SENDER)),
-            Some(v) => address::parse(&v).map_err(|r| {
-                err(
-                    "SENDER_ADDRESS",
-                    format!("is not one plain address ({r})"),
-                    EX_SENDER,
-                )
-            })?,
-        };
-        let max_key_age_days = match get("MAX_KEY_AGE_DAYS") {
-            None => 90,
-            Some(v) => parse_days(&v)
-                .filter(|d| (1..=3650).contains(d))
-                .ok_or_else(|| {
-                    err(
-                        "MAX_KEY_AGE_DAYS",
-                        format!(
-                            "`{}` is not a whole number of days from 1 to 3650",
-                            quote(&v)
-                        ),
-                        "90",
-                    )
-                })?,
-        };
-        let notice_rules = parse_notice_rules(
-            get("NOTICE_RULES")
-                .as_deref()
-                .unwrap_or(DEFAULT_NOTICE_RULES),
-            max_key_age_days,
-        )?;
-        let allowed_domains = parse_domains(get("ALLOWED_RECIPIENT_DOMAINS"))?;
-        let fallback_recipients =
-            parse_addresses("FALLBACK_RECIPIENTS", get("FALLBACK_RECIPIENTS"))?;
-        let cc_recipients = parse_addresses("CC_RECIPIENTS", get("CC_RECIPIENTS"))?;
-        if fallback_recipients.len() + cc_recipients.len() >= MAX_RECIPIENTS {
-            return Err(err(
-                "CC_RECIPIENTS",
-                format!(
-                    "fallback and CC lists together leave no room for the owner within SES's {MAX_RECIPIENTS} recipients"
-                ),
-                EX_ADDRESSES,
-            ));
-        }
-        let owner_email_tag = parse_tag_key("OWNER_EMAIL_TAG", get("OWNER_EMAIL_TAG"), "Email")?;
-        let owner_locale_tag =
-            parse_tag_key("OWNER_LOCALE_TAG", get("OWNER_LOCALE_TAG"), "Locale")?;
-        let exempt_tag = match get("EXEMPT_TAG") {
-            None => None,
-            Some(v) => Some(parse_tag_key("EXEMPT_TAG", Some(v), "")?),
-        };
-        let default_locale = match get("LOCALE") {
-            None => Locale::En,
-            Some(v) => Locale::from_tag(&v).ok_or_else(|| {
-                err(
-                    "LOCALE",
-                    format!("`{}` is not `en` or `ja`", quote(&v)),
-                    "ja",
-                )
-            })?,
-        };
-        let time_zone = match get("TIME_ZONE") {
-            None => Tz::UTC,
-            Some(v) => v.trim().parse::<Tz>().map_err(|_| {
-                err(
-                    "TIME_ZONE",
-                    format!("`{}` is not an IANA time zone name", quote(&v)),
-                    "Asia/Tokyo",
-                )
-            })?,
-        };
-        let ses_configuration_set = match get("SES_CONFIGURATION_SET") {
-            None => None,
-            Some(v) => {
-                let v = v.trim().to_string();
-                let ok = v.len() <= 64
-                    && v.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-                if !ok {
-                    return Err(err(
-                        "SES_CONFIGURATION_SET",
-                        format!(
-                            "`{}` is not a configuration set name (letters, digits, - and _, at most 64)",
-                            quote(&v)
-                        ),
-                        "key-notices",
-                    ));
-                }
-                Some(v)
-            }
-        };
-        let dry_run = match get("DRY_RUN").map(|v| v.trim().to_ascii_lowercase()) {
-            None => false,
-            Some(v) if v == "true" || v == "1" => true,
-            Some(v) if v == "false" || v == "0" => false,
-            Some(v) => {
-                return Err(err(
-                    "DRY_RUN",
-                    format!("`{}` is not true or false", quote(&v)),
-                    "true",
-                ));
-            }
-        };
-
-        // The event-id table of earlier versions is now the notice ledger.
-        // Ignoring the old name would silently turn the ledger off.
-        if get("IDEMPOTENCY_TABLE").is_some() {
-            return Err(err(
-                "LEDGER_TABLE",
-                "replaces IDEMPOTENCY_TABLE, which is still set: unset it and name the ledger's table here (same table shape)",
-                "access-key-notifier-ledger",
-            ));
-        }
-        let ledger_table = match get("LEDGER_TABLE") {
-            None => None,
-            Some(v) => {
-                let v = v.trim().to_string();
-                let ok = (3..=255).contains(&v.len())
-                    && v.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
-                if !ok {
-                    return Err(err(
-                        "LEDGER_TABLE",
-                        format!(
-                            "`{}` is not a DynamoDB table name (3-255 of letters, digits, _ . -)",
-                            quote(&v)
-                        ),
-                        "access-key-notifier-ledger",
-                    ));
-                }
-                Some(v)
-            }
-        };
-
-        let overdue_reminder_days = match get("OVERDUE_REMINDER_DAYS") {
-            None => 7,
-            Some(v) => parse_days(&v).filter(|d| *d <= 365).ok_or_else(|| {
-                err(
-                    "OVERDUE_REMINDER_DAYS",
-                    format!(
-                        "`{}` is not a whole number of days from 0 (no reminders) to 365",
-                        quote(&v)
-                    ),
-                    "7",
-                )
-            })?,
-        };
-        let digest_recipients = parse_addresses("DIGEST_RECIPIENTS", get("DIGEST_RECIPIENTS"))?;
-        if digest_recipients.len() > MAX_RECIPIENTS {
-            return Err(err(
-                "DIGEST_RECIPIENTS",
-                format!("more than SES's {MAX_RECIPIENTS} recipients of one message"),
-                EX_ADDRESSES,
-            ));
-        }
-        let sweep_concurrency = match get("SWEEP_CONCURRENCY") {
-            None => DEFAULT_SWEEP_CONCURRENCY,
-            Some(v) => v
-                .trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=MAX_SWEEP_CONCURRENCY).contains(n))
-                .ok_or_else(|| {
-                    err(
-                        "SWEEP_CONCURRENCY",
-                        format!(
-                            "`{}` is not a whole number from 1 to {MAX_SWEEP_CONCURRENCY}",
-                            quote(&v)
-                        ),
-                        "8",
-                    )
-                })?,
-        };
-
-        let mode = match get("ENFORCE").map(|v| v.trim().to_ascii_lowercase()) {
-            None => EnforceMode::Off,
-            Some(v) if v == "true" => EnforceMode::On,
-            Some(v) if v == "false" => EnforceMode::Off,
-            Some(v) if v == "dry_run" => EnforceMode::DryRun,
-            Some(v) => {
-                return Err(err(
-                    "ENFORCE",
-                    format!("`{}` is not true, false or dry_run", quote(&v)),
-                    "dry_run",
-                ));
-            }
-        };
-        if mode != EnforceMode::Off && ledger_table.is_none() {
-            return Err(err(
-                "ENFORCE",
-                "needs the notice ledger (LEDGER_TABLE): a key is deactivated only after a recorded warning",
-                "dry_run",
-            ));
-        }
-        let bounded = |variable: &'static str,
-                       default: u32,
-                       range: std::ops::RangeInclusive<u32>,
-                       example: &'static str| {
-            match get(variable) {
-                None => Ok(default),
-                Some(v) => parse_days(&v).filter(|n| range.contains(n)).ok_or_else(|| {
-                    err(
-                        variable,
-                        format!(
-                            "`{}` is not a whole number from {} to {}",
-                            quote(&v),
-                            range.start(),
-                            range.end()
-                        ),
-                        example,
-                    )
-                }),
-            }
-        };
-        let enforcement = Enforcement {
-            mode,
-            grace_days: bounded(
-                "ENFORCE_GRACE_DAYS",
-                Enforcement::DEFAULT_GRACE_DAYS,
-                0..=365,
-                "7",
-            )?,
-            min_warning_days: bounded(
-                "ENFORCE_MIN_WARNING_DAYS",
-                Enforcement::DEFAULT_MIN_WARNING_DAYS,
-                0..=90,
-                "3",
-            )?,
-            max_per_run: bounded(
-                "ENFORCE_MAX_PER_RUN",
-                Enforcement::DEFAULT_MAX_PER_RUN,
-                1..=1000,
-                "10",
-            )?,
-        };
-        let exempt_users_parameter = match get("EXEMPT_USERS_PARAMETER") {
-            None => None,
-            Some(v) => {
-                let v = v.trim().to_string();
-                // A full path, so the template's ARN for it is exact:
-                // `arn:…:parameter/path/name` (SSM: names of letters,
-                // digits and `_.-/`, at most 2048 characters).
-                let ok = v.starts_with('/')
-                    && (2..=2048).contains(&v.len())
-                    && !v.contains("//")
-                    && v.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c));
-                if !ok {
-                    return Err(err(
-                        "EXEMPT_USERS_PARAMETER",
-                        format!(
-                            "`{}` is not a Parameter Store name with its full path (/, letters, digits, _ . -)",
-                            quote(&v)
-                        ),
-                        "/access-key-notifier/exempt-users",
-                    ));
-                }
-                Some(v)
-            }
-        };
-
-        let organization = parse_organization(&get)?;
+        let notices::Notices {
+            sender,
+            mut policy,
+            ses_configuration_set,
+            dry_run,
+            digest_recipients,
+        } = notices::notices(&get)?;
+        let ledger_table = ledger::ledger_table(&get)?;
+        let sweep_concurrency = ledger::sweep_concurrency(&get)?;
+        let enforcement::Enforcing {
+            enforcement,
+            exempt_tag,
+            exempt_users_parameter,
+        } = enforcement::enforcing(&get, ledger_table.as_deref())?;
+        policy.exempt_tag = exempt_tag;
+        let organization = organization::organization(&get)?;
         if organization.is_some() && ledger_table.is_none() {
             return Err(err(
                 "LEDGER_TABLE",
@@ -372,19 +130,7 @@ impl Config {
 
         Ok(Config {
             sender,
-            policy: Policy {
-                max_key_age_days,
-                notice_rules,
-                owner_email_tag,
-                owner_locale_tag,
-                exempt_tag,
-                fallback_recipients,
-                cc_recipients,
-                allowed_domains,
-                default_locale,
-                time_zone,
-                overdue_reminder_days,
-            },
+            policy,
             ses_configuration_set,
             dry_run,
             ledger_table,
@@ -396,122 +142,6 @@ impl Config {
         })
     }
 }
-
-const EX_ACCOUNTS: &str = "111111111111,222222222222";
-const EX_ORGANIZATION_ROLE: &str = "arn:aws:iam::111111111111:role/access-key-notifier-accounts";
-const EX_SWEEP_QUEUE: &str =
-    "https://sqs.us-east-1.amazonaws.com/111111111111/access-key-notifier-sweep";
-
-/// `MEMBER_ROLE_NAME` and the variables that only mean something with it.
-fn parse_organization(
-    get: &impl Fn(&str) -> Option<String>,
-) -> Result<Option<Organization>, ConfigError> {
-    let Some(member_role) = get("MEMBER_ROLE_NAME") else {
-        for (variable, example) in [
-            ("ACCOUNTS", EX_ACCOUNTS),
-            ("EXEMPT_ACCOUNTS", EX_ACCOUNTS),
-            ("ORGANIZATION_ROLE_ARN", EX_ORGANIZATION_ROLE),
-            ("SWEEP_QUEUE_URL", EX_SWEEP_QUEUE),
-        ] {
-            if get(variable).is_some() {
-                return Err(err(
-                    variable,
-                    "only applies to an Organizations deployment: set MEMBER_ROLE_NAME too, or leave it empty",
-                    example,
-                ));
-            }
-        }
-        return Ok(None);
-    };
-    let member_role = member_role.trim().to_string();
-    // IAM role names: letters, digits and `+=,.@_-`, at most 64.
-    if member_role.len() > 64
-        || !member_role
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
-    {
-        return Err(err(
-            "MEMBER_ROLE_NAME",
-            format!(
-                "`{}` is not an IAM role name (letters, digits, +=,.@_-, at most 64)",
-                quote(&member_role)
-            ),
-            "access-key-notifier-member",
-        ));
-    }
-    let accounts = get("ACCOUNTS")
-        .map(|v| parse_accounts("ACCOUNTS", &v))
-        .transpose()?;
-    let exempt_accounts = get("EXEMPT_ACCOUNTS")
-        .map(|v| parse_accounts("EXEMPT_ACCOUNTS", &v))
-        .transpose()?
-        .unwrap_or_default();
-    let organization_role_arn = match get("ORGANIZATION_ROLE_ARN") {
-        None => None,
-        Some(v) => {
-            let v = v.trim().to_string();
-            let parts: Vec<&str> = v.split(':').collect();
-            let ok = parts.len() == 6
-                && parts[0] == "arn"
-                && parts[1].starts_with("aws")
-                && parts[2] == "iam"
-                && parts[3].is_empty()
-                && is_account_id(parts[4])
-                && parts[5].starts_with("role/")
-                && parts[5].len() > 5;
-            if !ok {
-                return Err(err(
-                    "ORGANIZATION_ROLE_ARN",
-                    format!("`{}` is not an IAM role ARN", quote(&v)),
-                    EX_ORGANIZATION_ROLE,
-                ));
-            }
-            Some(v)
-        }
-    };
-    let Some(sweep_queue_url) = get("SWEEP_QUEUE_URL") else {
-        return Err(err(
-            "SWEEP_QUEUE_URL",
-            "is required with MEMBER_ROLE_NAME: the sweep sends one message per account to it",
-            EX_SWEEP_QUEUE,
-        ));
-    };
-    check_endpoint("SWEEP_QUEUE_URL", &sweep_queue_url)?;
-    Ok(Some(Organization {
-        member_role,
-        accounts,
-        exempt_accounts,
-        organization_role_arn,
-        sweep_queue_url: sweep_queue_url.trim().to_string(),
-    }))
-}
-
-/// A comma-separated list of account ids, each once.
-fn parse_accounts(variable: &'static str, v: &str) -> Result<Vec<String>, ConfigError> {
-    let mut ids: Vec<String> = Vec::new();
-    for (i, entry) in v.split(',').map(str::trim).enumerate() {
-        if !is_account_id(entry) {
-            return Err(err(
-                variable,
-                format!(
-                    "entry {} (`{}`) is not a 12-digit account id",
-                    i + 1,
-                    quote(entry)
-                ),
-                EX_ACCOUNTS,
-            ));
-        }
-        if !ids.iter().any(|a| a == entry) {
-            ids.push(entry.to_string());
-        }
-    }
-    Ok(ids)
-}
-
-pub const DEFAULT_NOTICE_RULES: &str = "access-keys-rotated-1=7,access-keys-rotated-2=14";
-const EX_SENDER: &str = "key-notices@example.com";
-const EX_ADDRESSES: &str = "security@example.com,platform@example.com";
-const EX_NOTICE_RULES: &str = "access-keys-rotated-1=7,access-keys-rotated-2=14";
 
 /// The endpoint overrides the SDK reads (aws-config's
 /// `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`, how the emulator
@@ -530,7 +160,7 @@ const ENDPOINT_VARIABLES: [&str; 8] = [
 ];
 
 /// An endpoint URL: `http` or `https`, a host, nothing else required.
-fn check_endpoint(variable: &'static str, v: &str) -> Result<(), ConfigError> {
+pub(crate) fn check_endpoint(variable: &'static str, v: &str) -> Result<(), ConfigError> {
     let uri = v.trim().parse::<http::Uri>().ok();
     let ok = uri.as_ref().is_some_and(|u| {
         matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some_and(|h| !h.is_empty())
@@ -546,7 +176,11 @@ fn check_endpoint(variable: &'static str, v: &str) -> Result<(), ConfigError> {
     }
 }
 
-fn err(variable: &'static str, problem: impl Into<String>, example: &'static str) -> ConfigError {
+pub(crate) fn err(
+    variable: &'static str,
+    problem: impl Into<String>,
+    example: &'static str,
+) -> ConfigError {
     ConfigError {
         variable,
         problem: problem.into(),
@@ -554,116 +188,8 @@ fn err(variable: &'static str, problem: impl Into<String>, example: &'static str
     }
 }
 
-fn parse_days(v: &str) -> Option<u32> {
+pub(crate) fn parse_days(v: &str) -> Option<u32> {
     v.trim().parse::<u32>().ok()
-}
-
-/// `name=days,name=days`: Config rule names (1-128 of letters, digits, `-`
-/// and `_`), each tier strictly before the deadline, no name or tier twice.
-fn parse_notice_rules(v: &str, max_key_age_days: u32) -> Result<Vec<NoticeRule>, ConfigError> {
-    let bad = |problem: String| err("NOTICE_RULES", problem, EX_NOTICE_RULES);
-    let mut rules: Vec<NoticeRule> = Vec::new();
-    let mut names = BTreeSet::new();
-    let mut tiers = BTreeSet::new();
-    for entry in v.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        let (name, days) = entry
-            .split_once('=')
-            .ok_or_else(|| bad(format!("`{}` is not `rule-name=days`", quote(entry))))?;
-        let name = name.trim();
-        if !crate::event::is_config_rule_name(name) {
-            return Err(bad(format!(
-                "`{}` is not a Config rule name (letters, digits, - and _, at most 128)",
-                quote(name)
-            )));
-        }
-        let days = parse_days(days).ok_or_else(|| {
-            bad(format!(
-                "`{}` in `{}` is not a whole number of days",
-                quote(days),
-                quote(entry)
-            ))
-        })?;
-        if days >= max_key_age_days {
-            return Err(bad(format!(
-                "{days} days before the deadline is not less than MAX_KEY_AGE_DAYS ({max_key_age_days})"
-            )));
-        }
-        if !names.insert(name.to_string()) {
-            return Err(bad(format!("rule `{name}` is listed twice")));
-        }
-        if !tiers.insert(days) {
-            return Err(bad(format!(
-                "two rules notify {days} days before the deadline; each tier needs its own number of days"
-            )));
-        }
-        rules.push(NoticeRule {
-            name: name.to_string(),
-            days_before_deadline: days,
-        });
-    }
-    if rules.is_empty() {
-        return Err(bad("names no rule".to_string()));
-    }
-    Ok(rules)
-}
-
-fn parse_addresses(variable: &'static str, v: Option<String>) -> Result<Vec<Address>, ConfigError> {
-    let mut out: Vec<Address> = Vec::new();
-    for raw in v.iter().flat_map(|v| v.split(',')).map(str::trim) {
-        if raw.is_empty() {
-            continue;
-        }
-        let a = address::parse(raw).map_err(|r| {
-            err(
-                variable,
-                format!("`{}` is not one plain address ({r})", quote(raw)),
-                EX_ADDRESSES,
-            )
-        })?;
-        if !out.iter().any(|o| o.same_mailbox(&a)) {
-            out.push(a);
-        }
-    }
-    Ok(out)
-}
-
-fn parse_domains(v: Option<String>) -> Result<Vec<String>, ConfigError> {
-    let mut out = Vec::new();
-    for d in v.iter().flat_map(|v| v.split(',')).map(str::trim) {
-        if d.is_empty() {
-            continue;
-        }
-        if !address::is_hostname(d) {
-            return Err(err(
-                "ALLOWED_RECIPIENT_DOMAINS",
-                format!("`{}` is not a domain name", quote(d)),
-                "example.com,example.co.jp",
-            ));
-        }
-        out.push(d.to_ascii_lowercase());
-    }
-    Ok(out)
-}
-
-/// IAM tag keys: 1-128 characters of letters, digits, spaces and `_.:/=+-@`.
-fn parse_tag_key(
-    variable: &'static str,
-    v: Option<String>,
-    default: &str,
-) -> Result<String, ConfigError> {
-    let v = v.unwrap_or_else(|| default.to_string()).trim().to_string();
-    let ok = (1..=128).contains(&v.chars().count())
-        && v.chars()
-            .all(|c| c.is_alphanumeric() || " _.:/=+-@".contains(c));
-    if ok {
-        Ok(v)
-    } else {
-        Err(err(
-            variable,
-            format!("`{}` is not an IAM tag key", quote(&v)),
-            "Email",
-        ))
-    }
 }
 
 impl fmt::Display for Config {
@@ -704,6 +230,8 @@ impl fmt::Display for Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decision::Locale;
+    use chrono_tz::Tz;
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {

@@ -1,0 +1,117 @@
+//! The enforcement and exemptions section: `ENFORCE` and its settings, the
+//! exemption tag and the exemption list's parameter.
+
+use super::{ConfigError, err, parse_days, parse_tag_key};
+use crate::enforcement::{EnforceMode, Enforcement};
+use crate::mask::quote;
+
+/// What the enforcement and exemption variables say.
+pub(super) struct Enforcing {
+    pub enforcement: Enforcement,
+    pub exempt_tag: Option<String>,
+    pub exempt_users_parameter: Option<String>,
+}
+
+/// `EXEMPT_TAG`, `ENFORCE` (which needs the ledger), `ENFORCE_GRACE_DAYS`,
+/// `ENFORCE_MIN_WARNING_DAYS`, `ENFORCE_MAX_PER_RUN` and
+/// `EXEMPT_USERS_PARAMETER`.
+pub(super) fn enforcing(
+    get: &impl Fn(&str) -> Option<String>,
+    ledger_table: Option<&str>,
+) -> Result<Enforcing, ConfigError> {
+    let exempt_tag = match get("EXEMPT_TAG") {
+        None => None,
+        Some(v) => Some(parse_tag_key("EXEMPT_TAG", Some(v), "")?),
+    };
+    let mode = match get("ENFORCE").map(|v| v.trim().to_ascii_lowercase()) {
+        None => EnforceMode::Off,
+        Some(v) if v == "true" => EnforceMode::On,
+        Some(v) if v == "false" => EnforceMode::Off,
+        Some(v) if v == "dry_run" => EnforceMode::DryRun,
+        Some(v) => {
+            return Err(err(
+                "ENFORCE",
+                format!("`{}` is not true, false or dry_run", quote(&v)),
+                "dry_run",
+            ));
+        }
+    };
+    if mode != EnforceMode::Off && ledger_table.is_none() {
+        return Err(err(
+            "ENFORCE",
+            "needs the notice ledger (LEDGER_TABLE): a key is deactivated only after a recorded warning",
+            "dry_run",
+        ));
+    }
+    let bounded = |variable: &'static str,
+                   default: u32,
+                   range: std::ops::RangeInclusive<u32>,
+                   example: &'static str| {
+        match get(variable) {
+            None => Ok(default),
+            Some(v) => parse_days(&v).filter(|n| range.contains(n)).ok_or_else(|| {
+                err(
+                    variable,
+                    format!(
+                        "`{}` is not a whole number from {} to {}",
+                        quote(&v),
+                        range.start(),
+                        range.end()
+                    ),
+                    example,
+                )
+            }),
+        }
+    };
+    let enforcement = Enforcement {
+        mode,
+        grace_days: bounded(
+            "ENFORCE_GRACE_DAYS",
+            Enforcement::DEFAULT_GRACE_DAYS,
+            0..=365,
+            "7",
+        )?,
+        min_warning_days: bounded(
+            "ENFORCE_MIN_WARNING_DAYS",
+            Enforcement::DEFAULT_MIN_WARNING_DAYS,
+            0..=90,
+            "3",
+        )?,
+        max_per_run: bounded(
+            "ENFORCE_MAX_PER_RUN",
+            Enforcement::DEFAULT_MAX_PER_RUN,
+            1..=1000,
+            "10",
+        )?,
+    };
+    let exempt_users_parameter = match get("EXEMPT_USERS_PARAMETER") {
+        None => None,
+        Some(v) => {
+            let v = v.trim().to_string();
+            // A full path, so the template's ARN for it is exact:
+            // `arn:…:parameter/path/name` (SSM: names of letters,
+            // digits and `_.-/`, at most 2048 characters).
+            let ok = v.starts_with('/')
+                && (2..=2048).contains(&v.len())
+                && !v.contains("//")
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c));
+            if !ok {
+                return Err(err(
+                    "EXEMPT_USERS_PARAMETER",
+                    format!(
+                        "`{}` is not a Parameter Store name with its full path (/, letters, digits, _ . -)",
+                        quote(&v)
+                    ),
+                    "/access-key-notifier/exempt-users",
+                ));
+            }
+            Some(v)
+        }
+    };
+    Ok(Enforcing {
+        enforcement,
+        exempt_tag,
+        exempt_users_parameter,
+    })
+}

@@ -9,6 +9,7 @@
 use serde_json::{Value, json};
 
 use crate::error::Error;
+use crate::event::envelope::{self, SqsEvent};
 use crate::event::{self, Parsed, ScheduledRun};
 use crate::flow::{Deps, Invocation, config_event, digest, fanout, sweep};
 use crate::notice::Handled;
@@ -64,7 +65,7 @@ pub enum Incoming {
         run: ScheduledRun,
     },
     /// An SQS event (Lambda's event source mapping): sweep messages.
-    Sqs(Value),
+    Sqs(SqsEvent),
     /// Any other event, parsed: the Config flow's.
     Event(Parsed),
 }
@@ -74,7 +75,9 @@ impl Incoming {
     /// here, before any flow runs.
     pub fn of(payload: Value) -> Result<Incoming, Error> {
         if !event::is_scheduled(&payload) && is_sqs(&payload) {
-            return Ok(Incoming::Sqs(payload));
+            let sqs = envelope::read(&payload)
+                .map_err(|e| Error::InvalidEvent(format!("not an SQS event: {e}")))?;
+            return Ok(Incoming::Sqs(sqs));
         }
         Ok(match event::parse(payload)? {
             Parsed::Scheduled { account, run, .. } => Incoming::Scheduled { account, run },
@@ -123,8 +126,8 @@ pub async fn dispatch<P: Ports>(
                 )),
             }
         }
-        Incoming::Sqs(payload) => {
-            let batch = fanout::sweep_messages(payload, deps, invocation).await?;
+        Incoming::Sqs(sqs) => {
+            let batch = fanout::sweep_messages(&sqs, deps, invocation).await?;
             Ok(Answer::Batch(Box::new(batch)))
         }
         Incoming::Event(parsed) => config_event::handle_parsed(parsed, deps, invocation)

@@ -8,7 +8,12 @@
 
 use serde_json::{Map, Value};
 
+use envelope::kind;
+
+pub mod envelope;
 pub mod sweep_message;
+
+use envelope::Envelope;
 
 use crate::decision::SkipReason;
 use crate::error::Error;
@@ -83,32 +88,25 @@ pub enum ScheduledRun {
 
 /// Parses and checks one event payload.
 ///
-/// Fields are read one by one from the JSON object rather than through a
-/// derived deserializer: a field of the wrong type is then named by its path
-/// in the message, and its value is never echoed (serde's messages quote a
-/// wrong-typed string whole, megabytes included).
+/// The envelope is the ecosystem's EventBridge event, read through
+/// [`envelope::read`]: a field of the wrong type is named by its path, and
+/// its value is never echoed whole (serde's own messages quote a
+/// wrong-typed string whole, megabytes included). The Config detail is read
+/// field by field the same way.
 pub fn parse(payload: Value) -> Result<Parsed, Error> {
-    let Value::Object(envelope) = payload else {
+    if !payload.is_object() {
         return Err(invalid("the event is not a JSON object"));
-    };
-    let not_eventbridge = |e: String| invalid(format!("not an EventBridge event: {e}"));
-    let source = string(&envelope, "source", "")
-        .and_then(|v| v.ok_or_else(|| "source is missing".to_string()))
-        .map_err(not_eventbridge)?;
-    let detail_type = string(&envelope, "detail-type", "")
-        .and_then(|v| v.ok_or_else(|| "detail-type is missing".to_string()))
-        .map_err(not_eventbridge)?;
-    if let Some(time) = string(&envelope, "time", "").map_err(not_eventbridge)? {
-        chrono::DateTime::parse_from_rfc3339(time).map_err(|_| {
-            not_eventbridge(format!("time `{}` is not an RFC 3339 time", quote(time)))
-        })?;
     }
-    let event_id = string(&envelope, "id", "")
-        .map_err(not_eventbridge)?
+    let not_eventbridge = |e: String| invalid(format!("not an EventBridge event: {e}"));
+    let envelope: Envelope = envelope::read(&payload).map_err(not_eventbridge)?;
+    let (source, detail_type) = (envelope.source.as_str(), envelope.detail_type.as_str());
+    let event_id = envelope
+        .id
+        .as_deref()
         .filter(|id| !id.is_empty())
         .map(event_id)
         .transpose()?;
-    let envelope_account = string(&envelope, "account", "").map_err(not_eventbridge)?;
+    let envelope_account = envelope.account.as_deref();
     // Only a well-formed account id is repeated in a skip's outcome.
     let valid_account = envelope_account
         .filter(|a| account_id(a).is_ok())
@@ -128,7 +126,7 @@ pub fn parse(payload: Value) -> Result<Parsed, Error> {
         // The sweep keeps its ledger records under this account: a
         // malformed one is an error, not a guess.
         let account = envelope_account.map(account_id).transpose()?;
-        let run = match envelope.get("detail").and_then(|d| d.get("run")) {
+        let run = match envelope.detail.as_ref().and_then(|d| d.get("run")) {
             None => ScheduledRun::Sweep,
             Some(Value::String(r)) if r == "sweep" => ScheduledRun::Sweep,
             Some(Value::String(r)) if r == "digest" => ScheduledRun::Digest,
@@ -147,7 +145,9 @@ pub fn parse(payload: Value) -> Result<Parsed, Error> {
     if source != SOURCE || detail_type != DETAIL_TYPE {
         return skip(SkipReason::NotComplianceChange, None, None, valid_account);
     }
-    let detail = match envelope.get("detail") {
+    // The raw value, not the envelope's: a null detail is a detail that is
+    // not an object, not a missing one.
+    let detail = match payload.get("detail") {
         None => return Err(not_eventbridge("detail is missing".into())),
         Some(Value::Object(detail)) => detail,
         Some(_) => return Err(invalid("detail is not a JSON object")),
@@ -227,18 +227,6 @@ fn qualifier_resource_type(result: &Object) -> Result<Option<&str>, Error> {
         &format!("{IDENTIFIER}.evaluationResultQualifier."),
     )
     .map_err(invalid)
-}
-
-/// What kind of JSON value `v` is, for a message.
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// A string field of `object`; absent or null is `None`, another type an

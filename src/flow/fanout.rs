@@ -14,13 +14,14 @@
 //! only those messages return to the queue.
 
 use chrono::NaiveDate;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::scope::{self, served};
 use super::sweep::{self, Run};
 use super::{Deps, Invocation};
 use crate::clock::Clock;
 use crate::error::Error;
+use crate::event::envelope::SqsEvent;
 use crate::event::sweep_message::SweepMessage;
 use crate::logging::{self, Level};
 use crate::organization::fan_out_targets;
@@ -93,22 +94,18 @@ pub async fn fan_out<P: Ports>(deps: &Deps<P>) -> Result<FanOutOutcome, Error> {
 /// without a message id cannot be reported on its own, so it fails the
 /// whole batch (every message returns to the queue).
 pub async fn sweep_messages<P: Ports>(
-    payload: Value,
+    event: &SqsEvent,
     deps: &Deps<P>,
     invocation: &Invocation,
 ) -> Result<BatchOutcome, Error> {
-    let records = payload
-        .get("Records")
-        .and_then(Value::as_array)
-        .ok_or_else(|| Error::InvalidEvent("the SQS event has no Records".into()))?;
-    let mut messages = Vec::with_capacity(records.len());
-    for record in records {
+    let mut messages = Vec::with_capacity(event.records.len());
+    for record in &event.records {
         let message_id = record
-            .get("messageId")
-            .and_then(Value::as_str)
+            .message_id
+            .as_deref()
             .filter(|id| !id.is_empty() && id.len() <= 100)
             .ok_or_else(|| Error::InvalidEvent("an SQS record has no messageId".into()))?;
-        let body = record.get("body").and_then(Value::as_str).unwrap_or("");
+        let body = record.body.as_deref().unwrap_or("");
         messages.push(sweep_one(deps, invocation, message_id, body).await);
     }
     Ok(BatchOutcome {

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::summary::SummaryOutcome;
 use super::sweep::SweepOutcome;
+use crate::event::envelope::SqsBatchResponse;
 use crate::rendered::Rendered;
 
 /// What the fan-out did.
@@ -64,12 +65,11 @@ impl BatchOutcome {
 
     /// Lambda's answer to the event source mapping.
     pub fn response(&self) -> Value {
-        let failures: Vec<Value> = self
-            .failures()
-            .into_iter()
-            .map(|id| json!({"itemIdentifier": id}))
-            .collect();
-        json!({ "batchItemFailures": failures })
+        let mut response = SqsBatchResponse::default();
+        for id in self.failures() {
+            response.add_failure(id);
+        }
+        serde_json::to_value(response).unwrap_or_else(|_| json!({"batchItemFailures": []}))
     }
 }
 

@@ -114,7 +114,7 @@ pub async fn run_lambda() -> ExitCode {
                 .and_then(chrono::DateTime::from_timestamp_millis),
             trace_id: event.context.xray_trace_id.clone(),
         };
-        // Boxed: the handler's futures nest deeply, and inside the runtime's
+        // Boxed: the flows' futures nest deeply, and inside the runtime's
         // own service future their layout exceeds the compiler's query
         // depth in release builds. One allocation per event ends the nesting.
         let answered: Pin<Box<dyn Future<Output = Result<Value, Diagnostic>> + Send + '_>> =

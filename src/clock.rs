@@ -1,7 +1,7 @@
 //! The clock port. Every day count is decided against "now" from here, never
 //! against an event's own time (events arrive late: EventBridge retries for
-//! a day, failure queues are redriven days later), so the handler takes its
-//! clock from its dependencies and every rule can be tested at a fixed time.
+//! a day, failure queues are redriven days later), so the flows take their
+//! clock from their dependencies and every rule can be tested at a fixed time.
 
 use std::sync::Mutex;
 

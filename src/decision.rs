@@ -332,7 +332,7 @@ impl Notice {
 /// Which events may mail (rule 5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// The notice ledger records each key's stages; the handler asks it.
+    /// The notice ledger records each key's stages; the notice pipeline asks it.
     Ledger,
     /// No ledger: only the event of the rule with this tier may mail.
     Stateless { rule_tier: u32 },

@@ -21,7 +21,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run one EventBridge event through the handler and print the outcome as JSON.
+    /// Run one EventBridge event through the router and its flow and print the outcome as JSON.
     ///
     /// Uses the default AWS credential chain; AWS_ENDPOINT_URL points it at
     /// an emulator. Exit status: 0 sent/skipped/dry_run, 1 permanent error,

@@ -1,4 +1,4 @@
-//! The handler over the in-memory adapters and a fixed clock: every rule of
+//! The Config event flow over the in-memory adapters and a fixed clock: every rule of
 //! the notice ledger, the counting, the stale-name path and the failure
 //! paths, in milliseconds. The emulator tests in `tests/` prove the wire.
 

@@ -1,6 +1,6 @@
-//! [`UserDirectory`] in memory, for handler tests, the bench and the demo.
+//! [`UserDirectory`] in memory, for the flow tests, the bench and the demo.
 //!
-//! It behaves like the IAM adapter where that matters to the handler: a
+//! It behaves like the IAM adapter where that matters to the flows: a
 //! UserId, once resolved, is answered from a cache that does not see later
 //! renames until [`forget`](UserDirectory::forget) is called, as in a warm
 //! Lambda container. Calls are counted and failures scripted per IAM

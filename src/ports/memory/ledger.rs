@@ -1,6 +1,6 @@
 //! [`NoticeLedger`] in memory, with the DynamoDB adapter's semantics (a
 //! claim succeeds where nothing live is recorded; release drops only the
-//! owner's claim; expired entries count as absent), for handler tests,
+//! owner's claim; expired entries count as absent), for the flow tests,
 //! the bench and the demo. Failures are scripted per operation
 //! (`Claim`, `RecordSent`, `Release`, `IsSent`, `FirstNotice`,
 //! `SweepResume`, `SetSweepResume`).

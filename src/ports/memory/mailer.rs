@@ -1,4 +1,4 @@
-//! [`Mailer`] in memory: keeps every mail it accepts, for handler tests, the
+//! [`Mailer`] in memory: keeps every mail it accepts, for the flow tests, the
 //! bench and the demo. Failures are scripted on `SendEmail`; a mail can
 //! also be accepted with its answer lost ([`MemoryMailer::lose_next_answer`]),
 //! the one fault after which a retry mails twice.

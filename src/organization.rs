@@ -6,8 +6,10 @@
 //!
 //! # Rules
 //!
-//! 1. Without `MEMBER_ROLE_NAME` the function serves its own account, as a
-//!    single-account deployment always has: nothing here applies.
+//! 1. Without `MEMBER_ROLE_NAME` the function serves its own account only
+//!    (its id from STS GetCallerIdentity, once per container): an event or
+//!    schedule naming any other account is skipped (`account_not_served`)
+//!    with no IAM call, whoever wrote it.
 //! 2. With it, an event is read from the account that sent it (the event's
 //!    `account`), through the member role assumed in that account.
 //! 3. An account on `EXEMPT_ACCOUNTS` is never served: its events are

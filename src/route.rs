@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 use crate::error::Error;
 use crate::event::envelope::{self, SqsEvent};
 use crate::event::{self, Parsed, ScheduledRun};
-use crate::flow::{Deps, Invocation, config_event, digest, fanout, sweep};
+use crate::flow::{Deps, Invocation, config_event, digest, fanout, scope, sweep};
 use crate::notice::Handled;
+use crate::outcome::Outcome;
 use crate::outcome::fanout::{BatchOutcome, FanOutOutcome, OrganizationDigestOutcome};
 use crate::outcome::sweep::SweepOutcome;
 use crate::ports::Ports;
@@ -111,9 +112,22 @@ pub async fn dispatch<P: Ports>(
             let organization = deps.config.organization.is_some();
             match (run, organization) {
                 (ScheduledRun::Sweep, false) => {
-                    let outcome =
-                        sweep::run(deps, invocation, account, sweep::Run::Sweep).await?;
-                    Ok(Answer::Sweep(Box::new(outcome)))
+                    // A schedule naming another account than the
+                    // function's own is not swept (organization rule 1).
+                    match scope::scope(None, &deps.accounts, account.as_deref()).await? {
+                        Ok(scope) => {
+                            let outcome =
+                                sweep::run_in(deps, invocation, scope, sweep::Run::Sweep).await?;
+                            Ok(Answer::Sweep(Box::new(outcome)))
+                        }
+                        Err(reason) => Ok(Answer::Event(Box::new(Handled {
+                            outcome: Outcome {
+                                account,
+                                ..Outcome::skipped(reason)
+                            },
+                            rendered: None,
+                        }))),
+                    }
                 }
                 (ScheduledRun::Sweep, true) => {
                     Ok(Answer::FanOut(Box::new(fanout::fan_out(deps).await?)))

@@ -108,11 +108,13 @@ fn every_fixture_event_end_to_end() {
         json!({"to": ["alice@example.com"], "cc": ["security@example.com"]})
     );
     let message_id = o["message_id"].as_str().expect("a message id").to_string();
-    // A cold process spends one call of each kind on a notice.
+    // A cold process spends one call of each kind on a notice, and asks
+    // its own account's id once (the event names it).
     assert_eq!(
         emu.requests(),
         json!({"iam:ListUsers": 1, "iam:GetUser": 1, "iam:ListAccessKeys": 1,
-               "iam:GetAccessKeyLastUsed": 1, "sesv2:SendEmail": 1})
+               "iam:GetAccessKeyLastUsed": 1, "sesv2:SendEmail": 1,
+               "sts:GetCallerIdentity": 1})
     );
 
     // The 14-day rule's event for the same key is superseded.
@@ -324,7 +326,9 @@ fn an_unreachable_endpoint_is_a_retryable_error() {
         &[],
     );
     assert_eq!(run.code, 75, "{}", run.stderr);
-    assert!(run.stderr.contains("Retryable.IamError"), "{}", run.stderr);
+    // The first call is the own account's id, which the event's account
+    // is checked against.
+    assert!(run.stderr.contains("Retryable.StsError"), "{}", run.stderr);
 }
 
 #[test]

@@ -53,6 +53,8 @@ pub struct IamDirectory {
     pages: AtomicU64,
     /// The account's alias, once read.
     alias: Mutex<Option<Option<String>>>,
+    /// The account's id, once read (GetCallerIdentity, once per container).
+    account: Mutex<Option<String>>,
 }
 
 impl IamDirectory {
@@ -74,6 +76,7 @@ impl IamDirectory {
             listing: Mutex::new(Listing::default()),
             pages: AtomicU64::new(0),
             alias: Mutex::new(None),
+            account: Mutex::new(None),
         }
     }
 
@@ -271,6 +274,9 @@ impl UserDirectory for IamDirectory {
     }
 
     async fn account_id(&self) -> Result<String, Error> {
+        if let Some(account) = lock(&self.account).clone() {
+            return Ok(account);
+        }
         let out = self
             .sts
             .get_caller_identity()
@@ -278,7 +284,10 @@ impl UserDirectory for IamDirectory {
             .await
             .map_err(|e| classify("STS", "GetCallerIdentity", e))?;
         match out.account() {
-            Some(a) if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) => Ok(a.to_string()),
+            Some(a) if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) => {
+                *lock(&self.account) = Some(a.to_string());
+                Ok(a.to_string())
+            }
             _ => Err(Error::Aws {
                 service: "STS",
                 operation: "GetCallerIdentity",

@@ -41,6 +41,14 @@ pub async fn scope<A: Accounts>(
     account: Option<&str>,
 ) -> Result<Result<Scope<A::Directory>, SkipReason>, Error> {
     let Some(org) = org else {
+        // Outside Organizations mode the function serves its own account
+        // only: an event naming another (anyone allowed to invoke the
+        // function can write one) is not read at all.
+        if let Some(named) = account
+            && named != accounts.own().account_id().await?
+        {
+            return Ok(Err(SkipReason::AccountNotServed));
+        }
         return Ok(Ok(Scope {
             account: account.map(str::to_string),
             label: account.map(str::to_string),

@@ -51,8 +51,11 @@ pub trait UserDirectory: Send + Sync {
 
     /// Every user of the account, as one bounded listing (the sweep).
     fn list_users(&self) -> impl Future<Output = Result<Vec<ListedUser>, Error>> + Send;
-    /// The id of the account this directory reads (the sweep's ledger
-    /// records are kept under it when the event does not name it).
+    /// The id of the account this directory reads: outside Organizations
+    /// mode, the only account an event may name, and the one the sweep's
+    /// ledger records are kept under when the event does not name it. Read
+    /// once (STS GetCallerIdentity) and then remembered for the life of the
+    /// process.
     fn account_id(&self) -> impl Future<Output = Result<String, Error>> + Send;
     /// The account's alias (IAM ListAccountAliases; an account has at most
     /// one), `None` when it has none. Organizations mode names accounts

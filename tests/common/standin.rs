@@ -283,6 +283,11 @@ pub fn healthy(call: &Call) -> Reply {
         ),
         "GetAccessKeyLastUsed" => iam_ok("GetAccessKeyLastUsed", &last_used_result("s3")),
         "SendEmail" => Reply::json(200, r#"{"MessageId":"stand-in-1"}"#),
+        // The function's own account, which the fixtures' events name.
+        "GetCallerIdentity" => Reply::xml(
+            200,
+            r#"<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/stand-in</Arn><UserId>AIDASTANDIN</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>stand-in</RequestId></ResponseMetadata></GetCallerIdentityResponse>"#,
+        ),
         other => iam_error(
             400,
             "InvalidAction",

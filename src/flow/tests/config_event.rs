@@ -521,6 +521,7 @@ async fn calls_for_a_sent_notice_and_for_an_already_sent_one() {
         d.accounts.script.calls(),
         [
             ("GetAccessKeyLastUsed", 1),
+            ("GetCallerIdentity", 1),
             ("GetUser", 1),
             ("ListAccessKeys", 1),
             ("ListUsers", 1)
@@ -708,4 +709,44 @@ async fn a_user_with_more_keys_than_iam_allows_is_a_damaged_answer() {
             .len(),
         10
     );
+}
+
+#[tokio::test]
+async fn outside_organizations_an_event_naming_another_account_is_not_served() {
+    // Given an exempt-by-nobody alice with a key 83 days old in the
+    // function's own account (123456789012).
+    let d = deps();
+    add_alice(&d, 83);
+    // When a hand-written event names another account.
+    let mut e = event(RULE_7, ALICE);
+    e["account"] = json!("999999999999");
+    e["detail"]["awsAccountId"] = json!("999999999999");
+    let o = outcome(&d, e).await;
+    // Then it is not served: only the own account's id was asked, no IAM
+    // read, no ledger record, no mail.
+    assert_eq!(o["reason"], "account_not_served", "{o}");
+    assert_eq!(o["account"], "999999999999");
+    assert_eq!(d.accounts.script.calls(), [("GetCallerIdentity", 1)].into());
+    assert!(d.ledger.as_ref().unwrap().script.calls().is_empty());
+    assert!(d.mailer.sent().is_empty());
+    // The own account's events are served, and its id is not asked again.
+    assert_eq!(outcome(&d, event(RULE_7, ALICE)).await["status"], "sent");
+    assert_eq!(d.accounts.script.count("GetCallerIdentity"), 1);
+}
+
+#[tokio::test]
+async fn outside_organizations_a_schedule_naming_another_account_sweeps_nothing() {
+    let d = deps();
+    add_alice(&d, 83);
+    let mut e = fixtures::event("scheduled-event.json");
+    e["account"] = json!("999999999999");
+    let answer = crate::route::answer(e, &d, &Invocation::local())
+        .await
+        .unwrap();
+    let o = answer.to_json();
+    assert_eq!(o["status"], "skipped", "{o}");
+    assert_eq!(o["reason"], "account_not_served");
+    assert_eq!(d.accounts.script.calls(), [("GetCallerIdentity", 1)].into());
+    assert!(d.ledger.as_ref().unwrap().script.calls().is_empty());
+    assert!(d.mailer.sent().is_empty());
 }

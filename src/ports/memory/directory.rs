@@ -43,6 +43,9 @@ pub struct MemoryDirectory {
     /// The account it reads; [`ACCOUNT_ID`] unless made `of_account`.
     account: Option<String>,
     alias: Mutex<Option<String>>,
+    /// GetCallerIdentity was answered: like IAM's adapter, the account id
+    /// is asked once.
+    identified: Mutex<bool>,
     pub script: Script,
 }
 
@@ -174,7 +177,10 @@ impl UserDirectory for MemoryDirectory {
     }
 
     async fn account_id(&self) -> Result<String, Error> {
-        self.script.answer("GetCallerIdentity").await?;
+        if !*lock(&self.identified) {
+            self.script.answer("GetCallerIdentity").await?;
+            *lock(&self.identified) = true;
+        }
         Ok(self.account.as_deref().unwrap_or(ACCOUNT_ID).to_string())
     }
 

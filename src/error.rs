@@ -50,10 +50,11 @@ pub enum Error {
     )]
     NoLedger,
 
-    /// The exemption list could not be read, so whom it lists is unknown:
-    /// no key is deactivated until it can be (notices go on).
+    /// The exemption list could not be read, or holds an entry that is not
+    /// a user, so whom it lists is unknown: no key is deactivated until it
+    /// can be used (notices go on).
     #[error(
-        "the exemption list (EXEMPT_USERS_PARAMETER) could not be read, so no key is deactivated: {0}"
+        "the exemption list (EXEMPT_USERS_PARAMETER) could not be used, so no key is deactivated: {0}"
     )]
     ExemptionsUnavailable(String),
 

@@ -7,8 +7,9 @@
 //! few minutes, through `ports::exemptions`.
 //!
 //! Entries are validated like any value from outside: an entry that is
-//! neither a user name nor a user ARN is ignored and logged with its
-//! position and a reason, never its text.
+//! neither a user name nor a user ARN is reported with its position and a
+//! reason, never its text, and makes the whole list unusable
+//! (`ports::exemptions`).
 
 use std::sync::Arc;
 

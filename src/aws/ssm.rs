@@ -26,6 +26,10 @@ impl SsmExemptionSource {
 }
 
 impl ExemptionSource for SsmExemptionSource {
+    fn parameter(&self) -> &str {
+        &self.name
+    }
+
     async fn read(&self) -> Result<String, Error> {
         let out = self
             .client

@@ -1,10 +1,11 @@
 //! The exemption list port: the Parameter Store parameter's raw value
 //! (SSM in `aws::ssm`, in memory in `ports::memory::exemptions`), and the
 //! few-minute cache the function holds ([`Exemptions`]), so a warm
-//! function reads it at most every [`CACHE_FOR`]. A read that fails is not
-//! cached and is never taken as "nobody is exempt": it is
-//! [`Listing::Unavailable`], which keeps enforcement from acting (a
-//! retryable error) and does not stop notices.
+//! function reads it at most every [`CACHE_FOR`]. A read that fails, or a
+//! value with any entry that is not a user name or user ARN, is not cached
+//! and is never taken as "nobody is exempt": it is [`Listing::Unavailable`],
+//! which keeps enforcement from acting (a retryable error naming the
+//! parameter and the first bad entry's position) and does not stop notices.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -15,6 +16,7 @@ use serde_json::json;
 use crate::error::Error;
 use crate::exemption::{ExemptList, Listing};
 use crate::logging::{self, Level};
+use crate::mask::quote;
 use crate::sync::lock;
 
 /// How long a list read from the parameter is used before it is read again.
@@ -25,6 +27,9 @@ pub trait ExemptionSource: Send + Sync {
     /// The parameter's value: entries separated by commas (a StringList, or
     /// a String written the same way).
     fn read(&self) -> impl Future<Output = Result<String, Error>> + Send;
+
+    /// The parameter's name, for messages.
+    fn parameter(&self) -> &str;
 }
 
 /// The exemption list with its cache: what the function holds.
@@ -70,12 +75,22 @@ impl<S: ExemptionSource> Exemptions<S> {
             }
         };
         let (list, problems) = ExemptList::parse(&value);
-        for (position, problem) in problems {
-            logging::log(
-                Level::Warn,
-                "an exemption list entry is ignored",
-                json!({"position": position, "reason": problem.code()}),
+        // One entry that is not a user is a list whose meaning is unknown
+        // (a String written with newlines or semicolons parses to nothing):
+        // unusable as a whole, like an unreadable one, and not cached.
+        if let Some((position, problem)) = problems.first() {
+            let why = format!(
+                "parameter {}: entry {position} is not an IAM user name or user ARN ({}; {} such entries); entries are separated by commas",
+                quote(source.parameter()),
+                problem.code(),
+                problems.len()
             );
+            logging::log(
+                Level::Error,
+                "the exemption list is unusable; no key is deactivated until it is fixed",
+                json!({"errorType": "Retryable.ExemptionsUnavailable", "position": position, "reason": problem.code(), "entries_refused": problems.len()}),
+            );
+            return Listing::Unavailable(why);
         }
         let list = Arc::new(list);
         *lock(&self.cached) = Some((now, list.clone()));

@@ -245,6 +245,32 @@ async fn an_unreadable_exemption_list_stops_enforcement_not_notices() {
 }
 
 #[tokio::test]
+async fn an_exemption_list_with_an_entry_that_is_not_a_user_stops_enforcement_not_notices() {
+    // A String parameter written one name per line: no entry is a user name,
+    // so nobody's exemption is known, judy's included.
+    for value in ["judy\nbob", "bob;judy", "bob judy", "bob,judy,not a user"] {
+        let mut d = enforcing(&[("EXEMPT_USERS_PARAMETER", "/akn/exempt")]);
+        d.exemptions = Exemptions::new(Some(MemoryExemptionSource::new(value)));
+        add(&d, "judy", &[120]);
+        warned(&d, &key_id("judy", 120), 30);
+        let o = sweep(&d).await;
+        let e = o.enforcement.unwrap();
+        assert_eq!((e.deactivated, e.failed), (0, 1), "{value:?}");
+        assert_eq!(e.errors[0].error_type, "Retryable.ExemptionsUnavailable");
+        let position = if value.contains(',') { 3 } else { 1 };
+        assert!(
+            e.errors[0].error.contains(&format!(
+                "parameter /memory/exempt-users: entry {position} is not an IAM user name or user ARN"
+            )),
+            "{value:?}: {}",
+            e.errors[0].error
+        );
+        assert_eq!(o.notices.sent, 1, "{value:?}: the reminder still goes out");
+        assert!(d.accounts.deactivated().is_empty(), "{value:?}");
+    }
+}
+
+#[tokio::test]
 async fn past_the_cap_keys_are_held_and_nothing_more_is_deactivated() {
     let d = enforcing(&[("ENFORCE_MAX_PER_RUN", "2")]);
     for name in ["ann", "ben", "cat", "dan"] {

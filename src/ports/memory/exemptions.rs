@@ -30,6 +30,10 @@ impl MemoryExemptionSource {
 }
 
 impl ExemptionSource for MemoryExemptionSource {
+    fn parameter(&self) -> &str {
+        "/memory/exempt-users"
+    }
+
     async fn read(&self) -> Result<String, Error> {
         self.script.answer("GetParameter").await?;
         Ok(lock(&self.value).clone())

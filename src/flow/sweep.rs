@@ -24,10 +24,14 @@
 //! Time: the sweep admits no new user once less than [`stop_margin`] of its
 //! budget is left, and cuts what is under way when the budget ends. Every
 //! listed user ends as exactly one of checked, notified, skipped (with a
-//! reason), failed or not reached. The first user not reached is kept in
-//! the ledger (`NoticeLedger::sweep_resume`) and the next sweep starts
-//! there, so a sweep that cannot finish in one invocation still covers
-//! everyone over a few days, nobody first every time.
+//! reason), failed or not reached. Where the first pass stopped (the first
+//! user, in this run's order, that it did not finish) is kept in the ledger
+//! (`NoticeLedger::sweep_resume`) and the next sweep starts there, so a
+//! sweep that cannot finish in one invocation moves on by as many users as
+//! its first pass finished, and reaches everyone within ⌈users / reached
+//! per run⌉ runs, nobody always last. A user whose retry round never came
+//! (time ran out) is counted not reached and read at its place in the next
+//! cycle.
 //!
 //! With `read_only` (`scan`) the same pass only reads: no ledger, no mail,
 //! no resume point.
@@ -194,6 +198,7 @@ pub async fn run_in<P: Ports>(
     let mut concurrency = deps.config.sweep_concurrency;
     let mut not_reached: Vec<ListedUser> = Vec::new();
     let mut done: Vec<Swept> = Vec::new();
+    let mut resume_at: Option<String> = None;
     for round in 0..=RETRY_ROUNDS {
         if pending.is_empty() {
             break;
@@ -207,6 +212,13 @@ pub async fn run_in<P: Ports>(
             concurrency = (concurrency / 2).max(1);
         }
         let (swept, left) = pass(&shared, pending, concurrency, admit_until, end).await;
+        // The first pass goes through the users in this run's order (from
+        // where the last run stopped): the first one it did not finish is
+        // where the next run starts, so every run moves on by as many
+        // users as its first pass finished.
+        if round == 0 {
+            resume_at = left.first().map(|u| u.name.clone());
+        }
         not_reached.extend(left);
         let (retry, settled): (Vec<Swept>, Vec<Swept>) = swept.into_iter().partition(|s| {
             round < RETRY_ROUNDS && matches!(&s.fate, Fate::Failed(e) if e.is_retryable())
@@ -237,8 +249,10 @@ pub async fn run_in<P: Ports>(
     if let Some(ledger) = ledger
         && !deps.config.dry_run
     {
-        let first = not_reached.first().map(|u| u.name.as_str());
-        if let Err(e) = ledger.set_sweep_resume(&account, first, now).await {
+        if let Err(e) = ledger
+            .set_sweep_resume(&account, resume_at.as_deref(), now)
+            .await
+        {
             logging::log(
                 Level::Error,
                 "where the sweep stopped could not be recorded; the next sweep starts from the first user",

@@ -248,6 +248,48 @@ async fn out_of_time_the_sweep_stops_reports_who_it_missed_and_starts_there_next
     assert_eq!(o.skipped.get("already_notified"), Some(&16));
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_sweep_that_reaches_a_quarter_per_run_reaches_everyone_in_four_runs() {
+    // Given 40 due users, each read in 1 s, one at a time, and 15 s before
+    // the deadline: each run reaches about a quarter of them.
+    let d = deps_with(true, &[("SWEEP_CONCURRENCY", "1")]);
+    for i in 0..40 {
+        add(&d, &format!("u{i:02}"), &[80]);
+    }
+    d.accounts
+        .script
+        .slow("ListAccessKeys", std::time::Duration::from_secs(1));
+    let invocation = Invocation {
+        request_id: "sweep-1".into(),
+        deadline: Some(now() + Duration::seconds(15)),
+        trace_id: None,
+    };
+    let first = run(&d, &invocation, Some(ACCOUNT.into()), Run::Sweep)
+        .await
+        .unwrap();
+    let per_run = first.users.notified;
+    assert!((5..20).contains(&per_run), "{:?}", first.users);
+    // When sweeps run until everyone was mailed, each resuming where the
+    // last stopped.
+    let mut runs = 1;
+    while mailed(&d).len() < 40 && runs < 40 {
+        let o = run(&d, &invocation, Some(ACCOUNT.into()), Run::Sweep)
+            .await
+            .unwrap();
+        assert_eq!(o.users.failed, 0, "{:?}", o.users);
+        runs += 1;
+    }
+    // Then nobody waited longer than ⌈users / reached per run⌉ runs.
+    let mut owners = mailed(&d);
+    owners.sort();
+    owners.dedup();
+    assert_eq!(owners.len(), 40, "{runs} runs mailed {owners:?}");
+    assert!(
+        runs <= 40usize.div_ceil(per_run),
+        "{runs} runs of {per_run}"
+    );
+}
+
 #[tokio::test]
 async fn the_sweep_refuses_to_run_without_the_ledger() {
     let d = deps_with(false, &[]);

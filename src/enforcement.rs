@@ -35,8 +35,9 @@
 //!    and waits for the next run.
 //! 6. **Deactivation only, of that key.** The one change enforcement makes
 //!    is `UpdateAccessKey Status=Inactive` of the judged key id, after
-//!    reading the key again: if it is gone, inactive or not the key that
-//!    was judged (another CreateDate), it is left alone. There is no delete
+//!    reading the key and then the user again: if the key is gone, inactive
+//!    or not the key that was judged (another CreateDate), or the name now
+//!    belongs to another user (another UserId), it is left alone. There is no delete
 //!    anywhere in this program. A key that was deactivated once and has
 //!    been reactivated since (by someone allowed to) is not deactivated
 //!    again; the digest reports it.

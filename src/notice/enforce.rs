@@ -6,7 +6,9 @@
 //! 1. claim the key's `deactivated` stage in the ledger (found sent: the key
 //!    was deactivated before and someone reactivated it; it is left alone);
 //! 2. list the user's keys again and find the key by id, still active and
-//!    with the CreateDate that was judged (otherwise: left alone);
+//!    with the CreateDate that was judged, then read the user (GetUser)
+//!    and find the UserId the decision was made for (otherwise, either
+//!    way: left alone);
 //! 3. `UpdateAccessKey Status=Inactive` of that key id, naming the user;
 //! 4. mail the owner the "deactivated" notice (CC as usual);
 //! 5. record the stage as sent, with the mail's id.
@@ -195,6 +197,20 @@ impl<P: Ports> Act<'_, P> {
         if !unchanged {
             release().await;
             return Ok(self.report(Action::LeftAlone));
+        }
+        // The listing is by name, and a name can pass to another user
+        // between two answers: only after the listing, GetUser shows the
+        // name still belongs to the UserId the decision was made for.
+        match p.account.directory.user(user).await {
+            Ok(Some(u)) if u.id == self.subject.user_id => {}
+            Ok(_) => {
+                release().await;
+                return Ok(self.report(Action::LeftAlone));
+            }
+            Err(e) => {
+                release().await;
+                return Err(e);
+            }
         }
         if let Err(e) = p.account.directory.deactivate_key(user, &self.key.id).await {
             release().await;

@@ -379,6 +379,46 @@ async fn a_config_event_for_an_overdue_warned_key_deactivates_it_and_says_so_in_
 }
 
 #[tokio::test]
+async fn a_name_handed_to_another_user_while_it_is_read_never_costs_that_user_a_key() {
+    // Given alice (AIDAMALLORY…) and, between GetUser and ListAccessKeys, a
+    // rename: alice becomes alice-old and a newcomer, exempt by tag, takes
+    // the name with an overdue key that the ledger records as warned.
+    let d = enforcing(&[]);
+    d.accounts.add_user(
+        "AIDAMALLORY000000001",
+        "alice",
+        &[("Email", "alice@example.com")],
+        vec![key("AKIAMALLORY000000010", 10)],
+    );
+    d.accounts.hand_name_over_after_get(
+        "alice",
+        "alice-old",
+        "AIDANEWCOMER00000001",
+        &[("Email", "new@example.com"), ("KeyRotationExempt", "true")],
+        vec![key("AKIANEWCOMER00000120", 120)],
+    );
+    warned(&d, "AKIANEWCOMER00000120", 30);
+    let mut event = crate::fixtures::event("noncompliant-7-days.json");
+    event["detail"]["resourceId"] = "AIDAMALLORY000000001".into();
+    let answered = crate::route::answer(event, &d, &Invocation::local()).await;
+    // Then the newcomer's key is left alone: the listing is shown to
+    // belong to another user before anything is changed.
+    assert!(d.accounts.deactivated().is_empty(), "{answered:?}");
+    assert_eq!(d.accounts.script.count("UpdateAccessKey"), 0);
+    let Ok(Answer::Event(h)) = answered else {
+        panic!("an event's answer: {answered:?}");
+    };
+    assert!(
+        h.outcome
+            .enforcement
+            .iter()
+            .all(|a| a.action == crate::enforcement::Action::LeftAlone),
+        "{:?}",
+        h.outcome.enforcement
+    );
+}
+
+#[tokio::test]
 async fn the_digest_lists_deactivations_the_next_run_and_exemptions_ending_soon() {
     let d = enforcing(&[
         ("DIGEST_RECIPIENTS", "lead@example.com"),

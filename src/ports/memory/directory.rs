@@ -38,6 +38,9 @@ pub struct MemoryDirectory {
     cache: Mutex<HashMap<String, String>>,
     /// A user's keys after their next listing.
     after_listing: Mutex<HashMap<String, Vec<(AccessKey, LastUsed)>>>,
+    /// A name handed to a newcomer right after its next GetUser: the
+    /// current holder's new name, and the newcomer.
+    after_get: Mutex<HashMap<String, (String, Stored)>>,
     /// Each deactivation: (user name, key id).
     deactivated: Mutex<Vec<(String, String)>>,
     /// The account it reads; [`ACCOUNT_ID`] unless made `of_account`.
@@ -106,6 +109,32 @@ impl MemoryDirectory {
         lock(&self.after_listing).insert(name.to_string(), keys);
     }
 
+    /// Right after the next GetUser of `name` is answered, the user is
+    /// renamed `renamed_to` and a newcomer (`id`, `tags`, `keys`) takes the
+    /// name: the rename race a reading of IAM can fall into.
+    pub fn hand_name_over_after_get(
+        &self,
+        name: &str,
+        renamed_to: &str,
+        id: &str,
+        tags: &[(&str, &str)],
+        keys: Vec<(AccessKey, LastUsed)>,
+    ) {
+        let newcomer = Stored {
+            id: id.to_string(),
+            name: name.to_string(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| Tag {
+                    key: k.to_string(),
+                    value: v.to_string(),
+                })
+                .collect(),
+            keys,
+        };
+        lock(&self.after_get).insert(name.to_string(), (renamed_to.to_string(), newcomer));
+    }
+
     /// Every deactivation so far, in order: (user name, key id).
     pub fn deactivated(&self) -> Vec<(String, String)> {
         lock(&self.deactivated).clone()
@@ -147,11 +176,16 @@ impl UserDirectory for MemoryDirectory {
 
     async fn user(&self, user_name: &str) -> Result<Option<User>, Error> {
         self.script.answer("GetUser").await?;
-        Ok(self.find(user_name, |u| User {
+        let found = self.find(user_name, |u| User {
             id: u.id.clone(),
             name: u.name.clone(),
             tags: u.tags.clone(),
-        }))
+        });
+        if let Some((renamed_to, newcomer)) = lock(&self.after_get).remove(user_name) {
+            self.rename(user_name, &renamed_to);
+            lock(&self.users).push(newcomer);
+        }
+        Ok(found)
     }
 
     async fn access_keys(&self, user_name: &str) -> Result<Option<Vec<AccessKey>>, Error> {

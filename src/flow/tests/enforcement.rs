@@ -353,6 +353,13 @@ async fn a_key_reactivated_after_its_deactivation_is_not_deactivated_again() {
     assert_eq!(d.accounts.script.count("UpdateAccessKey"), 1);
 }
 
+/// The 7-day rule's fixture event for the user `user_id`, answered.
+async fn config_event_for(d: &TestDeps, user_id: &str) -> Result<Answer, crate::error::Error> {
+    let mut event = crate::fixtures::event("noncompliant-7-days.json");
+    event["detail"]["resourceId"] = user_id.into();
+    crate::route::answer(event, d, &Invocation::local()).await
+}
+
 #[tokio::test]
 async fn a_config_event_for_an_overdue_warned_key_deactivates_it_and_says_so_in_its_outcome() {
     let d = enforcing(&[]);
@@ -363,13 +370,7 @@ async fn a_config_event_for_an_overdue_warned_key_deactivates_it_and_says_so_in_
         vec![key("AKIAMALLORY000000120", 120)],
     );
     warned(&d, "AKIAMALLORY000000120", 30);
-    let event = crate::fixtures::event("noncompliant-7-days.json");
-    let mut event = event;
-    event["detail"]["resourceId"] = "AIDAMALLORY000000001".into();
-    let Answer::Event(h) = crate::route::answer(event, &d, &Invocation::local())
-        .await
-        .unwrap()
-    else {
+    let Answer::Event(h) = config_event_for(&d, "AIDAMALLORY000000001").await.unwrap() else {
         panic!("an event's answer");
     };
     assert_eq!(h.outcome.reason.map(|r| r.code()), Some("deactivated"));
@@ -398,9 +399,7 @@ async fn a_name_handed_to_another_user_while_it_is_read_never_costs_that_user_a_
         vec![key("AKIANEWCOMER00000120", 120)],
     );
     warned(&d, "AKIANEWCOMER00000120", 30);
-    let mut event = crate::fixtures::event("noncompliant-7-days.json");
-    event["detail"]["resourceId"] = "AIDAMALLORY000000001".into();
-    let answered = crate::route::answer(event, &d, &Invocation::local()).await;
+    let answered = config_event_for(&d, "AIDAMALLORY000000001").await;
     // Then the newcomer's key is left alone: the listing is shown to
     // belong to another user before anything is changed.
     assert!(d.accounts.deactivated().is_empty(), "{answered:?}");

@@ -213,11 +213,10 @@ async fn a_user_failing_through_every_round_is_counted_failed_with_its_type() {
     assert!(d.mailer.sent().is_empty());
 }
 
-#[tokio::test(start_paused = true)]
-async fn out_of_time_the_sweep_stops_reports_who_it_missed_and_starts_there_next_time() {
-    // Given 40 users, each read in 1 s, 4 at a time, and 12 s before the
-    // deadline: 10 s of budget, of which the last 3 s admit nobody new.
-    let d = deps_with(true, &[("SWEEP_CONCURRENCY", "4")]);
+/// 40 due users u00…u39, each read in 1 s, `concurrency` at a time, and an
+/// invocation `seconds` before its deadline.
+fn forty_slow_users(concurrency: &str, seconds: i64) -> (TestDeps, Invocation) {
+    let d = deps_with(true, &[("SWEEP_CONCURRENCY", concurrency)]);
     for i in 0..40 {
         add(&d, &format!("u{i:02}"), &[80]);
     }
@@ -226,9 +225,17 @@ async fn out_of_time_the_sweep_stops_reports_who_it_missed_and_starts_there_next
         .slow("ListAccessKeys", std::time::Duration::from_secs(1));
     let invocation = Invocation {
         request_id: "sweep-1".into(),
-        deadline: Some(now() + Duration::seconds(12)),
+        deadline: Some(now() + Duration::seconds(seconds)),
         trace_id: None,
     };
+    (d, invocation)
+}
+
+#[tokio::test(start_paused = true)]
+async fn out_of_time_the_sweep_stops_reports_who_it_missed_and_starts_there_next_time() {
+    // Given 40 users, each read in 1 s, 4 at a time, and 12 s before the
+    // deadline: 10 s of budget, of which the last 3 s admit nobody new.
+    let (d, invocation) = forty_slow_users("4", 12);
     let o = run(&d, &invocation, Some(ACCOUNT.into()), Run::Sweep)
         .await
         .unwrap();
@@ -252,18 +259,7 @@ async fn out_of_time_the_sweep_stops_reports_who_it_missed_and_starts_there_next
 async fn a_sweep_that_reaches_a_quarter_per_run_reaches_everyone_in_four_runs() {
     // Given 40 due users, each read in 1 s, one at a time, and 15 s before
     // the deadline: each run reaches about a quarter of them.
-    let d = deps_with(true, &[("SWEEP_CONCURRENCY", "1")]);
-    for i in 0..40 {
-        add(&d, &format!("u{i:02}"), &[80]);
-    }
-    d.accounts
-        .script
-        .slow("ListAccessKeys", std::time::Duration::from_secs(1));
-    let invocation = Invocation {
-        request_id: "sweep-1".into(),
-        deadline: Some(now() + Duration::seconds(15)),
-        trace_id: None,
-    };
+    let (d, invocation) = forty_slow_users("1", 15);
     let first = run(&d, &invocation, Some(ACCOUNT.into()), Run::Sweep)
         .await
         .unwrap();

@@ -31,6 +31,28 @@ struct Stored {
     keys: Vec<(AccessKey, LastUsed)>,
 }
 
+impl Stored {
+    fn new(
+        id: &str,
+        name: &str,
+        tags: &[(&str, &str)],
+        keys: Vec<(AccessKey, LastUsed)>,
+    ) -> Stored {
+        Stored {
+            id: id.to_string(),
+            name: name.to_string(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| Tag {
+                    key: k.to_string(),
+                    value: v.to_string(),
+                })
+                .collect(),
+            keys,
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct MemoryDirectory {
     users: Mutex<Vec<Stored>>,
@@ -74,18 +96,7 @@ impl MemoryDirectory {
         tags: &[(&str, &str)],
         keys: Vec<(AccessKey, LastUsed)>,
     ) {
-        lock(&self.users).push(Stored {
-            id: id.to_string(),
-            name: name.to_string(),
-            tags: tags
-                .iter()
-                .map(|(k, v)| Tag {
-                    key: k.to_string(),
-                    value: v.to_string(),
-                })
-                .collect(),
-            keys,
-        });
+        lock(&self.users).push(Stored::new(id, name, tags, keys));
     }
 
     /// Renames a user, as `iam update-user --new-user-name` does; the cache
@@ -120,18 +131,7 @@ impl MemoryDirectory {
         tags: &[(&str, &str)],
         keys: Vec<(AccessKey, LastUsed)>,
     ) {
-        let newcomer = Stored {
-            id: id.to_string(),
-            name: name.to_string(),
-            tags: tags
-                .iter()
-                .map(|(k, v)| Tag {
-                    key: k.to_string(),
-                    value: v.to_string(),
-                })
-                .collect(),
-            keys,
-        };
+        let newcomer = Stored::new(id, name, tags, keys);
         lock(&self.after_get).insert(name.to_string(), (renamed_to.to_string(), newcomer));
     }
 

@@ -29,10 +29,11 @@
 //!    first warning (this notice, if none is recorded) plus
 //!    `ENFORCE_MIN_WARNING_DAYS`. It acts on the first run (the sweep, or a
 //!    Config event of the user) on or after that date.
-//! 5. **The cap.** At most `ENFORCE_MAX_PER_RUN` keys are deactivated per
+//! 5. **The cap.** At most `ENFORCE_MAX_PER_DAY` keys of an account are
+//!    deactivated per calendar day (in `TIME_ZONE`), across every
 //!    invocation; a key that would be deactivated past it is `held_by_cap`
-//!    ([`KeyVerdict::HeldByCap`], set by the pipeline that keeps the count)
-//!    and waits for the next run.
+//!    ([`KeyVerdict::HeldByCap`], set by the pipeline, whose `notice::cap`
+//!    keeps the count in the ledger) and waits for the next day's runs.
 //! 6. **Deactivation only, of that key.** The one change enforcement makes
 //!    is `UpdateAccessKey Status=Inactive` of the judged key id, after
 //!    reading the key and then the user again: if the key is gone, inactive
@@ -67,14 +68,14 @@ pub struct Enforcement {
     pub grace_days: u32,
     /// How old the first recorded warning must be, in calendar days.
     pub min_warning_days: u32,
-    /// Deactivations per invocation.
-    pub max_per_run: u32,
+    /// Deactivations per account per calendar day, across invocations.
+    pub max_per_day: u32,
 }
 
 impl Enforcement {
     pub const DEFAULT_GRACE_DAYS: u32 = 0;
     pub const DEFAULT_MIN_WARNING_DAYS: u32 = 3;
-    pub const DEFAULT_MAX_PER_RUN: u32 = 10;
+    pub const DEFAULT_MAX_PER_DAY: u32 = 10;
 
     /// Enforcement off, with the default settings.
     pub fn off() -> Enforcement {
@@ -82,7 +83,7 @@ impl Enforcement {
             mode: EnforceMode::Off,
             grace_days: Self::DEFAULT_GRACE_DAYS,
             min_warning_days: Self::DEFAULT_MIN_WARNING_DAYS,
-            max_per_run: Self::DEFAULT_MAX_PER_RUN,
+            max_per_day: Self::DEFAULT_MAX_PER_DAY,
         }
     }
 
@@ -256,7 +257,7 @@ mod tests {
             mode: EnforceMode::On,
             grace_days: grace,
             min_warning_days: min,
-            max_per_run: 10,
+            max_per_day: 10,
         }
     }
 

@@ -19,7 +19,7 @@
 //! | `SweepsFailed` | sweep | 1 per sweep that ended in an error |
 //! | `KeysDeactivated` | both | keys enforcement deactivated |
 //! | `KeysDeactivatedDryRun` | both | keys a dry run would have deactivated |
-//! | `KeysHeldByCap` | both | keys past `ENFORCE_MAX_PER_RUN`, left for the next run |
+//! | `KeysHeldByCap` | both | keys past `ENFORCE_MAX_PER_DAY`, left for the next day |
 //! | `FinalWarnings` | sweep | keys whose notice was a final warning |
 //! | `EnforcementErrors` | sweep | users enforcement could not finish with |
 

@@ -135,7 +135,7 @@ async fn a_final_warning_then_a_deactivation_of_the_overdue_key_only() {
 async fn exemptions_by_tag_expired_date_and_parameter_the_cap_and_a_dry_run() {
     let (mut emu, deps, iam) = setup(&[
         ("EXEMPT_USERS_PARAMETER", PARAMETER),
-        ("ENFORCE_MAX_PER_RUN", "1"),
+        ("ENFORCE_MAX_PER_DAY", "1"),
         ("DRY_RUN", "false"),
     ])
     .await;
@@ -197,6 +197,12 @@ async fn exemptions_by_tag_expired_date_and_parameter_the_cap_and_a_dry_run() {
     let capped = sweep(&deps).await;
     let e = capped.enforcement.as_ref().unwrap();
     assert_eq!((e.deactivated, e.held_by_cap), (1, 1), "{e:?}");
+    // The cap is the day's, across runs: another sweep the same day holds
+    // the key again, the next day's takes it.
+    let again = sweep(&deps).await;
+    let e = again.enforcement.as_ref().unwrap();
+    assert_eq!((e.deactivated, e.held_by_cap), (0, 1), "{e:?}");
+    later(&deps, start, 4);
     let next = sweep(&deps).await;
     assert_eq!(next.enforcement.as_ref().unwrap().deactivated, 1);
     for (name, active) in [

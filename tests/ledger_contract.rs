@@ -130,6 +130,43 @@ async fn contract(ledger: &impl NoticeLedger) {
     assert_eq!(first.await.unwrap(), None);
     let first = ledger.first_notice("210987654321", "AKIAIOSFODNN7EXAMPLE", at(5));
     assert_eq!(first.await.unwrap(), None);
+
+    // The day's deactivation places: at most `max` between every taker,
+    // given back at most down to zero, per account and day.
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let next = day.succ_opt().unwrap();
+    for _ in 0..2 {
+        assert!(ledger.take_deactivation(ACCOUNT, day, 2).await.unwrap());
+    }
+    assert!(!ledger.take_deactivation(ACCOUNT, day, 2).await.unwrap());
+    ledger.give_back_deactivation(ACCOUNT, day).await.unwrap();
+    assert!(ledger.take_deactivation(ACCOUNT, day, 2).await.unwrap());
+    assert!(!ledger.take_deactivation(ACCOUNT, day, 2).await.unwrap());
+    assert!(ledger.take_deactivation(ACCOUNT, next, 2).await.unwrap());
+    assert!(
+        ledger
+            .take_deactivation("210987654321", day, 2)
+            .await
+            .unwrap()
+    );
+    for _ in 0..3 {
+        ledger
+            .give_back_deactivation("210987654321", next)
+            .await
+            .unwrap();
+    }
+    assert!(
+        ledger
+            .take_deactivation("210987654321", next, 1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !ledger
+            .take_deactivation("210987654321", next, 1)
+            .await
+            .unwrap()
+    );
 }
 
 #[tokio::test]

@@ -190,7 +190,7 @@ mod enforcement {
             let policy = policy();
             let key = AccessKey { id: "AKIAIOSFODNN7EXAMPLE".into(), active: true, created: now() - Duration::days(age) };
             let Some(due) = due_keys(&policy, &[key], now()).pop() else { return Ok(()) };
-            let settings = Enforcement { mode: EnforceMode::On, grace_days: grace, min_warning_days: min, max_per_run: 10 };
+            let settings = Enforcement { mode: EnforceMode::On, grace_days: grace, min_warning_days: min, max_per_day: 10 };
             let today = policy.date_of(now());
             let warned = warned_days_ago.map(|d| today - Duration::days(d));
             match judge(&settings, &due, warned, today) {
@@ -252,7 +252,7 @@ mod enforcement {
                 ("ENFORCE", "true"),
                 ("ENFORCE_GRACE_DAYS", grace_s.as_str()),
                 ("ENFORCE_MIN_WARNING_DAYS", min_s.as_str()),
-                ("ENFORCE_MAX_PER_RUN", cap_s.as_str()),
+                ("ENFORCE_MAX_PER_DAY", cap_s.as_str()),
                 ("EXEMPT_TAG", "Exempt"),
                 ("EXEMPT_USERS_PARAMETER", "/akn/exempt"),
             ]);

@@ -258,6 +258,10 @@ fn update_access_key_exists_only_when_enforcement_acts_and_the_parameter_is_the_
             .iter()
             .filter(|(a, _)| a == "iam:UpdateAccessKey")
             .collect();
+        let counter: Vec<&(String, Vec<String>)> = allowed
+            .iter()
+            .filter(|(a, _)| a == "dynamodb:UpdateItem")
+            .collect();
         if enforce == "true" {
             assert_eq!(
                 update,
@@ -266,8 +270,10 @@ fn update_access_key_exists_only_when_enforcement_acts_and_the_parameter_is_the_
                     vec!["arn:aws:iam::123456789012:user/*".to_string()]
                 )]
             );
+            assert_eq!(counter.len(), 1, "the daily cap's counter: {counter:?}");
         } else {
             assert!(update.is_empty(), "{enforce}: {update:?}");
+            assert!(counter.is_empty(), "{enforce}: {counter:?}");
         }
         let ssm: Vec<&(String, Vec<String>)> = allowed
             .iter()

@@ -17,14 +17,15 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::aws::classify;
 use crate::error::Error;
 use crate::ports::ledger::{
-    Claim, ClaimRequest, NoticeKey, NoticeLedger, SUMMARY_DAYS, SWEEP_RESUME_DAYS, SentRecord,
-    first_notice_pk, summary_pk, sweep_pk, warns,
+    Claim, ClaimRequest, DEACTIVATIONS_DAYS, NoticeKey, NoticeLedger, SUMMARY_DAYS,
+    SWEEP_RESUME_DAYS, SentRecord, deactivations_pk, first_notice_pk, summary_pk, sweep_pk, warns,
 };
 
 const CLAIMED: &str = "CLAIMED";
@@ -285,5 +286,75 @@ impl NoticeLedger for DynamoDbLedger {
     async fn summary(&self, run: NaiveDate, account: &str) -> Result<Option<String>, Error> {
         self.string_attribute(&summary_pk(run, account), "summary")
             .await
+    }
+
+    async fn take_deactivation(
+        &self,
+        account: &str,
+        day: NaiveDate,
+        max: u32,
+    ) -> Result<bool, Error> {
+        let expires = day
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc() + chrono::Duration::days(DEACTIVATIONS_DAYS))
+            .unwrap_or_else(Utc::now);
+        // One conditional UpdateItem: the count goes up only while it is
+        // below the cap, whoever else is counting at the same moment.
+        let taken = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(&deactivations_pk(account, day)))
+            .update_expression(
+                "SET #count = if_not_exists(#count, :zero) + :one, expires_at = :expires",
+            )
+            .condition_expression("attribute_not_exists(#count) OR #count < :max")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":max", AttributeValue::N(max.to_string()))
+            .expression_attribute_values(":expires", n(expires))
+            .send()
+            .await;
+        match taken {
+            Ok(_) => Ok(true),
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(UpdateItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(classify("DynamoDB", "UpdateItem", e)),
+        }
+    }
+
+    async fn give_back_deactivation(&self, account: &str, day: NaiveDate) -> Result<(), Error> {
+        let given = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(&deactivations_pk(account, day)))
+            .update_expression("SET #count = #count - :one")
+            .condition_expression("#count > :zero")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .send()
+            .await;
+        match given {
+            Ok(_) => Ok(()),
+            // Nothing to give back: the count is already zero.
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(UpdateItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(classify("DynamoDB", "UpdateItem", e)),
+        }
     }
 }

@@ -13,7 +13,8 @@ pub(super) struct Enforcing {
 }
 
 /// `EXEMPT_TAG`, `ENFORCE` (which needs the ledger), `ENFORCE_GRACE_DAYS`,
-/// `ENFORCE_MIN_WARNING_DAYS`, `ENFORCE_MAX_PER_RUN` and
+/// `ENFORCE_MIN_WARNING_DAYS`, `ENFORCE_MAX_PER_DAY` (refusing the old
+/// `ENFORCE_MAX_PER_RUN`) and
 /// `EXEMPT_USERS_PARAMETER`.
 pub(super) fn enforcing(
     get: &impl Fn(&str) -> Option<String>,
@@ -23,6 +24,16 @@ pub(super) fn enforcing(
         None => None,
         Some(v) => Some(parse_tag_key("EXEMPT_TAG", Some(v), "")?),
     };
+    // The per-invocation cap of earlier versions did not hold across
+    // invocations; ignoring its name would silently drop the operator's
+    // number for the default.
+    if get("ENFORCE_MAX_PER_RUN").is_some() {
+        return Err(err(
+            "ENFORCE_MAX_PER_DAY",
+            "replaces ENFORCE_MAX_PER_RUN, which is still set: unset it and give the most deactivations per account per calendar day here",
+            "10",
+        ));
+    }
     let mode = match get("ENFORCE").map(|v| v.trim().to_ascii_lowercase()) {
         None => EnforceMode::Off,
         Some(v) if v == "true" => EnforceMode::On,
@@ -77,9 +88,9 @@ pub(super) fn enforcing(
             0..=90,
             "3",
         )?,
-        max_per_run: bounded(
-            "ENFORCE_MAX_PER_RUN",
-            Enforcement::DEFAULT_MAX_PER_RUN,
+        max_per_day: bounded(
+            "ENFORCE_MAX_PER_DAY",
+            Enforcement::DEFAULT_MAX_PER_DAY,
             1..=1000,
             "10",
         )?,

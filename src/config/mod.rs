@@ -272,7 +272,7 @@ mod tests {
         assert_eq!(c.sweep_concurrency, 8);
         assert_eq!(c.enforcement, Enforcement::off());
         assert_eq!(c.enforcement.min_warning_days, 3);
-        assert_eq!(c.enforcement.max_per_run, 10);
+        assert_eq!(c.enforcement.max_per_day, 10);
         assert_eq!(c.exempt_users_parameter, None);
         assert!(!c.enforcement_acts());
     }
@@ -303,7 +303,7 @@ mod tests {
             ("ENFORCE", "Dry_Run"),
             ("ENFORCE_GRACE_DAYS", "7"),
             ("ENFORCE_MIN_WARNING_DAYS", "5"),
-            ("ENFORCE_MAX_PER_RUN", "25"),
+            ("ENFORCE_MAX_PER_DAY", "25"),
             ("EXEMPT_USERS_PARAMETER", "/akn/exempt-users"),
         ])
         .unwrap();
@@ -313,7 +313,7 @@ mod tests {
                 mode: EnforceMode::DryRun,
                 grace_days: 7,
                 min_warning_days: 5,
-                max_per_run: 25,
+                max_per_day: 25,
             }
         );
         assert_eq!(
@@ -409,8 +409,8 @@ mod tests {
                 "ENFORCE_MIN_WARNING_DAYS",
             ),
             (
-                &[sender, ("ENFORCE_MAX_PER_RUN", "0")],
-                "ENFORCE_MAX_PER_RUN",
+                &[sender, ("ENFORCE_MAX_PER_DAY", "0")],
+                "ENFORCE_MAX_PER_DAY",
             ),
             (
                 &[sender, ("EXEMPT_USERS_PARAMETER", "exempt-users")],
@@ -500,6 +500,17 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.variable, "LEDGER_TABLE");
         assert!(e.to_string().contains("IDEMPOTENCY_TABLE"), "{e}");
+    }
+
+    #[test]
+    fn the_old_per_run_cap_is_refused_with_its_new_name() {
+        let e = config(&[
+            ("SENDER_ADDRESS", "noreply@example.com"),
+            ("ENFORCE_MAX_PER_RUN", "5"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.variable, "ENFORCE_MAX_PER_DAY");
+        assert!(e.to_string().contains("ENFORCE_MAX_PER_RUN"), "{e}");
     }
 
     #[test]

@@ -114,7 +114,12 @@ async fn handle_event<P: Ports>(
 
     let now = deps.clock.now();
     let listing = deps.exemptions.listing(now).await;
-    let cap = Cap::new(deps.config.enforcement.max_per_run);
+    let config = &deps.config;
+    let cap = Cap::new(
+        config.enforcement.max_per_day,
+        config.policy.date_of(now),
+        config.enforcement_acts(),
+    );
     let claim = invocation.claim(now);
     let pipeline: Pipeline<'_, P> = Pipeline {
         config: &deps.config,

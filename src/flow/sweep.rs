@@ -156,7 +156,11 @@ pub async fn run_in<P: Ports>(
 
     let config = &deps.config;
     let listing = deps.exemptions.listing(now).await;
-    let cap = Cap::new(config.enforcement.max_per_run);
+    let cap = Cap::new(
+        config.enforcement.max_per_day,
+        config.policy.date_of(now),
+        config.enforcement_acts(),
+    );
     let claim = invocation.claim(now);
     let shared: Shared<'_, P> = Shared {
         pipeline: Pipeline {

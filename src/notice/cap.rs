@@ -1,44 +1,107 @@
-//! The run's blast-radius cap (enforcement rule 5): places for
-//! deactivations, shared by every user a run reads at once. State, not a
-//! rule: a flow makes one per invocation and hands it to the pipeline.
+//! The blast-radius cap (enforcement rule 5): at most
+//! `ENFORCE_MAX_PER_DAY` deactivations per account per calendar day (in
+//! `TIME_ZONE`), across every invocation. The places are counted in the
+//! ledger ([`NoticeLedger::take_deactivation`], one conditional write), so
+//! concurrent runs, retries and a batch of sweep messages share one count.
+//! A dry run changes nothing, so it counts within its own invocation and
+//! writes nothing: what it reports is what one run alone would do.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use chrono::NaiveDate;
+use serde_json::json;
+
+use crate::error::Error;
+use crate::logging::{self, Level};
+use crate::ports::ledger::NoticeLedger;
+
 #[derive(Debug)]
 pub struct Cap {
-    left: AtomicU32,
+    max: u32,
+    /// The day places are counted for.
+    day: NaiveDate,
+    /// A dry run's own count of the places left; `None`: the ledger counts.
+    dry_run_left: Option<AtomicU32>,
 }
 
 impl Cap {
-    pub fn new(places: u32) -> Cap {
+    /// `max` places per account on `day`; counted in the ledger when
+    /// `counts_in_ledger` (enforcement acts), otherwise within this
+    /// invocation.
+    pub fn new(max: u32, day: NaiveDate, counts_in_ledger: bool) -> Cap {
         Cap {
-            left: AtomicU32::new(places),
+            max,
+            day,
+            dry_run_left: (!counts_in_ledger).then(|| AtomicU32::new(max)),
         }
     }
 
-    /// Takes one place; `false` when none is left.
-    pub fn take(&self) -> bool {
-        self.left
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok()
+    /// Takes one place for `account`; `false` when none is left today.
+    pub async fn take<L: NoticeLedger>(&self, ledger: &L, account: &str) -> Result<bool, Error> {
+        match &self.dry_run_left {
+            Some(left) => Ok(left
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()),
+            None => ledger.take_deactivation(account, self.day, self.max).await,
+        }
     }
 
     /// Returns a place taken for a key that was not deactivated after all.
-    pub fn give_back(&self) {
-        self.left.fetch_add(1, Ordering::SeqCst);
+    /// A place that cannot be given back stays taken until the day ends:
+    /// the cap errs on the side of fewer deactivations.
+    pub async fn give_back<L: NoticeLedger>(&self, ledger: &L, account: &str) {
+        let Err(e) = (match &self.dry_run_left {
+            Some(left) => {
+                left.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+            None => ledger.give_back_deactivation(account, self.day).await,
+        }) else {
+            return;
+        };
+        logging::log(
+            Level::Warn,
+            "a deactivation place could not be given back; the day's cap counts it",
+            json!({"error": e.safe_message()}),
+        );
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ports::memory::ledger::MemoryLedger;
 
-    #[test]
-    fn past_the_cap_no_place_is_left_until_one_is_given_back() {
-        let cap = Cap::new(1);
-        assert!(cap.take());
-        assert!(!cap.take());
-        cap.give_back();
-        assert!(cap.take());
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+    }
+
+    #[tokio::test]
+    async fn past_the_cap_no_place_is_left_until_one_is_given_back() {
+        for counts_in_ledger in [true, false] {
+            let ledger = MemoryLedger::new();
+            let cap = Cap::new(1, day(), counts_in_ledger);
+            assert!(cap.take(&ledger, "123456789012").await.unwrap());
+            assert!(!cap.take(&ledger, "123456789012").await.unwrap());
+            cap.give_back(&ledger, "123456789012").await;
+            assert!(cap.take(&ledger, "123456789012").await.unwrap());
+            assert_eq!(
+                ledger.script.count("TakeDeactivation"),
+                if counts_in_ledger { 3 } else { 0 },
+                "a dry run writes nothing"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn two_caps_of_one_day_share_the_ledger_s_count() {
+        let ledger = MemoryLedger::new();
+        let (a, b) = (Cap::new(1, day(), true), Cap::new(1, day(), true));
+        assert!(a.take(&ledger, "123456789012").await.unwrap());
+        assert!(!b.take(&ledger, "123456789012").await.unwrap());
+        // Another account, or the next day, has its own places.
+        assert!(b.take(&ledger, "210987654321").await.unwrap());
+        let tomorrow = Cap::new(1, day().succ_opt().unwrap(), true);
+        assert!(tomorrow.take(&ledger, "123456789012").await.unwrap());
     }
 }

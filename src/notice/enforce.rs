@@ -82,7 +82,14 @@ pub async fn run<P: Ports>(
             }
         };
         let judged = match judge(&settings, key, warned, today) {
-            KeyVerdict::Deactivate if !p.cap.take() => KeyVerdict::HeldByCap,
+            KeyVerdict::Deactivate => match p.cap.take(ledger, account).await {
+                Ok(true) => KeyVerdict::Deactivate,
+                Ok(false) => KeyVerdict::HeldByCap,
+                Err(e) => {
+                    out.error = Some(e);
+                    return out;
+                }
+            },
             judged => judged,
         };
         out.verdicts.push((key.id.clone(), judged));
@@ -100,7 +107,7 @@ pub async fn run<P: Ports>(
                 // would be); any other end gives the place back.
                 if !matches!(&done, Ok(a) if matches!(a.action, Action::Deactivated | Action::DryRun))
                 {
-                    p.cap.give_back();
+                    p.cap.give_back(ledger, account).await;
                 }
                 done
             }
@@ -300,7 +307,7 @@ fn log_action(action: &KeyAction) {
         match action.action {
             Action::Deactivated => "access key deactivated",
             Action::DryRun => "access key would be deactivated (dry run)",
-            Action::HeldByCap => "access key held by ENFORCE_MAX_PER_RUN",
+            Action::HeldByCap => "access key held by ENFORCE_MAX_PER_DAY",
             Action::LeftAlone => "access key changed since it was read; left alone",
             Action::Reactivated => "access key reactivated after its deactivation; left alone",
         },

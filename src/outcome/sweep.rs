@@ -72,7 +72,7 @@ pub struct EnforcementOutcome {
     pub deactivated: usize,
     /// Keys a real run would have deactivated.
     pub dry_run: usize,
-    /// Keys past the cap (`ENFORCE_MAX_PER_RUN`): the next run takes them.
+    /// Keys past the cap (`ENFORCE_MAX_PER_DAY`): the next day's runs take them.
     pub held_by_cap: usize,
     /// Keys that changed between the decision and the action.
     pub left_alone: usize,

@@ -31,6 +31,10 @@
 //! stopped when it ran out of time ([`NoticeLedger::sweep_resume`]), so the
 //! next sweep starts with the users it did not reach.
 //!
+//! With enforcement, it counts each account's deactivations per calendar day
+//! ([`NoticeLedger::take_deactivation`]): the cap `ENFORCE_MAX_PER_DAY`
+//! holds across every invocation.
+//!
 //! In Organizations mode it also keeps each account's summary of the day's
 //! sweep ([`NoticeLedger::put_summary`]), which the Organization's digest
 //! reads.
@@ -166,6 +170,25 @@ pub trait NoticeLedger: Send + Sync {
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), Error>> + Send;
 
+    /// Takes one of `max` deactivation places of `account` on `day` (a
+    /// calendar day in `TIME_ZONE`), for every invocation at once: one
+    /// conditional write, so concurrent runs never take more than `max`
+    /// between them. `false` when none is left.
+    fn take_deactivation(
+        &self,
+        account: &str,
+        day: NaiveDate,
+        max: u32,
+    ) -> impl Future<Output = Result<bool, Error>> + Send;
+
+    /// Gives back a place taken for a key that was not deactivated after
+    /// all; never below zero.
+    fn give_back_deactivation(
+        &self,
+        account: &str,
+        day: NaiveDate,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
     /// Keeps `account`'s summary of the sweep of `run` (Organizations mode:
     /// the Organization's digest reads it), replacing an earlier one.
     fn put_summary(
@@ -192,6 +215,16 @@ pub fn summary_pk(run: NaiveDate, account: &str) -> String {
 /// A sweep summary is forgotten (DynamoDB TTL) this long after its run;
 /// the digest reads it the same day.
 pub const SUMMARY_DAYS: i64 = 14;
+
+/// The partition key of an account's deactivations of one day (the daily
+/// cap's counter): `deactivations#ACCOUNT#DAY`.
+pub fn deactivations_pk(account: &str, day: NaiveDate) -> String {
+    format!("deactivations#{account}#{day}")
+}
+
+/// A day's deactivation counter is forgotten (DynamoDB TTL) this long after
+/// the day; only its own day reads it.
+pub const DEACTIVATIONS_DAYS: i64 = 14;
 
 /// The partition key of a key's first notice: `warned#ACCOUNT#KEYID`.
 pub fn first_notice_pk(account: &str, access_key_id: &str) -> String {

@@ -272,7 +272,7 @@ async fn an_exemption_list_with_an_entry_that_is_not_a_user_stops_enforcement_no
 
 #[tokio::test]
 async fn past_the_cap_keys_are_held_and_nothing_more_is_deactivated() {
-    let d = enforcing(&[("ENFORCE_MAX_PER_RUN", "2")]);
+    let d = enforcing(&[("ENFORCE_MAX_PER_DAY", "2")]);
     for name in ["ann", "ben", "cat", "dan"] {
         add(&d, name, &[150]);
         warned(&d, &key_id(name, 150), 40);
@@ -282,9 +282,46 @@ async fn past_the_cap_keys_are_held_and_nothing_more_is_deactivated() {
     assert_eq!((e.deactivated, e.held_by_cap), (2, 2), "{e:?}");
     assert_eq!(d.accounts.script.count("UpdateAccessKey"), 2);
     assert_eq!(o.report.as_ref().unwrap().next_run.len(), 2);
-    // The next run takes the rest.
+    // Another run the same day deactivates nothing more: the cap is the
+    // day's, across invocations.
     let again = sweep(&d).await;
-    assert_eq!(again.enforcement.unwrap().deactivated, 2);
+    let e = again.enforcement.unwrap();
+    assert_eq!((e.deactivated, e.held_by_cap), (0, 2), "{e:?}");
+    // The next day's run takes the rest.
+    d.clock.advance(Duration::days(1));
+    let next_day = sweep(&d).await;
+    assert_eq!(next_day.enforcement.unwrap().deactivated, 2);
+    assert_eq!(d.accounts.script.count("UpdateAccessKey"), 4);
+}
+
+#[tokio::test]
+async fn concurrent_sweeps_share_one_daily_cap() {
+    // Given four warned, overdue users under a cap of one a day.
+    let d = enforcing(&[("ENFORCE_MAX_PER_DAY", "1")]);
+    for name in ["ann", "ben", "cat", "dan"] {
+        add(&d, name, &[150]);
+        warned(&d, &key_id(name, 150), 40);
+    }
+    // When two sweeps (a Scheduler retry and a hand-started one, say) run
+    // at once, with a Config event for one of the users beside them.
+    let mut event = crate::fixtures::event("noncompliant-7-days.json");
+    event["detail"]["resourceId"] = user_id("dan").into();
+    let invocation = Invocation::local();
+    let (a, b, c) = tokio::join!(
+        sweep(&d),
+        sweep(&d),
+        crate::route::answer(event, &d, &invocation)
+    );
+    c.unwrap();
+    // Then one key is deactivated between them, not one each.
+    let deactivated = |o: &SweepOutcome| o.enforcement.as_ref().unwrap().deactivated;
+    assert!(deactivated(&a) + deactivated(&b) <= 1);
+    assert_eq!(
+        d.accounts.deactivated().len(),
+        1,
+        "{:?}",
+        d.accounts.deactivated()
+    );
 }
 
 #[tokio::test]
@@ -421,7 +458,7 @@ async fn a_name_handed_to_another_user_while_it_is_read_never_costs_that_user_a_
 async fn the_digest_lists_deactivations_the_next_run_and_exemptions_ending_soon() {
     let d = enforcing(&[
         ("DIGEST_RECIPIENTS", "lead@example.com"),
-        ("ENFORCE_MAX_PER_RUN", "1"),
+        ("ENFORCE_MAX_PER_DAY", "1"),
     ]);
     for name in ["ann", "ben"] {
         add(&d, name, &[150]);

@@ -40,6 +40,8 @@ pub struct MemoryLedger {
     resume: Mutex<HashMap<String, String>>,
     /// Sweep summaries by (run, account).
     summaries: Mutex<HashMap<(NaiveDate, String), String>>,
+    /// Deactivations taken, by (account, day).
+    deactivations: Mutex<HashMap<(String, NaiveDate), u32>>,
     pub script: Script,
 }
 
@@ -172,5 +174,29 @@ impl NoticeLedger for MemoryLedger {
         Ok(lock(&self.summaries)
             .get(&(run, account.to_string()))
             .cloned())
+    }
+
+    async fn take_deactivation(
+        &self,
+        account: &str,
+        day: NaiveDate,
+        max: u32,
+    ) -> Result<bool, Error> {
+        self.script.call("TakeDeactivation")?;
+        let mut taken = lock(&self.deactivations);
+        let count = taken.entry((account.to_string(), day)).or_default();
+        if *count >= max {
+            return Ok(false);
+        }
+        *count += 1;
+        Ok(true)
+    }
+
+    async fn give_back_deactivation(&self, account: &str, day: NaiveDate) -> Result<(), Error> {
+        self.script.call("GiveBackDeactivation")?;
+        if let Some(count) = lock(&self.deactivations).get_mut(&(account.to_string(), day)) {
+            *count = count.saturating_sub(1);
+        }
+        Ok(())
     }
 }

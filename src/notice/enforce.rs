@@ -3,8 +3,11 @@
 //! ledger, judge it ([`judge`]), and for a key to deactivate (within the
 //! run's cap):
 //!
-//! 1. claim the key's `deactivated` stage in the ledger (found sent: the key
-//!    was deactivated before and someone reactivated it; it is left alone);
+//! 1. claim the key's `deactivated` stage in the ledger: held by another
+//!    invocation, that overlapping run is deactivating it and this one
+//!    leaves it out; found sent, the key was deactivated before, and is
+//!    `reactivated` only if the re-read of step 2 finds it active again
+//!    (found inactive, an overlapping run just deactivated it);
 //! 2. list the user's keys again and find the key by id, still active and
 //!    with the CreateDate that was judged, then read the user (GetUser)
 //!    and find the UserId the decision was made for (otherwise, either
@@ -179,10 +182,14 @@ impl<P: Ports> Act<'_, P> {
         }
 
         let held = [stage];
-        let Claimed { acquired, .. } = claims::claim_all(ledger, &held, p.claim).await?;
-        if acquired.is_empty() {
-            return Ok(self.report(Action::Reactivated));
-        }
+        let Claimed { acquired, .. } = match claims::claim_all(ledger, &held, p.claim).await {
+            Ok(claimed) => claimed,
+            // An overlapping run is deactivating this key right now: the
+            // key, its mail and its notice are that run's; this one leaves
+            // it out (a run that fails releases it to the next one).
+            Err(Error::NoticeInProgress { .. }) => return Ok(self.report(Action::LeftAlone)),
+            Err(e) => return Err(e),
+        };
         let release = || claims::release(ledger, &held, &acquired, &p.claim.owner);
         let user = self.subject.name;
         let reread = p
@@ -201,6 +208,16 @@ impl<P: Ports> Act<'_, P> {
                 return Err(e);
             }
         };
+        if acquired.is_empty() {
+            // Deactivated before. Active again (same key) means someone
+            // reactivated it; found inactive, an overlapping run has just
+            // deactivated it, and it stays so: either way it is not touched.
+            return Ok(self.report(if unchanged {
+                Action::Reactivated
+            } else {
+                Action::LeftAlone
+            }));
+        }
         if !unchanged {
             release().await;
             return Ok(self.report(Action::LeftAlone));

@@ -294,6 +294,73 @@ async fn past_the_cap_keys_are_held_and_nothing_more_is_deactivated() {
     assert_eq!(d.accounts.script.count("UpdateAccessKey"), 4);
 }
 
+/// The `deactivated` stage of judy's 120-day key, as an overlapping run
+/// left it in the ledger.
+fn deactivation_by_another_run(d: &TestDeps, entry: Entry) {
+    d.ledger.as_ref().unwrap().put(
+        NoticeKey {
+            account: ACCOUNT.into(),
+            access_key_id: key_id("judy", 120),
+            stage: Stage::Deactivated,
+        },
+        entry,
+    );
+}
+
+#[tokio::test]
+async fn a_run_overlapping_one_that_is_deactivating_the_key_sends_nothing_about_it() {
+    // Given judy's overdue, warned key, which another invocation is
+    // deactivating right now (its claim is live).
+    let d = enforcing(&[]);
+    add(&d, "judy", &[120]);
+    warned(&d, &key_id("judy", 120), 30);
+    deactivation_by_another_run(
+        &d,
+        Entry::Claimed {
+            owner: "the-other-run".into(),
+            until: d.clock_now() + Duration::minutes(5),
+        },
+    );
+    let o = sweep(&d).await;
+    // Then this run leaves the key to it: no reminder ("deactivated on or
+    // after today"), no deactivation of its own, no error.
+    let e = o.enforcement.unwrap();
+    assert_eq!((e.deactivated, e.reactivated, e.failed), (0, 0, 0), "{e:?}");
+    assert!(subjects(&d).is_empty(), "{:?}", subjects(&d));
+    assert!(d.accounts.deactivated().is_empty());
+}
+
+#[tokio::test]
+async fn a_run_that_read_the_key_before_an_overlapping_run_deactivated_it_does_not_call_it_reactivated()
+ {
+    // Given judy's overdue, warned key, listed active by this run, and
+    // deactivated (and recorded) by an overlapping run right after.
+    let d = enforcing(&[]);
+    add(&d, "judy", &[120]);
+    warned(&d, &key_id("judy", 120), 30);
+    let mut inactive = key(&key_id("judy", 120), 120);
+    inactive.0.active = false;
+    d.accounts.change_keys_after_listing("judy", vec![inactive]);
+    let at = d.clock_now();
+    deactivation_by_another_run(
+        &d,
+        Entry::Sent(SentRecord {
+            user: "judy".into(),
+            source: "sweep".into(),
+            message_id: Some("the-other-run's mail".into()),
+            sent_at: at,
+            expires_at: at + Duration::days(400),
+        }),
+    );
+    let o = sweep(&d).await;
+    // Then it is not reported reactivated, and no reminder follows the
+    // other run's "deactivated" mail.
+    let e = o.enforcement.unwrap();
+    assert_eq!((e.deactivated, e.reactivated), (0, 0), "{e:?}");
+    assert_eq!(e.left_alone, 1);
+    assert!(subjects(&d).is_empty(), "{:?}", subjects(&d));
+}
+
 #[tokio::test]
 async fn concurrent_sweeps_share_one_daily_cap() {
     // Given four warned, overdue users under a cap of one a day.

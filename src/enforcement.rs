@@ -19,15 +19,16 @@
 //!    overdue day). Before that date the key waits.
 //! 3. **A warning first.** A key is deactivated only when the ledger
 //!    records a notice about that key sent at least
-//!    `ENFORCE_MIN_WARNING_DAYS` calendar days before today. A key whose
-//!    enforcement date has come and that has no recorded warning gets a
-//!    final warning now (its notice is of stage `final_warning`) and waits
-//!    that many days from today. A key warned too recently waits until the
-//!    warning is old enough.
+//!    `ENFORCE_MIN_WARNING_DAYS` × 24 hours before now: elapsed time, not
+//!    dates (a warning sent at 23:59 on the 1st is three dates old at 00:01
+//!    on the 4th, but only 48 hours). A key whose enforcement date has come
+//!    and that has no recorded warning gets a final warning now (its notice
+//!    is of stage `final_warning`) and waits that long from now. A key
+//!    warned too recently waits until the warning is old enough.
 //! 4. **The earliest date.** Every key that waits is told the earliest date
-//!    it may be deactivated: the later of its enforcement date and its
-//!    first warning (this notice, if none is recorded) plus
-//!    `ENFORCE_MIN_WARNING_DAYS`. It acts on the first run (the sweep, or a
+//!    it may be deactivated: the later of its enforcement date and the date
+//!    its first warning (this notice, if none is recorded) is
+//!    `ENFORCE_MIN_WARNING_DAYS` × 24 hours old. It acts on the first run (the sweep, or a
 //!    Config event of the user) on or after that date.
 //! 5. **The cap.** At most `ENFORCE_MAX_PER_DAY` keys of an account are
 //!    deactivated per calendar day (in `TIME_ZONE`), across every
@@ -43,7 +44,8 @@
 //!    been reactivated since (by someone allowed to) is not deactivated
 //!    again; the digest reports it.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::calendar::add_days;
@@ -107,22 +109,32 @@ pub enum KeyVerdict {
     Wait { from: NaiveDate },
 }
 
-/// Rules 2 to 4 for one active, due key. `warned`: the date (in the
-/// policy's time zone) of the first notice the ledger records for the key.
+/// Rules 2 to 4 for one active, due key at `now` (dates in `tz`).
+/// `warned`: when the first notice the ledger records for the key was sent.
+/// The warning's age is elapsed time: `ENFORCE_MIN_WARNING_DAYS` × 24 hours.
 /// A [`KeyVerdict::Deactivate`] is still subject to the cap (rule 5).
 pub fn judge(
     settings: &Enforcement,
     key: &DueKey,
-    warned: Option<NaiveDate>,
-    today: NaiveDate,
+    warned: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    tz: Tz,
 ) -> KeyVerdict {
+    let today = now.with_timezone(&tz).date_naive();
     let enforcement_date = settings.enforcement_date(key);
-    let warning_ripe = |warned: NaiveDate| add_days(warned, u64::from(settings.min_warning_days));
-    let from = enforcement_date.max(warning_ripe(warned.unwrap_or(today)));
+    let min_age = Duration::hours(24 * i64::from(settings.min_warning_days));
+    let ripe = |warned: DateTime<Utc>| {
+        warned
+            .checked_add_signed(min_age)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    };
+    // The notice states the date the warning comes of age: never earlier
+    // than the key can go, and a run on that date before the hour waits.
+    let from = enforcement_date.max(ripe(warned.unwrap_or(now)).with_timezone(&tz).date_naive());
     match warned {
         _ if today < enforcement_date => KeyVerdict::Wait { from },
         None => KeyVerdict::FinalWarning { from },
-        Some(w) if today < warning_ripe(w) => KeyVerdict::Wait { from },
+        Some(w) if now < ripe(w) => KeyVerdict::Wait { from },
         Some(_) => KeyVerdict::Deactivate,
     }
 }
@@ -252,6 +264,20 @@ mod tests {
         }
     }
 
+    fn nine(d: NaiveDate) -> DateTime<Utc> {
+        Utc.from_utc_datetime(&d.and_hms_opt(9, 0, 0).unwrap())
+    }
+
+    /// `judge` at 09:00 UTC of `today`, warned at 09:00 of `warned`.
+    fn judge_on(
+        s: &Enforcement,
+        key: &DueKey,
+        warned: Option<NaiveDate>,
+        today: NaiveDate,
+    ) -> KeyVerdict {
+        judge(s, key, warned.map(nine), nine(today), Tz::UTC)
+    }
+
     fn settings(grace: u32, min: u32) -> Enforcement {
         Enforcement {
             mode: EnforceMode::On,
@@ -267,11 +293,11 @@ mod tests {
         let deadline = date(11, 20);
         let warned = Some(date(11, 13));
         assert_eq!(
-            judge(&s, &key(deadline, date(11, 20)), warned, date(11, 20)),
+            judge_on(&s, &key(deadline, date(11, 20)), warned, date(11, 20)),
             KeyVerdict::Wait { from: date(11, 21) }
         );
         assert_eq!(
-            judge(&s, &key(deadline, date(11, 21)), warned, date(11, 21)),
+            judge_on(&s, &key(deadline, date(11, 21)), warned, date(11, 21)),
             KeyVerdict::Deactivate
         );
     }
@@ -281,11 +307,11 @@ mod tests {
         let s = settings(5, 3);
         let (deadline, warned) = (date(11, 10), Some(date(11, 1)));
         assert_eq!(
-            judge(&s, &key(deadline, date(11, 15)), warned, date(11, 15)),
+            judge_on(&s, &key(deadline, date(11, 15)), warned, date(11, 15)),
             KeyVerdict::Wait { from: date(11, 16) }
         );
         assert_eq!(
-            judge(&s, &key(deadline, date(11, 16)), warned, date(11, 16)),
+            judge_on(&s, &key(deadline, date(11, 16)), warned, date(11, 16)),
             KeyVerdict::Deactivate
         );
     }
@@ -296,16 +322,16 @@ mod tests {
         let today = date(11, 23);
         let old = key(date(8, 1), today);
         assert_eq!(
-            judge(&s, &old, None, today),
+            judge_on(&s, &old, None, today),
             KeyVerdict::FinalWarning { from: date(11, 26) }
         );
         // The final warning, recorded today, is too young until the 26th.
         assert_eq!(
-            judge(&s, &old, Some(today), date(11, 25)),
+            judge_on(&s, &old, Some(today), date(11, 25)),
             KeyVerdict::Wait { from: date(11, 26) }
         );
         assert_eq!(
-            judge(&s, &old, Some(today), date(11, 26)),
+            judge_on(&s, &old, Some(today), date(11, 26)),
             KeyVerdict::Deactivate
         );
     }
@@ -317,14 +343,33 @@ mod tests {
         // Deadline in 7 days; the first notice is this one.
         let k = key(date(11, 30), today);
         assert_eq!(
-            judge(&s, &k, None, today),
+            judge_on(&s, &k, None, today),
             KeyVerdict::Wait { from: date(12, 3) }
         );
         // Deadline tomorrow, first warned today: the warning decides.
         let k = key(date(11, 24), today);
         assert_eq!(
-            judge(&s, &k, None, today),
+            judge_on(&s, &k, None, today),
             KeyVerdict::Wait { from: date(11, 27) }
+        );
+    }
+
+    #[test]
+    fn a_warning_s_age_is_elapsed_hours_not_dates() {
+        // Warned at 23:59 on the 1st: three dates later, at 00:01 on the
+        // 4th, only 48 hours have passed.
+        let s = settings(0, 3);
+        let old = key(date(8, 1), date(11, 4));
+        let warned = Utc.with_ymd_and_hms(2026, 11, 1, 23, 59, 0).unwrap();
+        let early = Utc.with_ymd_and_hms(2026, 11, 4, 0, 1, 0).unwrap();
+        assert_eq!(
+            judge(&s, &old, Some(warned), early, Tz::UTC),
+            KeyVerdict::Wait { from: date(11, 4) }
+        );
+        let late = Utc.with_ymd_and_hms(2026, 11, 4, 23, 59, 0).unwrap();
+        assert_eq!(
+            judge(&s, &old, Some(warned), late, Tz::UTC),
+            KeyVerdict::Deactivate
         );
     }
 }

@@ -164,7 +164,7 @@ mod enforcement {
     use access_key_notifier::ports::memory::exemptions::MemoryExemptionSource;
     use access_key_notifier::ports::memory::ledger::{Entry, MemoryLedger};
     use access_key_notifier::ports::memory::mailer::MemoryMailer;
-    use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+    use chrono::{DateTime, Duration, TimeZone, Utc};
     use proptest::prelude::*;
 
     fn now() -> DateTime<Utc> {
@@ -183,7 +183,7 @@ mod enforcement {
         #[test]
         fn a_deactivation_needs_the_date_and_an_old_enough_warning(
             age in 0i64..400,
-            warned_days_ago in proptest::option::of(0i64..200),
+            warned_hours_ago in proptest::option::of(0i64..4800),
             grace in 0u32..30,
             min in 0u32..10,
         ) {
@@ -192,13 +192,13 @@ mod enforcement {
             let Some(due) = due_keys(&policy, &[key], now()).pop() else { return Ok(()) };
             let settings = Enforcement { mode: EnforceMode::On, grace_days: grace, min_warning_days: min, max_per_day: 10 };
             let today = policy.date_of(now());
-            let warned = warned_days_ago.map(|d| today - Duration::days(d));
-            match judge(&settings, &due, warned, today) {
+            let warned = warned_hours_ago.map(|h| now() - Duration::hours(h));
+            match judge(&settings, &due, warned, now(), policy.time_zone) {
                 KeyVerdict::Deactivate => {
                     prop_assert!(today >= settings.enforcement_date(&due));
                     prop_assert!(due.days.overdue() > grace);
-                    let w: NaiveDate = warned.expect("a warning");
-                    prop_assert!((today - w).num_days() >= i64::from(min));
+                    let w = warned.expect("a warning");
+                    prop_assert!(now() - w >= Duration::hours(24 * i64::from(min)));
                 }
                 KeyVerdict::FinalWarning { from } | KeyVerdict::Wait { from } => {
                     prop_assert!(from > today || warned.is_none() || today < settings.enforcement_date(&due) || from == today);

@@ -77,14 +77,15 @@ pub async fn run<P: Ports>(
     }
     let account = p.account.id.unwrap_or_default();
     for key in due {
-        let warned = match ledger.first_notice(account, &key.id, p.now).await {
-            Ok(warned) => warned.map(|t| policy.date_of(t)),
+        let warned_at = match ledger.first_notice(account, &key.id, p.now).await {
+            Ok(warned_at) => warned_at,
             Err(e) => {
                 out.error = Some(e);
                 return out;
             }
         };
-        let judged = match judge(&settings, key, warned, today) {
+        let warned = warned_at.map(|t| policy.date_of(t));
+        let judged = match judge(&settings, key, warned_at, p.now, policy.time_zone) {
             KeyVerdict::Deactivate => match p.cap.take(ledger, account).await {
                 Ok(true) => KeyVerdict::Deactivate,
                 Ok(false) => KeyVerdict::HeldByCap,

@@ -114,12 +114,7 @@ async fn handle_event<P: Ports>(
 
     let now = deps.clock.now();
     let listing = deps.exemptions.listing(now).await;
-    let config = &deps.config;
-    let cap = Cap::new(
-        config.enforcement.max_per_day,
-        config.policy.date_of(now),
-        config.enforcement_acts(),
-    );
+    let cap = Cap::today(&deps.config, now);
     let claim = invocation.claim(now);
     let pipeline: Pipeline<'_, P> = Pipeline {
         config: &deps.config,

@@ -156,11 +156,7 @@ pub async fn run_in<P: Ports>(
 
     let config = &deps.config;
     let listing = deps.exemptions.listing(now).await;
-    let cap = Cap::new(
-        config.enforcement.max_per_day,
-        config.policy.date_of(now),
-        config.enforcement_acts(),
-    );
+    let cap = Cap::today(config, now);
     let claim = invocation.claim(now);
     let shared: Shared<'_, P> = Shared {
         pipeline: Pipeline {

@@ -8,9 +8,10 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
+use crate::config::Config;
 use crate::error::Error;
 use crate::logging::{self, Level};
 use crate::ports::ledger::NoticeLedger;
@@ -34,6 +35,16 @@ impl Cap {
             day,
             dry_run_left: (!counts_in_ledger).then(|| AtomicU32::new(max)),
         }
+    }
+
+    /// The cap of the run at `now`: `ENFORCE_MAX_PER_DAY` places of today
+    /// (in `TIME_ZONE`), counted in the ledger when enforcement acts.
+    pub fn today(config: &Config, now: DateTime<Utc>) -> Cap {
+        Cap::new(
+            config.enforcement.max_per_day,
+            config.policy.date_of(now),
+            config.enforcement_acts(),
+        )
     }
 
     /// Takes one place for `account`; `false` when none is left today.

@@ -309,6 +309,14 @@ pub struct Recipients {
     pub cc: Vec<Address>,
 }
 
+impl Recipients {
+    /// The mail goes To someone who answers for the user: the owner's
+    /// address, or the fallback list (rule 6). A copy alone does not.
+    pub fn reach_owner(&self) -> bool {
+        !self.to.is_empty()
+    }
+}
+
 /// A notice to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {

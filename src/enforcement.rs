@@ -2,47 +2,68 @@
 //! due key of an enforcing account is told about it.
 //!
 //! Like [`decision`](crate::decision), everything in this module is pure:
-//! the caller passes the key, the date of its first recorded warning (from
-//! the notice ledger) and today. The calls it leads to (the re-read, the
-//! deactivation, the mail) and the run's cap on deactivations are the notice
-//! pipeline's (`notice::enforce`, `notice::cap`). It runs for a Config event
-//! and for the sweep alike.
+//! the caller passes the key, the [`Warning`] the notice ledger keeps for
+//! it, whether the user's notice reaches an owner, and now. The calls it
+//! leads to (the re-reads, the deactivation, the mail) and the daily cap's
+//! counter are the notice pipeline's (`notice::enforce`, `notice::cap`). It
+//! runs for a Config event and for the sweep alike.
 //!
 //! The rules, for one active, due key of a user who is not exempt (decision
-//! rule 1 comes first: an exempt user's keys are never judged):
+//! rule 1 comes first: an exempt user's keys are never judged), in the
+//! order they are applied:
 //!
 //! 1. **Off unless asked.** With `ENFORCE=false` nothing here runs and no key
 //!    is ever changed. With `ENFORCE=dry_run` (or `DRY_RUN=true`) every
-//!    verdict is reached and reported, and nothing is changed.
-//! 2. **The enforcement date.** A key may be deactivated from the day after
-//!    its deadline's date plus `ENFORCE_GRACE_DAYS` (grace 0: the first
-//!    overdue day). Before that date the key waits.
-//! 3. **A warning first.** A key is deactivated only when the ledger
-//!    records a notice about that key sent at least
-//!    `ENFORCE_MIN_WARNING_DAYS` × 24 hours before now: elapsed time, not
-//!    dates (a warning sent at 23:59 on the 1st is three dates old at 00:01
-//!    on the 4th, but only 48 hours). A key whose enforcement date has come
-//!    and that has no recorded warning gets a final warning now (its notice
-//!    is of stage `final_warning`) and waits that long from now. A key
-//!    warned too recently waits until the warning is old enough.
-//! 4. **The earliest date.** Every key that waits is told the earliest date
-//!    it may be deactivated: the later of its enforcement date and the date
-//!    its first warning (this notice, if none is recorded) is
-//!    `ENFORCE_MIN_WARNING_DAYS` × 24 hours old. It acts on the first run (the sweep, or a
-//!    Config event of the user) on or after that date.
-//! 5. **The cap.** At most `ENFORCE_MAX_PER_DAY` keys of an account are
-//!    deactivated per calendar day (in `TIME_ZONE`), across every
-//!    invocation; a key that would be deactivated past it is `held_by_cap`
-//!    ([`KeyVerdict::HeldByCap`], set by the pipeline, whose `notice::cap`
-//!    keeps the count in the ledger) and waits for the next day's runs.
-//! 6. **Deactivation only, of that key.** The one change enforcement makes
-//!    is `UpdateAccessKey Status=Inactive` of the judged key id, after
-//!    reading the key and then the user again: if the key is gone, inactive
-//!    or not the key that was judged (another CreateDate), or the name now
-//!    belongs to another user (another UserId), it is left alone. There is no delete
-//!    anywhere in this program. A key that was deactivated once and has
-//!    been reactivated since (by someone allowed to) is not deactivated
-//!    again; the digest reports it.
+//!    verdict is reached and reported, and nothing is changed; a dry run's
+//!    notices announce no date, so they are no warning (rule 3).
+//! 2. **The enforcement date.** By the settings, a key may be deactivated
+//!    from the day after its deadline's date plus `ENFORCE_GRACE_DAYS`
+//!    (grace 0: the first overdue day).
+//! 3. **The warning that counts.** A notice is a warning only if it
+//!    announced a deactivation date for the key and went **To** the owner's
+//!    address, or, for a user with no usable owner address, To
+//!    `FALLBACK_RECIPIENTS` (the owner by configuration). A copy
+//!    (`CC_RECIPIENTS` alone) never counts, nor does a notice sent while
+//!    enforcement was off or a dry run (it announced nothing). The ledger
+//!    keeps one [`Warning`] per key: when the first such notice was sent,
+//!    the latest date any of them announced, and the key's CreateDate (a
+//!    warning about another key with the same id is not this key's,
+//!    [`Warning::about`]).
+//! 4. **The announced date is a promise.** A key is never deactivated
+//!    before the latest date announced to its owner, whatever the settings
+//!    say now: lowering `MAX_KEY_AGE_DAYS` or `ENFORCE_GRACE_DAYS` after a
+//!    notice moves no date earlier. A later date (the settings raised)
+//!    applies, and the next notice announces it.
+//! 5. **The warning's age is elapsed time.** The first counted warning must
+//!    be at least `ENFORCE_MIN_WARNING_DAYS` × 24 hours old: a warning sent
+//!    at 23:59 on the 1st is three dates old at 00:01 on the 4th, but only
+//!    48 hours.
+//! 6. **The verdict.** Before the enforcement date the key waits. From it,
+//!    a key with no counted warning gets one now: its notice is the final
+//!    warning (stage `final_warning`), announcing a date at least
+//!    `ENFORCE_MIN_WARNING_DAYS` ahead; so switching enforcement on after
+//!    weeks of plain notices deactivates nothing at once. A user whose
+//!    notice reaches no owner (CC alone, or nobody) cannot be warned: the
+//!    key is held, `no_one_to_warn`, and listed in the digest. A key whose
+//!    warning is too young or whose announced date has not come waits. Only
+//!    then is it deactivated. Every key that waits is told the earliest date
+//!    it may go: the latest of its enforcement date, the date its first
+//!    warning (this notice, if none is recorded) is old enough, and the date
+//!    announced before ([`judge`]); it acts on the first run on or after it.
+//! 7. **The daily cap.** At most `ENFORCE_MAX_PER_DAY` keys of an account
+//!    are deactivated per calendar day (in `TIME_ZONE`), across every
+//!    invocation: the pipeline takes a place from a conditional counter in
+//!    the ledger before acting, and a key past it is `held_by_cap`
+//!    ([`KeyVerdict::HeldByCap`]) until the next day's runs.
+//! 8. **The identity check.** Before acting, the pipeline lists the user's
+//!    keys again and then reads the user: the key must still be active,
+//!    have the CreateDate that was judged, and the name must still belong
+//!    to the UserId the decision was made for. Otherwise it is left alone.
+//! 9. **Deactivation only, of that key.** The one change enforcement makes
+//!    is `UpdateAccessKey Status=Inactive` of the judged key id. There is
+//!    no delete anywhere in this program. A key that was deactivated once
+//!    and has been reactivated since (by someone allowed to) is not
+//!    deactivated again; the digest lists it until it is rotated.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -68,7 +89,7 @@ pub struct Enforcement {
     pub mode: EnforceMode,
     /// Days after the deadline's date a key keeps working.
     pub grace_days: u32,
-    /// How old the first recorded warning must be, in calendar days.
+    /// How old the first counted warning must be, in days of 24 hours.
     pub min_warning_days: u32,
     /// Deactivations per account per calendar day, across invocations.
     pub max_per_day: u32,
@@ -95,46 +116,89 @@ impl Enforcement {
     }
 }
 
+/// The warning the notice ledger keeps for one key (rule 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Warning {
+    /// The CreateDate of the key the warning was about.
+    pub key_created: DateTime<Utc>,
+    /// When the first counted warning was sent.
+    pub first_sent: DateTime<Utc>,
+    /// The latest deactivation date announced to the owner.
+    pub announced: NaiveDate,
+}
+
+impl Warning {
+    /// The warning, if it is about `key` (the same CreateDate, to the
+    /// second: IAM's precision).
+    pub fn about(warning: Option<Warning>, key: &DueKey) -> Option<Warning> {
+        warning.filter(|w| w.key_created.timestamp() == key.created.timestamp())
+    }
+
+    /// The warning kept once `new` is recorded over `kept`: about the same
+    /// key, the first send stays and the later date stays (rule 4);
+    /// otherwise `new` replaces it.
+    pub fn merged(kept: Option<Warning>, new: Warning) -> Warning {
+        match kept {
+            Some(w) if w.key_created.timestamp() == new.key_created.timestamp() => Warning {
+                announced: w.announced.max(new.announced),
+                first_sent: w.first_sent.min(new.first_sent),
+                ..w
+            },
+            _ => new,
+        }
+    }
+}
+
 /// What enforcement decided about one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyVerdict {
-    /// Deactivate it now (rules 2 and 3 allow it; rule 5 may still hold it).
+    /// Deactivate it now (rules 2 to 6 allow it; the cap may still hold it).
     Deactivate,
-    /// It would be deactivated now, but the run's cap is spent (rule 5).
+    /// It would be deactivated now, but the day's cap is spent (rule 7).
     HeldByCap,
-    /// Its enforcement date has come and no warning is recorded: its notice
-    /// is the final warning, and it may be deactivated from `from` (rule 3).
+    /// Its enforcement date has come and no warning counts: its notice is
+    /// the final warning, and it may be deactivated from `from` (rule 6).
     FinalWarning { from: NaiveDate },
-    /// Not yet: it may be deactivated from `from` (rule 4).
+    /// Its enforcement date has come, no warning counts, and the user's
+    /// notice reaches no owner: held until one can be warned (rule 6).
+    NoOneToWarn,
+    /// Not yet: it may be deactivated from `from` (rule 6).
     Wait { from: NaiveDate },
 }
 
-/// Rules 2 to 4 for one active, due key at `now` (dates in `tz`).
-/// `warned`: when the first notice the ledger records for the key was sent.
-/// The warning's age is elapsed time: `ENFORCE_MIN_WARNING_DAYS` × 24 hours.
-/// A [`KeyVerdict::Deactivate`] is still subject to the cap (rule 5).
+/// Rules 2 to 6 for one active, due key at `now` (dates in `tz`).
+/// `warning`: what the ledger keeps for the key's id (a warning about
+/// another key is ignored). `reaches_owner`: the user's notice goes To the
+/// owner's address or the fallback list. A [`KeyVerdict::Deactivate`] is
+/// still subject to the cap (rule 7).
 pub fn judge(
     settings: &Enforcement,
     key: &DueKey,
-    warned: Option<DateTime<Utc>>,
+    warning: Option<Warning>,
+    reaches_owner: bool,
     now: DateTime<Utc>,
     tz: Tz,
 ) -> KeyVerdict {
     let today = now.with_timezone(&tz).date_naive();
     let enforcement_date = settings.enforcement_date(key);
+    let warning = Warning::about(warning, key);
     let min_age = Duration::hours(24 * i64::from(settings.min_warning_days));
-    let ripe = |warned: DateTime<Utc>| {
-        warned
-            .checked_add_signed(min_age)
+    let ripe = |sent: DateTime<Utc>| {
+        sent.checked_add_signed(min_age)
             .unwrap_or(DateTime::<Utc>::MAX_UTC)
     };
-    // The notice states the date the warning comes of age: never earlier
-    // than the key can go, and a run on that date before the hour waits.
-    let from = enforcement_date.max(ripe(warned.unwrap_or(now)).with_timezone(&tz).date_naive());
-    match warned {
+    let first_sent = warning.map_or(now, |w| w.first_sent);
+    // The date a notice states: never earlier than the key can go by the
+    // settings, than the warning comes of age (a run on that date before
+    // the hour waits), or than a date announced before.
+    let from = enforcement_date
+        .max(ripe(first_sent).with_timezone(&tz).date_naive())
+        .max(warning.map_or(NaiveDate::MIN, |w| w.announced));
+    match warning {
         _ if today < enforcement_date => KeyVerdict::Wait { from },
-        None => KeyVerdict::FinalWarning { from },
-        Some(w) if now < ripe(w) => KeyVerdict::Wait { from },
+        None if reaches_owner => KeyVerdict::FinalWarning { from },
+        None => KeyVerdict::NoOneToWarn,
+        Some(w) if now < ripe(w.first_sent) || today < w.announced => KeyVerdict::Wait { from },
         Some(_) => KeyVerdict::Deactivate,
     }
 }
@@ -146,8 +210,11 @@ pub enum Action {
     Deactivated,
     /// A dry run: it would have been deactivated.
     DryRun,
-    /// Past the run's cap: the next run takes it.
+    /// Past the day's cap: the next day's runs take it.
     HeldByCap,
+    /// No warning counts and the user's notice reaches no owner: held
+    /// until one can be warned.
+    NoOneToWarn,
     /// Read again, it was gone, inactive or another key: not touched.
     LeftAlone,
     /// Deactivated once before, and active again since: not touched again.
@@ -165,7 +232,7 @@ pub struct KeyAction {
     pub deadline: String,
     pub days_overdue: u32,
     pub age_days: u32,
-    /// The date of the first recorded warning the action relied on.
+    /// The date of the first counted warning the action relied on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warned: Option<String>,
     /// The deactivated mail: `sent`, `dry_run`, `no_recipient` or `failed`.
@@ -187,6 +254,9 @@ pub struct UserEnforcement {
     /// Shape the notice (`ENFORCE=true` only: a dry run's notices promise
     /// nothing).
     pub shapes_notice: bool,
+    /// The notice reaches an owner, so its dates are announced (rule 3); a
+    /// notice to CC alone states none.
+    pub announces: bool,
     /// Each action's key id (the outcome's is masked).
     pub acted: Vec<(String, Action)>,
 }
@@ -203,14 +273,15 @@ impl UserEnforcement {
     /// The notice as enforcement leaves it (`None`: no key is left to
     /// announce). A key deactivated (or, in a dry run, about to be) or
     /// found changed leaves it; a key whose warning is the final one is at
-    /// stage `final_warning`; every other key carries the earliest date it
-    /// may be deactivated (today for one held by the cap or whose action
-    /// failed; none for a reactivated one).
+    /// stage `final_warning`; when the notice reaches an owner, every other
+    /// key carries the earliest date it may be deactivated (today for one
+    /// held by the cap or whose action failed; none for a reactivated one
+    /// or one nobody can be warned about).
     pub fn shape(&self, mut notice: Notice) -> Option<Notice> {
         if !self.shapes_notice {
             return Some(notice);
         }
-        let today = notice.today;
+        let (today, announces) = (notice.today, self.announces);
         notice.keys.retain_mut(|key| {
             let Some((_, verdict)) = self.verdicts.iter().find(|(id, _)| *id == key.id) else {
                 return true;
@@ -222,11 +293,11 @@ impl UserEnforcement {
                     true
                 }
                 (KeyVerdict::Wait { from }, _) => {
-                    key.deactivation_from = Some(*from);
+                    key.deactivation_from = announces.then_some(*from);
                     true
                 }
                 (_, Some(Action::Deactivated | Action::DryRun | Action::LeftAlone)) => false,
-                (_, Some(Action::Reactivated)) => true,
+                (KeyVerdict::NoOneToWarn, _) | (_, Some(Action::Reactivated)) => true,
                 // Held by the cap, or its action failed: the next run.
                 _ => {
                     key.deactivation_from = Some(today);
@@ -268,14 +339,27 @@ mod tests {
         Utc.from_utc_datetime(&d.and_hms_opt(9, 0, 0).unwrap())
     }
 
-    /// `judge` at 09:00 UTC of `today`, warned at 09:00 of `warned`.
+    /// A warning about `key` first sent at 09:00 of `sent`, announcing
+    /// `announced`.
+    fn warning(key: &DueKey, sent: NaiveDate, announced: NaiveDate) -> Warning {
+        Warning {
+            key_created: key.created,
+            first_sent: nine(sent),
+            announced,
+        }
+    }
+
+    /// `judge` at 09:00 UTC of `today` for a user the notice reaches,
+    /// warned at 09:00 of `warned` (announcing that same date: no promise
+    /// beyond the settings').
     fn judge_on(
         s: &Enforcement,
         key: &DueKey,
         warned: Option<NaiveDate>,
         today: NaiveDate,
     ) -> KeyVerdict {
-        judge(s, key, warned.map(nine), nine(today), Tz::UTC)
+        let warning = warned.map(|w| warning(key, w, w));
+        judge(s, key, warning, true, nine(today), Tz::UTC)
     }
 
     fn settings(grace: u32, min: u32) -> Enforcement {
@@ -362,14 +446,107 @@ mod tests {
         let old = key(date(8, 1), date(11, 4));
         let warned = Utc.with_ymd_and_hms(2026, 11, 1, 23, 59, 0).unwrap();
         let early = Utc.with_ymd_and_hms(2026, 11, 4, 0, 1, 0).unwrap();
+        let warned = Some(Warning {
+            first_sent: warned,
+            ..warning(&old, date(11, 1), date(11, 4))
+        });
         assert_eq!(
-            judge(&s, &old, Some(warned), early, Tz::UTC),
+            judge(&s, &old, warned, true, early, Tz::UTC),
             KeyVerdict::Wait { from: date(11, 4) }
         );
         let late = Utc.with_ymd_and_hms(2026, 11, 4, 23, 59, 0).unwrap();
         assert_eq!(
-            judge(&s, &old, Some(warned), late, Tz::UTC),
+            judge(&s, &old, warned, true, late, Tz::UTC),
             KeyVerdict::Deactivate
         );
+    }
+
+    #[test]
+    fn the_announced_date_holds_when_the_settings_move_the_key_earlier() {
+        // Told on the 1st "on or after the 20th"; the settings now allow
+        // the 5th (a lower MAX_KEY_AGE_DAYS or grace).
+        let s = settings(0, 3);
+        let k = key(date(11, 4), date(11, 10));
+        let told = Some(warning(&k, date(11, 1), date(11, 20)));
+        for today in [date(11, 5), date(11, 10), date(11, 19)] {
+            assert_eq!(
+                judge(&s, &k, told, true, nine(today), Tz::UTC),
+                KeyVerdict::Wait { from: date(11, 20) },
+                "{today}"
+            );
+        }
+        assert_eq!(
+            judge(&s, &k, told, true, nine(date(11, 20)), Tz::UTC),
+            KeyVerdict::Deactivate
+        );
+    }
+
+    #[test]
+    fn a_later_date_from_the_settings_applies_and_is_told() {
+        // Told "on or after the 5th"; a grace raised to 10 days moves it to
+        // the 15th.
+        let s = settings(10, 3);
+        let k = key(date(11, 4), date(11, 6));
+        let told = Some(warning(&k, date(11, 1), date(11, 5)));
+        assert_eq!(
+            judge(&s, &k, told, true, nine(date(11, 6)), Tz::UTC),
+            KeyVerdict::Wait { from: date(11, 15) }
+        );
+    }
+
+    #[test]
+    fn a_user_the_notice_cannot_reach_is_held_not_warned() {
+        let s = settings(0, 3);
+        let today = date(11, 23);
+        let old = key(date(8, 1), today);
+        assert_eq!(
+            judge(&s, &old, None, false, nine(today), Tz::UTC),
+            KeyVerdict::NoOneToWarn
+        );
+        // Before the enforcement date it only waits.
+        let soon = key(date(11, 30), today);
+        assert_eq!(
+            judge(&s, &soon, None, false, nine(today), Tz::UTC),
+            KeyVerdict::Wait { from: date(12, 1) }
+        );
+        // A warning counted before (the owner was reachable then) stands.
+        let told = Some(warning(&old, date(11, 1), date(11, 5)));
+        assert_eq!(
+            judge(&s, &old, told, false, nine(today), Tz::UTC),
+            KeyVerdict::Deactivate
+        );
+    }
+
+    #[test]
+    fn a_warning_about_another_key_with_the_same_id_is_not_this_key_s() {
+        let s = settings(0, 3);
+        let today = date(11, 23);
+        let old = key(date(8, 1), today);
+        let other = Warning {
+            key_created: old.created - Duration::seconds(1),
+            ..warning(&old, date(11, 1), date(11, 5))
+        };
+        assert_eq!(
+            judge(&s, &old, Some(other), true, nine(today), Tz::UTC),
+            KeyVerdict::FinalWarning { from: date(11, 26) }
+        );
+    }
+
+    #[test]
+    fn a_warning_keeps_its_first_send_and_its_latest_date() {
+        let k = key(date(11, 4), date(11, 6));
+        let first = warning(&k, date(11, 1), date(11, 20));
+        assert_eq!(Warning::merged(None, first), first);
+        let earlier = Warning::merged(Some(first), warning(&k, date(11, 3), date(11, 8)));
+        assert_eq!(earlier, first);
+        let later = Warning::merged(Some(first), warning(&k, date(11, 3), date(11, 25)));
+        assert_eq!(later, warning(&k, date(11, 1), date(11, 25)));
+        // About another key: this one starts afresh.
+        let stale = Warning {
+            key_created: k.created + Duration::days(1),
+            ..first
+        };
+        let fresh = warning(&k, date(11, 3), date(11, 8));
+        assert_eq!(Warning::merged(Some(stale), fresh), fresh);
     }
 }

@@ -80,6 +80,15 @@ pub fn user_id(name: &str) -> String {
     format!("AIDA{:0>17}", name.to_uppercase())
 }
 
+/// The CreateDate of the key [`key_id`] named: its last three digits are
+/// its age in days at [`now`].
+pub fn created_of(key_id: &str) -> DateTime<Utc> {
+    let age: i64 = key_id[key_id.len() - 3..]
+        .parse()
+        .expect("a key id of key_id()");
+    now() - Duration::days(age)
+}
+
 pub fn key_id(name: &str, age: i64) -> String {
     format!("AKIA{:0>13}{age:03}", name.to_uppercase())
 }

@@ -114,13 +114,14 @@ async fn an_88_day_key_is_mailed_once_whichever_rule_comes_first_and_however_oft
     assert_eq!(first["status"], "sent", "{first}");
     assert_eq!(first["days_remaining"], 2);
     assert_eq!(first["keys"][0]["stage"], "tier_7");
-    // Per sent notice: the IAM reads, one SendEmail, the claim, the record
-    // and the key's first notice; and, once per process, the own account's
-    // id (the event names it).
+    // Per sent notice: the IAM reads, one SendEmail, the claim and the
+    // record (without enforcement, no date is announced, so no warning is
+    // kept); and, once per process, the own account's id (the event names
+    // it).
     assert_eq!(
         emu.requests(),
         json!({"iam:ListUsers": 1, "iam:GetUser": 1, "iam:ListAccessKeys": 1,
-               "iam:GetAccessKeyLastUsed": 1, "sesv2:SendEmail": 1, "dynamodb:PutItem": 3,
+               "iam:GetAccessKeyLastUsed": 1, "sesv2:SendEmail": 1, "dynamodb:PutItem": 2,
                "sts:GetCallerIdentity": 1})
     );
 

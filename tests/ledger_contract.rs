@@ -6,6 +6,7 @@ mod common;
 
 use access_key_notifier::aws::dynamodb::DynamoDbLedger;
 use access_key_notifier::decision::Stage;
+use access_key_notifier::enforcement::Warning;
 use access_key_notifier::ports::ledger::{
     Claim, ClaimRequest, NoticeKey, NoticeLedger, SentRecord,
 };
@@ -105,31 +106,83 @@ async fn contract(ledger: &impl NoticeLedger) {
     // Stages of one key are separate.
     assert!(!ledger.is_sent(&key(Stage::Tier(14)), at(5)).await.unwrap());
 
-    // The key's first notice is the first recorded, not the latest; a
-    // deactivation is no warning, and other keys have none.
-    let first = ledger.first_notice(ACCOUNT, "AKIAIOSFODNN7EXAMPLE", at(5));
-    assert_eq!(first.await.unwrap(), Some(at(0)));
-    let later = SentRecord {
-        sent_at: at(500),
-        ..sent(2000)
+    // A sent notice alone is no warning.
+    let id = "AKIAIOSFODNN7EXAMPLE";
+    assert_eq!(ledger.warning(ACCOUNT, id, at(5)).await.unwrap(), None);
+
+    // A warning keeps its first send and the latest date announced, in
+    // whatever order the dates come; it expires; a warning about another
+    // key with the same id is replaced; accounts and ids are separate.
+    let date = |d| chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+    let created = at(-90 * 86_400);
+    let warning = |sent: i64, announced: u32| Warning {
+        key_created: created,
+        first_sent: at(sent),
+        announced: date(announced),
     };
     ledger
-        .record_sent(&key(Stage::Reminder(8)), &later)
+        .record_warning(ACCOUNT, id, &warning(0, 26), at(1000))
         .await
         .unwrap();
-    let first = ledger.first_notice(ACCOUNT, "AKIAIOSFODNN7EXAMPLE", at(600));
-    assert_eq!(first.await.unwrap(), Some(at(0)));
-    let first = ledger.first_notice(ACCOUNT, "AKIAIOSFODNN7EXAMPLE", at(1001));
-    assert_eq!(first.await.unwrap(), None, "the first record expired");
-    let other = NoticeKey {
-        access_key_id: "AKIAI44QH8DHBEXAMPLE".into(),
-        ..key(Stage::Deactivated)
+    ledger
+        .record_warning(ACCOUNT, id, &warning(300, 24), at(1300))
+        .await
+        .unwrap();
+    assert_eq!(
+        ledger.warning(ACCOUNT, id, at(400)).await.unwrap(),
+        Some(warning(0, 26)),
+        "an earlier date never replaces a later one"
+    );
+    ledger
+        .record_warning(ACCOUNT, id, &warning(500, 30), at(1500))
+        .await
+        .unwrap();
+    assert_eq!(
+        ledger.warning(ACCOUNT, id, at(600)).await.unwrap(),
+        Some(warning(0, 30))
+    );
+    assert_eq!(
+        ledger.warning(ACCOUNT, id, at(1400)).await.unwrap(),
+        Some(warning(0, 30)),
+        "each warning keeps the record as long as its own expiry"
+    );
+    assert_eq!(
+        ledger.warning(ACCOUNT, id, at(1501)).await.unwrap(),
+        None,
+        "expired"
+    );
+    ledger
+        .record_warning(ACCOUNT, id, &warning(1600, 28), at(3000))
+        .await
+        .unwrap();
+    assert_eq!(
+        ledger.warning(ACCOUNT, id, at(1700)).await.unwrap(),
+        Some(warning(1600, 28)),
+        "an expired warning is replaced, not merged"
+    );
+    let another = Warning {
+        key_created: created + Duration::days(1),
+        ..warning(1800, 27)
     };
-    ledger.record_sent(&other, &sent(1000)).await.unwrap();
-    let first = ledger.first_notice(ACCOUNT, "AKIAI44QH8DHBEXAMPLE", at(5));
-    assert_eq!(first.await.unwrap(), None);
-    let first = ledger.first_notice("210987654321", "AKIAIOSFODNN7EXAMPLE", at(5));
-    assert_eq!(first.await.unwrap(), None);
+    ledger
+        .record_warning(ACCOUNT, id, &another, at(3000))
+        .await
+        .unwrap();
+    assert_eq!(
+        ledger.warning(ACCOUNT, id, at(1900)).await.unwrap(),
+        Some(another)
+    );
+    assert_eq!(
+        ledger
+            .warning(ACCOUNT, "AKIAI44QH8DHBEXAMPLE", at(5))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        ledger.warning("210987654321", id, at(1900)).await.unwrap(),
+        None
+    );
 
     // The day's deactivation places: at most `max` between every taker,
     // given back at most down to zero, per account and day.

@@ -154,7 +154,7 @@ mod enforcement {
     use access_key_notifier::config::Config;
     use access_key_notifier::decision::LastUsed;
     use access_key_notifier::decision::{AccessKey, Stage, due_keys};
-    use access_key_notifier::enforcement::{EnforceMode, Enforcement, KeyVerdict, judge};
+    use access_key_notifier::enforcement::{EnforceMode, Enforcement, KeyVerdict, Warning, judge};
     use access_key_notifier::flow::sweep::{self, Run};
     use access_key_notifier::flow::{Deps, Invocation};
     use access_key_notifier::ports::MemoryPorts;
@@ -180,10 +180,19 @@ mod enforcement {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
 
+        /// Enforcement rules 2 to 6: a key is deactivated only from its
+        /// enforcement date, never before the latest date announced to its
+        /// owner, never without a warning about this very key that is
+        /// ENFORCE_MIN_WARNING_DAYS × 24 hours old; a user the notice
+        /// cannot reach is never given a final warning; every date a
+        /// notice states is one the key is really safe until.
         #[test]
-        fn a_deactivation_needs_the_date_and_an_old_enough_warning(
+        fn a_deactivation_keeps_every_promise(
             age in 0i64..400,
             warned_hours_ago in proptest::option::of(0i64..4800),
+            announced_in in -60i64..60,
+            same_key in any::<bool>(),
+            reaches_owner in any::<bool>(),
             grace in 0u32..30,
             min in 0u32..10,
         ) {
@@ -192,17 +201,35 @@ mod enforcement {
             let Some(due) = due_keys(&policy, &[key], now()).pop() else { return Ok(()) };
             let settings = Enforcement { mode: EnforceMode::On, grace_days: grace, min_warning_days: min, max_per_day: 10 };
             let today = policy.date_of(now());
-            let warned = warned_hours_ago.map(|h| now() - Duration::hours(h));
-            match judge(&settings, &due, warned, now(), policy.time_zone) {
+            let warning = warned_hours_ago.map(|h| Warning {
+                key_created: if same_key { due.created } else { due.created - Duration::seconds(1) },
+                first_sent: now() - Duration::hours(h),
+                announced: today + Duration::days(announced_in),
+            });
+            let counted = warning.filter(|_| same_key);
+            match judge(&settings, &due, warning, reaches_owner, now(), policy.time_zone) {
                 KeyVerdict::Deactivate => {
                     prop_assert!(today >= settings.enforcement_date(&due));
                     prop_assert!(due.days.overdue() > grace);
-                    let w = warned.expect("a warning");
-                    prop_assert!(now() - w >= Duration::hours(24 * i64::from(min)));
+                    let w = counted.expect("a warning about this key");
+                    prop_assert!(today >= w.announced, "before the announced {}", w.announced);
+                    prop_assert!(now() - w.first_sent >= Duration::hours(24 * i64::from(min)));
                 }
-                KeyVerdict::FinalWarning { from } | KeyVerdict::Wait { from } => {
-                    prop_assert!(from > today || warned.is_none() || today < settings.enforcement_date(&due) || from == today);
+                KeyVerdict::FinalWarning { from } => {
+                    prop_assert!(reaches_owner, "a final warning nobody receives");
+                    prop_assert!(counted.is_none());
                     prop_assert!(from >= settings.enforcement_date(&due));
+                    prop_assert!(from >= policy.date_of(now() + Duration::hours(24 * i64::from(min))));
+                }
+                KeyVerdict::Wait { from } => {
+                    prop_assert!(from >= settings.enforcement_date(&due));
+                    if let Some(w) = counted {
+                        prop_assert!(from >= w.announced, "a date earlier than announced");
+                    }
+                }
+                KeyVerdict::NoOneToWarn => {
+                    prop_assert!(!reaches_owner && counted.is_none());
+                    prop_assert!(today >= settings.enforcement_date(&due));
                 }
                 // Only the pipeline's cap holds a key.
                 KeyVerdict::HeldByCap => prop_assert!(false, "judge never holds a key"),
@@ -282,10 +309,12 @@ mod enforcement {
                 }, LastUsed::default())).collect();
                 if let (Some(days), Some((first, _))) = (p.warned_days_ago, keys.first()) {
                     let sent_at = now() - Duration::days(days);
-                    deps.ledger.as_ref().unwrap().put(
+                    let ledger = deps.ledger.as_ref().unwrap();
+                    ledger.put(
                         NoticeKey { account: "123456789012".into(), access_key_id: first.id.clone(), stage: Stage::Tier(14) },
                         Entry::Sent(SentRecord { user: name.clone(), source: "sweep".into(), message_id: None, sent_at, expires_at: sent_at + Duration::days(400) }),
                     );
+                    ledger.put_warning("123456789012", &first.id, Warning { key_created: first.created, first_sent: sent_at, announced: policy.date_of(sent_at) }, sent_at + Duration::days(400));
                 }
                 keys_of.insert(name.clone(), (p.clone(), keys.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(), tag.is_some() && p.tag.unwrap() >= 0));
                 deps.accounts.add_user(&format!("AIDA{i:017}"), &name, &tags, keys);

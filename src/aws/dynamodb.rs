@@ -4,9 +4,13 @@
 //! the record's), `owner` (the claiming invocation), and on a sent record
 //! `account`, `stage`, `user`, `source`, `sent_at`, `message_id`.
 //!
-//! A key's first notice is the item `warned#ACCOUNT#KEYID`
-//! ([`first_notice_pk`]) with `sent_at` and `expires_at`, written with the
-//! condition that no live one exists, so the first stays first.
+//! A key's warning is the item `warning#ACCOUNT#KEYID` ([`warning_pk`]) with
+//! `key_created`, `first_sent` (epoch seconds), `announced` (an ISO date),
+//! `expires_at` and `version`. It is written by optimistic concurrency: a
+//! consistent read, [`Warning::merged`] with what was read, and a PutItem
+//! on the condition that `version` is still the one read (retried a few
+//! times), so the merge rule lives in one pure function and concurrent
+//! writers never lose the later date.
 //!
 //! An account's sweep position is the item `sweep#ACCOUNT` with
 //! `resume_from` (a user name) and `expires_at`.
@@ -22,10 +26,11 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailur
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::aws::classify;
+use crate::enforcement::Warning;
 use crate::error::Error;
 use crate::ports::ledger::{
     Claim, ClaimRequest, DEACTIVATIONS_DAYS, NoticeKey, NoticeLedger, SUMMARY_DAYS,
-    SWEEP_RESUME_DAYS, SentRecord, deactivations_pk, first_notice_pk, summary_pk, sweep_pk, warns,
+    SWEEP_RESUME_DAYS, SentRecord, deactivations_pk, summary_pk, sweep_pk, warning_pk,
 };
 
 const CLAIMED: &str = "CLAIMED";
@@ -62,6 +67,62 @@ impl DynamoDbLedger {
             .and_then(|v| v.as_s().ok())
             .cloned())
     }
+
+    /// The warning item `pk` (a consistent read); `None` when it is missing
+    /// or unreadable as one.
+    async fn stored_warning(&self, pk: &str) -> Result<Option<StoredWarning>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify("DynamoDB", "GetItem", e))?;
+        let Some(item) = out.item() else {
+            return Ok(None);
+        };
+        let number = |name: &str| {
+            item.get(name)
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse::<i64>().ok())
+        };
+        let time = |name: &str| number(name).and_then(|t| DateTime::from_timestamp(t, 0));
+        let announced = item
+            .get("announced")
+            .and_then(|v| v.as_s().ok())
+            .and_then(|v| v.parse::<NaiveDate>().ok());
+        let version = number("version")
+            .and_then(|v| u64::try_from(v).ok())
+            .unwrap_or(0);
+        // An item missing a field is unreadable: no warning counts, and
+        // the next write replaces it (on its version).
+        let warning = match (time("key_created"), time("first_sent"), announced) {
+            (Some(key_created), Some(first_sent), Some(announced)) => Some(Warning {
+                key_created,
+                first_sent,
+                announced,
+            }),
+            _ => None,
+        };
+        Ok(Some(StoredWarning {
+            warning,
+            expires_at: number("expires_at").unwrap_or(i64::MIN),
+            version,
+        }))
+    }
+}
+
+/// How many read-merge-write rounds a warning gets before the write is
+/// reported as failed (each round loses only to a writer that succeeded).
+const WARNING_ATTEMPTS: usize = 4;
+
+/// A warning item as read.
+struct StoredWarning {
+    warning: Option<Warning>,
+    expires_at: i64,
+    version: u64,
 }
 
 fn s(v: &str) -> AttributeValue {
@@ -121,32 +182,8 @@ impl NoticeLedger for DynamoDbLedger {
         }
         put.send()
             .await
-            .map_err(|e| classify("DynamoDB", "PutItem", e))?;
-        if !warns(key) {
-            return Ok(());
-        }
-        let first = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(&first_notice_pk(&key.account, &key.access_key_id)))
-            .item("sent_at", n(record.sent_at))
-            .item("expires_at", n(record.expires_at))
-            .condition_expression("attribute_not_exists(pk) OR expires_at < :now")
-            .expression_attribute_values(":now", n(record.sent_at))
-            .send()
-            .await;
-        match first {
-            Ok(_) => Ok(()),
-            // An earlier notice is recorded: it stays the first.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(classify("DynamoDB", "PutItem", e)),
-        }
+            .map(|_| ())
+            .map_err(|e| classify("DynamoDB", "PutItem", e))
     }
 
     async fn release(&self, key: &NoticeKey, owner: &str) -> Result<(), Error> {
@@ -200,31 +237,71 @@ impl NoticeLedger for DynamoDbLedger {
         Ok(sent && live)
     }
 
-    async fn first_notice(
+    async fn warning(
         &self,
         account: &str,
         access_key_id: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<DateTime<Utc>>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(&first_notice_pk(account, access_key_id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify("DynamoDB", "GetItem", e))?;
-        let number = |name: &str| {
-            out.item()
-                .and_then(|item| item.get(name))
-                .and_then(|v| v.as_n().ok())
-                .and_then(|v| v.parse::<i64>().ok())
-        };
-        if number("expires_at").is_none_or(|t| t < now.timestamp()) {
-            return Ok(None);
+    ) -> Result<Option<Warning>, Error> {
+        let stored = self
+            .stored_warning(&warning_pk(account, access_key_id))
+            .await?;
+        Ok(stored
+            .filter(|w| w.expires_at >= now.timestamp())
+            .and_then(|w| w.warning))
+    }
+
+    async fn record_warning(
+        &self,
+        account: &str,
+        access_key_id: &str,
+        warning: &Warning,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let pk = warning_pk(account, access_key_id);
+        for _ in 0..WARNING_ATTEMPTS {
+            let stored = self.stored_warning(&pk).await?;
+            let live = stored
+                .as_ref()
+                .filter(|w| w.warning.is_some() && w.expires_at >= warning.first_sent.timestamp());
+            let merged = Warning::merged(live.and_then(|w| w.warning), *warning);
+            let expires = live.map_or(expires_at.timestamp(), |w| {
+                w.expires_at.max(expires_at.timestamp())
+            });
+            let version = stored.as_ref().map_or(0, |w| w.version);
+            let mut put = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", s(&pk))
+                .item("key_created", n(merged.key_created))
+                .item("first_sent", n(merged.first_sent))
+                .item("announced", s(&merged.announced.to_string()))
+                .item("expires_at", AttributeValue::N(expires.to_string()))
+                .item("version", AttributeValue::N((version + 1).to_string()));
+            put = match stored {
+                None => put.condition_expression("attribute_not_exists(pk)"),
+                Some(_) => put
+                    .condition_expression("version = :read")
+                    .expression_attribute_values(":read", AttributeValue::N(version.to_string())),
+            };
+            match put.send().await {
+                Ok(_) => return Ok(()),
+                // Another writer came between the read and the write: read
+                // again and merge with what it wrote.
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+                Err(e) => return Err(classify("DynamoDB", "PutItem", e)),
+            }
         }
-        Ok(number("sent_at").and_then(|t| DateTime::from_timestamp(t, 0)))
+        Err(Error::Aws {
+            service: "DynamoDB",
+            operation: "PutItem",
+            code: Some("WarningContended".into()),
+            message: format!("the warning changed under {WARNING_ATTEMPTS} writes in a row"),
+            retryable: true,
+        })
     }
 
     async fn sweep_resume(&self, account: &str) -> Result<Option<String>, Error> {

@@ -56,6 +56,10 @@ pub struct DigestView {
     pub deactivated: Vec<RowView>,
     /// Keys the next run will deactivate.
     pub next_run: Vec<RowView>,
+    /// Keys reactivated after their deactivation (until rotated).
+    pub reactivated: Vec<RowView>,
+    /// Keys held because nobody can be warned.
+    pub no_one_to_warn: Vec<RowView>,
     /// Exemptions that end within 14 days.
     pub expiring: Vec<RowView>,
 }
@@ -91,6 +95,8 @@ impl DigestView {
             enforced: outcome.enforcement.is_some(),
             deactivated: rows(&report.deactivated),
             next_run: rows(&report.next_run),
+            reactivated: rows(&report.reactivated),
+            no_one_to_warn: rows(&report.no_one_to_warn),
             expiring: rows(&report.exemptions_expiring),
         }
     }

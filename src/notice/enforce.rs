@@ -1,7 +1,7 @@
 //! Enforcement's calls for one user, the pipeline's step 2, the same for a
-//! Config event and the sweep: read each due key's first warning from the
-//! ledger, judge it ([`judge`]), and for a key to deactivate (within the
-//! run's cap):
+//! Config event and the sweep: read each due key's warning from the ledger,
+//! judge it ([`judge`]), and for a key to deactivate (within the day's
+//! cap):
 //!
 //! 1. claim the key's `deactivated` stage in the ledger: held by another
 //!    invocation, that overlapping run is deactivating it and this one
@@ -23,8 +23,10 @@
 //! The user's notice is then shaped by the verdicts
 //! ([`UserEnforcement::shape`]):
 //! a deactivated key leaves it (its own mail says so), a key without a
-//! recorded warning is listed at stage `final_warning`, and every key is
-//! given the earliest date it may be deactivated.
+//! counted warning is listed at stage `final_warning`, and, when the notice
+//! reaches an owner, every key is given the earliest date it may be
+//! deactivated; the pipeline records that date as the key's warning once
+//! the notice is sent.
 
 use chrono::NaiveDate;
 use serde_json::json;
@@ -34,7 +36,9 @@ use super::pipeline::Decided;
 use super::{Pipeline, Subject};
 use crate::calendar;
 use crate::decision::{self, DueKey, Stage, Verdict};
-use crate::enforcement::{Action, EnforceMode, KeyAction, KeyVerdict, UserEnforcement, judge};
+use crate::enforcement::{
+    Action, EnforceMode, KeyAction, KeyVerdict, UserEnforcement, Warning, judge,
+};
 use crate::error::Error;
 use crate::logging::{self, Level};
 use crate::mail::deactivated::{self, DeactivatedContext, DeactivatedView};
@@ -55,8 +59,14 @@ pub async fn run<P: Ports>(
     let (config, policy) = (p.config, &p.config.policy);
     let settings = config.enforcement;
     let today = policy.date_of(p.now);
+    let reaches_owner = decided
+        .verdict
+        .recipients
+        .as_ref()
+        .is_some_and(|r| r.reach_owner());
     let mut out = UserEnforcement {
         shapes_notice: settings.mode == EnforceMode::On,
+        announces: settings.mode == EnforceMode::On && reaches_owner,
         ..UserEnforcement::default()
     };
     let Some(ledger) = p.ledger else {
@@ -77,15 +87,23 @@ pub async fn run<P: Ports>(
     }
     let account = p.account.id.unwrap_or_default();
     for key in due {
-        let warned_at = match ledger.first_notice(account, &key.id, p.now).await {
-            Ok(warned_at) => warned_at,
+        let warning = match ledger.warning(account, &key.id, p.now).await {
+            Ok(warning) => Warning::about(warning, key),
             Err(e) => {
                 out.error = Some(e);
                 return out;
             }
         };
-        let warned = warned_at.map(|t| policy.date_of(t));
-        let judged = match judge(&settings, key, warned_at, p.now, policy.time_zone) {
+        let warned = warning.map(|w| policy.date_of(w.first_sent));
+        let verdict = judge(
+            &settings,
+            key,
+            warning,
+            reaches_owner,
+            p.now,
+            policy.time_zone,
+        );
+        let judged = match verdict {
             KeyVerdict::Deactivate => match p.cap.take(ledger, account).await {
                 Ok(true) => KeyVerdict::Deactivate,
                 Ok(false) => KeyVerdict::HeldByCap,
@@ -116,6 +134,7 @@ pub async fn run<P: Ports>(
                 done
             }
             KeyVerdict::HeldByCap => Ok(act.report(Action::HeldByCap)),
+            KeyVerdict::NoOneToWarn => Ok(act.report(Action::NoOneToWarn)),
             KeyVerdict::FinalWarning { .. } | KeyVerdict::Wait { .. } => continue,
         };
         match action {
@@ -317,7 +336,7 @@ impl<P: Ports> Act<'_, P> {
 /// One structured line per key enforcement acted on or held.
 fn log_action(action: &KeyAction) {
     let level = match action.action {
-        Action::Deactivated | Action::HeldByCap => Level::Warn,
+        Action::Deactivated | Action::HeldByCap | Action::NoOneToWarn => Level::Warn,
         _ => Level::Info,
     };
     logging::log(
@@ -326,6 +345,9 @@ fn log_action(action: &KeyAction) {
             Action::Deactivated => "access key deactivated",
             Action::DryRun => "access key would be deactivated (dry run)",
             Action::HeldByCap => "access key held by ENFORCE_MAX_PER_DAY",
+            Action::NoOneToWarn => {
+                "access key held: no owner address to warn (a copy is no warning)"
+            }
             Action::LeftAlone => "access key changed since it was read; left alone",
             Action::Reactivated => "access key reactivated after its deactivation; left alone",
         },

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{Pipeline, Subject, enforce};
 use crate::calendar::iso;
 use crate::decision::{self, DaysLeft, DueKey, Mode, Notice, SkipReason, Verdict};
-use crate::enforcement::UserEnforcement;
+use crate::enforcement::{UserEnforcement, Warning};
 use crate::error::Error;
 use crate::logging::{self, Level};
 use crate::mail::notice::{self as view, Context, NoticeView};
@@ -151,6 +151,7 @@ impl<P: Ports> Pipeline<'_, P> {
                 return Err(e);
             }
         };
+        self.record_warnings(notice).await;
         for &i in &acquired {
             let key = &notice.keys[i];
             let record = SentRecord {
@@ -177,6 +178,40 @@ impl<P: Ports> Pipeline<'_, P> {
             }
         }
         Ok(handled)
+    }
+
+    /// Step 6, for enforcement: a sent notice that announced a key's
+    /// deactivation date To an owner is that key's warning (enforcement
+    /// rule 3), kept with the date. Like the stages, a failure is logged:
+    /// the key then waits for a warning that is recorded.
+    async fn record_warnings(&self, notice: &Notice) {
+        let (Some(ledger), Some(account)) = (self.ledger, self.account.id) else {
+            return;
+        };
+        if !notice.recipients.reach_owner() {
+            return;
+        }
+        for key in &notice.keys {
+            let Some(announced) = key.deactivation_from else {
+                continue;
+            };
+            let warning = Warning {
+                key_created: key.created,
+                first_sent: self.now,
+                announced,
+            };
+            let expires_at = ledger::record_expiry(key.deadline, self.now);
+            if let Err(e) = ledger
+                .record_warning(account, &key.id, &warning, expires_at)
+                .await
+            {
+                logging::log(
+                    Level::Error,
+                    "a warning could not be recorded; the key is not deactivated on it",
+                    json!({"access_key_id": mask_key_id(&key.id), "announced": iso(announced), "error": e.safe_message()}),
+                );
+            }
+        }
     }
 
     /// Step 5: looks up last use, renders, and sends (or, in a dry run,

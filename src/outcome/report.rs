@@ -57,7 +57,7 @@ pub struct ReportKey {
     /// `already_notified`, a skip reason, `failed`, or `due` in a scan.
     pub notice: String,
     /// What enforcement did or will do: `deactivated`, `would_deactivate`,
-    /// `held_by_cap`, `left_alone`, `reactivated`, `failed`,
+    /// `held_by_cap`, `no_one_to_warn`, `left_alone`, `reactivated`, `failed`,
     /// `final_warning, from 2026-11-26`, `from 2026-12-04`; empty when the
     /// account does not enforce.
     pub enforcement: String,
@@ -130,6 +130,7 @@ impl UserReport {
                         Action::Deactivated => "deactivated",
                         Action::DryRun => "would_deactivate",
                         Action::HeldByCap => "held_by_cap",
+                        Action::NoOneToWarn => "no_one_to_warn",
                         Action::LeftAlone => "left_alone",
                         Action::Reactivated => "reactivated",
                     };
@@ -146,9 +147,10 @@ impl UserReport {
                 (None, KeyVerdict::Wait { from }) => {
                     (format!("from {}", calendar::iso(*from)), Due::From(*from))
                 }
-                (None, KeyVerdict::Deactivate | KeyVerdict::HeldByCap) => {
-                    ("failed".into(), Due::NextRun)
-                }
+                (
+                    None,
+                    KeyVerdict::Deactivate | KeyVerdict::HeldByCap | KeyVerdict::NoOneToWarn,
+                ) => ("failed".into(), Due::NextRun),
             };
             self.enforcement.insert(id.clone(), entry);
         }
@@ -207,6 +209,12 @@ pub struct Report {
     /// Keys the next run will deactivate: held by the cap, failed, or whose
     /// earliest date is tomorrow or sooner.
     pub next_run: Vec<ReportKey>,
+    /// Keys deactivated before and active again since: listed until they
+    /// are rotated, never deactivated again.
+    pub reactivated: Vec<ReportKey>,
+    /// Keys held because nobody can be warned: no warning counts and the
+    /// user's notice reaches no owner.
+    pub no_one_to_warn: Vec<ReportKey>,
     /// Exempt users whose exemption tag ends within
     /// [`EXPIRING_WITHIN_DAYS`] days.
     pub exemptions_expiring: Vec<ReportKey>,
@@ -233,6 +241,8 @@ impl Report {
             failed: Vec::new(),
             deactivated: Vec::new(),
             next_run: Vec::new(),
+            reactivated: Vec::new(),
+            no_one_to_warn: Vec::new(),
             exemptions_expiring: Vec::new(),
             today_date: policy.date_of(now),
             users: Vec::new(),
@@ -280,6 +290,11 @@ impl Report {
                 if next_run {
                     self.next_run.push(row.clone());
                 }
+                match row.enforcement.as_str() {
+                    "reactivated" => self.reactivated.push(row.clone()),
+                    "no_one_to_warn" => self.no_one_to_warn.push(row.clone()),
+                    _ => {}
+                }
                 let expiring = u.exempt_until.is_some_and(|until| {
                     (until - self.today_date).num_days() <= EXPIRING_WITHIN_DAYS
                 });
@@ -315,6 +330,8 @@ impl Report {
         self.exempt.sort_by(by_deadline);
         self.deactivated.sort_by(by_deadline);
         self.next_run.sort_by(by_deadline);
+        self.reactivated.sort_by(by_deadline);
+        self.no_one_to_warn.sort_by(by_deadline);
         self.exemptions_expiring.sort_by(|a, b| {
             a.exempt_until
                 .cmp(&b.exempt_until)

@@ -74,11 +74,14 @@ pub struct EnforcementOutcome {
     pub dry_run: usize,
     /// Keys past the cap (`ENFORCE_MAX_PER_DAY`): the next day's runs take them.
     pub held_by_cap: usize,
+    /// Keys held because no warning counts and the user's notice reaches no
+    /// owner (`CC_RECIPIENTS` alone, or nobody).
+    pub no_one_to_warn: usize,
     /// Keys that changed between the decision and the action.
     pub left_alone: usize,
     /// Keys deactivated before and reactivated since.
     pub reactivated: usize,
-    /// Keys whose notice was a final warning (no warning was recorded).
+    /// Keys whose notice was a final warning (no warning counted yet).
     pub final_warnings: usize,
     /// Users whose keys enforcement could not finish with; see `errors`.
     pub failed: usize,
@@ -173,6 +176,7 @@ impl SweepOutcome {
                 deactivated: 0,
                 dry_run: 0,
                 held_by_cap: 0,
+                no_one_to_warn: 0,
                 left_alone: 0,
                 reactivated: 0,
                 final_warnings: 0,
@@ -226,6 +230,7 @@ impl SweepOutcome {
                 Action::Deactivated => &mut e.deactivated,
                 Action::DryRun => &mut e.dry_run,
                 Action::HeldByCap => &mut e.held_by_cap,
+                Action::NoOneToWarn => &mut e.no_one_to_warn,
                 Action::LeftAlone => &mut e.left_alone,
                 Action::Reactivated => &mut e.reactivated,
             } += 1;

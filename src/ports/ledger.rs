@@ -21,11 +21,12 @@
 //! delivery is mailing right now). Records expire through DynamoDB TTL,
 //! which deletes lazily, so every check compares the expiry itself.
 //!
-//! Recording a notice also keeps, once per key, when the first notice about
-//! the key was sent ([`NoticeLedger::first_notice`]): enforcement's evidence
-//! that the owner was warned. A deactivation is recorded as the key's
-//! `deactivated` stage, claimed before the key is changed, so it happens
-//! and is announced once.
+//! A notice that announced a deactivation date to an owner also keeps the
+//! key's [`Warning`] ([`NoticeLedger::record_warning`]): when the first such
+//! notice was sent, the latest date announced, and the key's CreateDate;
+//! enforcement's evidence that the owner was warned, and its promise of
+//! when. A deactivation is recorded as the key's `deactivated` stage,
+//! claimed before the key is changed, so it happens and is announced once.
 //!
 //! The same table keeps one more item per account: where the last sweep
 //! stopped when it ran out of time ([`NoticeLedger::sweep_resume`]), so the
@@ -47,6 +48,7 @@ use std::future::Future;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::decision::Stage;
+use crate::enforcement::Warning;
 use crate::error::Error;
 
 /// How long a sent record outlives the later of the key's deadline and the
@@ -125,8 +127,7 @@ pub trait NoticeLedger: Send + Sync {
         request: &ClaimRequest,
     ) -> impl Future<Output = Result<Claim, Error>> + Send;
 
-    /// Records `key` as sent (whatever was there), and, unless it is the
-    /// `deactivated` stage, the key's first notice if none is recorded.
+    /// Records `key` as sent (whatever was there).
     fn record_sent(
         &self,
         key: &NoticeKey,
@@ -147,14 +148,28 @@ pub trait NoticeLedger: Send + Sync {
         key: &NoticeKey,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<bool, Error>> + Send;
-    /// When the first notice about `access_key_id` was sent (and its
-    /// record is not expired at `now`).
-    fn first_notice(
+    /// The warning kept for `access_key_id` (not expired at `now`), about
+    /// whichever key had that id.
+    fn warning(
         &self,
         account: &str,
         access_key_id: &str,
         now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Option<DateTime<Utc>>, Error>> + Send;
+    ) -> impl Future<Output = Result<Option<Warning>, Error>> + Send;
+
+    /// Keeps that a notice sent at `warning.first_sent` announced
+    /// `warning.announced` for the key created at `warning.key_created`,
+    /// until `expires_at`. Where a live warning about the same key is kept,
+    /// its first send stays and the later of the two dates is kept
+    /// ([`Warning::merged`]), whatever order concurrent writers come in;
+    /// otherwise (none, expired, or about another key) this one replaces it.
+    fn record_warning(
+        &self,
+        account: &str,
+        access_key_id: &str,
+        warning: &Warning,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
 
     /// The first user the account's last sweep did not reach, if it ran out
     /// of time.
@@ -226,15 +241,9 @@ pub fn deactivations_pk(account: &str, day: NaiveDate) -> String {
 /// the day; only its own day reads it.
 pub const DEACTIVATIONS_DAYS: i64 = 14;
 
-/// The partition key of a key's first notice: `warned#ACCOUNT#KEYID`.
-pub fn first_notice_pk(account: &str, access_key_id: &str) -> String {
-    format!("warned#{account}#{access_key_id}")
-}
-
-/// Whether recording `key` also records the key's first notice: every
-/// notice is a warning, except the one saying the key was deactivated.
-pub fn warns(key: &NoticeKey) -> bool {
-    key.stage != Stage::Deactivated
+/// The partition key of a key's warning: `warning#ACCOUNT#KEYID`.
+pub fn warning_pk(account: &str, access_key_id: &str) -> String {
+    format!("warning#{account}#{access_key_id}")
 }
 
 /// The partition key of an account's sweep position: `sweep#ACCOUNT`.

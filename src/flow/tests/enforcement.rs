@@ -6,6 +6,7 @@
 use chrono::Duration;
 
 use crate::decision::Stage;
+use crate::enforcement::Warning;
 use crate::flow::Invocation;
 use crate::flow::sweep::{self, Run};
 use crate::outcome::sweep::SweepOutcome;
@@ -14,7 +15,7 @@ use crate::ports::ledger::{NoticeKey, SentRecord};
 use crate::ports::memory::exemptions::MemoryExemptionSource;
 use crate::ports::memory::ledger::Entry;
 use crate::route::Answer;
-use crate::testkit::{TestDeps, add, deps_with, key, key_id, now, user_id};
+use crate::testkit::{TestDeps, add, created_of, deps_with, key, key_id, now, user_id};
 
 const ACCOUNT: &str = "123456789012";
 
@@ -34,10 +35,23 @@ async fn sweep(d: &TestDeps) -> SweepOutcome {
         .unwrap()
 }
 
-/// Records a notice about `key` sent `days_ago` (its 7-day tier's).
+/// Records a warning about `key` sent To its owner `days_ago` (its 7-day
+/// tier's notice), announcing the date it was sent on: no promise beyond
+/// the settings'.
 fn warned(d: &TestDeps, key: &str, days_ago: i64) {
     let sent_at = d.clock_now() - Duration::days(days_ago);
-    d.ledger.as_ref().unwrap().put(
+    let ledger = d.ledger.as_ref().unwrap();
+    ledger.put_warning(
+        ACCOUNT,
+        key,
+        Warning {
+            key_created: created_of(key),
+            first_sent: sent_at,
+            announced: sent_at.date_naive(),
+        },
+        sent_at + Duration::days(400),
+    );
+    ledger.put(
         NoticeKey {
             account: ACCOUNT.into(),
             access_key_id: key.into(),
@@ -443,7 +457,7 @@ async fn a_key_rotated_between_the_decision_and_the_action_is_left_alone() {
 
 #[tokio::test]
 async fn a_key_reactivated_after_its_deactivation_is_not_deactivated_again() {
-    let d = enforcing(&[]);
+    let d = enforcing(&[("DIGEST_RECIPIENTS", "lead@example.com")]);
     add(&d, "judy", &[120]);
     warned(&d, &key_id("judy", 120), 30);
     assert_eq!(sweep(&d).await.enforcement.unwrap().deactivated, 1);
@@ -452,9 +466,13 @@ async fn a_key_reactivated_after_its_deactivation_is_not_deactivated_again() {
         .set_keys("judy", vec![key(&key_id("judy", 120), 120)]);
     d.clock.set(now() + Duration::days(1));
     let o = sweep(&d).await;
-    let e = o.enforcement.unwrap();
+    let e = o.enforcement.as_ref().unwrap();
     assert_eq!((e.reactivated, e.deactivated), (1, 0));
     assert_eq!(d.accounts.script.count("UpdateAccessKey"), 1);
+    // The digest gives it its own section, not only an overdue row.
+    let text = o.digest.unwrap().rendered.unwrap().text;
+    let section = "Reactivated after their deactivation (listed until rotated; never deactivated again)\n  - judy  AKIA…Y120";
+    assert!(text.contains(section), "{text}");
 }
 
 /// The 7-day rule's fixture event for the user `user_id`, answered.
@@ -550,4 +568,178 @@ async fn the_digest_lists_deactivations_the_next_run_and_exemptions_ending_soon(
     ] {
         assert!(text.contains(needle), "{needle:?} missing:\n{text}");
     }
+}
+
+#[tokio::test]
+async fn a_key_is_never_deactivated_before_the_date_its_owner_was_given() {
+    // 85 days old under MAX_KEY_AGE_DAYS=90: the 7-day notice says
+    // "deactivated on or after 2026-11-29" (the deadline is the 28th).
+    let mut d = enforcing(&[]);
+    add(&d, "kai", &[85]);
+    sweep(&d).await;
+    let told = d.mailer.sent().pop().unwrap();
+    assert!(
+        told.text.contains("deactivated on or after 2026-11-29"),
+        "{}",
+        told.text
+    );
+    let id = key_id("kai", 85);
+    let kept = d.ledger.as_ref().unwrap().warning_of(ACCOUNT, &id).unwrap();
+    assert_eq!(kept.announced.to_string(), "2026-11-29");
+
+    // The maximum age is lowered to 60: by the settings the key is 25 days
+    // overdue and its warning three days old on the 26th. The date given
+    // stands: nothing happens before the 29th, and the reminders repeat it.
+    d.config.policy.max_key_age_days = 60;
+    for day in [3, 4, 5] {
+        d.clock.set(now() + Duration::days(day));
+        let o = sweep(&d).await;
+        assert_eq!(o.enforcement.as_ref().unwrap().deactivated, 0, "day {day}");
+    }
+    assert!(d.accounts.deactivated().is_empty());
+    for mail in &d.mailer.sent()[1..] {
+        assert!(
+            mail.text.contains("deactivated on or after 2026-11-29"),
+            "{}",
+            mail.text
+        );
+    }
+    d.clock.set(now() + Duration::days(6));
+    let o = sweep(&d).await;
+    assert_eq!(o.enforcement.as_ref().unwrap().deactivated, 1);
+    assert_eq!(d.accounts.deactivated(), vec![("kai".into(), id)]);
+}
+
+#[tokio::test]
+async fn a_later_date_from_a_raised_grace_applies_and_the_next_notice_says_so() {
+    let mut d = enforcing(&[]);
+    add(&d, "kai", &[85]);
+    sweep(&d).await;
+    d.config.enforcement.grace_days = 10;
+    // The deadline's day: the overdue notice is due the day after.
+    d.clock.set(now() + Duration::days(6));
+    let o = sweep(&d).await;
+    assert_eq!(o.enforcement.as_ref().unwrap().deactivated, 0);
+    let mail = d.mailer.sent().pop().unwrap();
+    assert!(
+        mail.text.contains("deactivated on or after 2026-12-09"),
+        "{}",
+        mail.text
+    );
+    let kept = d
+        .ledger
+        .as_ref()
+        .unwrap()
+        .warning_of(ACCOUNT, &key_id("kai", 85))
+        .unwrap();
+    assert_eq!(kept.announced.to_string(), "2026-12-09");
+}
+
+#[tokio::test]
+async fn a_copy_is_no_warning_and_a_user_nobody_can_warn_is_held() {
+    // No owner tag, no fallback list: every notice goes to CC alone.
+    let d = enforcing(&[("DIGEST_RECIPIENTS", "lead@example.com")]);
+    d.accounts.add_user(
+        &user_id("nobody"),
+        "nobody",
+        &[],
+        vec![key(&key_id("nobody", 120), 120)],
+    );
+    for day in [0, 3, 10, 40] {
+        d.clock.set(now() + Duration::days(day));
+        let o = sweep(&d).await;
+        let e = o.enforcement.as_ref().unwrap();
+        assert_eq!(
+            (e.deactivated, e.final_warnings, e.no_one_to_warn),
+            (0, 0, 1),
+            "day {day}: {e:?}"
+        );
+        let report = o.report.unwrap();
+        assert_eq!(report.overdue[0].enforcement, "no_one_to_warn");
+        let text = o.digest.unwrap().rendered.unwrap().text;
+        assert!(
+            text.contains("Held: no one to warn (no owner address and no fallback list; a copy is no warning)\n  - nobody  AKIA…Y120"),
+            "{text}"
+        );
+    }
+    assert!(d.accounts.deactivated().is_empty());
+    let mails: Vec<_> = d
+        .mailer
+        .sent()
+        .into_iter()
+        .filter(|m| !m.to.iter().any(|a| a.as_str() == "lead@example.com"))
+        .collect();
+    assert!(!mails.is_empty());
+    for mail in &mails {
+        assert!(mail.to.is_empty(), "{:?}", mail.to);
+        assert!(!mail.subject.contains("Final warning"), "{}", mail.subject);
+        assert!(
+            !mail.text.contains("deactivated on or after"),
+            "{}",
+            mail.text
+        );
+    }
+    let ledger = d.ledger.as_ref().unwrap();
+    assert_eq!(ledger.warning_of(ACCOUNT, &key_id("nobody", 120)), None);
+}
+
+#[tokio::test]
+async fn the_fallback_list_is_the_owner_by_configuration_and_its_warning_counts() {
+    let d = enforcing(&[("FALLBACK_RECIPIENTS", "platform@example.com")]);
+    d.accounts.add_user(
+        &user_id("nobody"),
+        "nobody",
+        &[],
+        vec![key(&key_id("nobody", 120), 120)],
+    );
+    let first = sweep(&d).await;
+    assert_eq!(first.enforcement.as_ref().unwrap().final_warnings, 1);
+    let mail = d.mailer.sent().pop().unwrap();
+    assert_eq!(mail.to[0].as_str(), "platform@example.com");
+    assert!(
+        mail.subject.starts_with("[Final warning]"),
+        "{}",
+        mail.subject
+    );
+    d.clock.set(now() + Duration::days(3));
+    assert_eq!(sweep(&d).await.enforcement.unwrap().deactivated, 1);
+}
+
+#[tokio::test]
+async fn switching_enforcement_on_after_weeks_of_plain_notices_sends_final_warnings_first() {
+    let mut d = enforcing(&[("ENFORCE", "false")]);
+    add(&d, "olga", &[80]);
+    // Five weeks without enforcement: the tier notices, overdue, reminders.
+    for day in 0..35 {
+        d.clock.set(now() + Duration::days(day));
+        sweep(&d).await;
+    }
+    let plain = d.mailer.sent();
+    assert!(plain.len() >= 3, "{}", plain.len());
+    assert!(
+        plain
+            .iter()
+            .all(|m| !m.text.contains("deactivated on or after"))
+    );
+
+    d.config.enforcement.mode = crate::enforcement::EnforceMode::On;
+    let switched = sweep(&d).await;
+    let e = switched.enforcement.as_ref().unwrap();
+    assert_eq!((e.deactivated, e.final_warnings), (0, 1), "{e:?}");
+    let mail = d.mailer.sent().pop().unwrap();
+    assert!(
+        mail.subject.starts_with("[Final warning]"),
+        "{}",
+        mail.subject
+    );
+    // 2026-11-23 + 34 days = 2026-12-27; three days' warning: the 30th.
+    assert!(
+        mail.text.contains("deactivated on or after 2026-12-30"),
+        "{}",
+        mail.text
+    );
+    d.clock.set(now() + Duration::days(36));
+    assert_eq!(sweep(&d).await.enforcement.unwrap().deactivated, 0);
+    d.clock.set(now() + Duration::days(37));
+    assert_eq!(sweep(&d).await.enforcement.unwrap().deactivated, 1);
 }

@@ -2,7 +2,7 @@
 //! claim succeeds where nothing live is recorded; release drops only the
 //! owner's claim; expired entries count as absent), for the flow tests,
 //! the bench and the demo. Failures are scripted per operation
-//! (`Claim`, `RecordSent`, `Release`, `IsSent`, `FirstNotice`,
+//! (`Claim`, `RecordSent`, `Release`, `IsSent`, `Warning`, `RecordWarning`,
 //! `SweepResume`, `SetSweepResume`).
 
 use std::collections::HashMap;
@@ -11,8 +11,9 @@ use std::sync::Mutex;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::script::Script;
+use crate::enforcement::Warning;
 use crate::error::Error;
-use crate::ports::ledger::{Claim, ClaimRequest, NoticeKey, NoticeLedger, SentRecord, warns};
+use crate::ports::ledger::{Claim, ClaimRequest, NoticeKey, NoticeLedger, SentRecord};
 use crate::sync::lock;
 
 /// What is stored for one stage.
@@ -31,11 +32,14 @@ impl Entry {
     }
 }
 
+/// A warning as kept: the warning and when it expires.
+type Kept = (Warning, DateTime<Utc>);
+
 #[derive(Default)]
 pub struct MemoryLedger {
     entries: Mutex<HashMap<NoticeKey, Entry>>,
-    /// Per (account, key id), the first notice's record.
-    first: Mutex<HashMap<(String, String), SentRecord>>,
+    /// Per (account, key id), the warning and when it expires.
+    warnings: Mutex<HashMap<(String, String), Kept>>,
     /// Per account, where the last sweep stopped.
     resume: Mutex<HashMap<String, String>>,
     /// Sweep summaries by (run, account).
@@ -60,27 +64,31 @@ impl MemoryLedger {
         lock(&self.entries).clone()
     }
 
-    /// Stores `entry` for `key` as another invocation would have (a sent
-    /// one also as the key's first notice, unless one is kept).
+    /// Stores `entry` for `key` as another invocation would have.
     pub fn put(&self, key: NoticeKey, entry: Entry) {
-        if let Entry::Sent(record) = &entry {
-            self.keep_first(&key, record);
-        }
         lock(&self.entries).insert(key, entry);
     }
 
-    fn keep_first(&self, key: &NoticeKey, record: &SentRecord) {
-        if !warns(key) {
-            return;
-        }
-        let mut first = lock(&self.first);
-        let slot = (key.account.clone(), key.access_key_id.clone());
-        match first.get(&slot) {
-            Some(kept) if kept.expires_at >= record.sent_at => {}
-            _ => {
-                first.insert(slot, record.clone());
-            }
-        }
+    /// Keeps `warning` for `access_key_id` as another invocation would have
+    /// (over whatever was kept).
+    pub fn put_warning(
+        &self,
+        account: &str,
+        access_key_id: &str,
+        warning: Warning,
+        expires_at: DateTime<Utc>,
+    ) {
+        lock(&self.warnings).insert(
+            (account.to_string(), access_key_id.to_string()),
+            (warning, expires_at),
+        );
+    }
+
+    /// The warning kept for `access_key_id`, expired or not.
+    pub fn warning_of(&self, account: &str, access_key_id: &str) -> Option<Warning> {
+        lock(&self.warnings)
+            .get(&(account.to_string(), access_key_id.to_string()))
+            .map(|(w, _)| *w)
     }
 }
 
@@ -109,7 +117,6 @@ impl NoticeLedger for MemoryLedger {
     async fn record_sent(&self, key: &NoticeKey, record: &SentRecord) -> Result<(), Error> {
         self.script.call("RecordSent")?;
         lock(&self.entries).insert(key.clone(), Entry::Sent(record.clone()));
-        self.keep_first(key, record);
         Ok(())
     }
 
@@ -129,18 +136,38 @@ impl NoticeLedger for MemoryLedger {
         )
     }
 
-    async fn first_notice(
+    async fn warning(
         &self,
         account: &str,
         access_key_id: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<DateTime<Utc>>, Error> {
-        self.script.call("FirstNotice")?;
-        let first = lock(&self.first);
-        Ok(first
+    ) -> Result<Option<Warning>, Error> {
+        self.script.call("Warning")?;
+        Ok(lock(&self.warnings)
             .get(&(account.to_string(), access_key_id.to_string()))
-            .filter(|r| r.expires_at >= now)
-            .map(|r| r.sent_at))
+            .filter(|(_, expires_at)| *expires_at >= now)
+            .map(|(w, _)| *w))
+    }
+
+    async fn record_warning(
+        &self,
+        account: &str,
+        access_key_id: &str,
+        warning: &Warning,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        self.script.call("RecordWarning")?;
+        let mut warnings = lock(&self.warnings);
+        let slot = (account.to_string(), access_key_id.to_string());
+        let live = warnings
+            .get(&slot)
+            .filter(|(_, until)| *until >= warning.first_sent);
+        let kept = (
+            Warning::merged(live.map(|(w, _)| *w), *warning),
+            live.map_or(expires_at, |(_, until)| (*until).max(expires_at)),
+        );
+        warnings.insert(slot, kept);
+        Ok(())
     }
 
     async fn sweep_resume(&self, account: &str) -> Result<Option<String>, Error> {

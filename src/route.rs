@@ -8,6 +8,7 @@
 
 use serde_json::{Value, json};
 
+use crate::clock::Clock;
 use crate::error::Error;
 use crate::event::envelope::{self, SqsEvent};
 use crate::event::{self, Parsed, ScheduledRun};
@@ -130,11 +131,14 @@ pub async fn dispatch<P: Ports>(
                     }
                 }
                 (ScheduledRun::Sweep, true) => {
-                    Ok(Answer::FanOut(Box::new(fanout::fan_out(deps).await?)))
+                    let fanned = invocation.within(deps.clock.now(), fanout::fan_out(deps));
+                    Ok(Answer::FanOut(Box::new(fanned.await?)))
                 }
-                (ScheduledRun::Digest, true) => Ok(Answer::OrganizationDigest(Box::new(
-                    digest::organization_digest(deps).await?,
-                ))),
+                (ScheduledRun::Digest, true) => {
+                    let digest = digest::organization_digest(deps);
+                    let digest = invocation.within(deps.clock.now(), digest).await?;
+                    Ok(Answer::OrganizationDigest(Box::new(digest)))
+                }
                 (ScheduledRun::Digest, false) => Err(Error::InvalidEvent(
                     "a digest schedule (detail.run `digest`) needs an Organizations deployment (MEMBER_ROLE_NAME); a single account's digest comes with its sweep".into(),
                 )),

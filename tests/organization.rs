@@ -252,3 +252,54 @@ async fn the_sweep_fans_out_through_sqs_and_sweeps_every_account_once() {
     let data = html.find("<strong>222222222222</strong>").unwrap();
     assert!(payments < data, "the overdue account first");
 }
+
+/// Five sweep messages for one account in one SQS invocation (a duplicate
+/// delivery, a hand-sent message) deactivate no more than the account's
+/// daily cap between them.
+#[tokio::test]
+async fn five_sweep_messages_of_one_account_in_one_batch_keep_the_daily_cap() {
+    let mut org = organization().await;
+    for name in ["ann", "ben", "cat"] {
+        org.emu
+            .create_user(json!({"account": PAYMENTS, "name": name,
+            "user_id": format!("AIDA{PAYMENTS}{:0>5}", name.to_uppercase()),
+            "tags": {"Email": format!("{name}@{PAYMENTS}.example.com")},
+            "keys": [key_aged(120)]}));
+    }
+    let deps = deps_from_sdk(
+        config(
+            &org,
+            &[
+                ("ENFORCE", "true"),
+                ("ENFORCE_MIN_WARNING_DAYS", "0"),
+                ("ENFORCE_MAX_PER_DAY", "1"),
+            ],
+        ),
+        &org.sdk,
+    );
+    let run = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let record = |i: usize| {
+        json!({"messageId": format!("m-{i}"), "receiptHandle": format!("r-{i}"),
+               "body": json!({"sweep_account": PAYMENTS, "run": run}).to_string(),
+               "eventSource": "aws:sqs",
+               "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:akn-sweep"})
+    };
+    // The first message's sweep gives the four overdue users their final
+    // warning; the batch of five then finds them all due.
+    let first = dispatch(json!({"Records": [record(0)]}), &deps, &Invocation::local())
+        .await
+        .unwrap();
+    assert_eq!(first.response(), json!({"batchItemFailures": []}));
+    org.emu.reset_requests();
+    let batch: Vec<Value> = (1..=5).map(record).collect();
+    let answer = dispatch(json!({"Records": batch}), &deps, &Invocation::local())
+        .await
+        .unwrap();
+    assert_eq!(answer.response(), json!({"batchItemFailures": []}));
+    assert_eq!(
+        org.emu.requests()["iam:UpdateAccessKey"],
+        1,
+        "{}",
+        org.emu.requests()
+    );
+}

@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use super::scope::scope;
-use super::{DEADLINE_RESERVE, Deps, Invocation};
+use super::{Deps, Invocation};
 use crate::clock::Clock;
 use crate::decision::{self, AccessKey, SkipReason, Tag};
 use crate::error::Error;
@@ -39,20 +39,9 @@ pub async fn handle_parsed<P: Ports>(
     deps: &Deps<P>,
     invocation: &Invocation,
 ) -> Result<Handled, Error> {
-    let Some(budget) = invocation.budget(deps.clock.now()) else {
-        return handle_event(parsed, deps, invocation).await;
-    };
-    let out_of_time = || Error::OutOfTime {
-        budget_ms: u64::try_from(budget.as_millis()).unwrap_or(u64::MAX),
-        reserve_ms: u64::try_from(DEADLINE_RESERVE.as_millis()).unwrap_or(u64::MAX),
-    };
-    // An event that arrives with its budget spent makes no call at all.
-    if budget.is_zero() {
-        return Err(out_of_time());
-    }
-    tokio::time::timeout(budget, handle_event(parsed, deps, invocation))
+    invocation
+        .within(deps.clock.now(), handle_event(parsed, deps, invocation))
         .await
-        .unwrap_or_else(|_| Err(out_of_time()))
 }
 
 async fn handle_event<P: Ports>(

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::config::Config;
+use crate::error::Error;
 use crate::logging;
 use crate::ports::Ports;
 use crate::ports::exemptions::Exemptions;
@@ -44,6 +45,15 @@ pub struct Invocation {
 /// its own time-outs (`aws`); this bounds their sum.
 pub const DEADLINE_RESERVE: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// The error of work that did not end within its `budget`.
+pub fn out_of_time(budget: std::time::Duration) -> Error {
+    let ms = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    Error::OutOfTime {
+        budget_ms: ms(budget),
+        reserve_ms: ms(DEADLINE_RESERVE),
+    }
+}
+
 /// A claim outlives the invocation's deadline by this much, so it cannot
 /// expire while the invocation that holds it still runs.
 const CLAIM_MARGIN_SECONDS: i64 = 10;
@@ -60,6 +70,25 @@ impl Invocation {
                 .unwrap_or_default()
                 .saturating_sub(DEADLINE_RESERVE)
         })
+    }
+
+    /// `work`, unless this invocation's budget (as seen at `now`) runs
+    /// out first: then [`out_of_time`]. Without a deadline, `work` as it
+    /// is; with the budget spent, no call is made at all.
+    pub async fn within<T>(
+        &self,
+        now: DateTime<Utc>,
+        work: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let Some(budget) = self.budget(now) else {
+            return work.await;
+        };
+        if budget.is_zero() {
+            return Err(out_of_time(budget));
+        }
+        tokio::time::timeout(budget, work)
+            .await
+            .unwrap_or_else(|_| Err(out_of_time(budget)))
     }
 
     /// A ledger claim in this invocation's name, lasting until shortly

@@ -31,6 +31,9 @@ use crate::ports::Ports;
 use crate::ports::ledger::NoticeLedger;
 use crate::ports::mailer::{Mail, Mailer};
 
+/// A digest not sent by the end of the sweep's budget.
+pub const OUT_OF_TIME: &str = "the digest was not sent within the sweep's time budget";
+
 /// Summaries read at once.
 const READS_AT_ONCE: usize = 16;
 
@@ -57,13 +60,14 @@ async fn deliver<M: Mailer>(
 }
 
 /// Renders and sends (or, in a dry run, only renders) an account's digest.
-/// A digest that fails is reported in the outcome; the sweep's notices
-/// stand.
+/// A digest that fails, or is not sent by `end` (the sweep's budget), is
+/// reported in the outcome; the sweep's notices stand.
 pub async fn account_digest<M: Mailer>(
     config: &Config,
     mailer: &M,
     report: &Report,
     outcome: &SweepOutcome,
+    end: Option<tokio::time::Instant>,
 ) -> DigestOutcome {
     let locale = config.policy.default_locale;
     let failed = |error: String, rendered| DigestOutcome {
@@ -77,7 +81,15 @@ pub async fn account_digest<M: Mailer>(
         Ok(r) => r,
         Err(e) => return failed(Error::Render(e).safe_message(), None),
     };
-    match deliver(config, mailer, &rendered, "digest").await {
+    let sent = deliver(config, mailer, &rendered, "digest");
+    let sent = match end {
+        Some(end) => match tokio::time::timeout_at(end, sent).await {
+            Ok(sent) => sent,
+            Err(_) => return failed(OUT_OF_TIME.into(), Some(rendered)),
+        },
+        None => sent.await,
+    };
+    match sent {
         Ok(message_id) => DigestOutcome {
             status: if message_id.is_some() {
                 "sent"

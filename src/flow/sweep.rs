@@ -21,8 +21,14 @@
 //! concurrency, twice at most (the pause doubling). Only then is it counted
 //! as failed, with its typed error.
 //!
-//! Time: the sweep admits no new user once less than [`stop_margin`] of its
-//! budget is left, and cuts what is under way when the budget ends. Every
+//! Time: every call of a sweep is inside the invocation's budget. The
+//! listing (the account's id, ListUsers, the resume point, the exemption
+//! list) must end before the users' share of it does, or the sweep stops
+//! with `Retryable.OutOfTime` having mailed no one; the sweep admits no new
+//! user once less than [`stop_margin`] of its budget is left, and cuts what
+//! is under way [`finish_reserve`] before the end, which is kept for
+//! recording where it stopped and for the digest (a digest that cannot be
+//! sent in it is reported `failed`, out of time). Every
 //! listed user ends as exactly one of checked, notified, skipped (with a
 //! reason), failed or not reached. Where the first pass stopped (the first
 //! user, in this run's order, that it did not finish) is kept in the ledger
@@ -83,6 +89,29 @@ pub fn stop_margin(budget: Duration) -> Duration {
     (budget / 5).clamp(Duration::from_secs(3), Duration::from_secs(30))
 }
 
+/// Time kept at the end of the budget for what follows the users: the
+/// resume point and the digest, one call each. A twentieth of the budget,
+/// between 1 and 5 seconds: always less than [`stop_margin`], so a user
+/// admitted last still has time.
+pub fn finish_reserve(budget: Duration) -> Duration {
+    (budget / 20).clamp(Duration::from_secs(1), Duration::from_secs(5))
+}
+
+/// `work`, unless `end` comes first: then `Retryable.OutOfTime` for a
+/// sweep of `budget`.
+async fn by<T>(
+    end: Option<Instant>,
+    budget: Duration,
+    work: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    let Some(end) = end else {
+        return work.await;
+    };
+    tokio::time::timeout_at(end, work)
+        .await
+        .unwrap_or_else(|_| Err(super::deps::out_of_time(budget)))
+}
+
 /// One user's result, and what the report learned about it.
 struct Swept {
     user: ListedUser,
@@ -131,23 +160,30 @@ pub async fn run_in<P: Ports>(
     }
     let budget = invocation.budget(deps.clock.now()).unwrap_or(Duration::MAX);
     let end = started.checked_add(budget);
-    let admit_until = end.map(|e| e - stop_margin(budget).min(budget));
+    let before_end = |d: Duration| end.map(|e| e.checked_sub(d).unwrap_or(started).max(started));
+    // The users' share of the budget, and the moment no new one is admitted.
+    let users_end = before_end(finish_reserve(budget));
+    let admit_until = before_end(stop_margin(budget));
 
     let directory = &*scope.directory;
-    let account = match scope.account {
-        Some(a) => a,
-        None => directory.account_id().await?,
-    };
-    let label = scope.label.unwrap_or_else(|| account.clone());
     let now = deps.clock.now();
     let ledger = deps.ledger.as_ref().filter(|_| run == Run::Sweep);
-
-    let mut users = directory.list_users().await?;
-    users.sort();
-    let resumed_from = match ledger {
-        Some(l) => l.sweep_resume(&account).await?,
-        None => None,
-    };
+    let listed = by(users_end, budget, async {
+        let account = match scope.account {
+            Some(a) => a,
+            None => directory.account_id().await?,
+        };
+        let mut users = directory.list_users().await?;
+        users.sort();
+        let resumed_from = match ledger {
+            Some(l) => l.sweep_resume(&account).await?,
+            None => None,
+        };
+        let listing = deps.exemptions.listing(now).await;
+        Ok((account, users, resumed_from, listing))
+    });
+    let (account, mut users, resumed_from, listing) = listed.await?;
+    let label = scope.label.unwrap_or_else(|| account.clone());
     if let Some(first) = &resumed_from {
         // Start where the last sweep stopped; the users before it follow.
         let at = users.partition_point(|u| u.name < *first);
@@ -155,7 +191,6 @@ pub async fn run_in<P: Ports>(
     }
 
     let config = &deps.config;
-    let listing = deps.exemptions.listing(now).await;
     let cap = Cap::today(config, now);
     let claim = invocation.claim(now);
     let shared: Shared<'_, P> = Shared {
@@ -211,7 +246,7 @@ pub async fn run_in<P: Ports>(
             tokio::time::sleep(pause).await;
             concurrency = (concurrency / 2).max(1);
         }
-        let (swept, left) = pass(&shared, pending, concurrency, admit_until, end).await;
+        let (swept, left) = pass(&shared, pending, concurrency, admit_until, users_end).await;
         // The first pass goes through the users in this run's order (from
         // where the last run stopped): the first one it did not finish is
         // where the next run starts, so every run moves on by as many
@@ -249,10 +284,12 @@ pub async fn run_in<P: Ports>(
     if let Some(ledger) = ledger
         && !deps.config.dry_run
     {
-        if let Err(e) = ledger
-            .set_sweep_resume(&account, resume_at.as_deref(), now)
-            .await
-        {
+        let kept = by(
+            end,
+            budget,
+            ledger.set_sweep_resume(&account, resume_at.as_deref(), now),
+        );
+        if let Err(e) = kept.await {
             logging::log(
                 Level::Error,
                 "where the sweep stopped could not be recorded; the next sweep starts from the first user",
@@ -265,7 +302,8 @@ pub async fn run_in<P: Ports>(
     // In Organizations mode the Organization's digest replaces the
     // account's own (`flow::digest`).
     if sweeping && config.organization.is_none() && !config.digest_recipients.is_empty() {
-        outcome.digest = Some(account_digest(config, &deps.mailer, &report, &outcome).await);
+        let digest = account_digest(config, &deps.mailer, &report, &outcome, end);
+        outcome.digest = Some(digest.await);
     }
     outcome.report = Some(report);
     outcome.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);

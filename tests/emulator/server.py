@@ -31,6 +31,14 @@ Commands (all times are RFC 3339 UTC strings):
       right after the next ListAccessKeys of that user is answered, the
       user's keys are replaced by one new active key, as an owner rotating
       between the notifier's decision and its action would
+  {"op": "hand_name_over_after_listing", "user": "judy", "listings": 2,
+   "newcomer": {create_user's command}}
+      right after the listings-th ListAccessKeys of that user is answered,
+      the user is renamed to `judy-renamed` (keys and tags go with it) and
+      the newcomer is created, as a rename and a new hire taking the old
+      name between two of the notifier's reads would
+  {"op": "slow", "action": "iam:ListUsers", "ms": 3000}
+      every later request of that "service:Action" takes ms longer
   {"op": "reset"}
 
 Organizations (the function's own account is 123456789012, as moto's
@@ -54,7 +62,8 @@ Why seed in-process: IAM's API cannot create a key with a past CreateDate or
 a user with a chosen UserId, and the notifier's whole point is the age of
 keys and the mapping from Config's resourceId (a UserId) to a user name.
 
-Two behaviours are adjusted to match IAM; the rest of moto is used as shipped:
+Three behaviours are adjusted to match the services; the rest of moto is used
+as shipped:
 
 - moto's ListUsers returns every user in one response and ignores MaxItems
   and Marker. IAM pages (MaxItems 1..1000, default 100, IsTruncated +
@@ -62,6 +71,11 @@ Two behaviours are adjusted to match IAM; the rest of moto is used as shipped:
 - moto keeps tags by the user's ARN, which contains the name, so UpdateUser
   with NewUserName loses them. IAM keeps a renamed user's tags (the owner
   tag the notifier reads), so the emulator moves them to the new ARN.
+- moto's server answers requests on several threads and its DynamoDB
+  backend takes no lock, so two conditional writes of one item at the same
+  moment can both pass their condition. DynamoDB applies writes to an item
+  one at a time, and the notifier's claims and daily cap rely on that, so
+  the emulator serves DynamoDB requests one at a time.
 """
 
 from __future__ import annotations
@@ -160,6 +174,9 @@ def _counting_call_action(self: BaseResponse):
         if role_account and role_account[0] in REFUSED_ACCOUNTS:
             REQUESTS["sts:AssumeRoleRefused"] += 1
             return 403, {"Content-Type": "text/xml"}, ACCESS_DENIED_BODY
+    delay = SLOW.get(action)
+    if delay:
+        time.sleep(delay)
     if self.service_name == "iam":
         if IAM_LIMITS.latency:
             time.sleep(IAM_LIMITS.latency)
@@ -169,7 +186,11 @@ def _counting_call_action(self: BaseResponse):
     REQUESTS[action] += 1
     if self.service_name == "iam":
         IAM_BY_ACCOUNT[self.current_account] += 1
-    answer = _call_action(self)
+    if self.service_name == "dynamodb":
+        with DYNAMODB_LOCK:
+            answer = _call_action(self)
+    else:
+        answer = _call_action(self)
     if action == "iam:ListAccessKeys":
         user = self._get_param("UserName")
         with ROTATE_LOCK:
@@ -180,10 +201,28 @@ def _counting_call_action(self: BaseResponse):
             for key in list(iam.get_user(user).access_keys):
                 iam.delete_access_key(key.access_key_id, user)
             iam.create_access_key(user)
+        with ROTATE_LOCK:
+            handover = HAND_OVER.get(user)
+            if handover is not None:
+                handover["listings"] -= 1
+                if handover["listings"] <= 0:
+                    del HAND_OVER[user]
+                else:
+                    handover = None
+        if handover is not None:
+            # The user is renamed and a newcomer takes the name, between
+            # this answer and the next request.
+            _iam().update_user(user, new_user_name=f"{user}-renamed")
+            create_user(handover["newcomer"])
     return answer
 
 
 ROTATE_AFTER_LISTING: set = set()
+# user name -> {"listings": n, "newcomer": create_user command}: after the
+# n-th ListAccessKeys of the user, the name passes to the newcomer.
+HAND_OVER: dict = {}
+# "service:Action" -> seconds every such request takes.
+SLOW: dict = {}
 IAM_BY_ACCOUNT: Counter = Counter()
 REFUSED_ACCOUNTS: set = set()
 ACCESS_DENIED_BODY = (
@@ -193,6 +232,7 @@ ACCESS_DENIED_BODY = (
     "<RequestId>refused</RequestId></ErrorResponse>"
 )
 ROTATE_LOCK = threading.Lock()
+DYNAMODB_LOCK = threading.Lock()
 
 
 THROTTLED_BODY = (
@@ -285,6 +325,13 @@ def handle(cmd: dict, endpoint: str) -> dict:
     if op == "rotate_after_listing":
         with ROTATE_LOCK:
             ROTATE_AFTER_LISTING.add(cmd["user"])
+        return {"ok": True}
+    if op == "hand_name_over_after_listing":
+        with ROTATE_LOCK:
+            HAND_OVER[cmd["user"]] = {"listings": int(cmd["listings"]), "newcomer": cmd["newcomer"]}
+        return {"ok": True}
+    if op == "slow":
+        SLOW[cmd["action"]] = float(cmd["ms"]) / 1000.0
         return {"ok": True}
     if op == "set_alias":
         _iam(cmd["account"]).create_account_alias(cmd["alias"])

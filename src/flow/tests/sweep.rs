@@ -396,3 +396,92 @@ async fn the_digest_goes_to_its_recipients_and_a_dry_run_only_renders_it() {
         "a dry run records nothing"
     );
 }
+
+/// An invocation 10 s before its deadline: a budget of 8 s.
+fn ten_seconds_left() -> Invocation {
+    Invocation {
+        request_id: "sweep-1".into(),
+        deadline: Some(now() + Duration::seconds(10)),
+        trace_id: None,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_listing_slower_than_the_budget_ends_the_sweep_in_time_having_mailed_no_one() {
+    // Given ListUsers pages that take 11 s and a budget of 8 s.
+    let d = deps_with(true, &[]);
+    add(&d, "a", &[80]);
+    d.accounts
+        .script
+        .slow("ListUsers", std::time::Duration::from_secs(11));
+    let started = tokio::time::Instant::now();
+    let e = run(&d, &ten_seconds_left(), Some(ACCOUNT.into()), Run::Sweep)
+        .await
+        .unwrap_err();
+    // Then the sweep answers inside its budget, retryably, and no user was
+    // read or mailed.
+    assert!(
+        started.elapsed() <= std::time::Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(e.error_type(), "Retryable.OutOfTime");
+    assert_eq!(d.accounts.script.count("ListAccessKeys"), 0);
+    assert!(d.mailer.sent().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_digest_slower_than_what_is_left_is_reported_failed_and_the_sweep_ends_in_time() {
+    // Given a user whose key is not due (no notice) and a SendEmail of 20 s.
+    let d = deps_with(true, &[("DIGEST_RECIPIENTS", "lead@example.com")]);
+    add(&d, "a", &[10]);
+    d.mailer
+        .script
+        .slow("SendEmail", std::time::Duration::from_secs(20));
+    let started = tokio::time::Instant::now();
+    let o = run(&d, &ten_seconds_left(), Some(ACCOUNT.into()), Run::Sweep)
+        .await
+        .unwrap();
+    // Then the outcome comes inside the budget, the user counted, the
+    // digest reported failed for want of time.
+    assert!(
+        started.elapsed() <= std::time::Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(o.users.checked, 1, "{:?}", o.users);
+    let digest = o.digest.unwrap();
+    assert_eq!(digest.status, "failed");
+    assert_eq!(
+        digest.error.as_deref(),
+        Some(crate::flow::digest::OUT_OF_TIME)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn users_under_way_are_cut_before_the_end_so_the_resume_point_is_kept_in_time() {
+    // Given users read in 7.5 s each (the budget is 8 s; the last second is
+    // kept for what follows the users).
+    let d = deps_with(true, &[]);
+    for name in ["a", "b"] {
+        add(&d, name, &[80]);
+    }
+    d.accounts
+        .script
+        .slow("ListAccessKeys", std::time::Duration::from_millis(7_500));
+    let started = tokio::time::Instant::now();
+    let o = run(&d, &ten_seconds_left(), Some(ACCOUNT.into()), Run::Sweep)
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() <= std::time::Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(o.users.not_reached, 2, "{:?}", o.users);
+    // And the next sweep starts with the first of them.
+    let next = run(&d, &Invocation::local(), Some(ACCOUNT.into()), Run::Sweep)
+        .await
+        .unwrap();
+    assert_eq!(next.resumed_from.as_deref(), Some("a"));
+}

@@ -38,7 +38,7 @@ impl MemoryMailer {
 
 impl Mailer for MemoryMailer {
     async fn send(&self, mail: &Mail) -> Result<String, Error> {
-        self.script.call("SendEmail")?;
+        self.script.answer("SendEmail").await?;
         lock(&self.sent).push(mail.clone());
         let id = format!("memory-{}", self.ids.fetch_add(1, Ordering::SeqCst) + 1);
         if self.lose_next_answer.swap(false, Ordering::SeqCst) {

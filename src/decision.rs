@@ -56,12 +56,19 @@
 //!    start fresh. The notice pipeline asks the ledger and applies
 //!    [`ledger_verdict`].
 //! 9. **What a sent notice records.** Each listed key's stage; a key listed
-//!    at enforcement's `final_warning` stage also records the stage it is at
-//!    by the clock, so the final warning stands in for the day's notice and
-//!    no reminder follows it the same day ([`recorded_stages`]).
+//!    at another stage than the clock's (enforcement's `final_warning`, a
+//!    first overdue notice of rule 11) also records the stage it is at by
+//!    the clock, so the notice stands in for the day's notice and no
+//!    reminder follows it the same day ([`recorded_stages`]).
 //! 10. **A damaged listing.** A user listed with more than
 //!     [`MAX_ACCESS_KEYS`] keys (IAM allows 2) is a damaged answer: it is
 //!     refused as a retryable error, never judged ([`checked_keys`]).
+//! 11. **A first notice is no reminder.** With the ledger, a key at a
+//!     reminder stage with no overdue notice recorded before (neither
+//!     `overdue` nor a final warning: a key found long overdue, never
+//!     mailed) is listed at `overdue`: the first notice
+//!     after the deadline, recording the reminder stage it stands in for
+//!     (rule 9, [`first_overdue`]).
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -484,16 +491,27 @@ pub fn ledger_verdict(recorded: &[bool]) -> Result<(), SkipReason> {
 }
 
 /// Rule 9: the stages a sent notice records for one of its keys: the
-/// key's listed stage, and for a final warning also the stage the key is
-/// at by the clock, which the warning stands in for.
+/// key's listed stage, and when it is listed at another stage than the
+/// clock's (a final warning, a first overdue notice) also the stage by the
+/// clock, which the notice stands in for.
 pub fn recorded_stages(policy: &Policy, key: &DueKey) -> Vec<Stage> {
     let mut stages = vec![key.stage];
-    if key.stage == Stage::FinalWarning
-        && let Some(by_the_clock) = policy.stage(key.days)
+    if let Some(by_the_clock) = policy.stage(key.days)
+        && by_the_clock != key.stage
     {
         stages.push(by_the_clock);
     }
     stages
+}
+
+/// Rule 11: `key` as the notice lists it, given whether its `overdue`
+/// stage was ever recorded: a reminder with no overdue notice before it is
+/// the first overdue notice.
+pub fn first_overdue(mut key: DueKey, overdue_recorded: bool) -> DueKey {
+    if key.stage.is_reminder() && !overdue_recorded {
+        key.stage = Stage::Overdue;
+    }
+    key
 }
 
 fn notice(

@@ -303,3 +303,29 @@ async fn five_sweep_messages_of_one_account_in_one_batch_keep_the_daily_cap() {
         org.emu.requests()
     );
 }
+
+#[tokio::test]
+async fn a_refused_organization_role_is_named_for_what_it_is_in_plain_words() {
+    let mut org = organization().await;
+    org.emu
+        .call(json!({"op": "refuse_assume_role", "account": MANAGEMENT}));
+    let deps = deps_from_sdk(config(&org, &[]), &org.sdk);
+    let e = dispatch(
+        fixture_event("scheduled-event.json"),
+        &deps,
+        &Invocation::local(),
+    )
+    .await
+    .unwrap_err();
+    let message = e.safe_message();
+    assert_eq!(e.error_type(), "Retryable.FanOutFailed", "{message}");
+    assert!(
+        message.contains("the role that lists the Organization (ORGANIZATION_ROLE_ARN, arn:aws:iam::999999999999:role/akn-accounts) could not be assumed"),
+        "{message}"
+    );
+    assert!(!message.contains("member role"), "{message}");
+    for debug in ["Some(", "DispatchFailure", "ConnectorError", "{ "] {
+        assert!(!message.contains(debug), "{debug:?} in {message}");
+    }
+    assert_eq!(org.emu.requests().get("organizations:ListAccounts"), None);
+}

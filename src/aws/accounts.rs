@@ -51,6 +51,10 @@ pub struct RoleCredentials {
     sts: aws_sdk_sts::Client,
     role_arn: String,
     account: String,
+    /// The member role (`MEMBER_ROLE_NAME`) of `account`, or the role that
+    /// lists the Organization (`ORGANIZATION_ROLE_ARN`): which one a
+    /// refusal names.
+    lists_organization: bool,
     held: Mutex<Option<Credentials>>,
 }
 
@@ -68,7 +72,17 @@ impl RoleCredentials {
             sts,
             role_arn,
             account,
+            lists_organization: false,
             held: Mutex::new(None),
+        }
+    }
+
+    /// The role `ORGANIZATION_ROLE_ARN` names, which ListAccounts runs as.
+    pub fn organization(sts: aws_sdk_sts::Client, role_arn: String) -> RoleCredentials {
+        let account = role_arn.split(':').nth(4).unwrap_or_default().to_string();
+        RoleCredentials {
+            lists_organization: true,
+            ..RoleCredentials::new(sts, role_arn, account)
         }
     }
 
@@ -83,9 +97,18 @@ impl RoleCredentials {
         if let Some(c) = lock(&self.held).as_ref().filter(|c| fresh(c)) {
             return Ok(c.clone());
         }
-        let refused = |message: String| Error::MemberRole {
-            account: self.account.clone(),
-            message,
+        let refused = |message: String| {
+            if self.lists_organization {
+                Error::FanOut(format!(
+                    "the role that lists the Organization (ORGANIZATION_ROLE_ARN, {}) could not be assumed: {message}",
+                    self.role_arn
+                ))
+            } else {
+                Error::MemberRole {
+                    account: self.account.clone(),
+                    message,
+                }
+            }
         };
         let answer = self
             .sts
@@ -149,7 +172,9 @@ pub struct IamAccounts {
     members: Mutex<HashMap<String, Arc<Member>>>,
     /// Built only in Organizations mode without an `ACCOUNTS` list, the
     /// one case that calls ListAccounts.
-    organizations: Option<aws_sdk_organizations::Client>,
+    /// The Organizations client, and the role it runs as when
+    /// `ORGANIZATION_ROLE_ARN` is set.
+    organizations: Option<(aws_sdk_organizations::Client, Option<Arc<RoleCredentials>>)>,
     listed: Mutex<Option<(Instant, Vec<String>)>>,
 }
 
@@ -167,11 +192,11 @@ impl IamAccounts {
         let sts = aws::sts_client(sdk);
         let organizations = lists_organization.then(|| match organization_role_arn {
             Some(arn) => {
-                let account = arn.split(':').nth(4).unwrap_or_default().to_string();
-                let role = RoleCredentials::new(sts.clone(), arn.to_string(), account);
-                aws::organizations_client(&with_credentials(sdk, role))
+                let role = Arc::new(RoleCredentials::organization(sts.clone(), arn.to_string()));
+                let client = aws::organizations_client(&with_credentials(sdk, Shared(role.clone())));
+                (client, Some(role))
             }
-            None => aws::organizations_client(sdk),
+            None => (aws::organizations_client(sdk), None),
         });
         IamAccounts {
             sdk: sdk.clone(),
@@ -257,11 +282,16 @@ impl Accounts for IamAccounts {
         {
             return Ok(ids.clone());
         }
-        let Some(organizations) = &self.organizations else {
+        let Some((organizations, role)) = &self.organizations else {
             return Err(Error::FanOut(
                 "the Organization's accounts are listed only in Organizations mode without ACCOUNTS".into(),
             ));
         };
+        // The role first, on its own: a refusal is then named for what it
+        // is, not carried inside ListAccounts' credentials error.
+        if let Some(role) = role {
+            role.ensure().await?;
+        }
         let mut pass = Pages::new(
             "Organizations",
             "ListAccounts",

@@ -102,6 +102,13 @@ impl DigestView {
     }
 }
 
+impl DigestView {
+    /// The users the sweep read: listed, less those it did not reach.
+    pub fn users_reached(&self) -> usize {
+        self.users_listed.saturating_sub(self.users_not_reached)
+    }
+}
+
 fn row(k: &ReportKey, locale: Locale) -> RowView {
     RowView {
         user: k.user.clone(),

@@ -119,6 +119,7 @@ impl<P: Ports> Pipeline<'_, P> {
                 .await;
         };
         let account = self.account.id.unwrap_or_default();
+        let notice = &self.first_overdue(ledger, account, notice.clone()).await?;
         let stages: Vec<NoticeKey> = notice
             .keys
             .iter()
@@ -178,6 +179,37 @@ impl<P: Ports> Pipeline<'_, P> {
             }
         }
         Ok(handled)
+    }
+
+    /// Decision rule 11: each key at a reminder stage with no overdue
+    /// notice recorded before (`overdue`, or a final warning, which stands
+    /// in for it) is listed as the first overdue notice (one or two reads
+    /// per such key; reminders are a few a day).
+    async fn first_overdue(
+        &self,
+        ledger: &P::Ledger,
+        account: &str,
+        mut notice: Notice,
+    ) -> Result<Notice, Error> {
+        for key in &mut notice.keys {
+            if !key.stage.is_reminder() {
+                continue;
+            }
+            let mut recorded = false;
+            for stage in [decision::Stage::Overdue, decision::Stage::FinalWarning] {
+                let before = NoticeKey {
+                    account: account.to_string(),
+                    access_key_id: key.id.clone(),
+                    stage,
+                };
+                if ledger.is_sent(&before, self.now).await? {
+                    recorded = true;
+                    break;
+                }
+            }
+            *key = decision::first_overdue(key.clone(), recorded);
+        }
+        Ok(notice)
     }
 
     /// Step 6, for enforcement: a sent notice that announced a key's

@@ -462,7 +462,7 @@ async fn a_digest_slower_than_what_is_left_is_reported_failed_and_the_sweep_ends
 async fn users_under_way_are_cut_before_the_end_so_the_resume_point_is_kept_in_time() {
     // Given users read in 7.5 s each (the budget is 8 s; the last second is
     // kept for what follows the users).
-    let d = deps_with(true, &[]);
+    let d = deps_with(true, &[("DIGEST_RECIPIENTS", "lead@example.com")]);
     for name in ["a", "b"] {
         add(&d, name, &[80]);
     }
@@ -479,9 +479,38 @@ async fn users_under_way_are_cut_before_the_end_so_the_resume_point_is_kept_in_t
         started.elapsed()
     );
     assert_eq!(o.users.not_reached, 2, "{:?}", o.users);
+    // The digest, sent in the time kept for it, says no one was checked.
+    let digest = o.digest.as_ref().unwrap();
+    assert_eq!(digest.status, "sent");
+    let text = &digest.rendered.as_ref().unwrap().text;
+    assert!(
+        text.contains("no one was checked: none of the 2 users was reached"),
+        "{text}"
+    );
+    assert!(!text.contains("0 keys checked"), "{text}");
     // And the next sweep starts with the first of them.
     let next = run(&d, &Invocation::local(), Some(ACCOUNT.into()), Run::Sweep)
         .await
         .unwrap();
     assert_eq!(next.resumed_from.as_deref(), Some("a"));
+}
+
+#[tokio::test]
+async fn the_first_notice_of_a_key_found_long_overdue_is_no_reminder() {
+    // Given a key 30 days overdue that was never mailed (by the clock it
+    // is at its reminder stage).
+    let d = deps();
+    add(&d, "ron", &[120]);
+    let first = sweep(&d).await;
+    let subject = d.mailer.sent()[0].subject.clone();
+    assert!(subject.starts_with("[Overdue]"), "{subject}");
+    assert_eq!(first.notices.reminders, 0);
+    // It stands in for the day's reminder: nothing more that day.
+    assert_eq!(sweep(&d).await.notices.sent, 0);
+    // The next reminder is one.
+    d.clock.set(now() + Duration::days(7));
+    let next = sweep(&d).await;
+    assert_eq!(next.notices.reminders, 1);
+    let subject = d.mailer.sent().last().unwrap().subject.clone();
+    assert!(subject.starts_with("[Reminder] [Overdue]"), "{subject}");
 }

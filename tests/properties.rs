@@ -238,13 +238,16 @@ mod enforcement {
     }
 
     /// One generated user: key ages, whether the exemption tag or the list
-    /// exempts them, and how many days ago their first key was warned.
+    /// exempts them, how many days ago their first key was warned, and
+    /// whether their name passes to a newcomer (holding a key with the same
+    /// id and CreateDate) right after the sweep first reads them.
     #[derive(Debug, Clone)]
     struct Person {
         ages: Vec<i64>,
         tag: Option<i64>,
         listed: bool,
         warned_days_ago: Option<i64>,
+        handed_over: bool,
     }
 
     fn person() -> impl Strategy<Value = Person> {
@@ -253,18 +256,26 @@ mod enforcement {
             proptest::option::of(-20i64..20),
             any::<bool>(),
             proptest::option::of(0i64..60),
+            prop::bool::weighted(0.2),
         )
-            .prop_map(|(ages, tag, listed, warned_days_ago)| Person {
+            .prop_map(|(ages, tag, listed, warned_days_ago, handed_over)| Person {
                 ages,
                 tag,
                 listed,
                 warned_days_ago,
+                handed_over,
             })
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
+        /// Two sweeps at once, over users exempt or not, warned or not,
+        /// some of whose names pass to another user mid-sweep: together
+        /// they never deactivate past the day's cap, never an exempt
+        /// user's key, never one without a counted warning old enough,
+        /// never a key through a name that belongs to another user, and
+        /// change nothing but the status of the keys they deactivate.
         #[test]
         fn a_sweep_never_touches_what_it_must_not(
             people in prop::collection::vec(person(), 1..8),
@@ -317,26 +328,50 @@ mod enforcement {
                     ledger.put_warning("123456789012", &first.id, Warning { key_created: first.created, first_sent: sent_at, announced: policy.date_of(sent_at) }, sent_at + Duration::days(400));
                 }
                 keys_of.insert(name.clone(), (p.clone(), keys.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(), tag.is_some() && p.tag.unwrap() >= 0));
-                deps.accounts.add_user(&format!("AIDA{i:017}"), &name, &tags, keys);
+                deps.accounts.add_user(&format!("AIDA{i:017}"), &name, &tags, keys.clone());
+                if p.handed_over {
+                    let newcomer: Vec<(AccessKey, LastUsed)> = keys.iter().take(1).cloned().collect();
+                    deps.accounts.hand_name_over_after_get(&name, &format!("{name}-renamed"), &format!("AIDANEW{i:014}"), &[("Email", "new@example.com")], newcomer);
+                }
             }
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            let outcome = rt.block_on(sweep::run(&deps, &Invocation::local(), None, Run::Sweep)).unwrap();
+            // Every read takes a moment, so the two sweeps interleave.
+            deps.accounts.script.slow("ListAccessKeys", std::time::Duration::from_millis(1));
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().unwrap();
+            let (one, other) = (Invocation::local(), Invocation::local());
+            let (a, b) = rt.block_on(async {
+                tokio::join!(
+                    sweep::run(&deps, &one, None, Run::Sweep),
+                    sweep::run(&deps, &other, None, Run::Sweep),
+                )
+            });
+            let (a, b) = (a.unwrap(), b.unwrap());
 
             let done = deps.accounts.deactivated();
             prop_assert!(done.len() <= cap as usize, "{} past a cap of {cap}", done.len());
             prop_assert_eq!(deps.accounts.script.count("UpdateAccessKey") as usize, done.len());
-            prop_assert_eq!(outcome.enforcement.as_ref().unwrap().deactivated, done.len());
+            let reported = a.enforcement.as_ref().unwrap().deactivated + b.enforcement.as_ref().unwrap().deactivated;
+            prop_assert_eq!(reported, done.len());
             for (user, key_id) in &done {
                 let (p, keys, tag_exempt) = &keys_of[user];
                 prop_assert!(!p.listed && !tag_exempt, "{user} is exempt");
+                prop_assert!(!p.handed_over, "{user}'s name belongs to another user");
                 let key = keys.iter().find(|k| &k.id == key_id).expect("one of the user's keys");
                 let due = due_keys(&policy, std::slice::from_ref(key), now()).pop().expect("a due key");
                 prop_assert!(due.days.overdue() > grace, "{key_id} is not past its grace");
-                prop_assert_eq!(&keys[0].id, key_id, "only the warned key has a warning");
-                prop_assert!(p.warned_days_ago.unwrap() >= i64::from(min), "warning too young");
+                // The warning it relied on: seeded, or (with no minimum
+                // wait) the final warning the other sweep had just sent.
+                let warning = deps.ledger.as_ref().unwrap().warning_of("123456789012", key_id);
+                let w = warning.expect("a counted warning");
+                prop_assert!(now() - w.first_sent >= Duration::hours(24 * i64::from(min)), "warning too young");
+                prop_assert!(w.announced <= today, "before the announced {}", w.announced);
+                if min > 0 {
+                    prop_assert_eq!(&keys[0].id, key_id, "only the warned key has a warning");
+                }
             }
-            // Every key not deactivated is as it was.
-            for (user, (_, keys, _)) in &keys_of {
+            // Every key not deactivated is as it was (a handed-over user's
+            // keys are read under the new name).
+            for (user, (p, keys, _)) in &keys_of {
+                let user = &if p.handed_over { format!("{user}-renamed") } else { user.clone() };
                 for (now_key, before) in deps.accounts.keys_of(user).iter().zip(keys) {
                     let touched = done.iter().any(|(u, k)| u == user && *k == before.id);
                     prop_assert_eq!(now_key.active, !touched);

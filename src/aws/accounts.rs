@@ -193,7 +193,8 @@ impl IamAccounts {
         let organizations = lists_organization.then(|| match organization_role_arn {
             Some(arn) => {
                 let role = Arc::new(RoleCredentials::organization(sts.clone(), arn.to_string()));
-                let client = aws::organizations_client(&with_credentials(sdk, Shared(role.clone())));
+                let client =
+                    aws::organizations_client(&with_credentials(sdk, Shared(role.clone())));
                 (client, Some(role))
             }
             None => (aws::organizations_client(sdk), None),

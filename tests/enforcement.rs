@@ -15,7 +15,7 @@ use access_key_notifier::flow::{Deps, Invocation};
 use access_key_notifier::outcome::sweep::SweepOutcome;
 use access_key_notifier::route::{Answer, answer as dispatch};
 use chrono::{DateTime, Duration, Utc};
-use common::{Emulator, SENDER, create_ledger_table, fixture_event, key_aged};
+use common::{Emulator, SENDER, create_ledger_table, fixture_event};
 use serde_json::{Value, json};
 
 const TABLE: &str = "akn-ledger";
@@ -41,12 +41,12 @@ async fn setup(vars: &[(&str, &str)]) -> (Emulator, EmuDeps, aws_sdk_iam::Client
 }
 
 fn user(name: &str, ages: &[i64], tags: Value) -> Value {
-    let mut all = json!({"Email": format!("{name}@example.com")});
-    all.as_object_mut()
+    let mut user = common::owned_user(name, ages);
+    user["tags"]
+        .as_object_mut()
         .unwrap()
         .extend(tags.as_object().unwrap().clone());
-    json!({"name": name, "user_id": format!("AIDA{:0>17}", name.to_uppercase()),
-           "tags": all, "keys": ages.iter().map(|a| key_aged(*a)).collect::<Vec<_>>()})
+    user
 }
 
 async fn sweep(deps: &EmuDeps) -> SweepOutcome {

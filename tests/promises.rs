@@ -49,9 +49,7 @@ async fn deps(emu: &Emulator, vars: &[(&str, &str)]) -> EmuDeps {
 }
 
 fn user(name: &str, ages: &[i64]) -> Value {
-    json!({"name": name, "user_id": format!("AIDA{:0>17}", name.to_uppercase()),
-           "tags": {"Email": format!("{name}@example.com")},
-           "keys": ages.iter().map(|a| key_aged(*a)).collect::<Vec<_>>()})
+    common::owned_user(name, ages)
 }
 
 /// The scheduled sweep, answered.

@@ -40,9 +40,7 @@ async fn emulator() -> Emulator {
 }
 
 fn user(name: &str, ages: &[i64]) -> Value {
-    json!({"name": name, "user_id": format!("AIDA{:0>17}", name.to_uppercase()),
-           "tags": {"Email": format!("{name}@example.com")},
-           "keys": ages.iter().map(|a| key_aged(*a)).collect::<Vec<_>>()})
+    common::owned_user(name, ages)
 }
 
 fn scheduled() -> Value {

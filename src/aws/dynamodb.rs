@@ -19,6 +19,8 @@
 //! condition fails (`ReturnValuesOnConditionCheckFailure`), so telling
 //! "sent" from "held" costs no second request.
 
+use std::collections::HashMap;
+
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -49,9 +51,8 @@ impl DynamoDbLedger {
         }
     }
 
-    /// The string attribute `name` of the item `pk` (a consistent read),
-    /// `None` when the item or the attribute is missing.
-    async fn string_attribute(&self, pk: &str, name: &str) -> Result<Option<String>, Error> {
+    /// The item `pk` (a consistent read), `None` when it is missing.
+    async fn item(&self, pk: &str) -> Result<Option<HashMap<String, AttributeValue>>, Error> {
         let out = self
             .client
             .get_item()
@@ -61,8 +62,15 @@ impl DynamoDbLedger {
             .send()
             .await
             .map_err(|e| classify("DynamoDB", "GetItem", e))?;
-        Ok(out
-            .item()
+        Ok(out.item)
+    }
+
+    /// The string attribute `name` of the item `pk`, `None` when the item
+    /// or the attribute is missing.
+    async fn string_attribute(&self, pk: &str, name: &str) -> Result<Option<String>, Error> {
+        let item = self.item(pk).await?;
+        Ok(item
+            .as_ref()
             .and_then(|item| item.get(name))
             .and_then(|v| v.as_s().ok())
             .cloned())
@@ -71,16 +79,7 @@ impl DynamoDbLedger {
     /// The warning item `pk` (a consistent read); `None` when it is missing
     /// or unreadable as one.
     async fn stored_warning(&self, pk: &str) -> Result<Option<StoredWarning>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(pk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify("DynamoDB", "GetItem", e))?;
-        let Some(item) = out.item() else {
+        let Some(item) = self.item(pk).await? else {
             return Ok(None);
         };
         let number = |name: &str| {

@@ -319,3 +319,11 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
 pub fn key_aged(age_days: i64) -> Value {
     json!({"created": rfc3339(Utc::now() - Duration::days(age_days))})
 }
+
+/// A create_user command: `name` with the UserId `AIDA<NAME>`, the owner
+/// tag `<name>@example.com`, and one active key per age in days.
+pub fn owned_user(name: &str, ages: &[i64]) -> Value {
+    json!({"name": name, "user_id": format!("AIDA{:0>17}", name.to_uppercase()),
+           "tags": {"Email": format!("{name}@example.com")},
+           "keys": ages.iter().map(|a| key_aged(*a)).collect::<Vec<_>>()})
+}

@@ -397,6 +397,12 @@ async fn the_digest_goes_to_its_recipients_and_a_dry_run_only_renders_it() {
     );
 }
 
+/// The budget of [`ten_seconds_left`] was kept since `started`.
+fn assert_within_the_budget(started: tokio::time::Instant) {
+    let spent = started.elapsed();
+    assert!(spent <= std::time::Duration::from_secs(8), "{spent:?}");
+}
+
 /// An invocation 10 s before its deadline: a budget of 8 s.
 fn ten_seconds_left() -> Invocation {
     Invocation {
@@ -420,11 +426,7 @@ async fn a_listing_slower_than_the_budget_ends_the_sweep_in_time_having_mailed_n
         .unwrap_err();
     // Then the sweep answers inside its budget, retryably, and no user was
     // read or mailed.
-    assert!(
-        started.elapsed() <= std::time::Duration::from_secs(8),
-        "{:?}",
-        started.elapsed()
-    );
+    assert_within_the_budget(started);
     assert_eq!(e.error_type(), "Retryable.OutOfTime");
     assert_eq!(d.accounts.script.count("ListAccessKeys"), 0);
     assert!(d.mailer.sent().is_empty());
@@ -444,11 +446,7 @@ async fn a_digest_slower_than_what_is_left_is_reported_failed_and_the_sweep_ends
         .unwrap();
     // Then the outcome comes inside the budget, the user counted, the
     // digest reported failed for want of time.
-    assert!(
-        started.elapsed() <= std::time::Duration::from_secs(8),
-        "{:?}",
-        started.elapsed()
-    );
+    assert_within_the_budget(started);
     assert_eq!(o.users.checked, 1, "{:?}", o.users);
     let digest = o.digest.unwrap();
     assert_eq!(digest.status, "failed");
@@ -473,11 +471,7 @@ async fn users_under_way_are_cut_before_the_end_so_the_resume_point_is_kept_in_t
     let o = run(&d, &ten_seconds_left(), Some(ACCOUNT.into()), Run::Sweep)
         .await
         .unwrap();
-    assert!(
-        started.elapsed() <= std::time::Duration::from_secs(8),
-        "{:?}",
-        started.elapsed()
-    );
+    assert_within_the_budget(started);
     assert_eq!(o.users.not_reached, 2, "{:?}", o.users);
     // The digest, sent in the time kept for it, says no one was checked.
     let digest = o.digest.as_ref().unwrap();

@@ -143,6 +143,22 @@ def record_sent(endpoint: str, user: str, key_id: str, stage: str, sent: datetim
     })
 
 
+def age_warning(endpoint: str, key_id: str, by: timedelta) -> str:
+    """Moves the key's warning (`warning#ACCOUNT#KEYID`) `by` into the past,
+    as if it had been sent that much earlier; returns the date it now
+    announces."""
+    table = dynamodb(endpoint)
+    pk = {"pk": {"S": f"warning#{ACCOUNT}#{key_id}"}}
+    item = table.get_item(TableName=TABLE, Key=pk, ConsistentRead=True)["Item"]
+    sent = int(item["first_sent"]["N"]) - int(by.total_seconds())
+    announced = (datetime.strptime(item["announced"]["S"], "%Y-%m-%d") - by).strftime("%Y-%m-%d")
+    item["first_sent"] = {"N": str(sent)}
+    item["announced"] = {"S": announced}
+    item["version"] = {"N": str(int(item["version"]["N"]) + 1)}
+    table.put_item(TableName=TABLE, Item=item)
+    return announced
+
+
 def sweep(binary: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
         [binary, "sweep", "--show-digest"], env=env, capture_output=True, text=True, timeout=120,
@@ -317,7 +333,7 @@ def demo_enforcement(binary: str, env: dict, endpoint: str, now: datetime) -> bo
         print(f"  judy's keys in IAM: {mask(old)} {statuses[old]}, {mask(new)} {statuses[new]}")
         return outcome
 
-    first = run("First enforcing sweep: no warning is recorded, so a final warning", enforce_env)
+    first = run("First enforcing sweep: no notice announced a date, so a final warning", enforce_env)
     mails = emulator.messages(endpoint)["messages"][before:]
     for m in mails:
         print(f"  mail to {m['destinations']['ToAddresses'][0]}: {m['subject']}")
@@ -326,9 +342,11 @@ def demo_enforcement(binary: str, env: dict, endpoint: str, now: datetime) -> bo
                    "ENFORCE_MIN_WARNING_DAYS (3)", enforce_env)
     print()
     # The binary reads the system clock, which the demo cannot move three
-    # days on; a minimum of 0 days stands in for the warning having aged.
-    later = run("Three days later (the demo sets ENFORCE_MIN_WARNING_DAYS=0 to stand in "
-                "for the warning's age)", dict(enforce_env, ENFORCE_MIN_WARNING_DAYS="0"))
+    # days on; the ledger's warning is moved three days into the past
+    # instead (when it was sent, and the date it announced).
+    announced = age_warning(endpoint, old, timedelta(days=3))
+    later = run(f"Three days later (the demo moves judy's warning three days back in the "
+                f"ledger: the date it announced, {announced}, is today)", enforce_env)
     for m in emulator.messages(endpoint)["messages"][before + len(mails):]:
         print(f"  mail to {m['destinations']['ToAddresses'][0]}: {m['subject']}")
     statuses = key_statuses(endpoint, "judy")

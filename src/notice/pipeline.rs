@@ -119,7 +119,6 @@ impl<P: Ports> Pipeline<'_, P> {
                 .await;
         };
         let account = self.account.id.unwrap_or_default();
-        let notice = &self.first_overdue(ledger, account, notice.clone()).await?;
         let stages: Vec<NoticeKey> = notice
             .keys
             .iter()
@@ -137,6 +136,7 @@ impl<P: Ports> Pipeline<'_, P> {
             if let Err(reason) = decision::ledger_verdict(&recorded) {
                 return Ok(self.skipped(subject, reason));
             }
+            let notice = &self.first_overdue(ledger, notice, &recorded).await?;
             return self.deliver(subject, notice, &recorded).await;
         }
 
@@ -145,13 +145,19 @@ impl<P: Ports> Pipeline<'_, P> {
         if let Err(reason) = decision::ledger_verdict(&recorded) {
             return Ok(self.skipped(subject, reason));
         }
-        let handled = match self.deliver(subject, notice, &recorded).await {
-            Ok(handled) => handled,
+        let sent = async {
+            let notice = self.first_overdue(ledger, notice, &recorded).await?;
+            let handled = self.deliver(subject, &notice, &recorded).await?;
+            Ok::<_, Error>((notice, handled))
+        };
+        let (notice, handled) = match sent.await {
+            Ok(sent) => sent,
             Err(e) => {
                 claims::release(ledger, &stages, &acquired, owner).await;
                 return Err(e);
             }
         };
+        let notice = &notice;
         self.record_warnings(notice).await;
         for &i in &acquired {
             let key = &notice.keys[i];
@@ -181,33 +187,37 @@ impl<P: Ports> Pipeline<'_, P> {
         Ok(handled)
     }
 
-    /// Decision rule 11: each key at a reminder stage with no overdue
-    /// notice recorded before (`overdue`, or a final warning, which stands
-    /// in for it) is listed as the first overdue notice (one or two reads
-    /// per such key; reminders are a few a day).
+    /// Decision rule 11: each key whose reminder stage this notice is about
+    /// to announce (`recorded[i]` false), with no overdue notice recorded
+    /// before (`overdue`, or a final warning, which stands in for it), is
+    /// listed as the first overdue notice. One or two reads per reminder
+    /// actually sent; the claim stays on the reminder stage, and recording
+    /// writes both (rule 9).
     async fn first_overdue(
         &self,
         ledger: &P::Ledger,
-        account: &str,
-        mut notice: Notice,
+        notice: &Notice,
+        recorded: &[bool],
     ) -> Result<Notice, Error> {
-        for key in &mut notice.keys {
+        let account = self.account.id.unwrap_or_default();
+        let mut notice = notice.clone();
+        for (key, _) in notice.keys.iter_mut().zip(recorded).filter(|(_, r)| !**r) {
             if !key.stage.is_reminder() {
                 continue;
             }
-            let mut recorded = false;
+            let mut before = false;
             for stage in [decision::Stage::Overdue, decision::Stage::FinalWarning] {
-                let before = NoticeKey {
+                let earlier = NoticeKey {
                     account: account.to_string(),
                     access_key_id: key.id.clone(),
                     stage,
                 };
-                if ledger.is_sent(&before, self.now).await? {
-                    recorded = true;
+                if ledger.is_sent(&earlier, self.now).await? {
+                    before = true;
                     break;
                 }
             }
-            *key = decision::first_overdue(key.clone(), recorded);
+            *key = decision::first_overdue(key.clone(), before);
         }
         Ok(notice)
     }

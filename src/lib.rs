@@ -35,7 +35,8 @@
 //! - **Pure rules**: [`decision`] (the heart: read it first),
 //!   [`enforcement`], [`exemption`], [`organization`] (which accounts are
 //!   served), [`event`] (parsing and re-checking every payload), [`config`]
-//!   (the environment, typed and validated once at cold start), [`address`].
+//!   (the environment, typed and validated once at cold start), [`address`],
+//!   [`credential_report`] (IAM's credential report, read).
 //! - **Leaves**: [`error`], [`logging`] (JSON lines carrying the
 //!   invocation's `requestId`), [`mask`] (key ids masked, outside values
 //!   bounded), [`clock`], [`calendar`] (dates as printed), [`rendered`] (a
@@ -51,6 +52,7 @@ pub mod calendar;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod credential_report;
 pub mod decision;
 pub mod enforcement;
 pub mod error;

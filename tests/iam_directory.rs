@@ -202,3 +202,74 @@ async fn in_a_warm_process_a_renamed_user_is_found_by_its_id_not_its_old_name() 
         );
     }
 }
+
+#[tokio::test]
+async fn reads_the_credential_report_as_iam_makes_it_and_refuses_a_stale_one() {
+    // Given a user with a used key and an inactive one, a user without
+    // keys, a name with a comma, and a root with an active access key.
+    let mut emu = Emulator::start();
+    let now = Utc::now();
+    emu.call(json!({"op": "credential_report", "root_key_active": true}));
+    emu.create_user(json!({
+        "name": "alice",
+        "user_id": TARGET_ID,
+        "keys": [
+            {"created": rfc3339(now - Duration::days(83)),
+             "last_used": {"time": rfc3339(now - Duration::days(1)), "service": "s3", "region": "ap-northeast-1"}},
+            {"created": rfc3339(now - Duration::days(10)), "status": "Inactive"}
+        ]
+    }));
+    emu.create_user(json!({"name": "ops,ci", "user_id": "AIDA00000000000OPSCI"}));
+    let sdk = emu.sdk_config().await;
+    let dir = IamDirectory::new(
+        access_key_notifier::aws::iam_client(&sdk),
+        access_key_notifier::aws::sts_client(&sdk),
+    );
+    emu.reset_requests();
+
+    // When the report is read.
+    let report = dir.credential_report(Utc::now()).await.unwrap();
+
+    // Then it was generated (STARTED, then COMPLETE) and read once.
+    let requests = emu.requests();
+    assert_eq!(requests["iam:GenerateCredentialReport"], 2, "{requests}");
+    assert_eq!(requests["iam:GetCredentialReport"], 1, "{requests}");
+    assert!(report.root_key_active);
+    assert!((Utc::now() - report.generated) < Duration::minutes(1));
+    let names: Vec<&str> = report.users.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(names, ["alice", "ops,ci"]);
+    let alice = &report.users[0];
+    assert_eq!(alice.keys.len(), 2);
+    assert!(alice.keys[0].active && !alice.keys[1].active);
+    assert_eq!(
+        alice.keys[0].last_rotated.timestamp(),
+        (now - Duration::days(83)).timestamp()
+    );
+    assert_eq!(alice.keys[0].last_used.service.as_deref(), Some("s3"));
+    assert_eq!(
+        alice.keys[0].last_used.region.as_deref(),
+        Some("ap-northeast-1")
+    );
+    assert_eq!(alice.keys[1].last_used.time, None, "never used");
+
+    // And within four hours IAM hands the same report back: a user created
+    // since is not in it.
+    emu.create_user(json!({"name": "zed", "user_id": "AIDA000000000000000ZED"}));
+    let again = dir.credential_report(Utc::now()).await.unwrap();
+    assert_eq!(again.users.len(), 2);
+
+    // And a report older than the bound is refused, retryably, in words.
+    emu.call(json!({"op": "credential_report", "dated_back_hours": 6}));
+    let e = dir.credential_report(Utc::now()).await.unwrap_err();
+    assert!(e.is_retryable());
+    assert!(e.to_string().contains("more than 5 hours"), "{e}");
+
+    // And a refused report is an error of its own operation.
+    emu.call(json!({"op": "credential_report", "refuse": true}));
+    let e = dir.credential_report(Utc::now()).await.unwrap_err();
+    assert!(
+        e.to_string().contains("GenerateCredentialReport")
+            && e.to_string().contains("AccessDenied"),
+        "{e}"
+    );
+}

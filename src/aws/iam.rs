@@ -17,10 +17,14 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_sdk_iam::Client;
-use aws_sdk_iam::types::StatusType;
+use aws_sdk_iam::operation::generate_credential_report::GenerateCredentialReportError;
+use aws_sdk_iam::operation::get_credential_report::GetCredentialReportError;
+use aws_sdk_iam::types::{ReportStateType, StatusType};
+use chrono::{DateTime, Utc};
 
 use crate::aws::pages::Pages;
 use crate::aws::{classify, to_chrono};
+use crate::credential_report::{self, CredentialReport};
 use crate::decision::{AccessKey, LastUsed, MAX_ACCESS_KEYS, Tag};
 use crate::error::Error;
 use crate::ports::directory::{ListedUser, User, UserDirectory};
@@ -28,6 +32,13 @@ use crate::sync::lock;
 
 /// IAM's largest ListUsers page.
 pub const MAX_PAGE_SIZE: i32 = 1000;
+
+/// Between two polls of a credential report being generated; IAM makes
+/// one in seconds for thousands of users.
+pub const REPORT_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+/// Polls of each of GenerateCredentialReport and GetCredentialReport
+/// before the report counts as unavailable (the sweep then lists users).
+pub const REPORT_POLLS: usize = 30;
 /// The most users one pass over ListUsers may list, and the most names
 /// remembered: ten times IAM's quota of 5,000 users per account.
 pub const MAX_LISTED_USERS: usize = 50_000;
@@ -322,6 +333,78 @@ impl UserDirectory for IamDirectory {
             .cloned();
         *lock(&self.alias) = Some(alias.clone());
         Ok(alias)
+    }
+
+    async fn credential_report(&self, now: DateTime<Utc>) -> Result<CredentialReport, Error> {
+        // GenerateCredentialReport answers STARTED or INPROGRESS until the
+        // report is made, COMPLETE when it is (or when one made in the last
+        // four hours exists); LimitExceeded means a generation is under way
+        // already. Both are waits, not failures (IAM API Reference,
+        // GenerateCredentialReport).
+        let wait = || tokio::time::sleep(REPORT_POLL);
+        let mut complete = false;
+        for _ in 0..REPORT_POLLS {
+            match self.client.generate_credential_report().send().await {
+                Ok(out) if out.state() == Some(&ReportStateType::Complete) => {
+                    complete = true;
+                    break;
+                }
+                Ok(_) => {}
+                Err(e)
+                    if matches!(
+                        e.as_service_error(),
+                        Some(GenerateCredentialReportError::LimitExceededException(_))
+                    ) => {}
+                Err(e) => return Err(classify("IAM", "GenerateCredentialReport", e)),
+            }
+            wait().await;
+        }
+        let unfinished = |operation| Error::Aws {
+            service: "IAM",
+            operation,
+            code: Some("ReportInProgress".into()),
+            message: format!("the credential report was not ready after {REPORT_POLLS} polls"),
+            retryable: true,
+        };
+        if !complete {
+            return Err(unfinished("GenerateCredentialReport"));
+        }
+        for _ in 0..REPORT_POLLS {
+            match self.client.get_credential_report().send().await {
+                Ok(out) => {
+                    let generated =
+                        out.generated_time()
+                            .and_then(to_chrono)
+                            .ok_or_else(|| Error::Aws {
+                                service: "IAM",
+                                operation: "GetCredentialReport",
+                                code: None,
+                                message: "the answer has no GeneratedTime".into(),
+                                retryable: true,
+                            })?;
+                    let content = out.content().map(|b| b.as_ref()).unwrap_or_default();
+                    return credential_report::parse(content, generated, now).map_err(|message| {
+                        Error::Aws {
+                            service: "IAM",
+                            operation: "GetCredentialReport",
+                            code: None,
+                            message,
+                            retryable: true,
+                        }
+                    });
+                }
+                Err(e)
+                    if matches!(
+                        e.as_service_error(),
+                        Some(GetCredentialReportError::CredentialReportNotReadyException(
+                            _
+                        ))
+                    ) => {}
+                Err(e) => return Err(classify("IAM", "GetCredentialReport", e)),
+            }
+            wait().await;
+        }
+        Err(unfinished("GetCredentialReport"))
     }
 
     async fn last_used(&self, key_id: &str) -> Result<LastUsed, Error> {

@@ -4,6 +4,7 @@
 
 use std::future::Future;
 
+use crate::credential_report::CredentialReport;
 use crate::decision::{AccessKey, LastUsed, Tag};
 use crate::error::Error;
 
@@ -61,6 +62,16 @@ pub trait UserDirectory: Send + Sync {
     /// one), `None` when it has none. Organizations mode names accounts
     /// with it in mails.
     fn account_alias(&self) -> impl Future<Output = Result<Option<String>, Error>> + Send;
+    /// The account's IAM credential report as it stands at `now`: one row
+    /// per user with both key slots' state, creation and last use
+    /// (GenerateCredentialReport until it is complete, then
+    /// GetCredentialReport), refused when older than
+    /// [`credential_report::MAX_AGE`](crate::credential_report::MAX_AGE).
+    fn credential_report(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> impl Future<Output = Result<CredentialReport, Error>> + Send;
+
     /// When and by which service the key was last used.
     fn last_used(&self, key_id: &str) -> impl Future<Output = Result<LastUsed, Error>> + Send;
 

@@ -37,6 +37,12 @@ Commands (all times are RFC 3339 UTC strings):
       the user is renamed to `judy-renamed` (keys and tags go with it) and
       the newcomer is created, as a rename and a new hire taking the old
       name between two of the notifier's reads would
+  {"op": "credential_report", "root_key_active": true, "refuse": true,
+   "dated_back_hours": 6, "account": "123456789012"}
+      any of: the root has an active access key (in reports made later);
+      GenerateCredentialReport and GetCredentialReport answer AccessDenied;
+      GetCredentialReport's GeneratedTime is that many hours earlier than
+      the report's (a stale answer IAM should never give)
   {"op": "slow", "action": "iam:ListUsers", "ms": 3000}
       every later request of that "service:Action" takes ms longer
   {"op": "reset"}
@@ -62,7 +68,7 @@ Why seed in-process: IAM's API cannot create a key with a past CreateDate or
 a user with a chosen UserId, and the notifier's whole point is the age of
 keys and the mapping from Config's resourceId (a UserId) to a user name.
 
-Three behaviours are adjusted to match the services; the rest of moto is used
+Four behaviours are adjusted to match the services; the rest of moto is used
 as shipped:
 
 - moto's ListUsers returns every user in one response and ignores MaxItems
@@ -76,6 +82,13 @@ as shipped:
   moment can both pass their condition. DynamoDB applies writes to an item
   one at a time, and the notifier's claims and daily cap rely on that, so
   the emulator serves DynamoDB requests one at a time.
+- moto's credential report is rebuilt on every GetCredentialReport, dated
+  2015, without the `<root_account>` row, and with `not_supported` for a
+  key's last-use region and service. IAM makes a report when
+  GenerateCredentialReport is called (STARTED, then COMPLETE), hands the
+  same report back for four hours (later changes are not in it), dates it
+  with GeneratedTime, writes the root row first and a key's last-use date,
+  region and service; the emulator does the same, per account.
 """
 
 from __future__ import annotations
@@ -91,6 +104,7 @@ from datetime import datetime, timedelta, timezone
 from collections import Counter
 
 from moto.core.responses import ActionResult, BaseResponse
+from moto.iam.exceptions import IAMException, ReportNotPresentException
 from moto.iam.models import AccessKeyLastUsed, IAMBackend, iam_backends
 from moto.iam.responses import IamResponse
 from moto.organizations.models import organizations_backends
@@ -128,6 +142,98 @@ def _update_user_keeping_tags(self: IAMBackend, user_name: str, new_path=None, n
 
 
 IAMBackend.update_user = _update_user_keeping_tags  # type: ignore[method-assign]
+
+
+REPORT_HEADER = (
+    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
+    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
+    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
+    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
+    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
+    "cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
+)
+REPORT_REUSE = timedelta(hours=4)
+# account -> (generated at, CSV text); ROOT_KEY_ACTIVE: accounts whose root
+# has an active access key; REPORT_REFUSED: accounts whose report is denied.
+REPORTS: dict = {}
+ROOT_KEY_ACTIVE: set = set()
+REPORT_REFUSED: set = set()
+REPORT_DATED_BACK: dict = {}
+
+
+def _iso(t) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def _report_csv(backend: IAMBackend) -> str:
+    """The report as IAM writes it: the root row first, then each user."""
+    rows = [REPORT_HEADER]
+    root_key = "true" if backend.account_id in ROOT_KEY_ACTIVE else "false"
+    rotated = "2020-01-01T00:00:00+00:00" if root_key == "true" else "N/A"
+    rows.append(
+        f"<root_account>,arn:aws:iam::{backend.account_id}:root,2020-01-01T00:00:00+00:00,"
+        f"not_supported,no_information,not_supported,not_supported,true,{root_key},{rotated},"
+        "N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A"
+    )
+    for user in backend.users.values():
+        cells = [user.name, user.arn, _iso(user.create_date), "false", "N/A", "N/A", "N/A", "false"]
+        keys = list(user.access_keys)[:2]
+        for i in range(2):
+            if i < len(keys):
+                key = keys[i]
+                used = key.last_used
+                cells += [
+                    "true" if key.status == "Active" else "false",
+                    _iso(key.create_date),
+                    _iso(used.timestamp) if used else "N/A",
+                    used.region if used else "N/A",
+                    used.service if used else "N/A",
+                ]
+            else:
+                cells += ["false", "N/A", "N/A", "N/A", "N/A"]
+        cells += ["false", "N/A", "false", "N/A"]
+        rows.append(",".join(f'"{c}"' if "," in c else c for c in cells))
+    return "\n".join(rows) + "\n"
+
+
+class ReportAccessDenied(IAMException):
+    code = "AccessDenied"
+
+    def __init__(self) -> None:
+        super().__init__("User is not authorized to perform: iam:GenerateCredentialReport")
+
+
+def _generate_credential_report(self: IamResponse) -> ActionResult:
+    account = self.current_account
+    if account in REPORT_REFUSED:
+        raise ReportAccessDenied()
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    kept = REPORTS.get(account)
+    if kept and now - kept[0] < REPORT_REUSE:
+        return ActionResult({"State": "COMPLETE"})
+    REPORTS[account] = (now, _report_csv(_iam(account)))
+    return ActionResult({"State": "STARTED", "Description": "Starting a new report generation task"})
+
+
+def _get_credential_report(self: IamResponse) -> ActionResult:
+    account = self.current_account
+    if account in REPORT_REFUSED:
+        raise ReportAccessDenied()
+    kept = REPORTS.get(account)
+    if not kept:
+        raise ReportNotPresentException("Credential report not present")
+    generated, text = kept
+    generated -= REPORT_DATED_BACK.get(account, timedelta(0))
+    return ActionResult({
+        # moto's serializer writes the blob shape base64-encoded, as IAM does.
+        "Content": text,
+        "ReportFormat": "text/csv",
+        "GeneratedTime": generated.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    })
+
+
+IamResponse.generate_credential_report = _generate_credential_report  # type: ignore[method-assign]
+IamResponse.get_credential_report = _get_credential_report  # type: ignore[method-assign]
 
 # Every API request the emulator serves, as "service:Action", so tests and
 # benchmarks can count the calls a notice costs.
@@ -329,6 +435,15 @@ def handle(cmd: dict, endpoint: str) -> dict:
     if op == "hand_name_over_after_listing":
         with ROTATE_LOCK:
             HAND_OVER[cmd["user"]] = {"listings": int(cmd["listings"]), "newcomer": cmd["newcomer"]}
+        return {"ok": True}
+    if op == "credential_report":
+        account = cmd.get("account") or ACCOUNT
+        if cmd.get("refuse"):
+            REPORT_REFUSED.add(account)
+        if cmd.get("root_key_active"):
+            ROOT_KEY_ACTIVE.add(account)
+        if "dated_back_hours" in cmd:
+            REPORT_DATED_BACK[account] = timedelta(hours=float(cmd["dated_back_hours"]))
         return {"ok": True}
     if op == "slow":
         SLOW[cmd["action"]] = float(cmd["ms"]) / 1000.0

@@ -374,6 +374,12 @@ async fn a_name_that_keeps_pointing_at_another_user_is_a_retryable_error() {
         async fn last_used(&self, id: &str) -> Result<LastUsed, Error> {
             self.0.last_used(id).await
         }
+        async fn credential_report(
+            &self,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Result<crate::credential_report::CredentialReport, Error> {
+            self.0.credential_report(now).await
+        }
         async fn list_users(&self) -> Result<Vec<crate::ports::directory::ListedUser>, Error> {
             self.0.list_users().await
         }

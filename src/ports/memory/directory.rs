@@ -6,7 +6,7 @@
 //! Lambda container. Calls are counted and failures scripted per IAM
 //! operation (`ListUsers`, `GetUser`, `ListAccessKeys`,
 //! `GetAccessKeyLastUsed`, `GetCallerIdentity`, `ListAccountAliases`,
-//! `UpdateAccessKey`), each of
+//! `UpdateAccessKey`, and `GetCredentialReport` for the whole report), each of
 //! which can be made slow. A user's keys can be set to change right after
 //! the next listing ([`MemoryDirectory::change_keys_after_listing`]), as a
 //! rotation between a decision and the action on it would.
@@ -14,7 +14,10 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use chrono::{DateTime, Utc};
+
 use super::script::Script;
+use crate::credential_report::{CredentialReport, ReportKey, ReportUser};
 use crate::decision::{AccessKey, LastUsed, Tag};
 use crate::error::Error;
 use crate::ports::directory::{ListedUser, User, UserDirectory};
@@ -221,6 +224,31 @@ impl UserDirectory for MemoryDirectory {
     async fn account_alias(&self) -> Result<Option<String>, Error> {
         self.script.answer("ListAccountAliases").await?;
         Ok(lock(&self.alias).clone())
+    }
+
+    async fn credential_report(&self, now: DateTime<Utc>) -> Result<CredentialReport, Error> {
+        self.script.answer("GetCredentialReport").await?;
+        let users = lock(&self.users);
+        Ok(CredentialReport {
+            generated: now,
+            users: users
+                .iter()
+                .map(|u| ReportUser {
+                    name: u.name.clone(),
+                    arn: format!("arn:aws:iam::{ACCOUNT_ID}:user/{}", u.name),
+                    keys: u
+                        .keys
+                        .iter()
+                        .map(|(k, used)| ReportKey {
+                            active: k.active,
+                            last_rotated: k.created,
+                            last_used: used.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            root_key_active: false,
+        })
     }
 
     async fn last_used(&self, key_id: &str) -> Result<LastUsed, Error> {

@@ -127,9 +127,11 @@ pub enum Format {
 
 /// The read-only report of the caller's account: every due key, where it
 /// stands, and the owner tag problems, on stdout; a summary line on stderr.
-/// Reads IAM only (ListUsers, ListAccessKeys, GetUser for users with a due
-/// key, STS GetCallerIdentity): nothing is mailed, recorded or changed.
-pub async fn scan(format: Format) -> ExitCode {
+/// Reads IAM only (the credential report, then ListAccessKeys and GetUser
+/// for users with a due key; with `full`, or when the report cannot be
+/// had, ListUsers and every user; STS GetCallerIdentity): nothing is
+/// mailed, recorded or changed.
+pub async fn scan(format: Format, full: bool) -> ExitCode {
     let config = match Config::for_scan() {
         Ok(c) => c,
         Err(e) => {
@@ -139,7 +141,12 @@ pub async fn scan(format: Format) -> ExitCode {
     };
     let deps = aws_deps(config).await;
     let invocation = Invocation::local();
-    let run = crate::flow::sweep::run(&deps, &invocation, None, crate::flow::sweep::Run::ReadOnly);
+    let run = crate::flow::sweep::run(
+        &deps,
+        &invocation,
+        None,
+        crate::flow::sweep::Run::ReadOnly { full },
+    );
     let outcome = match logging::in_request(invocation.log_request(), run).await {
         Ok(outcome) => outcome,
         Err(e) => return failed(&e),
@@ -169,6 +176,18 @@ pub async fn scan(format: Format) -> ExitCode {
         report.owner_problems.len(),
         outcome.users.failed,
     );
+    match &outcome.report_unavailable {
+        Some(why) => {
+            eprintln!("  every user listed: the credential report could not be used ({why})")
+        }
+        None if outcome.source == "listing" => eprintln!("  every user listed (--full)"),
+        None => eprintln!("  users with a due key found from the credential report"),
+    }
+    if outcome.root_access_key_active {
+        eprintln!(
+            "  FINDING: the root user has an active access key; delete it (root keys are never needed for daily work)"
+        );
+    }
     if outcome.users.failed > 0 {
         for e in &outcome.errors {
             eprintln!("  {}: {} {}", e.user, e.error_type, e.error);

@@ -23,7 +23,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::decision::LastUsed;
+use crate::decision::{self, AccessKey, LastUsed, Policy};
 
 /// The root account's row.
 pub const ROOT_ROW: &str = "<root_account>";
@@ -62,6 +62,37 @@ pub struct CredentialReport {
     /// The root account has an active access key (its own finding: never
     /// mailed, never enforced).
     pub root_key_active: bool,
+}
+
+impl ReportUser {
+    /// The row's keys as the decision reads keys (the report has no key
+    /// ids: each is named by its slot).
+    pub fn access_keys(&self) -> Vec<AccessKey> {
+        self.keys
+            .iter()
+            .enumerate()
+            .map(|(slot, k)| AccessKey {
+                id: format!("access_key_{}", slot + 1),
+                active: k.active,
+                created: k.last_rotated,
+            })
+            .collect()
+    }
+}
+
+/// The users a report-driven sweep reads afresh: those whose row shows an
+/// active key that is due at `now` (decision rules 2 and 3). The others
+/// have no key the sweep could mail or enforce about.
+pub fn candidates<'a>(
+    policy: &Policy,
+    report: &'a CredentialReport,
+    now: DateTime<Utc>,
+) -> Vec<&'a ReportUser> {
+    report
+        .users
+        .iter()
+        .filter(|u| !decision::due_keys(policy, &u.access_keys(), now).is_empty())
+        .collect()
 }
 
 const COLUMNS: [&str; 2] = ["user", "arn"];
@@ -226,6 +257,41 @@ mod tests {
         assert_eq!(alice.keys[1].last_used, LastUsed::default(), "never used");
         assert_eq!(r.users[1].name, "ops,ci", "a quoted name with a comma");
         assert!(r.users[1].keys.is_empty());
+    }
+
+    #[test]
+    fn the_candidates_are_the_users_with_an_active_due_key() {
+        let policy = crate::config::Config::from_lookup(|k| {
+            (k == "SENDER_ADDRESS").then(|| "n@example.com".into())
+        })
+        .unwrap()
+        .policy;
+        let key = |active, age: i64| ReportKey {
+            active,
+            last_rotated: now() - Duration::days(age),
+            last_used: LastUsed::default(),
+        };
+        let user = |name: &str, keys| ReportUser {
+            name: name.into(),
+            arn: String::new(),
+            keys,
+        };
+        let report = CredentialReport {
+            generated: now(),
+            users: vec![
+                user("due", vec![key(true, 80)]),
+                user("second-key-due", vec![key(true, 10), key(true, 120)]),
+                user("inactive", vec![key(false, 120)]),
+                user("fresh", vec![key(true, 10)]),
+                user("none", vec![]),
+            ],
+            root_key_active: false,
+        };
+        let names: Vec<&str> = candidates(&policy, &report, now())
+            .iter()
+            .map(|u| u.name.as_str())
+            .collect();
+        assert_eq!(names, ["due", "second-key-due"]);
     }
 
     #[test]

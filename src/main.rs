@@ -49,12 +49,19 @@ enum Command {
     /// Print where every due key of the caller's account stands. Read-only:
     /// nothing is mailed, recorded or changed.
     ///
-    /// Needs only IAM read access (ListUsers, ListAccessKeys, GetUser) and
-    /// STS GetCallerIdentity; SENDER_ADDRESS is not needed. Exit status 75
-    /// when some users could not be read.
+    /// Finds the users with a due key from the IAM credential report and
+    /// reads only those; needs IAM read access (GenerateCredentialReport,
+    /// GetCredentialReport, ListAccessKeys, GetUser; ListUsers with --full
+    /// or when the report cannot be had) and STS GetCallerIdentity;
+    /// SENDER_ADDRESS is not needed. Exit status 75 when some users could
+    /// not be read.
     Scan {
         #[arg(long, value_enum, default_value = "table")]
         format: access_key_notifier::cli::Format,
+        /// Read every user (ListUsers), not the credential report's
+        /// candidates.
+        #[arg(long)]
+        full: bool,
     },
 }
 
@@ -69,7 +76,7 @@ async fn main() -> ExitCode {
             dry_run,
             show_digest,
         }) => access_key_notifier::cli::sweep(dry_run, show_digest).await,
-        Some(Command::Scan { format }) => access_key_notifier::cli::scan(format).await,
+        Some(Command::Scan { format, full }) => access_key_notifier::cli::scan(format, full).await,
         None if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() => {
             access_key_notifier::app::run_lambda().await
         }

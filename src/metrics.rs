@@ -17,6 +17,8 @@
 //! | `SweepDuration` | sweep | milliseconds |
 //! | `SweepsCompleted` | sweep | 1 per sweep that returned an outcome |
 //! | `SweepsFailed` | sweep | 1 per sweep that ended in an error |
+//! | `CredentialReportFallbacks` | sweep | 1 per sweep that listed every user because the credential report could not be used |
+//! | `RootAccessKeyActive` | sweep | 1 per sweep whose credential report shows an active root access key |
 //! | `KeysDeactivated` | both | keys enforcement deactivated |
 //! | `KeysDeactivatedDryRun` | both | keys a dry run would have deactivated |
 //! | `KeysHeldByCap` | both | keys past `ENFORCE_MAX_PER_DAY`, left for the next day |
@@ -107,6 +109,16 @@ pub fn sweep(outcome: &SweepOutcome) -> Vec<Value> {
             ("UsersNotReached", "Count", n(outcome.users.not_reached)),
             ("SweepDuration", "Milliseconds", outcome.duration_ms),
             ("SweepsCompleted", "Count", 1),
+            (
+                "CredentialReportFallbacks",
+                "Count",
+                u64::from(outcome.report_unavailable.is_some()),
+            ),
+            (
+                "RootAccessKeyActive",
+                "Count",
+                u64::from(outcome.root_access_key_active),
+            ),
         ],
     )];
     if let Some(e) = &outcome.enforcement {

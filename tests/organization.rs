@@ -200,9 +200,10 @@ async fn the_sweep_fans_out_through_sqs_and_sweeps_every_account_once() {
         );
     }
     assert_eq!(
-        requests["iam:ListUsers"], 3,
-        "one listing per account: {requests}"
+        requests["iam:GetCredentialReport"], 3,
+        "one credential report per account: {requests}"
     );
+    assert_eq!(requests.get("iam:ListUsers"), None, "{requests}");
     assert!(by_account.get(OUTSIDER).is_none());
 
     // pat (95 days) and dana (83) are due; sam (83) too; pat of the

@@ -102,11 +102,14 @@ async fn a_sweep_after_config_events_mails_only_what_they_missed_and_a_second_sw
     );
     assert_eq!(v["skipped"], json!({"already_notified": 1}));
     assert_eq!(v["keys"], 24);
-    // One ListUsers page, one ListAccessKeys per user, GetUser only for the
-    // three users with a due key, last use only of the keys mailed.
+    // The credential report (GenerateCredentialReport until COMPLETE, one
+    // GetCredentialReport), then ListAccessKeys and GetUser only for the
+    // three users with a due key, last use only of the keys mailed; no
+    // ListUsers.
     let r = emu.requests();
-    assert_eq!(count(&r, "iam:ListUsers"), 1, "{r}");
-    assert_eq!(count(&r, "iam:ListAccessKeys"), 23, "{r}");
+    assert_eq!(count(&r, "iam:GetCredentialReport"), 1, "{r}");
+    assert_eq!(count(&r, "iam:ListUsers"), 0, "{r}");
+    assert_eq!(count(&r, "iam:ListAccessKeys"), 3, "{r}");
     assert_eq!(count(&r, "iam:GetUser"), 3, "{r}");
     assert_eq!(count(&r, "iam:GetAccessKeyLastUsed"), 3, "{r}");
 
@@ -230,12 +233,19 @@ fn scan_reads_the_account_and_changes_nothing() {
         stderr.contains("read-only: nothing was mailed, recorded or changed"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("users with a due key found from the credential report"),
+        "{stderr}"
+    );
 
     // And it made read calls only: no mail, no table, no IAM write.
     let r = emu.requests();
     let actions: Vec<&String> = r.as_object().unwrap().keys().collect();
+    // The credential report is asked for and read; no user is listed,
+    // since the report names the three due users.
     let reads = [
-        "iam:ListUsers",
+        "iam:GenerateCredentialReport",
+        "iam:GetCredentialReport",
         "iam:ListAccessKeys",
         "iam:GetUser",
         "sts:GetCallerIdentity",
@@ -263,4 +273,151 @@ fn the_sweep_command_refuses_to_run_without_the_ledger() {
         stderr.contains("Permanent.NoLedger") && stderr.contains("LEDGER_TABLE"),
         "{stderr}"
     );
+}
+
+/// A mix of users: due, overdue, inactive only, two keys with the second
+/// due, two keys neither due, fresh, and without keys.
+fn seed_mix(emu: &mut Emulator) {
+    for (name, ages) in [
+        ("due", &[80][..]),
+        ("overdue", &[120]),
+        ("two-keys", &[10, 85]),
+        ("two-fresh", &[10, 20]),
+        ("fresh", &[3]),
+        ("nokey", &[]),
+    ] {
+        emu.create_user(user(name, ages));
+    }
+    emu.create_user(json!({"name": "inactive", "user_id": "AIDA0000000000INACTIVE",
+        "tags": {"Email": "inactive@example.com"},
+        "keys": [{"created": common::rfc3339(Utc::now() - Duration::days(120)), "status": "Inactive"}]}));
+}
+
+/// The sweep's outcome, and what was mailed (recipient, subject) and
+/// recorded (ledger stages), in order.
+async fn swept(emu: &mut Emulator) -> (Value, Vec<(String, String)>, Vec<String>) {
+    let sdk = emu.sdk_config().await;
+    let deps = deps_from_sdk(config(&[]), &sdk);
+    let Answer::Sweep(o) = dispatch(scheduled(), &deps, &Invocation::local())
+        .await
+        .unwrap()
+    else {
+        panic!("a scheduled event sweeps")
+    };
+    let mut mails: Vec<(String, String)> = emu
+        .messages()
+        .iter()
+        .map(|m| {
+            (
+                m["destinations"]["ToAddresses"][0]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                m["subject"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    mails.sort();
+    let items = access_key_notifier::aws::dynamodb_client(&sdk)
+        .scan()
+        .table_name(TABLE)
+        .send()
+        .await
+        .unwrap();
+    let mut stages: Vec<String> = items
+        .items()
+        .iter()
+        .filter_map(|i| {
+            Some(format!(
+                "{}:{}",
+                i.get("user")?.as_s().ok()?,
+                i.get("stage")?.as_s().ok()?
+            ))
+        })
+        .collect();
+    stages.sort();
+    (serde_json::to_value(&*o).unwrap(), mails, stages)
+}
+
+#[tokio::test]
+async fn a_sweep_from_the_credential_report_mails_exactly_what_a_full_listing_does() {
+    // Given the same mix of users in two accounts' worth of emulators, one
+    // of which refuses the credential report.
+    let mut by_report = emulator().await;
+    seed_mix(&mut by_report);
+    let mut by_listing = emulator().await;
+    seed_mix(&mut by_listing);
+    by_listing.call(json!({"op": "credential_report", "refuse": true}));
+    by_report.reset_requests();
+
+    let (report_outcome, report_mails, report_stages) = swept(&mut by_report).await;
+    let requests = by_report.requests();
+    let (listing_outcome, listing_mails, listing_stages) = swept(&mut by_listing).await;
+
+    // Then the same users were mailed about the same keys and stages.
+    assert_eq!(report_outcome["source"], "credential_report");
+    assert_eq!(listing_outcome["source"], "listing");
+    assert!(
+        listing_outcome["report_unavailable"]
+            .as_str()
+            .unwrap()
+            .contains("AccessDenied"),
+        "{listing_outcome}"
+    );
+    assert_eq!(report_mails, listing_mails);
+    assert_eq!(report_mails.len(), 3, "{report_mails:?}");
+    assert_eq!(report_stages, listing_stages);
+    assert_eq!(report_outcome["users"], listing_outcome["users"]);
+    assert_eq!(report_outcome["keys"], listing_outcome["keys"]);
+    // And the report path read only the three due users afresh.
+    assert_eq!(count(&requests, "iam:ListUsers"), 0, "{requests}");
+    assert_eq!(count(&requests, "iam:ListAccessKeys"), 3, "{requests}");
+    assert_eq!(count(&requests, "iam:GetUser"), 3, "{requests}");
+    assert_eq!(count(&requests, "iam:GetCredentialReport"), 1, "{requests}");
+}
+
+#[tokio::test]
+async fn a_key_rotated_after_the_report_was_made_is_not_mailed_as_due() {
+    // Given a report made while rita's key was due (a scan makes it).
+    let mut emu = emulator().await;
+    emu.create_user(user("rita", &[120]));
+    let scan = notifier(
+        env!("CARGO_BIN_EXE_access-key-notifier"),
+        Some(&emu.endpoint),
+    )
+    .env_remove("SENDER_ADDRESS")
+    .args(["scan", "--format", "csv"])
+    .output()
+    .unwrap();
+    assert!(String::from_utf8_lossy(&scan.stdout).contains("rita,"));
+    // When she rotates: the old key deleted, a new one made.
+    let iam = access_key_notifier::aws::iam_client(&emu.sdk_config().await);
+    let old = iam
+        .list_access_keys()
+        .user_name("rita")
+        .send()
+        .await
+        .unwrap();
+    let old = old.access_key_metadata()[0]
+        .access_key_id()
+        .unwrap()
+        .to_string();
+    iam.delete_access_key()
+        .user_name("rita")
+        .access_key_id(&old)
+        .send()
+        .await
+        .unwrap();
+    iam.create_access_key()
+        .user_name("rita")
+        .send()
+        .await
+        .unwrap();
+
+    // Then the sweep, on the same report (IAM reuses it for four hours),
+    // reads her afresh and mails nothing.
+    let (o, mails, _) = swept(&mut emu).await;
+    assert_eq!(o["source"], "credential_report");
+    assert!(mails.is_empty(), "{mails:?}");
+    assert_eq!(o["users"]["checked"], 1, "{o}");
 }

@@ -390,6 +390,8 @@ fn organization_agrees(central: Value, member: Value) -> Vec<(String, u32, u32)>
     let mut expected = vec![
         "iam:ListUsers",
         "iam:ListAccountAliases",
+        "iam:GenerateCredentialReport",
+        "iam:GetCredentialReport",
         "iam:GetUser",
         "iam:ListAccessKeys",
         "iam:GetAccessKeyLastUsed",
@@ -465,6 +467,14 @@ fn central_and_member_templates_agree_with_other_parameters() {
 fn a_single_account_stack_has_no_organization_part() {
     let t = render(required());
     let may = allowed(&t);
+    // The sweep reads the account's credential report ("*": neither
+    // action has resource-level permissions).
+    for action in ["iam:GenerateCredentialReport", "iam:GetCredentialReport"] {
+        assert!(
+            may.contains(&(action.to_string(), vec!["*".to_string()])),
+            "{action}: {may:?}"
+        );
+    }
     assert!(
         !may.iter().any(|(a, _)| a.starts_with("sts:")
             || a.starts_with("sqs:Receive")

@@ -8,7 +8,9 @@
 //!   account, and the per-account sweeps those messages start;
 //! - [`digest`]: an account's digest and the Organization's, one render
 //!   and one send each;
-//! - [`scope`]: which account (and directory) an event or message reads.
+//! - [`scope`]: which account (and directory) an event or message reads;
+//! - [`targets`]: which users a sweep reads (the credential report's
+//!   candidates, or every listed user).
 
 pub mod config_event;
 pub mod deps;
@@ -16,6 +18,7 @@ pub mod digest;
 pub mod fanout;
 pub mod scope;
 pub mod sweep;
+pub mod targets;
 
 pub use deps::{DEADLINE_RESERVE, Deps, Invocation};
 

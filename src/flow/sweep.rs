@@ -50,6 +50,7 @@ use tokio::time::Instant;
 
 use super::digest::account_digest;
 use super::scope::Scope;
+use super::targets::{Target, targets};
 use super::{Deps, Invocation};
 use crate::clock::Clock;
 use crate::decision::{self, SkipReason};
@@ -62,7 +63,7 @@ use crate::outcome::report::{Report, UserReport};
 use crate::outcome::sweep::{Fate, SweepOutcome};
 use crate::outcome::{KeyOutcome, Status};
 use crate::ports::accounts::Accounts;
-use crate::ports::directory::{ListedUser, UserDirectory};
+use crate::ports::directory::UserDirectory;
 use crate::ports::ledger::NoticeLedger;
 use crate::ports::{Dir, Ports};
 
@@ -78,8 +79,9 @@ pub const RETRY_PAUSE: Duration = Duration::from_secs(1);
 pub enum Run {
     /// The scheduled sweep: notices through the ledger, the digest.
     Sweep,
-    /// `scan`: reads only.
-    ReadOnly,
+    /// `scan`: reads only; `full`: every listed user, not the credential
+    /// report's candidates (`scan --full`).
+    ReadOnly { full: bool },
 }
 
 /// Time kept back for the users under way once no new user is admitted:
@@ -114,7 +116,7 @@ async fn by<T>(
 
 /// One user's result, and what the report learned about it.
 struct Swept {
-    user: ListedUser,
+    user: Target,
     keys: usize,
     fate: Fate,
     report: Option<UserReport>,
@@ -173,16 +175,18 @@ pub async fn run_in<P: Ports>(
             Some(a) => a,
             None => directory.account_id().await?,
         };
-        let mut users = directory.list_users().await?;
-        users.sort();
+        let report_by = end.map(|_| started + budget / 4);
+        let full = matches!(run, Run::ReadOnly { full: true });
+        let targets = targets(directory, &deps.config.policy, full, report_by, now).await?;
         let resumed_from = match ledger {
             Some(l) => l.sweep_resume(&account).await?,
             None => None,
         };
         let listing = deps.exemptions.listing(now).await;
-        Ok((account, users, resumed_from, listing))
+        Ok((account, targets, resumed_from, listing))
     });
-    let (account, mut users, resumed_from, listing) = listed.await?;
+    let (account, targets, resumed_from, listing) = listed.await?;
+    let mut users = targets.users.clone();
     let label = scope.label.unwrap_or_else(|| account.clone());
     if let Some(first) = &resumed_from {
         // Start where the last sweep stopped; the users before it follow.
@@ -224,14 +228,21 @@ pub async fn run_in<P: Ports>(
         !sweeping,
         sweeping && config.dry_run,
         enforcement,
-        users.len(),
+        targets.listed,
     );
     outcome.resumed_from = resumed_from.clone();
+    outcome.source(
+        targets.source,
+        targets.report_unavailable.clone(),
+        targets.settled,
+        targets.settled_keys,
+    );
+    outcome.root_access_key_active = targets.root_key_active;
     let mut report = Report::new(&account, now, &deps.config.policy);
 
     let mut pending = users;
     let mut concurrency = deps.config.sweep_concurrency;
-    let mut not_reached: Vec<ListedUser> = Vec::new();
+    let mut not_reached: Vec<Target> = Vec::new();
     let mut done: Vec<Swept> = Vec::new();
     let mut resume_at: Option<String> = None;
     for round in 0..=RETRY_ROUNDS {
@@ -315,11 +326,11 @@ pub async fn run_in<P: Ports>(
 /// at `end`).
 async fn pass<P: Ports>(
     shared: &Shared<'_, P>,
-    users: Vec<ListedUser>,
+    users: Vec<Target>,
     concurrency: usize,
     admit_until: Option<Instant>,
     end: Option<Instant>,
-) -> (Vec<Swept>, Vec<ListedUser>) {
+) -> (Vec<Swept>, Vec<Target>) {
     let total = users.len();
     let mut admitted = vec![false; total];
     let mut finished = vec![false; total];
@@ -361,7 +372,7 @@ async fn pass<P: Ports>(
 
 /// Reads one user and hands it to the notice pipeline (a scan only
 /// decides).
-async fn one_user<P: Ports>(shared: &Shared<'_, P>, user: &ListedUser) -> Swept {
+async fn one_user<P: Ports>(shared: &Shared<'_, P>, user: &Target) -> Swept {
     let pipeline = &shared.pipeline;
     let directory = pipeline.account.directory;
     let mut swept = Swept {
@@ -391,8 +402,10 @@ async fn one_user<P: Ports>(shared: &Shared<'_, P>, user: &ListedUser) -> Swept 
     if decision::due_keys(&pipeline.config.policy, &keys, pipeline.now).is_empty() {
         return swept;
     }
-    let tags = match directory.user(&user.name).await {
-        Ok(Some(u)) if u.id == user.id => u.tags,
+    // A listed user's id must still be the name's; a user the report
+    // named is known by the id GetUser gives.
+    let (user_id, tags) = match directory.user(&user.name).await {
+        Ok(Some(u)) if user.id.as_ref().is_none_or(|id| *id == u.id) => (u.id, u.tags),
         // Deleted, or the name now belongs to another user: that one is
         // read under its own id next time.
         Ok(_) => {
@@ -407,12 +420,12 @@ async fn one_user<P: Ports>(shared: &Shared<'_, P>, user: &ListedUser) -> Swept 
     let subject = Subject {
         via: Via::Sweep,
         event_id: None,
-        user_id: &user.id,
+        user_id: &user_id,
         name: &user.name,
         tags: &tags,
         keys: &keys,
     };
-    if shared.run == Run::ReadOnly {
+    if matches!(shared.run, Run::ReadOnly { .. }) {
         let decided = pipeline.decide(&subject);
         swept.fate = match decided.verdict.result {
             Err(reason) => Fate::Skipped(reason),

@@ -43,6 +43,8 @@ pub struct DigestView {
     pub reminders: usize,
     pub users_failed: usize,
     pub users_not_reached: usize,
+    /// The credential report shows an active access key of the root user.
+    pub root_key_active: bool,
     pub overdue: Vec<RowView>,
     pub within_tier: Vec<RowView>,
     pub exempt: Vec<RowView>,
@@ -79,6 +81,7 @@ impl DigestView {
             reminders: outcome.notices.reminders,
             users_failed: outcome.users.failed,
             users_not_reached: outcome.users.not_reached,
+            root_key_active: outcome.root_access_key_active,
             overdue: rows(&report.overdue),
             within_tier: rows(&report.within_tier),
             exempt: rows(&report.exempt),

@@ -1,7 +1,6 @@
 //! Enforcement's calls for one user, the pipeline's step 2, the same for a
 //! Config event and the sweep: read each due key's warning from the ledger,
-//! judge it ([`judge`]), and for a key to deactivate (within the day's
-//! cap):
+//! judge it ([`judge`]), and for a key to deactivate:
 //!
 //! 1. claim the key's `deactivated` stage in the ledger: held by another
 //!    invocation, that overlapping run is deactivating it and this one
@@ -12,13 +11,18 @@
 //!    with the CreateDate that was judged, then read the user (GetUser)
 //!    and find the UserId the decision was made for (otherwise, either
 //!    way: left alone);
-//! 3. `UpdateAccessKey Status=Inactive` of that key id, naming the user;
-//! 4. mail the owner the "deactivated" notice (CC as usual);
-//! 5. record the stage as sent, with the mail's id.
+//! 3. take a place under the day's cap (`notice::cap`): only the run that
+//!    holds the key's claim does, so overlapping runs never both count one
+//!    key; none left, the claim is released and the key is `held_by_cap`;
+//! 4. `UpdateAccessKey Status=Inactive` of that key id, naming the user (a
+//!    failure gives the place back);
+//! 5. mail the owner the "deactivated" notice (CC as usual);
+//! 6. record the stage as sent, with the mail's id.
 //!
-//! A failure before step 3 releases the claim; after it, the key stays
+//! A failure before step 4 releases the claim; after it, the key stays
 //! deactivated whatever happens to the mail, which is then reported. In a
-//! dry run (`DRY_RUN=true` or `ENFORCE=dry_run`) only the ledger is read.
+//! dry run (`DRY_RUN=true` or `ENFORCE=dry_run`) only the ledger is read,
+//! and the cap is counted within the run.
 //!
 //! The user's notice is then shaped by the verdicts
 //! ([`UserEnforcement::shape`]):
@@ -103,18 +107,7 @@ pub async fn run<P: Ports>(
             p.now,
             policy.time_zone,
         );
-        let judged = match verdict {
-            KeyVerdict::Deactivate => match p.cap.take(ledger, account).await {
-                Ok(true) => KeyVerdict::Deactivate,
-                Ok(false) => KeyVerdict::HeldByCap,
-                Err(e) => {
-                    out.error = Some(e);
-                    return out;
-                }
-            },
-            judged => judged,
-        };
-        out.verdicts.push((key.id.clone(), judged));
+        out.verdicts.push((key.id.clone(), verdict));
         let act = Act {
             p,
             subject,
@@ -122,21 +115,18 @@ pub async fn run<P: Ports>(
             warned,
             verdict: &decided.verdict,
         };
-        let action = match judged {
-            KeyVerdict::Deactivate => {
-                let done = act.deactivate(ledger).await;
-                // The cap counts keys deactivated (or, in a dry run, that
-                // would be); any other end gives the place back.
-                if !matches!(&done, Ok(a) if matches!(a.action, Action::Deactivated | Action::DryRun))
-                {
-                    p.cap.give_back(ledger, account).await;
-                }
-                done
-            }
+        let action = match verdict {
+            KeyVerdict::Deactivate => act.deactivate(ledger).await,
             KeyVerdict::HeldByCap => Ok(act.report(Action::HeldByCap)),
             KeyVerdict::NoOneToWarn => Ok(act.report(Action::NoOneToWarn)),
             KeyVerdict::FinalWarning { .. } | KeyVerdict::Wait { .. } => continue,
         };
+        // The day's cap held a key the rules would deactivate now.
+        if matches!(&action, Ok(a) if a.action == Action::HeldByCap)
+            && let Some((_, v)) = out.verdicts.last_mut()
+        {
+            *v = KeyVerdict::HeldByCap;
+        }
         match action {
             Ok(action) => {
                 if action.action != Action::Deactivated {
@@ -186,18 +176,20 @@ impl<P: Ports> Act<'_, P> {
         }
     }
 
-    /// Steps 1 to 5 of the module's list.
+    /// Steps 1 to 6 of the module's list.
     async fn deactivate(&self, ledger: &P::Ledger) -> Result<KeyAction, Error> {
         let (p, now) = (self.p, self.p.now);
         let stage = self.stage();
+        let account = p.account.id.unwrap_or_default();
         if !p.config.enforcement_acts() {
-            let reactivated = ledger.is_sent(&stage, now).await?;
-            let mut action = self.report(if reactivated {
-                Action::Reactivated
-            } else {
-                Action::DryRun
-            });
-            action.mail = (!reactivated).then_some("dry_run");
+            if ledger.is_sent(&stage, now).await? {
+                return Ok(self.report(Action::Reactivated));
+            }
+            if !p.cap.take(ledger, account).await? {
+                return Ok(self.report(Action::HeldByCap));
+            }
+            let mut action = self.report(Action::DryRun);
+            action.mail = Some("dry_run");
             return Ok(action);
         }
 
@@ -256,8 +248,22 @@ impl<P: Ports> Act<'_, P> {
                 return Err(e);
             }
         }
+        // A place under the day's cap, taken only by the run that holds
+        // the key's claim: two overlapping runs never both count one key.
+        match p.cap.take(ledger, account).await {
+            Ok(true) => {}
+            Ok(false) => {
+                release().await;
+                return Ok(self.report(Action::HeldByCap));
+            }
+            Err(e) => {
+                release().await;
+                return Err(e);
+            }
+        }
         if let Err(e) = p.account.directory.deactivate_key(user, &self.key.id).await {
             release().await;
+            p.cap.give_back(ledger, account).await;
             return Err(e);
         }
         let mut action = self.report(Action::Deactivated);

@@ -120,6 +120,16 @@ pub struct SweepOutcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resumed_from: Option<String>,
     pub users: UserCounts,
+    /// Where the users came from: `credential_report` (only the users with
+    /// a due key read afresh) or `listing` (every user read).
+    pub source: &'static str,
+    /// Why the credential report was not used, when the sweep wanted it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report_unavailable: Option<String>,
+    /// The credential report shows an active access key of the root user:
+    /// a finding of its own (never mailed, never enforced).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub root_access_key_active: bool,
     /// Access keys listed, active or not.
     pub keys: usize,
     pub notices: NoticeCounts,
@@ -165,6 +175,9 @@ impl SweepOutcome {
                 listed,
                 ..UserCounts::default()
             },
+            source: "listing",
+            report_unavailable: None,
+            root_access_key_active: false,
             keys: 0,
             notices: NoticeCounts::default(),
             skipped: BTreeMap::new(),
@@ -188,6 +201,22 @@ impl SweepOutcome {
             duration_ms: 0,
             report: None,
         }
+    }
+
+    /// Takes in where the users came from (`source`, and why the report
+    /// was not used): `users` the credential report settled without a
+    /// read count as checked, with their `keys`.
+    pub fn source(
+        &mut self,
+        source: &'static str,
+        unavailable: Option<String>,
+        users: usize,
+        keys: usize,
+    ) {
+        self.source = source;
+        self.report_unavailable = unavailable;
+        self.users.checked += users;
+        self.keys += keys;
     }
 
     pub fn count(&mut self, user: &str, keys: usize, fate: &Fate) {

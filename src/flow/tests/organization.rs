@@ -211,12 +211,18 @@ async fn the_sweep_fans_out_one_message_per_account_and_each_is_swept_once() {
     assert_eq!(to, ["pat@example.com", "dana@example.com"]);
     for account in [PAYMENTS, DATA] {
         assert_eq!(
-            d.accounts.directory_of(account).script.count("ListUsers"),
+            d.accounts
+                .directory_of(account)
+                .script
+                .count("GetCredentialReport"),
             1
         );
     }
     assert_eq!(
-        d.accounts.directory_of(SANDBOX).script.count("ListUsers"),
+        d.accounts
+            .directory_of(SANDBOX)
+            .script
+            .count("GetCredentialReport"),
         0
     );
     // No per-account digest: the Organization's digest replaces it.

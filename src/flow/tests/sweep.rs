@@ -317,9 +317,14 @@ async fn scan_reads_only_and_reports_every_due_key() {
         &[("Email", "erin-at-example")],
         vec![key("AKIAERIN000000000084", 84)],
     );
-    let o = run(&d, &Invocation::local(), None, Run::ReadOnly)
-        .await
-        .unwrap();
+    let o = run(
+        &d,
+        &Invocation::local(),
+        None,
+        Run::ReadOnly { full: false },
+    )
+    .await
+    .unwrap();
     assert_eq!(o.kind, "scan");
     assert_eq!(o.account, crate::ports::memory::directory::ACCOUNT_ID);
     assert!(d.mailer.sent().is_empty());
@@ -414,9 +419,14 @@ fn ten_seconds_left() -> Invocation {
 
 #[tokio::test(start_paused = true)]
 async fn a_listing_slower_than_the_budget_ends_the_sweep_in_time_having_mailed_no_one() {
-    // Given ListUsers pages that take 11 s and a budget of 8 s.
+    // Given a credential report that takes longer than a quarter of the
+    // budget of 8 s (so the sweep lists users instead), and ListUsers
+    // pages that take 11 s.
     let d = deps_with(true, &[]);
     add(&d, "a", &[80]);
+    d.accounts
+        .script
+        .slow("GetCredentialReport", std::time::Duration::from_secs(30));
     d.accounts
         .script
         .slow("ListUsers", std::time::Duration::from_secs(11));
@@ -507,4 +517,56 @@ async fn the_first_notice_of_a_key_found_long_overdue_is_no_reminder() {
     assert_eq!(next.notices.reminders, 1);
     let subject = d.mailer.sent().last().unwrap().subject.clone();
     assert!(subject.starts_with("[Reminder] [Overdue]"), "{subject}");
+}
+
+#[tokio::test]
+async fn the_credential_report_picks_the_users_read_and_a_refused_one_falls_back_to_the_listing() {
+    // Given 3 users with due keys and 5 without.
+    let d = deps();
+    for (i, age) in [80, 95, 120, 10, 20, 30, 40, 50].iter().enumerate() {
+        add(&d, &format!("u{i}"), &[*age]);
+    }
+    // When the report is used, only the due users are read afresh.
+    let o = sweep(&d).await;
+    assert_eq!(o.source, "credential_report");
+    assert_eq!(
+        (o.users.listed, o.users.notified, o.users.checked),
+        (8, 3, 5)
+    );
+    assert_eq!(o.keys, 8);
+    let calls = d.accounts.script.calls();
+    assert_eq!(calls.get("ListUsers"), None, "{calls:?}");
+    assert_eq!(calls.get("ListAccessKeys"), Some(&3), "{calls:?}");
+    assert_eq!(calls.get("GetUser"), Some(&3), "{calls:?}");
+
+    // And when the report is refused, every user is listed and read,
+    // and the outcome says why.
+    let d = deps();
+    for (i, age) in [80, 95, 120, 10, 20, 30, 40, 50].iter().enumerate() {
+        add(&d, &format!("u{i}"), &[*age]);
+    }
+    d.accounts.script.fail_next(
+        "GetCredentialReport",
+        Error::Aws {
+            service: "IAM",
+            operation: "GenerateCredentialReport",
+            code: Some("AccessDenied".into()),
+            message: "not authorized".into(),
+            retryable: false,
+        },
+    );
+    let o = sweep(&d).await;
+    assert_eq!(o.source, "listing");
+    assert!(
+        o.report_unavailable
+            .as_deref()
+            .unwrap()
+            .contains("AccessDenied")
+    );
+    assert_eq!(
+        (o.users.listed, o.users.notified, o.users.checked),
+        (8, 3, 5)
+    );
+    assert_eq!(d.accounts.script.count("ListAccessKeys"), 8);
+    assert_eq!(d.mailer.sent().len(), 3);
 }

@@ -239,8 +239,8 @@ mod enforcement {
 
     /// One generated user: key ages, whether the exemption tag or the list
     /// exempts them, how many days ago their first key was warned, and
-    /// whether their name passes to a newcomer (holding a key with the same
-    /// id and CreateDate) right after the sweep first reads them.
+    /// whether their name passes to a newcomer (with a key as old as their
+    /// first) right after the sweep first reads them.
     #[derive(Debug, Clone)]
     struct Person {
         ages: Vec<i64>,
@@ -330,7 +330,13 @@ mod enforcement {
                 keys_of.insert(name.clone(), (p.clone(), keys.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(), tag.is_some() && p.tag.unwrap() >= 0));
                 deps.accounts.add_user(&format!("AIDA{i:017}"), &name, &tags, keys.clone());
                 if p.handed_over {
-                    let newcomer: Vec<(AccessKey, LastUsed)> = keys.iter().take(1).cloned().collect();
+                    // IAM's key ids are unique: the newcomer's key is its own,
+                    // as old as the first key of the user it replaces.
+                    let newcomer: Vec<(AccessKey, LastUsed)> = keys
+                        .iter()
+                        .take(1)
+                        .map(|(k, used)| (AccessKey { id: format!("AKIANEW{i:013}"), ..k.clone() }, used.clone()))
+                        .collect();
                     deps.accounts.hand_name_over_after_get(&name, &format!("{name}-renamed"), &format!("AIDANEW{i:014}"), &[("Email", "new@example.com")], newcomer);
                 }
             }

@@ -104,14 +104,14 @@ async fn a_sweep_after_config_events_mails_only_what_they_missed_and_a_second_sw
     assert_eq!(v["keys"], 24);
     // The credential report (GenerateCredentialReport until COMPLETE, one
     // GetCredentialReport), then ListAccessKeys and GetUser only for the
-    // three users with a due key, last use only of the keys mailed; no
-    // ListUsers.
+    // three users with a due key, each key's last use from the report; no
+    // ListUsers, no GetAccessKeyLastUsed.
     let r = emu.requests();
     assert_eq!(count(&r, "iam:GetCredentialReport"), 1, "{r}");
     assert_eq!(count(&r, "iam:ListUsers"), 0, "{r}");
     assert_eq!(count(&r, "iam:ListAccessKeys"), 3, "{r}");
     assert_eq!(count(&r, "iam:GetUser"), 3, "{r}");
-    assert_eq!(count(&r, "iam:GetAccessKeyLastUsed"), 3, "{r}");
+    assert_eq!(count(&r, "iam:GetAccessKeyLastUsed"), 0, "{r}");
 
     // And a second sweep mails nothing.
     let Answer::Sweep(again) = dispatch(scheduled(), &deps, &Invocation::local())
@@ -163,14 +163,15 @@ async fn overdue_reminders_follow_the_cadence_through_the_real_ledger() {
 
 #[tokio::test]
 async fn under_throttling_no_user_is_lost() {
-    // Given 120 users (a third with a due key) and IAM capped at 40
-    // requests a second, which the sweep's 8 readers exceed.
+    // Given 120 users (a third with a due key) and IAM capped at 20
+    // requests a second, which the sweep's 8 readers of the 40 candidates
+    // exceed.
     let mut emu = emulator().await;
     for i in 0..120 {
         let age = if i % 3 == 0 { 80 } else { 10 };
         emu.create_user(user(&format!("user-{i:03}"), &[age]));
     }
-    emu.call(json!({"op": "limit_iam", "latency_ms": 5, "rate": 40}));
+    emu.call(json!({"op": "limit_iam", "latency_ms": 5, "rate": 20}));
     let sdk = emu.sdk_config().await;
     let deps = deps_from_sdk(config(&[]), &sdk);
 
@@ -374,6 +375,11 @@ async fn a_sweep_from_the_credential_report_mails_exactly_what_a_full_listing_do
     assert_eq!(count(&requests, "iam:ListAccessKeys"), 3, "{requests}");
     assert_eq!(count(&requests, "iam:GetUser"), 3, "{requests}");
     assert_eq!(count(&requests, "iam:GetCredentialReport"), 1, "{requests}");
+    assert_eq!(
+        count(&requests, "iam:GetAccessKeyLastUsed"),
+        0,
+        "{requests}"
+    );
 }
 
 #[tokio::test]

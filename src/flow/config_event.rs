@@ -130,6 +130,7 @@ async fn handle_event<P: Ports>(
             name: &user.name,
             tags: &user.tags,
             keys: &user.keys,
+            last_used: &[],
         })
         .await;
     let mut handled = result.notice?;

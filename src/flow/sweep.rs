@@ -288,7 +288,7 @@ pub async fn run_in<P: Ports>(
             report.add(r);
         }
     }
-    not_reached.sort();
+    not_reached.sort_by(|a, b| a.name.cmp(&b.name));
     let names: Vec<String> = not_reached.iter().map(|u| u.name.clone()).collect();
     outcome.not_reached(&names);
 
@@ -417,6 +417,7 @@ async fn one_user<P: Ports>(shared: &Shared<'_, P>, user: &Target) -> Swept {
             return swept;
         }
     };
+    let last_used = user.known_last_use(&keys);
     let subject = Subject {
         via: Via::Sweep,
         event_id: None,
@@ -424,6 +425,7 @@ async fn one_user<P: Ports>(shared: &Shared<'_, P>, user: &Target) -> Swept {
         name: &user.name,
         tags: &tags,
         keys: &keys,
+        last_used: &last_used,
     };
     if matches!(shared.run, Run::ReadOnly { .. }) {
         let decided = pipeline.decide(&subject);

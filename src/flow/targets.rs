@@ -6,8 +6,10 @@
 //! ([`credential_report::candidates`]) are read afresh (ListAccessKeys,
 //! GetUser), since key ids and status are not in the report and may have
 //! changed since it was made. Everyone else is settled by the report: no
-//! key the sweep could mail or enforce about. So a sweep costs calls per
-//! due user, not per user.
+//! key the sweep could mail or enforce about. A notice takes each key's
+//! last use from the report too (no GetAccessKeyLastUsed; at most the
+//! report's four hours old). So a sweep costs calls per due user, not per
+//! user.
 //!
 //! What the report cannot see, and why it does not matter here:
 //!
@@ -26,18 +28,36 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use crate::credential_report;
-use crate::decision::Policy;
+use crate::decision::{AccessKey, LastUsed, Policy};
 use crate::error::Error;
 use crate::logging::{self, Level};
 use crate::ports::directory::UserDirectory;
 
 /// A user the sweep reads.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub name: String,
     /// The UserId ListUsers gave, which GetUser must confirm; `None` for a
     /// user the report named (GetUser gives the id).
     pub id: Option<String>,
+    /// The report's last use of each key slot, by the key's creation (the
+    /// report has no key ids): a key listed afresh with that CreateDate is
+    /// that slot's key. Empty for a listed user.
+    pub last_used: Vec<(DateTime<Utc>, LastUsed)>,
+}
+
+impl Target {
+    /// The report's last use of each of `keys` the report knows.
+    pub fn known_last_use(&self, keys: &[AccessKey]) -> Vec<(String, LastUsed)> {
+        keys.iter()
+            .filter_map(|k| {
+                self.last_used
+                    .iter()
+                    .find(|(created, _)| created.timestamp() == k.created.timestamp())
+                    .map(|(_, used)| (k.id.clone(), used.clone()))
+            })
+            .collect()
+    }
 }
 
 /// The users to read, and what the sweep's outcome says about them.
@@ -89,9 +109,14 @@ pub async fn targets<D: UserDirectory>(
                     .map(|u| Target {
                         name: u.name.clone(),
                         id: None,
+                        last_used: u
+                            .keys
+                            .iter()
+                            .map(|k| (k.last_rotated, k.last_used.clone()))
+                            .collect(),
                     })
                     .collect();
-                users.sort();
+                users.sort_by(|a, b| a.name.cmp(&b.name));
                 let read: std::collections::HashSet<&str> =
                     users.iter().map(|u| u.name.as_str()).collect();
                 let settled_keys = report
@@ -127,9 +152,10 @@ pub async fn targets<D: UserDirectory>(
         .map(|u| Target {
             name: u.name,
             id: Some(u.id),
+            last_used: Vec::new(),
         })
         .collect();
-    users.sort();
+    users.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Targets {
         listed: users.len(),
         settled: 0,

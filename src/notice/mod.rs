@@ -21,7 +21,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
-use crate::decision::{AccessKey, Tag};
+use crate::decision::{AccessKey, LastUsed, Tag};
 use crate::exemption::Listing;
 use crate::mail::notice::Via;
 use crate::ports::ledger::ClaimRequest;
@@ -79,6 +79,9 @@ pub struct Subject<'a> {
     pub name: &'a str,
     pub tags: &'a [Tag],
     pub keys: &'a [AccessKey],
+    /// Last use already known by key id (the sweep's credential report);
+    /// a key not here is looked up (GetAccessKeyLastUsed) when mailed.
+    pub last_used: &'a [(String, LastUsed)],
 }
 
 /// The source the ledger records for a notice the sweep sent.

@@ -266,13 +266,14 @@ impl<P: Ports> Pipeline<'_, P> {
         recorded: &[bool],
     ) -> Result<Handled, Error> {
         let config = self.config;
-        // At most MAX_ACCESS_KEYS lookups, all at once.
-        let last_used = try_join_all(
-            notice
-                .keys
-                .iter()
-                .map(|key| self.account.directory.last_used(&key.id)),
-        )
+        // Known from the credential report, or at most MAX_ACCESS_KEYS
+        // lookups, all at once.
+        let last_used = try_join_all(notice.keys.iter().map(|key| async {
+            match subject.last_used.iter().find(|(id, _)| *id == key.id) {
+                Some((_, known)) => Ok(known.clone()),
+                None => self.account.directory.last_used(&key.id).await,
+            }
+        }))
         .await?;
         let view = NoticeView::new(
             notice,

@@ -538,6 +538,16 @@ async fn the_credential_report_picks_the_users_read_and_a_refused_one_falls_back
     assert_eq!(calls.get("ListUsers"), None, "{calls:?}");
     assert_eq!(calls.get("ListAccessKeys"), Some(&3), "{calls:?}");
     assert_eq!(calls.get("GetUser"), Some(&3), "{calls:?}");
+    assert_eq!(
+        calls.get("GetAccessKeyLastUsed"),
+        None,
+        "from the report: {calls:?}"
+    );
+    assert!(
+        d.mailer.sent()[0].text.contains("s3"),
+        "the report's last use is in the mail: {}",
+        d.mailer.sent()[0].text
+    );
 
     // And when the report is refused, every user is listed and read,
     // and the outcome says why.

@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::collections::HashMap;
-
 use access_key_notifier::app::deps_from_sdk_at;
 use access_key_notifier::aws;
 use access_key_notifier::aws::AwsAtFixedTime;
@@ -15,7 +13,7 @@ use access_key_notifier::flow::{Deps, Invocation};
 use access_key_notifier::outcome::sweep::SweepOutcome;
 use access_key_notifier::route::{Answer, answer as dispatch};
 use chrono::{DateTime, Duration, Utc};
-use common::{Emulator, SENDER, create_ledger_table, fixture_event};
+use common::{Emulator, fixture_event};
 use serde_json::{Value, json};
 
 const TABLE: &str = "akn-ledger";
@@ -24,20 +22,10 @@ const PARAMETER: &str = "/akn/exempt-users";
 type EmuDeps = Deps<AwsAtFixedTime>;
 
 async fn setup(vars: &[(&str, &str)]) -> (Emulator, EmuDeps, aws_sdk_iam::Client) {
-    let mut emu = Emulator::start();
-    emu.verify_sender(SENDER);
-    let sdk = emu.sdk_config().await;
-    create_ledger_table(&sdk, TABLE).await;
-    let mut env: HashMap<&str, &str> = HashMap::from([
-        ("SENDER_ADDRESS", SENDER),
-        ("LEDGER_TABLE", TABLE),
-        ("ENFORCE", "true"),
-        ("EXEMPT_TAG", "KeyRotationExempt"),
-    ]);
-    env.extend(vars.iter().copied());
-    let config = Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap();
-    let deps = deps_from_sdk_at::<AwsAtFixedTime>(config, &sdk, FixedClock::at(Utc::now()));
-    (emu, deps, aws::iam_client(&sdk))
+    let emu = common::emulator_with_ledger(TABLE).await;
+    let deps = common::enforcing_deps(&emu, TABLE, vars).await;
+    let iam = aws::iam_client(&emu.sdk_config().await);
+    (emu, deps, iam)
 }
 
 fn user(name: &str, ages: &[i64], tags: Value) -> Value {

@@ -6,19 +6,15 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::process::{Command, Output, Stdio};
 use std::time::Instant;
 
-use access_key_notifier::app::deps_from_sdk_at;
 use access_key_notifier::aws::AwsAtFixedTime;
-use access_key_notifier::clock::FixedClock;
-use access_key_notifier::config::Config;
 use access_key_notifier::flow::{Deps, Invocation};
 use access_key_notifier::outcome::sweep::SweepOutcome;
 use access_key_notifier::route::{Answer, answer as dispatch};
 use chrono::{Duration, Utc};
-use common::{Emulator, SENDER, create_ledger_table, fixture_event, key_aged, notifier};
+use common::{Emulator, count, fixture_event, key_aged, notifier};
 use serde_json::{Value, json};
 
 const TABLE: &str = "akn-ledger";
@@ -27,25 +23,13 @@ const PARAMETER: &str = "/akn/exempt-users";
 type EmuDeps = Deps<AwsAtFixedTime>;
 
 async fn emulator() -> Emulator {
-    let mut emu = Emulator::start();
-    emu.verify_sender(SENDER);
-    create_ledger_table(&emu.sdk_config().await, TABLE).await;
-    emu
+    common::emulator_with_ledger(TABLE).await
 }
 
 /// In-process dependencies on the emulator, enforcing, with `vars`, and a
 /// clock fixed at now (moved by hand).
 async fn deps(emu: &Emulator, vars: &[(&str, &str)]) -> EmuDeps {
-    let mut env: HashMap<&str, &str> = HashMap::from([
-        ("SENDER_ADDRESS", SENDER),
-        ("LEDGER_TABLE", TABLE),
-        ("ENFORCE", "true"),
-        ("EXEMPT_TAG", "KeyRotationExempt"),
-    ]);
-    env.extend(vars.iter().copied());
-    let config = Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap();
-    let sdk = emu.sdk_config().await;
-    deps_from_sdk_at::<AwsAtFixedTime>(config, &sdk, FixedClock::at(Utc::now()))
+    common::enforcing_deps(emu, TABLE, vars).await
 }
 
 fn user(name: &str, ages: &[i64]) -> Value {
@@ -90,10 +74,6 @@ async fn statuses(emu: &Emulator, user: &str) -> Vec<bool> {
         .iter()
         .map(|k| k.status().unwrap().as_str() == "Active")
         .collect()
-}
-
-fn count(requests: &Value, action: &str) -> u64 {
-    requests[action].as_u64().unwrap_or(0)
 }
 
 // 1. A resumed sweep reaches everyone.

@@ -14,8 +14,7 @@ use access_key_notifier::flow::config_event::handle;
 use access_key_notifier::route::{Answer, answer as dispatch};
 use chrono::{Duration, Utc};
 use common::{
-    ACCOUNT, Emulator, RULE_14, SENDER, create_ledger_table, event_for, fixture_event, key_aged,
-    notifier,
+    ACCOUNT, Emulator, RULE_14, SENDER, count, event_for, fixture_event, key_aged, notifier,
 };
 use serde_json::{Value, json};
 
@@ -33,10 +32,7 @@ fn config(vars: &[(&str, &str)]) -> Config {
 
 /// An emulator with the sender verified and the ledger's table.
 async fn emulator() -> Emulator {
-    let mut emu = Emulator::start();
-    emu.verify_sender(SENDER);
-    create_ledger_table(&emu.sdk_config().await, TABLE).await;
-    emu
+    common::emulator_with_ledger(TABLE).await
 }
 
 fn user(name: &str, ages: &[i64]) -> Value {
@@ -57,10 +53,6 @@ fn to_addresses(messages: &[Value]) -> Vec<String> {
                 .to_string()
         })
         .collect()
-}
-
-fn count(requests: &Value, action: &str) -> u64 {
-    requests[action].as_u64().unwrap_or(0)
 }
 
 #[tokio::test]

@@ -327,3 +327,43 @@ pub fn owned_user(name: &str, ages: &[i64]) -> Value {
            "tags": {"Email": format!("{name}@example.com")},
            "keys": ages.iter().map(|a| key_aged(*a)).collect::<Vec<_>>()})
 }
+
+/// How many `action` requests (`service:Action`) `requests` counts; 0 when
+/// none.
+pub fn count(requests: &Value, action: &str) -> u64 {
+    requests[action].as_u64().unwrap_or(0)
+}
+
+/// An emulator with the sender verified and the ledger's `table`.
+pub async fn emulator_with_ledger(table: &str) -> Emulator {
+    let mut emu = Emulator::start();
+    emu.verify_sender(SENDER);
+    create_ledger_table(&emu.sdk_config().await, table).await;
+    emu
+}
+
+/// In-process dependencies on the emulator: the ledger `table`,
+/// enforcement on with the exemption tag `KeyRotationExempt`, then `vars`,
+/// and a clock fixed at now (moved by hand).
+pub async fn enforcing_deps(
+    emu: &Emulator,
+    table: &str,
+    vars: &[(&str, &str)],
+) -> access_key_notifier::flow::Deps<access_key_notifier::aws::AwsAtFixedTime> {
+    let mut env: std::collections::HashMap<&str, &str> = std::collections::HashMap::from([
+        ("SENDER_ADDRESS", SENDER),
+        ("LEDGER_TABLE", table),
+        ("ENFORCE", "true"),
+        ("EXEMPT_TAG", "KeyRotationExempt"),
+    ]);
+    env.extend(vars.iter().copied());
+    let config =
+        access_key_notifier::config::Config::from_lookup(|k| env.get(k).map(|v| v.to_string()))
+            .unwrap();
+    let sdk = emu.sdk_config().await;
+    access_key_notifier::app::deps_from_sdk_at(
+        config,
+        &sdk,
+        access_key_notifier::clock::FixedClock::at(Utc::now()),
+    )
+}

@@ -314,6 +314,10 @@ def demo_enforcement(binary: str, env: dict, endpoint: str, now: datetime) -> bo
                                endpoint)["keys"]
     print("\n== Enforcement (ENFORCE=true, ENFORCE_GRACE_DAYS=14) ==\n")
     print("Added judy: a key 120 days old that no notice ever announced, and a key 10 days old.\n")
+    # A real key is 120 days old only if it existed 120 days ago, so every
+    # credential report would list it; the emulator's report from the
+    # sweeps above predates judy: drop it, as the hours passing would.
+    emulator.handle({"op": "credential_report", "forget": True}, endpoint)
     enforce_env = dict(env, ENFORCE="true", ENFORCE_GRACE_DAYS="14")
     before = len(emulator.messages(endpoint)["messages"])
 

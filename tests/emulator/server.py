@@ -43,6 +43,10 @@ Commands (all times are RFC 3339 UTC strings):
       GenerateCredentialReport and GetCredentialReport answer AccessDenied;
       GetCredentialReport's GeneratedTime is that many hours earlier than
       the report's (a stale answer IAM should never give)
+  {"op": "credential_report", "forget": true}
+      the report made is dropped, as four hours passing would: the next
+      GenerateCredentialReport makes a new one (users seeded with old keys
+      after a report are not in it otherwise)
   {"op": "slow", "action": "iam:ListUsers", "ms": 3000}
       every later request of that "service:Action" takes ms longer
   {"op": "reset"}
@@ -442,6 +446,8 @@ def handle(cmd: dict, endpoint: str) -> dict:
             REPORT_REFUSED.add(account)
         if cmd.get("root_key_active"):
             ROOT_KEY_ACTIVE.add(account)
+        if cmd.get("forget"):
+            REPORTS.pop(account, None)
         if "dated_back_hours" in cmd:
             REPORT_DATED_BACK[account] = timedelta(hours=float(cmd["dated_back_hours"]))
         return {"ok": True}

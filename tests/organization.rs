@@ -16,7 +16,7 @@ use access_key_notifier::flow::Invocation;
 use access_key_notifier::flow::config_event::handle;
 use access_key_notifier::outcome::Status;
 use access_key_notifier::route::{Answer, answer as dispatch};
-use common::{Emulator, SENDER, create_ledger_table, fixture_event, key_aged};
+use common::{Emulator, SENDER, create_ledger_table, fixture_event, key_aged, to_of};
 use serde_json::{Value, json};
 
 const TABLE: &str = "akn-ledger";
@@ -105,13 +105,6 @@ fn event(org: &Org, account: &str, name: &str) -> Value {
     e["detail"]["awsAccountId"] = json!(account);
     e["detail"]["resourceId"] = json!(id);
     e
-}
-
-fn to_of(message: &Value) -> String {
-    message["destinations"]["ToAddresses"][0]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
 }
 
 fn iam_calls(emu: &mut Emulator, account: &str) -> u64 {

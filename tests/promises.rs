@@ -95,16 +95,7 @@ async fn sweeps_that_each_reach_a_part_reach_everyone_within_the_bound() {
     assert!((1..15).contains(&per_run), "{:?}", first.users);
     let mut runs = 1;
     let mailed = |emu: &mut Emulator| {
-        let mut to: Vec<String> = emu
-            .messages()
-            .iter()
-            .map(|m| {
-                m["destinations"]["ToAddresses"][0]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            })
-            .collect();
+        let mut to: Vec<String> = emu.messages().iter().map(common::to_of).collect();
         to.sort();
         to.dedup();
         to.len()

@@ -44,15 +44,19 @@ fn scheduled() -> Value {
 }
 
 fn to_addresses(messages: &[Value]) -> Vec<String> {
-    messages
-        .iter()
-        .map(|m| {
-            m["destinations"]["ToAddresses"][0]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect()
+    messages.iter().map(common::to_of).collect()
+}
+
+/// `scan --format csv` of the binary against `emu`, without SENDER_ADDRESS.
+fn scan_csv(emu: &Emulator) -> std::process::Output {
+    notifier(
+        env!("CARGO_BIN_EXE_access-key-notifier"),
+        Some(&emu.endpoint),
+    )
+    .env_remove("SENDER_ADDRESS")
+    .args(["scan", "--format", "csv"])
+    .output()
+    .unwrap()
 }
 
 #[tokio::test]
@@ -198,14 +202,7 @@ fn scan_reads_the_account_and_changes_nothing() {
     emu.reset_requests();
 
     // When scan runs with only the emulator's endpoint (no SENDER_ADDRESS).
-    let out = notifier(
-        env!("CARGO_BIN_EXE_access-key-notifier"),
-        Some(&emu.endpoint),
-    )
-    .env_remove("SENDER_ADDRESS")
-    .args(["scan", "--format", "csv"])
-    .output()
-    .unwrap();
+    let out = scan_csv(&emu);
     let stdout = String::from_utf8(out.stdout).unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(out.status.success(), "{stderr}");
@@ -300,15 +297,7 @@ async fn swept(emu: &mut Emulator) -> (Value, Vec<(String, String)>, Vec<String>
     let mut mails: Vec<(String, String)> = emu
         .messages()
         .iter()
-        .map(|m| {
-            (
-                m["destinations"]["ToAddresses"][0]
-                    .as_str()
-                    .unwrap()
-                    .to_string(),
-                m["subject"].as_str().unwrap().to_string(),
-            )
-        })
+        .map(|m| (common::to_of(m), m["subject"].as_str().unwrap().to_string()))
         .collect();
     mails.sort();
     let items = access_key_notifier::aws::dynamodb_client(&sdk)
@@ -379,14 +368,7 @@ async fn a_key_rotated_after_the_report_was_made_is_not_mailed_as_due() {
     // Given a report made while rita's key was due (a scan makes it).
     let mut emu = emulator().await;
     emu.create_user(user("rita", &[120]));
-    let scan = notifier(
-        env!("CARGO_BIN_EXE_access-key-notifier"),
-        Some(&emu.endpoint),
-    )
-    .env_remove("SENDER_ADDRESS")
-    .args(["scan", "--format", "csv"])
-    .output()
-    .unwrap();
+    let scan = scan_csv(&emu);
     assert!(String::from_utf8_lossy(&scan.stdout).contains("rita,"));
     // When she rotates: the old key deleted, a new one made.
     let iam = access_key_notifier::aws::iam_client(&emu.sdk_config().await);

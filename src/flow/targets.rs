@@ -104,8 +104,9 @@ pub async fn targets<D: UserDirectory>(
         };
         match report {
             Ok(report) => {
-                let mut users: Vec<Target> = credential_report::candidates(policy, &report, now)
-                    .into_iter()
+                let candidates = credential_report::candidates(policy, &report, now);
+                let mut users: Vec<Target> = candidates
+                    .iter()
                     .map(|u| Target {
                         name: u.name.clone(),
                         id: None,
@@ -117,14 +118,9 @@ pub async fn targets<D: UserDirectory>(
                     })
                     .collect();
                 users.sort_by(|a, b| a.name.cmp(&b.name));
-                let read: std::collections::HashSet<&str> =
-                    users.iter().map(|u| u.name.as_str()).collect();
-                let settled_keys = report
-                    .users
-                    .iter()
-                    .filter(|u| !read.contains(u.name.as_str()))
-                    .map(|u| u.keys.len())
-                    .sum();
+                let keys = |u: &credential_report::ReportUser| u.keys.len();
+                let settled_keys = report.users.iter().map(keys).sum::<usize>()
+                    - candidates.iter().map(|u| keys(u)).sum::<usize>();
                 return Ok(Targets {
                     listed: report.users.len(),
                     settled: report.users.len() - users.len(),

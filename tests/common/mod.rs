@@ -367,3 +367,12 @@ pub async fn enforcing_deps(
         access_key_notifier::clock::FixedClock::at(Utc::now()),
     )
 }
+
+/// The first To address of a mail as `GET /moto-api/data.json` shows it;
+/// empty when it has none.
+pub fn to_of(message: &Value) -> String {
+    message["destinations"]["ToAddresses"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}

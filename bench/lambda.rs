@@ -11,7 +11,8 @@
 //!    warm process (the ledger finds it sent);
 //! 5. a burst of 1,000 events for different users of that account in one
 //!    process: ListUsers pages and wall time;
-//! 6. the size of the Lambda zip, when `make package` has built it.
+//! 6. the size of the release binary, and of the Lambda zip when `make
+//!    package` has built it.
 //!
 //! The function runs with the notice ledger, as the template deploys it.
 //! Run with `cargo bench --bench lambda` (what `make bench` does); the binary
@@ -31,7 +32,7 @@ use common::{
 };
 use serde_json::{Value, json};
 
-const COLD_RUNS: usize = 25;
+const COLD_RUNS: usize = 40;
 const EVENTS: usize = 1000;
 const ACCOUNT_USERS: usize = 5000;
 const TABLE: &str = "akn-ledger";
@@ -189,6 +190,7 @@ fn main() {
     let mut warm: Vec<Duration> = times[1..].to_vec();
     warm.sort();
 
+    let binary_size = std::fs::metadata(binary()).map(|m| m.len()).ok();
     let zip = manifest_dir().join("dist/access-key-notifier.zip");
     let zip_size = std::fs::metadata(&zip).map(|m| m.len()).ok();
     let calls = |v: &Value| {
@@ -210,7 +212,7 @@ fn main() {
         ms(*cold.last().unwrap())
     );
     println!(
-        "| first event of a process (cold listing of {ACCOUNT_USERS} users included) | {} |",
+        "| first event of a process (its SDK clients built, a cold listing of {ACCOUNT_USERS} users) | {} |",
         ms(first)
     );
     println!(
@@ -241,6 +243,13 @@ fn main() {
         "| burst: {EVENTS} events for different users, one process | {} ; wall {:.2} s |",
         calls(&burst_calls),
         wall.as_secs_f64()
+    );
+    println!(
+        "| release binary, this machine ({}) | {} |",
+        std::env::consts::ARCH,
+        binary_size
+            .map(|b| format!("{b} bytes"))
+            .unwrap_or("n/a".into())
     );
     println!(
         "| Lambda zip ({}) | {} |",

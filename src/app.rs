@@ -1,15 +1,17 @@
-//! Wiring: builds the real dependencies once at cold start and serves the
-//! Lambda Runtime API.
+//! Wiring: sets up the real dependencies once at cold start (each SDK
+//! client is built when a call first needs it, [`crate::aws::lazy`]) and
+//! serves the Lambda Runtime API.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::process::ExitCode;
 
-use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use lambda_runtime::{Context, Diagnostic, LambdaEvent, service_fn};
 use serde_json::{Value, json};
 
 use crate::aws::accounts::IamAccounts;
 use crate::aws::dynamodb::DynamoDbLedger;
+use crate::aws::lazy::Lazy;
 use crate::aws::ses::SesMailer;
 use crate::aws::sqs::SqsQueue;
 use crate::aws::ssm::SsmExemptionSource;
@@ -20,6 +22,7 @@ use crate::flow::{Deps, Invocation};
 use crate::logging::{self, Level};
 use crate::metrics;
 use crate::ports::Ports;
+use crate::ports::accounts::Accounts;
 use crate::ports::exemptions::Exemptions;
 use crate::route::{self, Answer};
 
@@ -40,7 +43,8 @@ pub fn deps_from_sdk(config: Config, sdk: &aws_config::SdkConfig) -> AwsDeps {
     deps_from_sdk_at::<AwsPorts>(config, sdk, SystemClock)
 }
 
-/// Real SDK clients from a given SDK configuration, with `clock`.
+/// Real SDK clients from a given SDK configuration, with `clock`; none is
+/// built before its first call.
 pub fn deps_from_sdk_at<P>(config: Config, sdk: &aws_config::SdkConfig, clock: P::Clock) -> Deps<P>
 where
     P: Ports<
@@ -54,12 +58,12 @@ where
     let ledger = config
         .ledger_table
         .as_ref()
-        .map(|table| DynamoDbLedger::new(aws::dynamodb_client(sdk), table));
+        .map(|table| DynamoDbLedger::new(Lazy::new(sdk, aws::dynamodb_client), table));
     let exemptions = Exemptions::new(
         config
             .exempt_users_parameter
             .as_ref()
-            .map(|name| SsmExemptionSource::new(aws::ssm_client(sdk), name)),
+            .map(|name| SsmExemptionSource::new(Lazy::new(sdk, aws::ssm_client), name)),
     );
     let organization = config.organization.as_ref();
     let accounts = IamAccounts::new(
@@ -68,16 +72,37 @@ where
         organization.is_some_and(|o| o.accounts.is_none()),
         organization.and_then(|o| o.organization_role_arn.as_deref()),
     );
-    let queue = organization.map(|o| SqsQueue::new(aws::sqs_client(sdk), &o.sweep_queue_url));
+    let queue =
+        organization.map(|o| SqsQueue::new(Lazy::new(sdk, aws::sqs_client), &o.sweep_queue_url));
     Deps {
         config,
         exemptions,
         accounts,
-        mailer: SesMailer::new(aws::ses_client(sdk)),
+        mailer: SesMailer::new(Lazy::new(sdk, aws::ses_client)),
         ledger,
         clock,
         queue,
     }
+}
+
+/// The names of the SDK clients `deps` has built so far, in a fixed order:
+/// what an invocation's path has needed.
+pub fn clients_built(deps: &AwsDeps) -> Vec<&'static str> {
+    let mut built = deps.accounts.clients_built();
+    let others = [
+        ("SES", deps.mailer.client_built()),
+        (
+            "DynamoDB",
+            deps.ledger.as_ref().is_some_and(|l| l.client_built()),
+        ),
+        (
+            "SSM",
+            deps.exemptions.source().is_some_and(|s| s.client_built()),
+        ),
+        ("SQS", deps.queue.as_ref().is_some_and(|q| q.client_built())),
+    ];
+    built.extend(others.into_iter().filter_map(|(n, b)| b.then_some(n)));
+    built
 }
 
 /// Serves Lambda invocations until the runtime stops the process.
@@ -107,13 +132,7 @@ pub async fn run_lambda() -> ExitCode {
     };
     let deps = &deps;
     let served = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let invocation = Invocation {
-            request_id: event.context.request_id.clone(),
-            deadline: i64::try_from(event.context.deadline)
-                .ok()
-                .and_then(chrono::DateTime::from_timestamp_millis),
-            trace_id: event.context.xray_trace_id.clone(),
-        };
+        let invocation = invocation(deps, &event.context);
         // Boxed: the flows' futures nest deeply, and inside the runtime's
         // own service future their layout exceeds the compiler's query
         // depth in release builds. One allocation per event ends the nesting.
@@ -132,6 +151,32 @@ pub async fn run_lambda() -> ExitCode {
             );
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The invocation as the flows see it. The function's own account is
+/// taken from its ARN in `context`, so a first event that names it needs no
+/// STS call (and no STS client) to be checked against it.
+pub fn invocation(deps: &Result<AwsDeps, ConfigError>, context: &Context) -> Invocation {
+    if let (Ok(deps), Some(account)) = (deps, function_account(&context.invoked_function_arn)) {
+        deps.accounts.own().know_account(account);
+    }
+    Invocation {
+        request_id: context.request_id.clone(),
+        deadline: i64::try_from(context.deadline)
+            .ok()
+            .and_then(chrono::DateTime::from_timestamp_millis),
+        trace_id: context.xray_trace_id.clone(),
+    }
+}
+
+/// The account of a Lambda function ARN
+/// (`arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`).
+fn function_account(arn: &str) -> Option<&str> {
+    let mut parts = arn.split(':');
+    match (parts.next(), parts.nth(1), parts.nth(1), parts.next()) {
+        (Some("arn"), Some("lambda"), Some(account), Some("function")) => Some(account),
+        _ => None,
     }
 }
 
@@ -219,6 +264,18 @@ mod tests {
     use crate::ports::MemoryPorts;
 
     type MemoryDeps = Deps<MemoryPorts>;
+
+    #[test]
+    fn the_function_arn_names_its_account() {
+        let arn = "arn:aws:lambda:eu-west-1:123456789012:function:akn";
+        assert_eq!(function_account(arn), Some("123456789012"));
+        assert_eq!(
+            function_account(&format!("{arn}:live")),
+            Some("123456789012")
+        );
+        assert_eq!(function_account(""), None);
+        assert_eq!(function_account("arn:aws:iam::123456789012:role/akn"), None);
+    }
 
     #[tokio::test]
     async fn bad_configuration_answers_every_invocation_with_a_readable_permanent_error() {

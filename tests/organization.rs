@@ -138,6 +138,11 @@ async fn events_of_each_member_account_are_read_from_that_accounts_iam() {
         assert!(iam_calls(&mut org.emu, account) > 0, "{account}");
     }
     assert_eq!(iam_calls(&mut org.emu, common::ACCOUNT), 0);
+    // Clients only for the calls made: no own-account IAM, no SQS.
+    assert_eq!(
+        access_key_notifier::app::clients_built(&deps),
+        ["STS", "Organizations", "member IAM", "SES", "DynamoDB"]
+    );
 
     // An account outside the Organization is skipped, and read nowhere.
     let outsider = handle(event(&org, OUTSIDER, "olga"), &deps, &Invocation::local())

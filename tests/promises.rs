@@ -347,6 +347,8 @@ async fn a_slow_listing_ends_the_sweep_inside_its_budget() {
     let mut emu = emulator().await;
     emu.create_user(user("judy", &[80]));
     emu.call(json!({"op": "slow", "action": "iam:ListUsers", "ms": 6000}));
+    // No credential report: the sweep lists the users.
+    emu.call(json!({"op": "credential_report", "refuse": true}));
     let deps = deps(&emu, &[]).await;
     // 5 s before the deadline: a budget of 3 s.
     let started = Instant::now();

@@ -26,6 +26,7 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
 
 use crate::aws::iam::IamDirectory;
+use crate::aws::lazy::Lazy;
 use crate::aws::pages::Pages;
 use crate::aws::{self, classify};
 use crate::error::Error;
@@ -48,7 +49,7 @@ pub const SESSION_NAME: &str = "access-key-notifier";
 /// A role's credentials, assumed on demand and kept until shortly before
 /// they expire.
 pub struct RoleCredentials {
-    sts: aws_sdk_sts::Client,
+    sts: Lazy<aws_sdk_sts::Client>,
     role_arn: String,
     account: String,
     /// The member role (`MEMBER_ROLE_NAME`) of `account`, or the role that
@@ -67,7 +68,11 @@ impl std::fmt::Debug for RoleCredentials {
 }
 
 impl RoleCredentials {
-    pub fn new(sts: aws_sdk_sts::Client, role_arn: String, account: String) -> RoleCredentials {
+    pub fn new(
+        sts: Lazy<aws_sdk_sts::Client>,
+        role_arn: String,
+        account: String,
+    ) -> RoleCredentials {
         RoleCredentials {
             sts,
             role_arn,
@@ -78,7 +83,7 @@ impl RoleCredentials {
     }
 
     /// The role `ORGANIZATION_ROLE_ARN` names, which ListAccounts runs as.
-    pub fn organization(sts: aws_sdk_sts::Client, role_arn: String) -> RoleCredentials {
+    pub fn organization(sts: Lazy<aws_sdk_sts::Client>, role_arn: String) -> RoleCredentials {
         let account = role_arn.split(':').nth(4).unwrap_or_default().to_string();
         RoleCredentials {
             lists_organization: true,
@@ -165,7 +170,7 @@ struct Member {
 
 pub struct IamAccounts {
     sdk: SdkConfig,
-    sts: aws_sdk_sts::Client,
+    sts: Lazy<aws_sdk_sts::Client>,
     own: Arc<IamDirectory>,
     /// `MEMBER_ROLE_NAME`; `None`: a single-account deployment.
     member_role: Option<String>,
@@ -174,7 +179,10 @@ pub struct IamAccounts {
     /// one case that calls ListAccounts.
     /// The Organizations client, and the role it runs as when
     /// `ORGANIZATION_ROLE_ARN` is set.
-    organizations: Option<(aws_sdk_organizations::Client, Option<Arc<RoleCredentials>>)>,
+    organizations: Option<(
+        Lazy<aws_sdk_organizations::Client>,
+        Option<Arc<RoleCredentials>>,
+    )>,
     listed: Mutex<Option<(Instant, Vec<String>)>>,
 }
 
@@ -189,25 +197,58 @@ impl IamAccounts {
         lists_organization: bool,
         organization_role_arn: Option<&str>,
     ) -> IamAccounts {
-        let sts = aws::sts_client(sdk);
+        // Every client is built on first use (`Lazy`): a Config event of
+        // the function's own account never builds STS or Organizations.
+        let sts = Lazy::new(sdk, aws::sts_client);
         let organizations = lists_organization.then(|| match organization_role_arn {
             Some(arn) => {
                 let role = Arc::new(RoleCredentials::organization(sts.clone(), arn.to_string()));
-                let client =
-                    aws::organizations_client(&with_credentials(sdk, Shared(role.clone())));
+                let client = Lazy::new(
+                    &with_credentials(sdk, Shared(role.clone())),
+                    aws::organizations_client,
+                );
                 (client, Some(role))
             }
-            None => (aws::organizations_client(sdk), None),
+            None => (Lazy::new(sdk, aws::organizations_client), None),
         });
         IamAccounts {
             sdk: sdk.clone(),
-            own: Arc::new(IamDirectory::new(aws::iam_client(sdk), sts.clone())),
+            own: Arc::new(IamDirectory::new(
+                Lazy::new(sdk, aws::iam_client),
+                sts.clone(),
+            )),
             sts,
             member_role: member_role.map(str::to_string),
             members: Mutex::new(HashMap::new()),
             organizations,
             listed: Mutex::new(None),
         }
+    }
+
+    /// The names of the clients built so far (each is, at its first
+    /// call): `IAM`, `STS`, `Organizations`, and `member IAM` / `member
+    /// STS` when some member account's are.
+    pub fn clients_built(&self) -> Vec<&'static str> {
+        let (iam, sts) = self.own.clients_built();
+        let members = lock(&self.members);
+        let member = |pick: fn((bool, bool)) -> bool| {
+            members.values().any(|m| pick(m.directory.clients_built()))
+        };
+        [
+            ("IAM", iam),
+            ("STS", sts || self.sts.is_built()),
+            (
+                "Organizations",
+                self.organizations
+                    .as_ref()
+                    .is_some_and(|(c, _)| c.is_built()),
+            ),
+            ("member IAM", member(|(iam, _)| iam)),
+            ("member STS", member(|(_, sts)| sts)),
+        ]
+        .into_iter()
+        .filter_map(|(name, built)| built.then_some(name))
+        .collect()
     }
 
     fn member_entry(&self, account: &str, role: &str) -> Arc<Member> {
@@ -229,8 +270,8 @@ impl IamAccounts {
                 Arc::new(Member {
                     credentials,
                     directory: Arc::new(IamDirectory::new(
-                        aws::iam_client(&sdk),
-                        aws::sts_client(&sdk),
+                        Lazy::new(&sdk, aws::iam_client),
+                        Lazy::new(&sdk, aws::sts_client),
                     )),
                 })
             })

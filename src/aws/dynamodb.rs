@@ -28,6 +28,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailur
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::aws::classify;
+use crate::aws::lazy::Lazy;
 use crate::enforcement::Warning;
 use crate::error::Error;
 use crate::ports::ledger::{
@@ -39,16 +40,21 @@ const CLAIMED: &str = "CLAIMED";
 const SENT: &str = "SENT";
 
 pub struct DynamoDbLedger {
-    client: Client,
+    client: Lazy<Client>,
     table: String,
 }
 
 impl DynamoDbLedger {
-    pub fn new(client: Client, table: impl Into<String>) -> DynamoDbLedger {
+    pub fn new(client: impl Into<Lazy<Client>>, table: impl Into<String>) -> DynamoDbLedger {
         DynamoDbLedger {
-            client,
+            client: client.into(),
             table: table.into(),
         }
+    }
+
+    /// Whether the client has been built (it is, at its first call).
+    pub fn client_built(&self) -> bool {
+        self.client.is_built()
     }
 
     /// The item `pk` (a consistent read), `None` when it is missing.

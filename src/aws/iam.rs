@@ -22,6 +22,7 @@ use aws_sdk_iam::operation::get_credential_report::GetCredentialReportError;
 use aws_sdk_iam::types::{ReportStateType, StatusType};
 use chrono::{DateTime, Utc};
 
+use crate::aws::lazy::Lazy;
 use crate::aws::pages::Pages;
 use crate::aws::{classify, to_chrono};
 use crate::credential_report::{self, CredentialReport};
@@ -33,9 +34,19 @@ use crate::sync::lock;
 /// IAM's largest ListUsers page.
 pub const MAX_PAGE_SIZE: i32 = 1000;
 
-/// Between two polls of a credential report being generated; IAM makes
-/// one in seconds for thousands of users.
+/// The longest wait between two polls of a credential report being
+/// generated; IAM makes one in seconds for thousands of users.
 pub const REPORT_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+/// The first wait: a small account's report is often ready within it. The
+/// wait doubles from here up to [`REPORT_POLL`].
+pub const FIRST_REPORT_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// The wait after the `poll`-th poll (from 0).
+fn report_wait(poll: usize) -> std::time::Duration {
+    FIRST_REPORT_POLL
+        .saturating_mul(1 << poll.min(8))
+        .min(REPORT_POLL)
+}
 /// Polls of each of GenerateCredentialReport and GetCredentialReport
 /// before the report counts as unavailable (the sweep then lists users).
 pub const REPORT_POLLS: usize = 30;
@@ -57,8 +68,8 @@ struct Listing {
 }
 
 pub struct IamDirectory {
-    client: Client,
-    sts: aws_sdk_sts::Client,
+    client: Lazy<Client>,
+    sts: Lazy<aws_sdk_sts::Client>,
     page_size: i32,
     listing: Mutex<Listing>,
     pages: AtomicU64,
@@ -70,25 +81,43 @@ pub struct IamDirectory {
 
 impl IamDirectory {
     /// IAM for the users, STS for the account's id.
-    pub fn new(client: Client, sts: aws_sdk_sts::Client) -> IamDirectory {
+    pub fn new(
+        client: impl Into<Lazy<Client>>,
+        sts: impl Into<Lazy<aws_sdk_sts::Client>>,
+    ) -> IamDirectory {
         IamDirectory::with_page_size(client, sts, MAX_PAGE_SIZE)
     }
 
     /// A smaller page size, to exercise paging in tests.
     pub fn with_page_size(
-        client: Client,
-        sts: aws_sdk_sts::Client,
+        client: impl Into<Lazy<Client>>,
+        sts: impl Into<Lazy<aws_sdk_sts::Client>>,
         page_size: i32,
     ) -> IamDirectory {
         IamDirectory {
-            client,
-            sts,
+            client: client.into(),
+            sts: sts.into(),
             page_size: page_size.clamp(1, MAX_PAGE_SIZE),
             listing: Mutex::new(Listing::default()),
             pages: AtomicU64::new(0),
             alias: Mutex::new(None),
             account: Mutex::new(None),
         }
+    }
+
+    /// Takes `account` as this directory's account id, so GetCallerIdentity
+    /// is not called for it; anything but twelve digits is ignored. The
+    /// Lambda function's ARN names its account, which is its execution
+    /// role's (a function cannot run as another account's role).
+    pub fn know_account(&self, account: &str) {
+        if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
+            lock(&self.account).get_or_insert_with(|| account.to_string());
+        }
+    }
+
+    /// Whether the IAM and STS clients have been built, in that order.
+    pub fn clients_built(&self) -> (bool, bool) {
+        (self.client.is_built(), self.sts.is_built())
     }
 
     /// ListUsers pages fetched so far by this process.
@@ -341,9 +370,8 @@ impl UserDirectory for IamDirectory {
         // four hours exists); LimitExceeded means a generation is under way
         // already. Both are waits, not failures (IAM API Reference,
         // GenerateCredentialReport).
-        let wait = || tokio::time::sleep(REPORT_POLL);
         let mut complete = false;
-        for _ in 0..REPORT_POLLS {
+        for poll in 0..REPORT_POLLS {
             match self.client.generate_credential_report().send().await {
                 Ok(out) if out.state() == Some(&ReportStateType::Complete) => {
                     complete = true;
@@ -357,7 +385,7 @@ impl UserDirectory for IamDirectory {
                     ) => {}
                 Err(e) => return Err(classify("IAM", "GenerateCredentialReport", e)),
             }
-            wait().await;
+            tokio::time::sleep(report_wait(poll)).await;
         }
         let unfinished = |operation| Error::Aws {
             service: "IAM",
@@ -369,7 +397,7 @@ impl UserDirectory for IamDirectory {
         if !complete {
             return Err(unfinished("GenerateCredentialReport"));
         }
-        for _ in 0..REPORT_POLLS {
+        for poll in 0..REPORT_POLLS {
             match self.client.get_credential_report().send().await {
                 Ok(out) => {
                     let generated =
@@ -402,7 +430,7 @@ impl UserDirectory for IamDirectory {
                     ) => {}
                 Err(e) => return Err(classify("IAM", "GetCredentialReport", e)),
             }
-            wait().await;
+            tokio::time::sleep(report_wait(poll)).await;
         }
         Err(unfinished("GetCredentialReport"))
     }
@@ -439,5 +467,15 @@ impl UserDirectory for IamDirectory {
             .await
             .map_err(|e| classify("IAM", "UpdateAccessKey", e))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn report_polls_start_short_and_double_to_the_longest_wait() {
+        let waits: Vec<u128> = (0..5).map(|p| super::report_wait(p).as_millis()).collect();
+        assert_eq!(waits, [250, 500, 1000, 1000, 1000]);
+        assert_eq!(super::report_wait(usize::MAX), super::REPORT_POLL);
     }
 }

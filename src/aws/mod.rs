@@ -15,6 +15,7 @@ mod answers;
 mod classify;
 pub mod dynamodb;
 pub mod iam;
+pub mod lazy;
 pub mod pages;
 pub mod ses;
 pub mod sqs;
@@ -54,10 +55,29 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 /// `AWS_ENDPOINT_URL_IAM`, `AWS_ENDPOINT_URL_SESV2`,
 /// `AWS_ENDPOINT_URL_DYNAMODB`) is honoured, which is how the emulator
 /// stands in for AWS.
+///
+/// Credentials in the environment (as Lambda sets them:
+/// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) are
+/// taken from there directly. They are what the default chain would pick
+/// first anyway, and building the chain is most of a cold start: it
+/// constructs its web-identity link's STS client on the spot, and with it
+/// a TLS connector that reads and parses every root certificate of the
+/// platform (aws-config 1.8 `web_identity_token::Builder::build`, seen in a
+/// profile of the cold start; docs/benchmarks.md). Without them (a local
+/// run with a profile or SSO), the default chain is used.
 pub async fn load_sdk_config() -> SdkConfig {
-    with_retries_and_timeouts(aws_config::defaults(BehaviorVersion::latest()))
-        .load()
-        .await
+    let loader = with_retries_and_timeouts(aws_config::defaults(BehaviorVersion::latest()));
+    let from_env = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
+        .iter()
+        .all(|v| std::env::var_os(v).is_some_and(|value| !value.is_empty()));
+    let loader = if from_env {
+        loader.credentials_provider(
+            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+        )
+    } else {
+        loader
+    };
+    loader.load().await
 }
 
 /// Applies the retry and time-out settings above to a loader.

@@ -5,16 +5,24 @@ use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageTag};
 
 use crate::aws::classify;
+use crate::aws::lazy::Lazy;
 use crate::error::Error;
 use crate::ports::mailer::{Mail, Mailer};
 
 pub struct SesMailer {
-    client: Client,
+    client: Lazy<Client>,
 }
 
 impl SesMailer {
-    pub fn new(client: Client) -> SesMailer {
-        SesMailer { client }
+    pub fn new(client: impl Into<Lazy<Client>>) -> SesMailer {
+        SesMailer {
+            client: client.into(),
+        }
+    }
+
+    /// Whether the client has been built (it is, at its first call).
+    pub fn client_built(&self) -> bool {
+        self.client.is_built()
     }
 }
 

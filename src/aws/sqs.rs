@@ -9,20 +9,26 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 
 use crate::aws::classify;
+use crate::aws::lazy::Lazy;
 use crate::error::Error;
 use crate::ports::queue::{MAX_BATCH, Refused, SweepQueue};
 
 pub struct SqsQueue {
-    client: Client,
+    client: Lazy<Client>,
     queue_url: String,
 }
 
 impl SqsQueue {
-    pub fn new(client: Client, queue_url: &str) -> SqsQueue {
+    pub fn new(client: impl Into<Lazy<Client>>, queue_url: &str) -> SqsQueue {
         SqsQueue {
-            client,
+            client: client.into(),
             queue_url: queue_url.to_string(),
         }
+    }
+
+    /// Whether the client has been built (it is, at its first call).
+    pub fn client_built(&self) -> bool {
+        self.client.is_built()
     }
 }
 

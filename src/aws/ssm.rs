@@ -8,20 +8,26 @@ use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::ParameterType;
 
 use crate::aws::classify;
+use crate::aws::lazy::Lazy;
 use crate::error::Error;
 use crate::ports::exemptions::ExemptionSource;
 
 pub struct SsmExemptionSource {
-    client: Client,
+    client: Lazy<Client>,
     name: String,
 }
 
 impl SsmExemptionSource {
-    pub fn new(client: Client, name: impl Into<String>) -> SsmExemptionSource {
+    pub fn new(client: impl Into<Lazy<Client>>, name: impl Into<String>) -> SsmExemptionSource {
         SsmExemptionSource {
-            client,
+            client: client.into(),
             name: name.into(),
         }
+    }
+
+    /// Whether the client has been built (it is, at its first call).
+    pub fn client_built(&self) -> bool {
+        self.client.is_built()
     }
 }
 

@@ -8,12 +8,16 @@
 //! Config path (the notice pipeline, `notice`), so whichever path gets to
 //! a stage first sends it, and the other finds it `already_notified`.
 //!
-//! How it reads IAM:
+//! How it reads IAM (the users to read come from `targets`):
 //!
-//! 1. ListUsers, at IAM's largest page, once;
-//! 2. per user, ListAccessKeys, at most `SWEEP_CONCURRENCY` users at once;
-//! 3. only for a user with a due key (`decision::due_keys`): GetUser (tags),
-//!    and, when a notice goes out, GetAccessKeyLastUsed of its keys.
+//! 1. the credential report once (GenerateCredentialReport until COMPLETE,
+//!    GetCredentialReport), and only the users whose row shows an active
+//!    due key; when it cannot be had, ListUsers at IAM's largest page;
+//! 2. per user, at most `SWEEP_CONCURRENCY` users at once: ListAccessKeys
+//!    (ids and status are not in the report and may have changed), then,
+//!    only with a due key (`decision::due_keys`), GetUser (tags, UserId);
+//! 3. last use from the report's row; for a listed user, when a notice goes
+//!    out, GetAccessKeyLastUsed of its keys.
 //!
 //! Throttling is met twice: each call retries with jittered exponential
 //! back-off (`aws`), and a user whose reading still failed with a retryable

@@ -7,10 +7,11 @@ mod common;
 
 use std::collections::HashMap;
 
-use access_key_notifier::app::{self, deps_from_sdk};
-use access_key_notifier::config::Config;
+use access_key_notifier::app::{self, AwsDeps, deps_from_sdk};
+use access_key_notifier::config::{Config, ConfigError};
 use common::{
-    ACCOUNT, FIXTURE_USER_ID, RULE_7, SENDER, count, emulator_with_ledger, event_for, seed_alice,
+    ACCOUNT, Emulator, FIXTURE_USER_ID, RULE_7, SENDER, count, emulator_with_ledger, event_for,
+    seed_alice,
 };
 use lambda_runtime::Context;
 use serde_json::json;
@@ -26,16 +27,21 @@ fn context(arn: &str) -> Context {
     context
 }
 
+/// Dependencies on the emulator with the ledger, as a cold process has them.
+async fn deps(emu: &Emulator) -> Result<AwsDeps, ConfigError> {
+    let vars: HashMap<&str, &str> =
+        HashMap::from([("SENDER_ADDRESS", SENDER), ("LEDGER_TABLE", TABLE)]);
+    let config = Config::from_lookup(|k| vars.get(k).map(|v| v.to_string())).unwrap();
+    Ok(deps_from_sdk(config, &emu.sdk_config().await))
+}
+
 #[tokio::test]
 async fn a_config_event_builds_iam_ses_and_the_ledger_only_and_asks_sts_nothing() {
     let mut emu = emulator_with_ledger(TABLE).await;
     seed_alice(&mut emu, 88, json!({"Email": "carol@example.com"}));
     // No EXEMPT_USERS_PARAMETER: with one, SSM is read too (a listed
     // user gets no notice).
-    let vars: HashMap<&str, &str> =
-        HashMap::from([("SENDER_ADDRESS", SENDER), ("LEDGER_TABLE", TABLE)]);
-    let config = Config::from_lookup(|k| vars.get(k).map(|v| v.to_string())).unwrap();
-    let deps = Ok(deps_from_sdk(config, &emu.sdk_config().await));
+    let deps = deps(&emu).await;
     assert_eq!(
         app::clients_built(deps.as_ref().unwrap()),
         Vec::<&str>::new(),
@@ -61,10 +67,7 @@ async fn a_config_event_builds_iam_ses_and_the_ledger_only_and_asks_sts_nothing(
 async fn without_the_functions_arn_the_account_is_asked_of_sts_once() {
     let mut emu = emulator_with_ledger(TABLE).await;
     seed_alice(&mut emu, 88, json!({"Email": "carol@example.com"}));
-    let vars: HashMap<&str, &str> =
-        HashMap::from([("SENDER_ADDRESS", SENDER), ("LEDGER_TABLE", TABLE)]);
-    let config = Config::from_lookup(|k| vars.get(k).map(|v| v.to_string())).unwrap();
-    let deps = Ok(deps_from_sdk(config, &emu.sdk_config().await));
+    let deps = deps(&emu).await;
     emu.reset_requests();
 
     // A context without a usable ARN, then another event in the same process.

@@ -229,14 +229,15 @@ impl IamAccounts {
     /// call): `IAM`, `STS`, `Organizations`, and `member IAM` / `member
     /// STS` when some member account's are.
     pub fn clients_built(&self) -> Vec<&'static str> {
-        let (iam, sts) = self.own.clients_built();
+        // The own directory's STS client is `self.sts`, shared.
+        let (iam, _) = self.own.clients_built();
         let members = lock(&self.members);
         let member = |pick: fn((bool, bool)) -> bool| {
             members.values().any(|m| pick(m.directory.clients_built()))
         };
         [
             ("IAM", iam),
-            ("STS", sts || self.sts.is_built()),
+            ("STS", self.sts.is_built()),
             (
                 "Organizations",
                 self.organizations

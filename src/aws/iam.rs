@@ -28,6 +28,7 @@ use crate::aws::{classify, to_chrono};
 use crate::credential_report::{self, CredentialReport};
 use crate::decision::{AccessKey, LastUsed, MAX_ACCESS_KEYS, Tag};
 use crate::error::Error;
+use crate::organization::is_account_id;
 use crate::ports::directory::{ListedUser, User, UserDirectory};
 use crate::sync::lock;
 
@@ -41,12 +42,6 @@ pub const REPORT_POLL: std::time::Duration = std::time::Duration::from_secs(1);
 /// wait doubles from here up to [`REPORT_POLL`].
 pub const FIRST_REPORT_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 
-/// The wait after the `poll`-th poll (from 0).
-fn report_wait(poll: usize) -> std::time::Duration {
-    FIRST_REPORT_POLL
-        .saturating_mul(1 << poll.min(8))
-        .min(REPORT_POLL)
-}
 /// Polls of each of GenerateCredentialReport and GetCredentialReport
 /// before the report counts as unavailable (the sweep then lists users).
 pub const REPORT_POLLS: usize = 30;
@@ -58,6 +53,13 @@ pub const MAX_LISTED_USERS: usize = 50_000;
 pub const MAX_LIST_USERS_PAGES: usize = 200;
 /// The most ListAccessKeys pages for one user (IAM needs one).
 pub const MAX_LIST_ACCESS_KEYS_PAGES: usize = 5;
+
+/// The wait after the `poll`-th poll (from 0).
+fn report_wait(poll: usize) -> std::time::Duration {
+    FIRST_REPORT_POLL
+        .saturating_mul(1 << poll.min(8))
+        .min(REPORT_POLL)
+}
 
 /// What the directory remembers between events.
 #[derive(Default)]
@@ -110,7 +112,7 @@ impl IamDirectory {
     /// Lambda function's ARN names its account, which is its execution
     /// role's (a function cannot run as another account's role).
     pub fn know_account(&self, account: &str) {
-        if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
+        if is_account_id(account) {
             lock(&self.account).get_or_insert_with(|| account.to_string());
         }
     }
@@ -324,7 +326,7 @@ impl UserDirectory for IamDirectory {
             .await
             .map_err(|e| classify("STS", "GetCallerIdentity", e))?;
         match out.account() {
-            Some(a) if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(a) if is_account_id(a) => {
                 *lock(&self.account) = Some(a.to_string());
                 Ok(a.to_string())
             }

@@ -282,7 +282,7 @@ fn event_id(value: &str) -> Result<String, Error> {
 }
 
 fn account_id(value: &str) -> Result<String, Error> {
-    let ok = value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit());
+    let ok = crate::organization::is_account_id(value);
     checked(value, ok, "account", "a 12-digit AWS account id")
 }
 

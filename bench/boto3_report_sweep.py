@@ -28,6 +28,9 @@ def main() -> None:
     parser.add_argument("endpoint")
     parser.add_argument("--due-days", type=int, required=True)
     parser.add_argument("--sender", required=True)
+    # SES on its own endpoint, as the notifier's bench runs it (another
+    # emulator process); IAM's by default.
+    parser.add_argument("--mail-endpoint")
     args = parser.parse_args()
     kwargs = dict(
         endpoint_url=args.endpoint,
@@ -36,7 +39,7 @@ def main() -> None:
         aws_secret_access_key="testing",
     )
     iam = boto3.client("iam", **kwargs)
-    ses = boto3.client("sesv2", **kwargs)
+    ses = boto3.client("sesv2", **{**kwargs, "endpoint_url": args.mail_endpoint or args.endpoint})
     calls: Counter = Counter()
 
     started = time.monotonic()

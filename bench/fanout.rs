@@ -132,12 +132,19 @@ fn main() {
         iam.iter().min().unwrap(),
         iam.iter().max().unwrap()
     );
+    let ops = [
+        "GenerateCredentialReport",
+        "GetCredentialReport",
+        "ListUsers",
+        "ListAccessKeys",
+        "GetUser",
+        "GetAccessKeyLastUsed",
+        "ListAccountAliases",
+    ];
     println!(
-        "| IAM calls in all: ListUsers, ListAccessKeys, GetUser, GetAccessKeyLastUsed | {}, {}, {}, {} |",
-        n("iam:ListUsers"),
-        n("iam:ListAccessKeys"),
-        n("iam:GetUser"),
-        n("iam:GetAccessKeyLastUsed")
+        "| IAM calls in all: {} | {} |",
+        ops.join(", "),
+        ops.map(|op| n(&format!("iam:{op}")).to_string()).join(", ")
     );
     println!("| STS AssumeRole calls | {} |", n("sts:AssumeRole"));
     println!(

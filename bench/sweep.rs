@@ -111,7 +111,8 @@ fn timed(emu: &mut Services, command: Command, env: impl Fn(&mut Command)) -> Ru
     let mut requests = emu.iam.requests();
     if let (Some(all), Value::Object(mail)) = (requests.as_object_mut(), emu.mail.requests()) {
         for (op, count) in mail {
-            let sum = all.get(&op).and_then(Value::as_u64).unwrap_or(0) + count.as_u64().unwrap_or(0);
+            let sum =
+                all.get(&op).and_then(Value::as_u64).unwrap_or(0) + count.as_u64().unwrap_or(0);
             all.insert(op, sum.into());
         }
     }
@@ -169,23 +170,28 @@ fn main() {
         }
     });
     eprintln!("seeding {USERS} users…");
-    emu.iam.call(json!({"op": "create_users", "prefix": "u", "count": USERS,
+    emu.iam
+        .call(json!({"op": "create_users", "prefix": "u", "count": USERS,
                     "ages": AGES, "owner_tags": true}));
-    emu.iam.call(json!({"op": "limit_iam", "latency_ms": LATENCY_MS, "rate": RATE}));
+    emu.iam
+        .call(json!({"op": "limit_iam", "latency_ms": LATENCY_MS, "rate": RATE}));
 
     eprintln!("sweeping from the credential report…");
     let report = sweep(&mut emu, tables[0], 8);
     eprintln!("the boto3 baseline over the credential report…");
     let boto3 = boto3_sweep(&mut emu);
     // From here on the report is refused: the sweep lists every user.
-    emu.iam.call(json!({"op": "credential_report", "refuse": true}));
+    emu.iam
+        .call(json!({"op": "credential_report", "refuse": true}));
     eprintln!("sweeping by the full listing…");
     let listing = sweep(&mut emu, tables[1], 8);
     eprintln!("sweeping by the full listing, one user at a time…");
     let sequential = sweep(&mut emu, tables[2], 1);
     eprintln!("sweeping from the credential report, IAM capped at {BINDING_RATE}/s…");
-    emu.iam.call(json!({"op": "credential_report", "refuse": false}));
-    emu.iam.call(json!({"op": "limit_iam", "latency_ms": LATENCY_MS, "rate": BINDING_RATE}));
+    emu.iam
+        .call(json!({"op": "credential_report", "refuse": false}));
+    emu.iam
+        .call(json!({"op": "limit_iam", "latency_ms": LATENCY_MS, "rate": BINDING_RATE}));
     let capped = sweep(&mut emu, tables[3], 8);
     assert_eq!(
         capped.outcome["source"], "credential_report",

@@ -51,7 +51,7 @@ pictures:
 	test -x $(CHROMIUM) || (apt-get install -y chromium || (apt-get update && apt-get install -y chromium))
 	mkdir -p docs/pictures
 	cargo run --quiet --example render_samples -- $(abspath docs/pictures)
-	for page in notice:700 digest:1050; do \
+	for page in notice:900 digest:1050; do \
 	  name=$${page%%:*}; height=$${page##*:}; \
 	  $(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 	    --disable-background-networking --disable-component-update --disable-sync \

@@ -39,6 +39,8 @@ async fn main() {
         ("DIGEST_RECIPIENTS", "security-lead@example.com"),
         ("EXEMPT_TAG", "KeyRotationExempt"),
         ("TIME_ZONE", "Asia/Tokyo"),
+        ("UNUSED_KEY_DAYS", "45"),
+        ("LEDGER_TABLE", "samples"),
     ];
     let config = Config::from_lookup(|k| {
         vars.iter()
@@ -55,28 +57,36 @@ async fn main() {
         exemptions: Exemptions::new(None),
         queue: None,
     };
-    let key = |id: &str, age: i64, service: &str| {
+    // A key `age` days old, last used `idle` days ago by `service`.
+    let used = |id: &str, age: i64, idle: i64, service: &str| {
         (
             AccessKey {
                 id: id.into(),
                 active: true,
                 created: now - Duration::days(age) - Duration::hours(5),
+                last_used: None,
             },
             LastUsed {
-                time: Some(now - Duration::days(1)),
+                time: Some(now - Duration::days(idle)),
                 service: Some(service.into()),
                 region: Some("ap-northeast-1".into()),
             },
         )
     };
-    let users: [Sample; 6] = [
+    let key = |id: &str, age: i64, service: &str| used(id, age, 1, service);
+    let users: [Sample; 7] = [
         (
             "deploy-bot",
             &[("Email", "platform@example.com")],
             vec![
                 key("AKIA2DEPLOYBOT0KEY85", 85, "s3"),
-                key("AKIA2DEPLOYBOT0KEY78", 78, "ecr"),
+                used("AKIA2DEPLOYBOT0KEY78", 78, 52, "ecr"),
             ],
+        ),
+        (
+            "frank",
+            &[("Email", "frank@example.com")],
+            vec![used("AKIA2FRANK0000KEY060", 60, 48, "sts")],
         ),
         (
             "heidi",

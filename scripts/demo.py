@@ -13,8 +13,11 @@ events did not cover: grace, whose rule turned NON_COMPLIANT while the
 function was off; heidi, whose key is 100 days old and got its overdue notice
 9 days ago, so a reminder is due; and ivan, whose first key was announced
 days ago and whose second key has since reached its first tier (Config says
-nothing: ivan was NON_COMPLIANT already). It prints the sweep's outcome, the
-new mails and the digest's text, and runs a second sweep that sends nothing.
+nothing: ivan was NON_COMPLIANT already); and, with the unused-key policy on
+(UNUSED_KEY_DAYS=60), kate, whose 70-day-old key was never used: not due for
+rotation, but unused. It prints the sweep's outcome, the new mails and the
+digest's text (with its "Unused keys" section), and runs a second sweep that
+sends nothing.
 
 Last, enforcement (ENFORCE=true): judy holds a key 120 days old that no
 notice ever announced, and a 10-day-old one. The first enforcing sweep sends
@@ -260,12 +263,17 @@ def demo_sweep(binary: str, env: dict, endpoint: str, now: datetime, mailed: int
                                    "tags": tags, "keys": keys}, endpoint)["keys"]
         for index, stage, days_ago in sent:
             record_sent(endpoint, name, key_ids[index], stage, now - timedelta(days=days_ago))
+    # No last use: never used since its creation 70 days ago.
+    emulator.handle({"op": "create_user", "name": "kate", "user_id": "AIDADEMOKATE00000070",
+                     "tags": {"Email": "kate@example.com"},
+                     "keys": [{"created": rfc3339(now - timedelta(days=70))}]}, endpoint)
     print("== The daily sweep (`access-key-notifier sweep --show-digest`) ==\n")
     print("Added users no Config event speaks for:")
     print("  grace    key 79 days old; the 14-day rule turned NON_COMPLIANT while the function was off")
     print("  heidi    key 100 days old; its overdue notice went out 9 days ago (reminders every 7 days)")
-    print("  ivan     keys 86 and 77 days old; the first was announced 3 days ago, the second is new\n")
-    sweep_env = dict(env, DIGEST_RECIPIENTS=DIGEST_TO)
+    print("  ivan     keys 86 and 77 days old; the first was announced 3 days ago, the second is new")
+    print("  kate     key 70 days old, never used: unused, with UNUSED_KEY_DAYS=60\n")
+    sweep_env = dict(env, DIGEST_RECIPIENTS=DIGEST_TO, UNUSED_KEY_DAYS="60")
     run = sweep(binary, sweep_env)
     if run.returncode != 0:
         print(f"  FAILED (exit {run.returncode}): {run.stderr.strip()}")

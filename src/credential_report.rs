@@ -42,7 +42,9 @@ pub struct ReportKey {
     pub active: bool,
     /// When the key was created (IAM's "last rotated").
     pub last_rotated: DateTime<Utc>,
-    pub last_used: LastUsed,
+    /// `None` when IAM has no information (`no_information`); a key never
+    /// used has a [`LastUsed`] without a time.
+    pub last_used: Option<LastUsed>,
 }
 
 /// One user's row.
@@ -75,14 +77,15 @@ impl ReportUser {
                 id: format!("access_key_{}", slot + 1),
                 active: k.active,
                 created: k.last_rotated,
+                last_used: k.last_used.clone(),
             })
             .collect()
     }
 }
 
 /// The users a report-driven sweep reads afresh: those whose row shows an
-/// active key that is due at `now` (decision rules 2 and 3). The others
-/// have no key the sweep could mail or enforce about.
+/// active key that is due or unused at `now` (decision rules 2, 3 and
+/// 12). The others have no key the sweep could mail or enforce about.
 pub fn candidates<'a>(
     policy: &Policy,
     report: &'a CredentialReport,
@@ -173,14 +176,21 @@ pub fn parse(
                 }
                 continue;
             };
+            // `N/A`: never used; a date: used then; anything else
+            // (`no_information`): IAM does not say.
+            let last_used = match cell(*used) {
+                "N/A" => Some(None),
+                used => date(used).map(Some),
+            }
+            .map(|time| LastUsed {
+                time,
+                region: known(cell(*region)),
+                service: known(cell(*service)),
+            });
             keys.push(ReportKey {
                 active,
                 last_rotated,
-                last_used: LastUsed {
-                    time: date(cell(*used)),
-                    region: known(cell(*region)),
-                    service: known(cell(*service)),
-                },
+                last_used,
             });
         }
         let name = cell(user);
@@ -242,10 +252,11 @@ mod tests {
             "<root_account>,arn:aws:iam::123456789012:root,2020-01-01T00:00:00+00:00,not_supported,2026-11-01T00:00:00+00:00,not_supported,not_supported,true,true,2021-01-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
             "alice,arn:aws:iam::123456789012:user/alice,2025-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,2026-08-25T09:00:00+00:00,2026-11-22T10:00:00+00:00,us-east-1,s3,false,2026-01-02T00:00:00+00:00,N/A,N/A,N/A,false,N/A,false,N/A",
             "\"ops,ci\",arn:aws:iam::123456789012:user/ops-ci,2025-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
+            "old,arn:aws:iam::123456789012:user/old,2014-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,2014-01-01T00:00:00+00:00,no_information,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
         ]);
         let r = parse(&content, now(), now()).unwrap();
         assert!(r.root_key_active);
-        assert_eq!(r.users.len(), 2, "the root row is no user");
+        assert_eq!(r.users.len(), 3, "the root row is no user");
         let alice = &r.users[0];
         assert_eq!(alice.keys.len(), 2);
         assert!(alice.keys[0].active && !alice.keys[1].active);
@@ -253,10 +264,23 @@ mod tests {
             alice.keys[0].last_rotated,
             Utc.with_ymd_and_hms(2026, 8, 25, 9, 0, 0).unwrap()
         );
-        assert_eq!(alice.keys[0].last_used.service.as_deref(), Some("s3"));
-        assert_eq!(alice.keys[1].last_used, LastUsed::default(), "never used");
+        let used = alice.keys[0].last_used.as_ref().unwrap();
+        assert_eq!(used.service.as_deref(), Some("s3"));
+        assert_eq!(
+            used.time,
+            Some(Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap())
+        );
+        assert_eq!(
+            alice.keys[1].last_used,
+            Some(LastUsed::default()),
+            "never used"
+        );
         assert_eq!(r.users[1].name, "ops,ci", "a quoted name with a comma");
         assert!(r.users[1].keys.is_empty());
+        assert_eq!(
+            r.users[2].keys[0].last_used, None,
+            "no_information: IAM does not say"
+        );
     }
 
     #[test]
@@ -269,7 +293,7 @@ mod tests {
         let key = |active, age: i64| ReportKey {
             active,
             last_rotated: now() - Duration::days(age),
-            last_used: LastUsed::default(),
+            last_used: Some(LastUsed::default()),
         };
         let user = |name: &str, keys| ReportUser {
             name: name.into(),
@@ -292,6 +316,28 @@ mod tests {
             .map(|u| u.name.as_str())
             .collect();
         assert_eq!(names, ["due", "second-key-due"]);
+
+        // With the unused-key policy on, a young key never used for as
+        // long is a candidate too; one IAM says nothing about is not.
+        let unused = Policy {
+            unused_key_days: 5,
+            ..policy
+        };
+        let mut unknown = key(true, 10);
+        unknown.last_used = None;
+        let report = CredentialReport {
+            users: vec![
+                user("fresh", vec![key(true, 3)]),
+                user("idle", vec![key(true, 10)]),
+                user("unknown", vec![unknown]),
+            ],
+            ..report
+        };
+        let names: Vec<&str> = candidates(&unused, &report, now())
+            .iter()
+            .map(|u| u.name.as_str())
+            .collect();
+        assert_eq!(names, ["idle"]);
     }
 
     #[test]

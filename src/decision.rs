@@ -63,6 +63,12 @@
 //! 10. **A damaged listing.** A user listed with more than
 //!     [`MAX_ACCESS_KEYS`] keys (IAM allows 2) is a damaged answer: it is
 //!     refused as a retryable error, never judged ([`checked_keys`]).
+//! 12. **Unused keys.** With `UNUSED_KEY_DAYS` set, an active key nobody
+//!     has used for that long is listed too, at its own stage
+//!     `unused_since_<date>`, by the rules of [`unused`](crate::unused):
+//!     after the keys due for rotation, longest unused first. A key due for
+//!     rotation that is also unused is listed once, for rotation, and says
+//!     it is unused; its notice records its unused stage as well (rule 9).
 //! 11. **A first notice is no reminder.** With the ledger, a key at a
 //!     reminder stage with no overdue notice recorded before (neither
 //!     `overdue` nor a final warning: a key found long overdue, never
@@ -75,6 +81,7 @@ use chrono_tz::Tz;
 
 use crate::address::{self, Address, Rejection};
 use crate::error::Error;
+use crate::unused::{self, Unused};
 
 /// Config can evaluate a rule up to a day "late" relative to the exact age.
 pub const TOLERANCE_DAYS: i64 = 1;
@@ -123,6 +130,12 @@ pub struct Policy {
     pub time_zone: Tz,
     /// Days between reminders once a key is overdue; 0: no reminders.
     pub overdue_reminder_days: u32,
+    /// Days without use after which an active key is unused (rule 12); 0:
+    /// the unused-key policy is off.
+    pub unused_key_days: u32,
+    /// The `iam-user-unused-credentials-check` rules whose events enter the
+    /// pipeline (`UNUSED_RULES`).
+    pub unused_rules: Vec<String>,
 }
 
 impl Policy {
@@ -132,6 +145,11 @@ impl Policy {
             .iter()
             .find(|r| r.name == rule_name)
             .map(|r| r.days_before_deadline)
+    }
+
+    /// `rule_name` is one of the unused-credentials rules.
+    pub fn is_unused_rule(&self, rule_name: &str) -> bool {
+        self.unused_rules.iter().any(|r| r == rule_name)
     }
 
     /// The date of `t` in the policy's time zone.
@@ -160,6 +178,9 @@ impl Policy {
     fn tier_of(&self, stage: Stage) -> Option<u32> {
         match stage {
             Stage::Tier(days) => Some(days),
+            // Unused keys need the ledger (the configuration requires
+            // it), so no stateless event speaks for them.
+            Stage::Unused(_) => None,
             Stage::Overdue | Stage::Reminder(_) | Stage::FinalWarning | Stage::Deactivated => self
                 .notice_rules
                 .iter()
@@ -187,6 +208,8 @@ pub enum Stage {
     FinalWarning,
     /// Enforcement: the key was deactivated; the notice says so.
     Deactivated,
+    /// Unused since this date (rule 12): one stage per unused period.
+    Unused(NaiveDate),
 }
 
 impl Stage {
@@ -199,6 +222,7 @@ impl Stage {
             Stage::Reminder(days) => format!("reminder_{days}"),
             Stage::FinalWarning => "final_warning".to_string(),
             Stage::Deactivated => "deactivated".to_string(),
+            Stage::Unused(since) => format!("unused_since_{since}"),
         }
     }
 
@@ -221,22 +245,20 @@ pub struct Tag {
     pub value: String,
 }
 
-/// An access key as IAM lists it.
+/// An access key as IAM lists it, with its last use where it is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessKey {
     pub id: String,
     pub active: bool,
     pub created: DateTime<Utc>,
+    /// What IAM says of its last use (the credential report, or
+    /// GetAccessKeyLastUsed); `None`: not read, or IAM does not say.
+    pub last_used: Option<LastUsed>,
 }
 
-/// When and where a key was last used, as IAM reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct LastUsed {
-    /// `None` when the key has never been used.
-    pub time: Option<DateTime<Utc>>,
-    pub service: Option<String>,
-    pub region: Option<String>,
-}
+/// What IAM says of a key's last use (defined beside the unused-key
+/// policy, which reads it).
+pub use crate::unused::LastUsed;
 
 /// The most access keys a user may have before a listing is taken as
 /// damaged (rule 10): IAM allows 2 per user. It bounds the keys one notice
@@ -307,6 +329,17 @@ pub struct DueKey {
     /// notice states; filled in by [`enforcement`](crate::enforcement),
     /// `None` where the account does not enforce.
     pub deactivation_from: Option<NaiveDate>,
+    /// Its unused period, when it is unused (rule 12).
+    pub unused: Option<Unused>,
+    /// What IAM says of its last use, where it was read.
+    pub last_used: Option<LastUsed>,
+}
+
+impl DueKey {
+    /// Listed for its unused period, not for rotation.
+    pub fn listed_unused(&self) -> bool {
+        matches!(self.stage, Stage::Unused(_))
+    }
 }
 
 /// Who receives the notice.
@@ -496,10 +529,14 @@ pub fn ledger_verdict(recorded: &[bool]) -> Result<(), SkipReason> {
 /// clock, which the notice stands in for.
 pub fn recorded_stages(policy: &Policy, key: &DueKey) -> Vec<Stage> {
     let mut stages = vec![key.stage];
-    if let Some(by_the_clock) = policy.stage(key.days)
-        && by_the_clock != key.stage
-    {
-        stages.push(by_the_clock);
+    let by_the_clock = [
+        policy.stage(key.days),
+        key.unused.as_ref().map(|u| Stage::Unused(u.since)),
+    ];
+    for stage in by_the_clock.into_iter().flatten() {
+        if !stages.contains(&stage) {
+            stages.push(stage);
+        }
     }
     stages
 }
@@ -553,17 +590,35 @@ pub fn due_keys(policy: &Policy, keys: &[AccessKey], now: DateTime<Utc>) -> Vec<
         .filter(|k| k.active)
         .filter_map(|k| due_key(policy, k, today))
         .collect();
-    due.sort_by(|a, b| a.deadline.cmp(&b.deadline).then_with(|| a.id.cmp(&b.id)));
+    // Rotation first, earliest deadline first; then unused, longest first.
+    due.sort_by(|a, b| {
+        let order = |k: &DueKey| match &k.unused {
+            Some(u) if k.listed_unused() => (1, u.since.and_time(chrono::NaiveTime::MIN).and_utc()),
+            _ => (0, k.deadline),
+        };
+        order(a).cmp(&order(b)).then_with(|| a.id.cmp(&b.id))
+    });
     due
 }
 
-/// Rules 2 and 3 for one active key; `None` when it is not due.
+/// Rules 2, 3 and 12 for one active key; `None` when it is neither due
+/// nor unused.
 fn due_key(policy: &Policy, key: &AccessKey, today: NaiveDate) -> Option<DueKey> {
     let deadline = key.created + policy.max_key_age();
     let deadline_date = policy.date_of(deadline);
     let created_date = policy.date_of(key.created);
     let days = DaysLeft::between(today, deadline_date);
-    let stage = policy.stage(days)?;
+    let unused = unused::unused(
+        policy.unused_key_days,
+        key.active,
+        key.created,
+        key.last_used.as_ref(),
+        today,
+        policy.time_zone,
+    );
+    let stage = policy
+        .stage(days)
+        .or_else(|| unused.as_ref().map(|u| Stage::Unused(u.since)))?;
     Some(DueKey {
         id: key.id.clone(),
         created: key.created,
@@ -574,6 +629,8 @@ fn due_key(policy: &Policy, key: &AccessKey, today: NaiveDate) -> Option<DueKey>
         age_days: clamp_days((today - created_date).num_days()),
         stage,
         deactivation_from: None,
+        unused,
+        last_used: key.last_used.clone(),
     })
 }
 
@@ -686,6 +743,8 @@ mod tests {
             default_locale: Locale::En,
             time_zone: Tz::UTC,
             overdue_reminder_days: 7,
+            unused_key_days: 0,
+            unused_rules: vec![],
         }
     }
 
@@ -698,6 +757,7 @@ mod tests {
             id: id.into(),
             active,
             created: now() - age,
+            last_used: None,
         }
     }
 
@@ -728,6 +788,7 @@ mod tests {
             id: "K".into(),
             active: true,
             created: Utc.with_ymd_and_hms(2026, 11, 30, 22, 0, 0).unwrap() - days(90),
+            last_used: None,
         };
         let n = decide(&policy(), Mode::Ledger, &owner_tags(), false, &[key], now)
             .result
@@ -746,6 +807,7 @@ mod tests {
             id: "K".into(),
             active: true,
             created: Utc.with_ymd_and_hms(2026, 11, 30, 14, 30, 0).unwrap() - days(90),
+            last_used: None,
         };
         let tokyo = Policy {
             time_zone: chrono_tz::Asia::Tokyo,

@@ -332,6 +332,8 @@ mod tests {
             age_days: 0,
             stage: Stage::Overdue,
             deactivation_from: None,
+            unused: None,
+            last_used: None,
         }
     }
 

@@ -33,7 +33,7 @@
 //!   its report, the account summaries, the Organizations flows'), [`mail`]
 //!   (askama views: the notice, the deactivated mail, both digests).
 //! - **Pure rules**: [`decision`] (the heart: read it first),
-//!   [`enforcement`], [`exemption`], [`organization`] (which accounts are
+//!   [`unused`] (the unused-key policy), [`enforcement`], [`exemption`], [`organization`] (which accounts are
 //!   served), [`event`] (parsing and re-checking every payload), [`config`]
 //!   (the environment, typed and validated once at cold start), [`address`],
 //!   [`credential_report`] (IAM's credential report, read).
@@ -74,3 +74,4 @@ pub mod route;
 pub mod sync;
 #[cfg(test)]
 mod testkit;
+pub mod unused;

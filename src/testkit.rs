@@ -55,6 +55,7 @@ pub fn key(id: &str, age_days: i64) -> (AccessKey, LastUsed) {
             id: id.into(),
             active: true,
             created: now() - Duration::days(age_days),
+            last_used: None,
         },
         LastUsed {
             time: Some(now() - Duration::days(1)),

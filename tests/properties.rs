@@ -197,7 +197,7 @@ mod enforcement {
             min in 0u32..10,
         ) {
             let policy = policy();
-            let key = AccessKey { id: "AKIAIOSFODNN7EXAMPLE".into(), active: true, created: now() - Duration::days(age) };
+            let key = AccessKey { id: "AKIAIOSFODNN7EXAMPLE".into(), active: true, created: now() - Duration::days(age), last_used: None };
             let Some(due) = due_keys(&policy, &[key], now()).pop() else { return Ok(()) };
             let settings = Enforcement { mode: EnforceMode::On, grace_days: grace, min_warning_days: min, max_per_day: 10 };
             let today = policy.date_of(now());
@@ -317,6 +317,7 @@ mod enforcement {
                     id: format!("AKIA{i:08}{k:08}"),
                     active: true,
                     created: now() - Duration::days(*age),
+                    last_used: None,
                 }, LastUsed::default())).collect();
                 if let (Some(days), Some((first, _))) = (p.warned_days_ago, keys.first()) {
                     let sent_at = now() - Duration::days(days);
@@ -382,6 +383,77 @@ mod enforcement {
                     let touched = done.iter().any(|(u, k)| u == user && *k == before.id);
                     prop_assert_eq!(now_key.active, !touched);
                     prop_assert_eq!(&now_key.id, &before.id);
+                }
+            }
+        }
+    }
+}
+
+/// The unused-key policy's rules (`src/unused.rs`), over any setting, key
+/// age, last use and activity.
+mod unused_keys {
+    use access_key_notifier::config::Config;
+    use access_key_notifier::decision::{AccessKey, LastUsed, Policy, Stage, due_keys};
+    use chrono::{DateTime, Duration, TimeZone, Utc};
+    use proptest::prelude::*;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
+    }
+
+    fn policy(unused_key_days: u32) -> Policy {
+        let p = Config::from_lookup(|k| (k == "SENDER_ADDRESS").then(|| "n@example.com".into()))
+            .unwrap()
+            .policy;
+        Policy {
+            unused_key_days,
+            max_key_age_days: 3650,
+            ..p
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// A key is listed as unused only when it is active, IAM says when
+        /// (or that it never) was used, and that is at least the setting's
+        /// days ago; its stage names the period's start, and a key used
+        /// again has a later start (a new stage).
+        #[test]
+        fn a_key_is_unused_only_when_active_and_idle_for_the_whole_period(
+            days in 0u32..400,
+            age in 0i64..800,
+            used_days_ago in proptest::option::of(0i64..800),
+            known in any::<bool>(),
+            active in any::<bool>(),
+            used_again_days_ago in 0i64..800,
+        ) {
+            let used = |ago: Option<i64>| LastUsed { time: ago.map(|d| now() - Duration::days(d.min(age))), service: None, region: None };
+            let key = |last: LastUsed| AccessKey {
+                id: "AKIAIOSFODNN7EXAMPLE".into(),
+                active,
+                created: now() - Duration::days(age),
+                last_used: known.then_some(last),
+            };
+            let p = policy(days);
+            let listed = due_keys(&p, &[key(used(used_days_ago))], now());
+            let idle = used_days_ago.map_or(age, |d| d.min(age));
+            let unused = listed.iter().find(|k| k.unused.is_some());
+            if days == 0 || !active || !known || idle < i64::from(days) {
+                prop_assert!(unused.is_none(), "{listed:?}");
+            } else {
+                let k = unused.expect("an idle active key is unused");
+                let u = k.unused.as_ref().unwrap();
+                prop_assert_eq!(i64::from(u.days), idle);
+                prop_assert_eq!(k.stage, Stage::Unused(u.since));
+                // Used again since: listed no more, or from a later start.
+                let again = used_again_days_ago.min(idle);
+                if again < idle {
+                    let later = due_keys(&p, &[key(used(Some(again)))], now());
+                    match later.iter().find_map(|k| k.unused.as_ref()) {
+                        None => prop_assert!(again < i64::from(days)),
+                        Some(v) => prop_assert!(v.since > u.since),
+                    }
                 }
             }
         }

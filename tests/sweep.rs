@@ -211,10 +211,15 @@ fn scan_reads_the_account_and_changes_nothing() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
         lines[0],
-        "user,access_key_id,created,deadline,days,stage,owner_tag,exempt,notice,enforcement"
+        "user,access_key_id,created,deadline,days,stage,owner_tag,exempt,notice,enforcement,last_used,unused_days"
     );
     assert!(lines[1].starts_with("dave,AKIA…"), "{stdout}");
-    assert!(lines[1].ends_with(",-5,overdue,ok,false,due,"), "{stdout}");
+    // Not enforcing; never used, as the report says; not counted unused
+    // (UNUSED_KEY_DAYS is off).
+    assert!(
+        lines[1].ends_with(",-5,overdue,ok,false,due,,never,"),
+        "{stdout}"
+    );
     assert!(lines[2].starts_with("\"erin, ci\",AKIA…"), "{stdout}");
     assert!(lines[2].contains(",missing,"), "{stdout}");
     assert!(lines[3].starts_with("grace,"), "{stdout}");

@@ -48,12 +48,17 @@ fn check(params: Value) -> Vec<(String, u32, u32)> {
         "the deployed function keeps the notice ledger"
     );
 
-    let rules = t["config_rules"].as_array().unwrap();
+    let (unused, rules): (Vec<&Value>, Vec<&Value>) = t["config_rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .partition(|r| r["source"] == "IAM_USER_UNUSED_CREDENTIALS_CHECK");
     assert_eq!(
         rules.len(),
         config.policy.notice_rules.len(),
         "one Config rule per tier"
     );
+    let unused_names = unused_rules_agree(&config, &unused);
     let mut seen = Vec::new();
     for rule in rules {
         assert_eq!(rule["source"], "ACCESS_KEYS_ROTATED");
@@ -71,12 +76,35 @@ fn check(params: Value) -> Vec<(String, u32, u32)> {
         seen.push((name, age, tier));
     }
     let pattern: BTreeSet<String> = serde_json::from_value(t["pattern_rules"].clone()).unwrap();
-    let named: BTreeSet<String> = seen.iter().map(|(n, _, _)| n.clone()).collect();
+    let mut named: BTreeSet<String> = seen.iter().map(|(n, _, _)| n.clone()).collect();
+    named.extend(unused_names);
     assert_eq!(
         pattern, named,
         "the EventBridge pattern names exactly the notice rules"
     );
     seen
+}
+
+/// The unused-credentials rules (at most one) count by the function's
+/// UNUSED_KEY_DAYS and are its UNUSED_RULES; returns their names.
+fn unused_rules_agree(config: &Config, unused: &[&Value]) -> Vec<String> {
+    let names: Vec<String> = unused
+        .iter()
+        .map(|r| {
+            assert_eq!(
+                r["max_credential_usage_age"].as_u64().unwrap() as u32,
+                config.policy.unused_key_days,
+                "{r}"
+            );
+            r["name"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(
+        names, config.policy.unused_rules,
+        "UNUSED_RULES names the rule"
+    );
+    assert!(names.len() <= 1);
+    names
 }
 
 fn required() -> Value {
@@ -325,8 +353,14 @@ fn organization_agrees(central: Value, member: Value) -> Vec<(String, u32, u32)>
     );
 
     // Rules: every member rule is one of NOTICE_RULES, at its threshold.
+    let (unused, member_rules): (Vec<&Value>, Vec<&Value>) = m["config_rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .partition(|r| r["source"] == "IAM_USER_UNUSED_CREDENTIALS_CHECK");
+    let unused_names = unused_rules_agree(&config, &unused);
     let mut rules = Vec::new();
-    for rule in m["config_rules"].as_array().unwrap() {
+    for rule in member_rules {
         let name = rule["name"].as_str().unwrap().to_string();
         let age = rule["max_access_key_age"].as_u64().unwrap() as u32;
         let tier = config
@@ -341,7 +375,8 @@ fn organization_agrees(central: Value, member: Value) -> Vec<(String, u32, u32)>
 
     // Events: the member forwards exactly those rules to the central bus,
     // where the central rule listens for exactly those rules.
-    let names: BTreeSet<String> = rules.iter().map(|(n, _, _)| n.clone()).collect();
+    let mut names: BTreeSet<String> = rules.iter().map(|(n, _, _)| n.clone()).collect();
+    names.extend(unused_names);
     let forward = &m["event_rules"][0];
     let central_rule = &c["event_rules"][0];
     let as_set = |v: &Value| -> BTreeSet<String> { serde_json::from_value(v.clone()).unwrap() };
@@ -485,4 +520,48 @@ fn a_single_account_stack_has_no_organization_part() {
     assert_eq!(t["event_rules"][0]["bus"], Value::Null);
     assert!(t["bus_policy"].is_null());
     assert_eq!(t["roles"]["FunctionRole"]["name"], Value::Null);
+}
+
+#[test]
+fn the_unused_key_policy_and_its_rule_come_from_one_parameter() {
+    // Off by default: no rule, and the function counts no key unused.
+    let off = render(required());
+    assert_eq!(off["function_env"]["UNUSED_KEY_DAYS"], "0");
+    assert_eq!(off["function_env"]["UNUSED_RULES"], "");
+
+    // On: one iam-user-unused-credentials-check rule at the same days,
+    // named in UNUSED_RULES and in the pattern (check() asserts both).
+    let mut params = required();
+    params["UnusedKeyDays"] = json!("120");
+    check(params.clone());
+    let on = render(params.clone());
+    assert_eq!(on["function_env"]["UNUSED_KEY_DAYS"], "120");
+    assert_eq!(
+        on["function_env"]["UNUSED_RULES"],
+        "akn-unused-credentials-120d"
+    );
+
+    // The sweep alone: the policy without the rule.
+    params["UnusedKeyRule"] = json!("false");
+    let sweep_only = render(params.clone());
+    check(params);
+    assert_eq!(sweep_only["function_env"]["UNUSED_RULES"], "");
+    assert!(
+        sweep_only["config_rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["source"] == "ACCESS_KEYS_ROTATED")
+    );
+
+    // Organizations: the member template carries the rule, the central
+    // function names it, and both buses' patterns pass its events.
+    let (mut central, mut member) = organization_params();
+    central["UnusedKeyDays"] = json!("90");
+    member["UnusedKeyDays"] = json!("90");
+    organization_agrees(central.clone(), member);
+    assert_eq!(
+        render(central)["function_env"]["UNUSED_RULES"],
+        "access-key-notifier-unused-credentials-90d"
+    );
 }

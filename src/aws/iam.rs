@@ -290,6 +290,8 @@ impl UserDirectory for IamDirectory {
                     id: id.to_string(),
                     active: meta.status() == Some(&StatusType::Active),
                     created,
+                    // Not in ListAccessKeys' answer.
+                    last_used: None,
                 });
             }
             marker = pages.next(

@@ -107,6 +107,13 @@ impl Config {
         } = notices::notices(&get)?;
         let ledger_table = ledger::ledger_table(&get)?;
         let sweep_concurrency = ledger::sweep_concurrency(&get)?;
+        if policy.unused_key_days > 0 && ledger_table.is_none() {
+            return Err(err(
+                "UNUSED_KEY_DAYS",
+                "needs the notice ledger (LEDGER_TABLE): each unused period of a key is told once, which only the ledger remembers",
+                "0",
+            ));
+        }
         let enforcement::Enforcing {
             enforcement,
             exempt_tag,
@@ -203,10 +210,21 @@ impl fmt::Display for Config {
             .collect();
         write!(
             f,
-            "notice rules {}, max key age {} days, overdue reminders every {} days, time zone {}, dry run {}, ledger table {}, digest recipients {}, sweep concurrency {}, {}",
+            "notice rules {}, max key age {} days, overdue reminders every {} days, unused keys {}, time zone {}, dry run {}, ledger table {}, digest recipients {}, sweep concurrency {}, {}",
             rules.join(","),
             self.policy.max_key_age_days,
             self.policy.overdue_reminder_days,
+            match self.policy.unused_key_days {
+                0 => "off".to_string(),
+                days => format!(
+                    "after {days} days (rules {})",
+                    if self.policy.unused_rules.is_empty() {
+                        "none".to_string()
+                    } else {
+                        self.policy.unused_rules.join(",")
+                    }
+                ),
+            },
             self.policy.time_zone,
             self.dry_run,
             self.ledger_table.as_deref().unwrap_or("none (stateless)"),
@@ -379,6 +397,36 @@ mod tests {
             (&[sender, ("TIME_ZONE", "Mars/Olympus")], "TIME_ZONE"),
             (&[sender, ("DRY_RUN", "yes please")], "DRY_RUN"),
             (&[sender, ("LEDGER_TABLE", "a b")], "LEDGER_TABLE"),
+            (&[sender, ("UNUSED_KEY_DAYS", "ninety")], "UNUSED_KEY_DAYS"),
+            (&[sender, ("UNUSED_KEY_DAYS", "4000")], "UNUSED_KEY_DAYS"),
+            // Each unused period is told once: only the ledger remembers.
+            (&[sender, ("UNUSED_KEY_DAYS", "90")], "UNUSED_KEY_DAYS"),
+            (
+                &[
+                    sender,
+                    ("LEDGER_TABLE", "t"),
+                    ("UNUSED_RULES", "unused-check"),
+                ],
+                "UNUSED_RULES",
+            ),
+            (
+                &[
+                    sender,
+                    ("LEDGER_TABLE", "t"),
+                    ("UNUSED_KEY_DAYS", "90"),
+                    ("UNUSED_RULES", "bad name"),
+                ],
+                "UNUSED_RULES",
+            ),
+            (
+                &[
+                    sender,
+                    ("LEDGER_TABLE", "t"),
+                    ("UNUSED_KEY_DAYS", "90"),
+                    ("UNUSED_RULES", "access-keys-rotated-1"),
+                ],
+                "UNUSED_RULES",
+            ),
             (
                 &[sender, ("OVERDUE_REMINDER_DAYS", "weekly")],
                 "OVERDUE_REMINDER_DAYS",

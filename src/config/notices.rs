@@ -22,7 +22,8 @@ pub(super) struct Notices {
 
 /// `SENDER_ADDRESS`, `MAX_KEY_AGE_DAYS`, `NOTICE_RULES`, the recipients and
 /// tags, `LOCALE`, `TIME_ZONE`, `SES_CONFIGURATION_SET`, `DRY_RUN`,
-/// `OVERDUE_REMINDER_DAYS` and `DIGEST_RECIPIENTS`.
+/// `OVERDUE_REMINDER_DAYS`, `UNUSED_KEY_DAYS`, `UNUSED_RULES` and
+/// `DIGEST_RECIPIENTS`.
 pub(super) fn notices(get: &impl Fn(&str) -> Option<String>) -> Result<Notices, ConfigError> {
     let sender = match get("SENDER_ADDRESS") {
         None => return Err(err("SENDER_ADDRESS", "is required", EX_SENDER)),
@@ -122,19 +123,17 @@ pub(super) fn notices(get: &impl Fn(&str) -> Option<String>) -> Result<Notices, 
         }
     };
 
-    let overdue_reminder_days = match get("OVERDUE_REMINDER_DAYS") {
-        None => 7,
-        Some(v) => parse_days(&v).filter(|d| *d <= 365).ok_or_else(|| {
-            err(
-                "OVERDUE_REMINDER_DAYS",
-                format!(
-                    "`{}` is not a whole number of days from 0 (no reminders) to 365",
-                    quote(&v)
-                ),
-                "7",
-            )
-        })?,
-    };
+    let overdue_reminder_days =
+        days_from_zero(get, "OVERDUE_REMINDER_DAYS", (7, 365), "no reminders", "7")?;
+    let unused_key_days = days_from_zero(get, "UNUSED_KEY_DAYS", (0, 3650), "off", "90")?;
+    let unused_rules = unused_rules(get("UNUSED_RULES"), &notice_rules)?;
+    if unused_key_days == 0 && !unused_rules.is_empty() {
+        return Err(err(
+            "UNUSED_RULES",
+            "names rules while UNUSED_KEY_DAYS is 0 (off): set UNUSED_KEY_DAYS to the rules' maxCredentialUsageAge",
+            "iam-user-unused-credentials-check",
+        ));
+    }
     let digest_recipients = parse_addresses("DIGEST_RECIPIENTS", get("DIGEST_RECIPIENTS"))?;
     if digest_recipients.len() > MAX_RECIPIENTS {
         return Err(err(
@@ -157,11 +156,75 @@ pub(super) fn notices(get: &impl Fn(&str) -> Option<String>) -> Result<Notices, 
             default_locale,
             time_zone,
             overdue_reminder_days,
+            unused_key_days,
+            unused_rules,
         },
         ses_configuration_set,
         dry_run,
         digest_recipients,
     })
+}
+
+/// A whole number of days from 0 (`zero` says what 0 means) to `max`, or
+/// `default` when unset.
+fn days_from_zero(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    (default, max): (u32, u32),
+    zero: &str,
+    example: &'static str,
+) -> Result<u32, ConfigError> {
+    match get(variable) {
+        None => Ok(default),
+        Some(v) => parse_days(&v).filter(|d| *d <= max).ok_or_else(|| {
+            err(
+                variable,
+                format!(
+                    "`{}` is not a whole number of days from 0 ({zero}) to {max}",
+                    quote(&v)
+                ),
+                example,
+            )
+        }),
+    }
+}
+
+/// `UNUSED_RULES`: the names of `iam-user-unused-credentials-check` rules,
+/// comma-separated, each a Config rule name (1 to 128 of letters, digits,
+/// `-` and `_`) and none an age rule of `NOTICE_RULES`.
+fn unused_rules(
+    value: Option<String>,
+    notice_rules: &[NoticeRule],
+) -> Result<Vec<String>, ConfigError> {
+    const EX: &str = "iam-user-unused-credentials-check";
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    let mut names: Vec<String> = Vec::new();
+    for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let valid = name.len() <= 128
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !valid {
+            return Err(err(
+                "UNUSED_RULES",
+                format!("`{}` is not a Config rule name", quote(name)),
+                EX,
+            ));
+        }
+        if notice_rules.iter().any(|r| r.name == name) {
+            return Err(err(
+                "UNUSED_RULES",
+                format!("`{name}` is also an age rule of NOTICE_RULES"),
+                EX,
+            ));
+        }
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+    }
+    Ok(names)
 }
 
 pub const DEFAULT_NOTICE_RULES: &str = "access-keys-rotated-1=7,access-keys-rotated-2=14";

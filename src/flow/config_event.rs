@@ -77,8 +77,13 @@ async fn handle_event<P: Ports>(
     };
     // An event of another rule can't mail: it costs no AWS call.
     let policy = &deps.config.policy;
-    let Some(tier_days) = policy.tier_for_rule(&change.rule) else {
-        return Ok(skipped(&change, SkipReason::UnknownRule, None));
+    let via = match policy.tier_for_rule(&change.rule) {
+        Some(tier_days) => Via::Rule {
+            name: &change.rule,
+            tier_days,
+        },
+        None if policy.is_unused_rule(&change.rule) => Via::UnusedRule { name: &change.rule },
+        None => return Ok(skipped(&change, SkipReason::UnknownRule, None)),
     };
     // The ledger records notices per account; a real event always names it.
     if deps.ledger.is_some() && change.account.is_none() {
@@ -121,16 +126,12 @@ async fn handle_event<P: Ports>(
     };
     let result = pipeline
         .run(&Subject {
-            via: Via::Rule {
-                name: &change.rule,
-                tier_days,
-            },
+            via,
             event_id: change.event_id.as_deref(),
             user_id: &change.user_id,
             name: &user.name,
             tags: &user.tags,
             keys: &user.keys,
-            last_used: &[],
         })
         .await;
     let mut handled = result.notice?;

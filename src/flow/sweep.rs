@@ -62,7 +62,7 @@ use crate::enforcement::EnforceMode;
 use crate::error::Error;
 use crate::logging::{self, Level};
 use crate::mail::notice::Via;
-use crate::notice::{Account, Cap, Pipeline, Subject, UserResult};
+use crate::notice::{Account, Cap, Pipeline, Subject, UserResult, with_last_use};
 use crate::outcome::report::{Report, UserReport};
 use crate::outcome::sweep::{Fate, SweepOutcome};
 use crate::outcome::{KeyOutcome, Status};
@@ -403,6 +403,14 @@ async fn one_user<P: Ports>(shared: &Shared<'_, P>, user: &Target) -> Swept {
         }
     };
     swept.keys = keys.len();
+    let keys = user.with_report_last_use(keys);
+    let keys = match with_last_use(directory, &pipeline.config.policy, &keys).await {
+        Ok(keys) => keys,
+        Err(e) => {
+            swept.fate = Fate::Failed(e);
+            return swept;
+        }
+    };
     if decision::due_keys(&pipeline.config.policy, &keys, pipeline.now).is_empty() {
         return swept;
     }
@@ -421,7 +429,6 @@ async fn one_user<P: Ports>(shared: &Shared<'_, P>, user: &Target) -> Swept {
             return swept;
         }
     };
-    let last_used = user.known_last_use(&keys);
     let subject = Subject {
         via: Via::Sweep,
         event_id: None,
@@ -429,7 +436,6 @@ async fn one_user<P: Ports>(shared: &Shared<'_, P>, user: &Target) -> Swept {
         name: &user.name,
         tags: &tags,
         keys: &keys,
-        last_used: &last_used,
     };
     if matches!(shared.run, Run::ReadOnly { .. }) {
         let decided = pipeline.decide(&subject);

@@ -42,21 +42,24 @@ pub struct Target {
     pub id: Option<String>,
     /// The report's last use of each key slot, by the key's creation (the
     /// report has no key ids): a key listed afresh with that CreateDate is
-    /// that slot's key. Empty for a listed user.
-    pub last_used: Vec<(DateTime<Utc>, LastUsed)>,
+    /// that slot's key (`None`: the report does not say). Empty for a
+    /// listed user.
+    pub last_used: Vec<(DateTime<Utc>, Option<LastUsed>)>,
 }
 
 impl Target {
-    /// The report's last use of each of `keys` the report knows.
-    pub fn known_last_use(&self, keys: &[AccessKey]) -> Vec<(String, LastUsed)> {
-        keys.iter()
-            .filter_map(|k| {
-                self.last_used
-                    .iter()
-                    .find(|(created, _)| created.timestamp() == k.created.timestamp())
-                    .map(|(_, used)| (k.id.clone(), used.clone()))
-            })
-            .collect()
+    /// `keys` with the report's last use of each key the report knows.
+    pub fn with_report_last_use(&self, mut keys: Vec<AccessKey>) -> Vec<AccessKey> {
+        for k in &mut keys {
+            if let Some((_, used)) = self
+                .last_used
+                .iter()
+                .find(|(created, _)| created.timestamp() == k.created.timestamp())
+            {
+                k.last_used = used.clone();
+            }
+        }
+        keys
     }
 }
 

@@ -93,6 +93,7 @@ mod tests {
             id: "AKIAIOSFODNN7EXAMPLE".into(),
             active: true,
             created: now - Duration::days(120),
+            last_used: None,
         };
         let due = due_keys(policy, &[key], now);
         let enforcement = Enforcement {

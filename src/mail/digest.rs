@@ -27,6 +27,12 @@ pub struct RowView {
     pub enforcement: String,
     /// The last day of an exempt user's dated exemption, or empty.
     pub exempt_until: String,
+    /// The date of the key's last use, `never` (`なし`), or `-` unread.
+    pub last_used: String,
+    /// Days since the last use, for an unused key (else 0).
+    pub unused_days: u32,
+    /// IAM says the key was never used.
+    pub never_used: bool,
 }
 
 /// What the digest says.
@@ -47,6 +53,10 @@ pub struct DigestView {
     pub root_key_active: bool,
     pub overdue: Vec<RowView>,
     pub within_tier: Vec<RowView>,
+    /// Keys listed as unused, longest unused first.
+    pub unused: Vec<RowView>,
+    /// The unused-key policy's days (0: off, no section).
+    pub unused_key_days: u32,
     pub exempt: Vec<RowView>,
     /// (user, reason code)
     pub owner_problems: Vec<(String, String)>,
@@ -84,6 +94,8 @@ impl DigestView {
             root_key_active: outcome.root_access_key_active,
             overdue: rows(&report.overdue),
             within_tier: rows(&report.within_tier),
+            unused: rows(&report.unused),
+            unused_key_days: report.unused_key_days,
             exempt: rows(&report.exempt),
             owner_problems: report
                 .owner_problems
@@ -123,6 +135,13 @@ fn row(k: &ReportKey, locale: Locale) -> RowView {
         owner_problem: (k.owner != OwnerTag::Used).then(|| k.owner.code().to_string()),
         enforcement: k.enforcement.clone(),
         exempt_until: k.exempt_until.clone().unwrap_or_default(),
+        last_used: match (locale, k.last_used.as_str()) {
+            (_, "") => "-".to_string(),
+            (Locale::Ja, "never") => "なし".to_string(),
+            (_, used) => used.to_string(),
+        },
+        unused_days: k.unused_days.unwrap_or(0),
+        never_used: k.last_used == "never",
     }
 }
 

@@ -79,6 +79,14 @@ pub(crate) fn key_status(locale: Locale, d: DaysLeft) -> String {
     }
 }
 
+/// How long a key has gone unused: `120 days` (`120 日`).
+pub(crate) fn unused_for(locale: Locale, days: u32) -> String {
+    match locale {
+        Locale::En => days_en(days),
+        Locale::Ja => format!("{days} 日"),
+    }
+}
+
 pub(crate) fn age(locale: Locale, days: u32) -> String {
     match locale {
         Locale::En => format!("{} old", days_en(days)),

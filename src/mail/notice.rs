@@ -1,9 +1,10 @@
-//! The owner's notice: every due key of one user, each with its deadline,
-//! days, stage and last use, and what to do.
+//! The owner's notice: every due or unused key of one user, each with its
+//! reason (the deadline and days, or how long it has gone unused), stage
+//! and last use, and what to do.
 
 use chrono_tz::Tz;
 
-use super::{age, key_status, long_date, overdue_by, when};
+use super::{age, key_status, long_date, overdue_by, unused_for, when};
 use crate::calendar::{date_in, iso};
 use crate::decision::{LastUsed, Notice, Stage};
 use crate::mask::{QUOTE_LIMIT, bounded, mask_key_id};
@@ -42,6 +43,18 @@ pub struct NoticeView {
     /// The account enforces the deadline: each key says from when it may
     /// be deactivated.
     pub enforced: bool,
+    /// No key is due for rotation: every listed key is unused.
+    pub unused_only: bool,
+    /// Keys due for rotation and keys listed as unused, both.
+    pub lists_unused: bool,
+    /// How long the first unused key has gone unused (`120 days`).
+    pub unused_for: String,
+    /// The first unused key was never used.
+    pub never_used: bool,
+    /// Days without use after which a key counts as unused (0: off).
+    pub unused_key_days: u32,
+    /// The notice was sent for an `iam-user-unused-credentials-check` rule.
+    pub unused_rule: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +71,13 @@ pub struct KeyView {
     pub last_used: Option<LastUsedView>,
     /// The earliest date enforcement may deactivate the key (`2026-12-04`).
     pub deactivation_from: Option<String>,
+    /// Listed for rotation (its deadline and status apply); otherwise
+    /// listed because it is unused.
+    pub rotation: bool,
+    /// Listed for rotation and past its deadline.
+    pub overdue: bool,
+    /// How long it has gone unused, when it is unused (`120 days`).
+    pub unused_for: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -72,6 +92,8 @@ pub struct LastUsedView {
 pub enum Via<'a> {
     /// The Config event of this rule, of this tier.
     Rule { name: &'a str, tier_days: u32 },
+    /// The Config event of this `iam-user-unused-credentials-check` rule.
+    UnusedRule { name: &'a str },
     /// The daily sweep.
     Sweep,
 }
@@ -84,6 +106,8 @@ pub struct Context<'a> {
     pub max_age_days: u32,
     /// Days between overdue reminders (0: none).
     pub reminder_every: u32,
+    /// Days without use after which a key counts as unused (0: off).
+    pub unused_key_days: u32,
     pub time_zone: Tz,
     /// Last use of each due key, in the order of `notice.keys`.
     pub last_used: &'a [LastUsed],
@@ -116,11 +140,16 @@ impl NoticeView {
                     })
                 }),
                 deactivation_from: k.deactivation_from.map(iso),
+                rotation: !k.listed_unused(),
+                overdue: !k.listed_unused() && k.days.is_overdue(),
+                unused_for: k.unused.as_ref().map(|u| unused_for(locale, u.days)),
             })
             .collect();
         let lead = notice.lead();
+        let first_unused = notice.keys.iter().find_map(|k| k.unused.as_ref());
         let (rule, tier_days) = match ctx.via {
             Via::Rule { name, tier_days } => (Some(name.to_string()), tier_days),
+            Via::UnusedRule { name } => (Some(name.to_string()), 0),
             Via::Sweep => (None, 0),
         };
         NoticeView {
@@ -140,6 +169,13 @@ impl NoticeView {
             time_zone: tz.name().to_string(),
             final_warning: notice.keys.iter().any(|k| k.stage == Stage::FinalWarning),
             enforced: notice.keys.iter().any(|k| k.deactivation_from.is_some()),
+            unused_only: notice.keys.iter().all(|k| k.listed_unused()),
+            lists_unused: notice.keys.iter().any(|k| k.listed_unused())
+                && notice.keys.iter().any(|k| !k.listed_unused()),
+            unused_for: first_unused.map_or_else(String::new, |u| unused_for(locale, u.days)),
+            never_used: first_unused.is_some_and(|u| u.never_used()),
+            unused_key_days: ctx.unused_key_days,
+            unused_rule: matches!(ctx.via, Via::UnusedRule { .. }),
             keys,
         }
     }
@@ -183,6 +219,7 @@ mod tests {
                 id: format!("AKIAIOSFODNN7EXAMPL{i}"),
                 active: true,
                 created: now() - Duration::days(*age),
+                last_used: None,
             })
             .collect();
         let tags = [Tag {
@@ -224,6 +261,7 @@ mod tests {
                 },
                 max_age_days: 90,
                 reminder_every: 7,
+                unused_key_days: 0,
                 time_zone: tz,
                 last_used: &used,
             },
@@ -393,6 +431,7 @@ mod tests {
             },
             max_age_days: 90,
             reminder_every: 7,
+            unused_key_days: 0,
             time_zone: Tz::UTC,
             last_used: &used,
         };

@@ -79,7 +79,9 @@ pub async fn run<P: Ports>(
     if settings.mode == EnforceMode::Off || decided.verdict.exemption.is_some() {
         return out;
     }
-    let due = &decided.due;
+    // Age enforcement judges the keys listed for rotation; a key listed
+    // only because it is unused is not due by age (decision rule 12).
+    let due: Vec<&DueKey> = decided.due.iter().filter(|k| !k.listed_unused()).collect();
     // Whom the list exempts is unknown: no verdict at all, so the notice
     // goes out as without enforcement; an error only where a key could be
     // deactivated today.
@@ -90,7 +92,7 @@ pub async fn run<P: Ports>(
         return out;
     }
     let account = p.account.id.unwrap_or_default();
-    for key in due {
+    for &key in &due {
         let warning = match ledger.warning(account, &key.id, p.now).await {
             Ok(warning) => Warning::about(warning, key),
             Err(e) => {

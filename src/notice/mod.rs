@@ -4,7 +4,8 @@
 //! and the notice's outcome. In order ([`pipeline`]):
 //!
 //! 1. **decide** (pure, [`decision`](crate::decision)): exemption, due
-//!    keys, stage, recipients, language;
+//!    and unused keys, stage, recipients, language (with the unused-key
+//!    policy on, each active key's last use read first, [`with_last_use`]);
 //! 2. **enforcement step** ([`enforce`]): judge each due key
 //!    ([`enforcement`](crate::enforcement)), and deactivate what is due
 //!    now, within the run's [`cap`];
@@ -19,11 +20,14 @@
 //! their dependencies.
 
 use chrono::{DateTime, Utc};
+use futures_util::future::try_join_all;
 
 use crate::config::Config;
-use crate::decision::{AccessKey, LastUsed, Tag};
+use crate::decision::{AccessKey, Policy, Tag};
+use crate::error::Error;
 use crate::exemption::Listing;
 use crate::mail::notice::Via;
+use crate::ports::directory::UserDirectory;
 use crate::ports::ledger::ClaimRequest;
 use crate::ports::{Dir, Ports};
 
@@ -78,10 +82,29 @@ pub struct Subject<'a> {
     pub user_id: &'a str,
     pub name: &'a str,
     pub tags: &'a [Tag],
+    /// Each with its last use where it is known (the sweep's credential
+    /// report); the pipeline reads the rest it needs ([`with_last_use`]).
     pub keys: &'a [AccessKey],
-    /// Last use already known by key id (the sweep's credential report);
-    /// a key not here is looked up (GetAccessKeyLastUsed) when mailed.
-    pub last_used: &'a [(String, LastUsed)],
+}
+
+/// `keys` with the last use the decision needs: with the unused-key
+/// policy on (decision rule 12), every active key's, read
+/// (GetAccessKeyLastUsed, all at once, at most `MAX_ACCESS_KEYS`) where
+/// not known already; with it off, as they are (a notice reads the last
+/// use of the keys it lists when it is sent).
+pub async fn with_last_use<D: UserDirectory>(
+    directory: &D,
+    policy: &Policy,
+    keys: &[AccessKey],
+) -> Result<Vec<AccessKey>, Error> {
+    try_join_all(keys.iter().map(|key| async move {
+        let mut key = key.clone();
+        if policy.unused_key_days > 0 && key.active && key.last_used.is_none() {
+            key.last_used = Some(directory.last_used(&key.id).await?);
+        }
+        Ok::<_, Error>(key)
+    }))
+    .await
 }
 
 /// The source the ledger records for a notice the sweep sent.
@@ -90,7 +113,7 @@ pub const SWEEP_SOURCE: &str = "sweep";
 impl Subject<'_> {
     fn rule(&self) -> Option<String> {
         match self.via {
-            Via::Rule { name, .. } => Some(name.to_string()),
+            Via::Rule { name, .. } | Via::UnusedRule { name } => Some(name.to_string()),
             Via::Sweep => None,
         }
     }
@@ -98,7 +121,7 @@ impl Subject<'_> {
     fn tier_days(&self) -> Option<u32> {
         match self.via {
             Via::Rule { tier_days, .. } => Some(tier_days),
-            Via::Sweep => None,
+            Via::UnusedRule { .. } | Via::Sweep => None,
         }
     }
 

@@ -58,7 +58,9 @@ pub struct UserResult {
 }
 
 impl<P: Ports> Pipeline<'_, P> {
-    /// Step 1: the decision (decision rules 1 to 7), its findings logged.
+    /// Step 1: the decision (decision rules 1 to 7 and 12), its findings
+    /// logged. `subject.keys` carry the last use the decision needs
+    /// ([`super::with_last_use`]).
     pub fn decide(&self, subject: &Subject<'_>) -> Decided {
         let policy = &self.config.policy;
         let mode = match (self.ledger, subject.via) {
@@ -78,9 +80,29 @@ impl<P: Ports> Pipeline<'_, P> {
         }
     }
 
-    /// Every step: decide, the enforcement step, shape the notice, and
-    /// send it once per stage.
+    /// Every step: the keys' last use where the decision needs it, decide,
+    /// the enforcement step, shape the notice, and send it once per stage.
     pub async fn run(&self, subject: &Subject<'_>) -> UserResult {
+        let keys =
+            match super::with_last_use(self.account.directory, &self.config.policy, subject.keys)
+                .await
+            {
+                Ok(keys) => keys,
+                Err(e) => {
+                    // What the age policy alone decides, for the report; the
+                    // error stops the notice (the caller retries).
+                    let decided = self.decide(subject);
+                    return UserResult {
+                        decided,
+                        enforced: UserEnforcement::default(),
+                        notice: Err(e),
+                    };
+                }
+            };
+        let subject = &Subject {
+            keys: &keys,
+            ..*subject
+        };
         let decided = self.decide(subject);
         let enforced = enforce::run(self, subject, &decided).await;
         let notice = match decided.verdict.result.clone().map(|n| enforced.shape(n)) {
@@ -266,11 +288,11 @@ impl<P: Ports> Pipeline<'_, P> {
         recorded: &[bool],
     ) -> Result<Handled, Error> {
         let config = self.config;
-        // Known from the credential report, or at most MAX_ACCESS_KEYS
-        // lookups, all at once.
+        // Known (the credential report, or read for the decision), or at
+        // most MAX_ACCESS_KEYS lookups, all at once.
         let last_used = try_join_all(notice.keys.iter().map(|key| async {
-            match subject.last_used.iter().find(|(id, _)| *id == key.id) {
-                Some((_, known)) => Ok(known.clone()),
+            match &key.last_used {
+                Some(known) => Ok(known.clone()),
                 None => self.account.directory.last_used(&key.id).await,
             }
         }))
@@ -283,6 +305,7 @@ impl<P: Ports> Pipeline<'_, P> {
                 via: subject.via,
                 max_age_days: config.policy.max_key_age_days,
                 reminder_every: config.policy.overdue_reminder_days,
+                unused_key_days: config.policy.unused_key_days,
                 time_zone: config.policy.time_zone,
                 last_used: &last_used,
             },

@@ -64,8 +64,17 @@ pub struct ReportKey {
     /// An exempt user's exemption ends after this date (the tag's date).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exempt_until: Option<String>,
+    /// The date of the key's last use, `never`, or empty where it was not
+    /// read (the unused-key policy off, and no credential report).
+    pub last_used: String,
+    /// Days since the key's last use (or creation, never used), when it is
+    /// unused (decision rule 12).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unused_days: Option<u32>,
     #[serde(skip)]
     pub days: DaysLeft,
+    #[serde(skip)]
+    listed_unused: bool,
 }
 
 /// What the sweep learned about one user with a due key.
@@ -193,11 +202,16 @@ pub struct Report {
     pub today: String,
     pub time_zone: String,
     pub max_key_age_days: u32,
+    /// The unused-key policy's days (0: off).
+    pub unused_key_days: u32,
     /// Overdue keys of users who are not exempt, oldest deadline first.
     pub overdue: Vec<ReportKey>,
     /// Keys within a notice tier, of users who are not exempt, earliest
     /// deadline first.
     pub within_tier: Vec<ReportKey>,
+    /// Keys listed because they are unused (not due for rotation), of
+    /// users who are not exempt, longest unused first.
+    pub unused: Vec<ReportKey>,
     /// Due keys of exempt users.
     pub exempt: Vec<ReportKey>,
     /// Users with a due key whose owner tag is missing or was rejected.
@@ -221,6 +235,8 @@ pub struct Report {
     #[serde(skip)]
     today_date: NaiveDate,
     #[serde(skip)]
+    tz: chrono_tz::Tz,
+    #[serde(skip)]
     users: Vec<UserReport>,
 }
 
@@ -234,8 +250,10 @@ impl Report {
             today: calendar::iso(policy.date_of(now)),
             time_zone: policy.time_zone.name().to_string(),
             max_key_age_days: policy.max_key_age_days,
+            unused_key_days: policy.unused_key_days,
             overdue: Vec::new(),
             within_tier: Vec::new(),
+            unused: Vec::new(),
             exempt: Vec::new(),
             owner_problems: Vec::new(),
             failed: Vec::new(),
@@ -245,6 +263,7 @@ impl Report {
             no_one_to_warn: Vec::new(),
             exemptions_expiring: Vec::new(),
             today_date: policy.date_of(now),
+            tz: policy.time_zone,
             users: Vec::new(),
         }
     }
@@ -282,7 +301,16 @@ impl Report {
                     notice: notice.clone(),
                     enforcement,
                     exempt_until: u.exempt_until.map(calendar::iso),
+                    last_used: match &k.last_used {
+                        None => String::new(),
+                        Some(used) => used.time.map_or_else(
+                            || "never".to_string(),
+                            |t| calendar::iso(t.with_timezone(&self.tz).date_naive()),
+                        ),
+                    },
+                    unused_days: k.unused.as_ref().map(|u| u.days),
                     days: k.days,
+                    listed_unused: k.listed_unused(),
                 };
                 if matches!(row.enforcement.as_str(), "deactivated" | "would_deactivate") {
                     self.deactivated.push(row.clone());
@@ -303,6 +331,8 @@ impl Report {
                 }
                 if exempt {
                     self.exempt.push(row);
+                } else if row.listed_unused {
+                    self.unused.push(row);
                 } else if k.days.is_overdue() {
                     self.overdue.push(row);
                 } else {
@@ -328,6 +358,8 @@ impl Report {
         self.overdue.sort_by(by_deadline);
         self.within_tier.sort_by(by_deadline);
         self.exempt.sort_by(by_deadline);
+        self.unused
+            .sort_by(|a, b| b.unused_days.cmp(&a.unused_days).then(a.user.cmp(&b.user)));
         self.deactivated.sort_by(by_deadline);
         self.next_run.sort_by(by_deadline);
         self.reactivated.sort_by(by_deadline);
@@ -339,11 +371,13 @@ impl Report {
         });
     }
 
-    /// Every due key, in the report's order: overdue, within a tier, exempt.
+    /// Every due key, in the report's order: overdue, within a tier,
+    /// unused, exempt.
     pub fn keys(&self) -> impl Iterator<Item = &ReportKey> {
         self.overdue
             .iter()
             .chain(&self.within_tier)
+            .chain(&self.unused)
             .chain(&self.exempt)
     }
 
@@ -383,7 +417,7 @@ impl Report {
     }
 }
 
-const COLUMNS: [&str; 10] = [
+const COLUMNS: [&str; 12] = [
     "user",
     "access_key_id",
     "created",
@@ -394,6 +428,8 @@ const COLUMNS: [&str; 10] = [
     "exempt",
     "notice",
     "enforcement",
+    "last_used",
+    "unused_days",
 ];
 
 fn row(k: &ReportKey) -> Vec<String> {
@@ -413,6 +449,8 @@ fn row(k: &ReportKey) -> Vec<String> {
         k.exempt.to_string(),
         k.notice.clone(),
         k.enforcement.clone(),
+        k.last_used.clone(),
+        k.unused_days.map(|d| d.to_string()).unwrap_or_default(),
     ]
 }
 

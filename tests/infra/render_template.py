@@ -9,6 +9,7 @@ false is left out, as CloudFormation leaves it out.
 
 Prints one JSON object:
   config_rules    every AWS::Config::ConfigRule: name, source, maxAccessKeyAge
+                  and maxCredentialUsageAge (0 where a rule has none)
   function_env    the function's environment variables, resolved
   pattern_rules   the configRuleName list of the EventBridge rule's pattern
   rule_age        the RuleAge mapping as written
@@ -174,7 +175,8 @@ def main() -> int:
                 "logical_id": logical,
                 "name": t.eval(props["ConfigRuleName"]),
                 "source": props["Source"]["SourceIdentifier"],
-                "max_access_key_age": int(t.eval(props["InputParameters"]["maxAccessKeyAge"])),
+                "max_access_key_age": int(t.eval(props["InputParameters"].get("maxAccessKeyAge", "0"))),
+                "max_credential_usage_age": int(t.eval(props["InputParameters"].get("maxCredentialUsageAge", "0"))),
             })
         elif res["Type"] == "AWS::Events::Rule":
             pattern_rules = t.eval(props["EventPattern"]["detail"]["configRuleName"])

@@ -242,7 +242,7 @@ impl UserDirectory for MemoryDirectory {
                         .map(|(k, used)| ReportKey {
                             active: k.active,
                             last_rotated: k.created,
-                            last_used: used.clone(),
+                            last_used: Some(used.clone()),
                         })
                         .collect(),
                 })

@@ -67,8 +67,12 @@
 //!     has used for that long is listed too, at its own stage
 //!     `unused_since_<date>`, by the rules of [`unused`](crate::unused):
 //!     after the keys due for rotation, longest unused first. A key due for
-//!     rotation that is also unused is listed once, for rotation, and says
-//!     it is unused; its notice records its unused stage as well (rule 9).
+//!     rotation that is also unused is listed once: for rotation, saying it
+//!     is unused too, unless unused-key enforcement is stronger than age
+//!     enforcement (`ENFORCE_UNUSED=true` with `ENFORCE` not `true`, or
+//!     `dry_run` with `ENFORCE=false`), when it is listed for its unused
+//!     period, so that the policy that enforces judges it. Its notice
+//!     records both stages (rule 9).
 //! 11. **A first notice is no reminder.** With the ledger, a key at a
 //!     reminder stage with no overdue notice recorded before (neither
 //!     `overdue` nor a final warning: a key found long overdue, never
@@ -136,6 +140,10 @@ pub struct Policy {
     /// The `iam-user-unused-credentials-check` rules whose events enter the
     /// pipeline (`UNUSED_RULES`).
     pub unused_rules: Vec<String>,
+    /// A key both due for rotation and unused is listed for its unused
+    /// period (rule 12): unused-key enforcement is stronger than age
+    /// enforcement (`ENFORCE_UNUSED` above `ENFORCE`).
+    pub unused_listed_first: bool,
 }
 
 impl Policy {
@@ -331,6 +339,8 @@ pub struct DueKey {
     pub deactivation_from: Option<NaiveDate>,
     /// Its unused period, when it is unused (rule 12).
     pub unused: Option<Unused>,
+    /// Listed for its unused period rather than for rotation (rule 12).
+    pub for_unused: bool,
     /// What IAM says of its last use, where it was read.
     pub last_used: Option<LastUsed>,
 }
@@ -338,7 +348,33 @@ pub struct DueKey {
 impl DueKey {
     /// Listed for its unused period, not for rotation.
     pub fn listed_unused(&self) -> bool {
-        matches!(self.stage, Stage::Unused(_))
+        self.unused_period().is_some()
+    }
+
+    /// Its unused period, when it is listed for it (its stage is
+    /// `unused_since_…`, or a final warning or deactivation about it).
+    pub fn unused_period(&self) -> Option<&Unused> {
+        self.unused.as_ref().filter(|_| self.for_unused)
+    }
+
+    /// What a warning about this key's listing is about: the key's
+    /// CreateDate for rotation (the same id, another key, is another
+    /// subject), its unused period's start for an unused key
+    /// ([`Unused::warning_subject`]).
+    pub fn warning_subject(&self) -> DateTime<Utc> {
+        self.unused_period()
+            .map_or(self.created, Unused::warning_subject)
+    }
+
+    /// The ledger's name for the warning kept about this listing: the key
+    /// id for rotation, `KEYID#unused` for an unused key, so the two
+    /// policies' warnings and announced dates never mix.
+    pub fn warning_slot(&self) -> String {
+        if self.listed_unused() {
+            format!("{}#unused", self.id)
+        } else {
+            self.id.clone()
+        }
     }
 }
 
@@ -593,7 +629,7 @@ pub fn due_keys(policy: &Policy, keys: &[AccessKey], now: DateTime<Utc>) -> Vec<
     // Rotation first, earliest deadline first; then unused, longest first.
     due.sort_by(|a, b| {
         let order = |k: &DueKey| match &k.unused {
-            Some(u) if k.listed_unused() => (1, u.since.and_time(chrono::NaiveTime::MIN).and_utc()),
+            Some(u) if k.for_unused => (1, u.since.and_time(chrono::NaiveTime::MIN).and_utc()),
             _ => (0, k.deadline),
         };
         order(a).cmp(&order(b)).then_with(|| a.id.cmp(&b.id))
@@ -616,9 +652,12 @@ fn due_key(policy: &Policy, key: &AccessKey, today: NaiveDate) -> Option<DueKey>
         today,
         policy.time_zone,
     );
-    let stage = policy
-        .stage(days)
-        .or_else(|| unused.as_ref().map(|u| Stage::Unused(u.since)))?;
+    let by_age = policy.stage(days);
+    let for_unused = unused.is_some() && (by_age.is_none() || policy.unused_listed_first);
+    let stage = match &unused {
+        Some(u) if for_unused => Stage::Unused(u.since),
+        _ => by_age?,
+    };
     Some(DueKey {
         id: key.id.clone(),
         created: key.created,
@@ -630,6 +669,7 @@ fn due_key(policy: &Policy, key: &AccessKey, today: NaiveDate) -> Option<DueKey>
         stage,
         deactivation_from: None,
         unused,
+        for_unused,
         last_used: key.last_used.clone(),
     })
 }
@@ -745,6 +785,7 @@ mod tests {
             overdue_reminder_days: 7,
             unused_key_days: 0,
             unused_rules: vec![],
+            unused_listed_first: false,
         }
     }
 

@@ -1,5 +1,5 @@
-//! Enforcement: which overdue keys are deactivated now, and what every other
-//! due key of an enforcing account is told about it.
+//! Enforcement: which overdue or unused keys are deactivated now, and what
+//! every other due key of an enforcing account is told about it.
 //!
 //! Like [`decision`](crate::decision), everything in this module is pure:
 //! the caller passes the key, the [`Warning`] the notice ledger keeps for
@@ -12,13 +12,18 @@
 //! rule 1 comes first: an exempt user's keys are never judged), in the
 //! order they are applied:
 //!
-//! 1. **Off unless asked.** With `ENFORCE=false` nothing here runs and no key
-//!    is ever changed. With `ENFORCE=dry_run` (or `DRY_RUN=true`) every
-//!    verdict is reached and reported, and nothing is changed; a dry run's
-//!    notices announce no date, so they are no warning (rule 3).
+//! 1. **Off unless asked, per policy.** Two policies, each with its own
+//!    mode: `ENFORCE` for keys past their rotation deadline, `ENFORCE_UNUSED`
+//!    for keys listed for their unused period (decision rule 12). A key is
+//!    judged by the policy it is listed for. With that policy `false`
+//!    nothing here runs for the key and it is never changed. With `dry_run`
+//!    (or `DRY_RUN=true`) every verdict is reached and reported, and nothing
+//!    is changed; a dry run's notices announce no date, so they are no
+//!    warning (rule 3). Everything below applies to both policies alike.
 //! 2. **The enforcement date.** By the settings, a key may be deactivated
 //!    from the day after its deadline's date plus `ENFORCE_GRACE_DAYS`
-//!    (grace 0: the first overdue day).
+//!    (grace 0: the first overdue day); an unused key from the date it
+//!    became unused plus `ENFORCE_GRACE_DAYS`.
 //! 3. **The warning that counts.** A notice is a warning only if it
 //!    announced a deactivation date for the key and went **To** the owner's
 //!    address, or, for a user with no usable owner address, To
@@ -28,7 +33,9 @@
 //!    keeps one [`Warning`] per key: when the first such notice was sent,
 //!    the latest date any of them announced, and the key's CreateDate (a
 //!    warning about another key with the same id is not this key's,
-//!    [`Warning::about`]).
+//!    [`Warning::about`]). An unused key's warning is kept apart from its
+//!    rotation warning and is about its unused period: once the key is used
+//!    again, a warning about the earlier period counts for nothing.
 //! 4. **The announced date is a promise.** A key is never deactivated
 //!    before the latest date announced to its owner, whatever the settings
 //!    say now: lowering `MAX_KEY_AGE_DAYS` or `ENFORCE_GRACE_DAYS` after a
@@ -51,14 +58,17 @@
 //!    warning (this notice, if none is recorded) is old enough, and the date
 //!    announced before ([`judge`]); it acts on the first run on or after it.
 //! 7. **The daily cap.** At most `ENFORCE_MAX_PER_DAY` keys of an account
-//!    are deactivated per calendar day (in `TIME_ZONE`), across every
-//!    invocation: the pipeline takes a place from a conditional counter in
+//!    are deactivated per calendar day (in `TIME_ZONE`), by both policies
+//!    together, across every invocation: the pipeline takes a place from a conditional counter in
 //!    the ledger before acting, and a key past it is `held_by_cap`
 //!    ([`KeyVerdict::HeldByCap`]) until the next day's runs.
 //! 8. **The identity check.** Before acting, the pipeline lists the user's
 //!    keys again and then reads the user: the key must still be active,
 //!    have the CreateDate that was judged, and the name must still belong
-//!    to the UserId the decision was made for. Otherwise it is left alone.
+//!    to the UserId the decision was made for; an unused key's last use is
+//!    read again (GetAccessKeyLastUsed) and must still be the one its
+//!    period began with, so a key used since its warning is never
+//!    deactivated for being unused. Otherwise it is left alone.
 //! 9. **Deactivation only, of that key.** The one change enforcement makes
 //!    is `UpdateAccessKey Status=Inactive` of the judged key id. There is
 //!    no delete anywhere in this program. A key that was deactivated once
@@ -74,7 +84,8 @@ use crate::decision::{DueKey, Notice, Stage};
 use crate::error::Error;
 
 /// Whether the account's deadline is enforced (rule 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Ordered weakest first: `Off < DryRun < On`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EnforceMode {
     Off,
@@ -86,7 +97,11 @@ pub enum EnforceMode {
 /// Enforcement's settings, from the configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Enforcement {
+    /// `ENFORCE`: keys past their rotation deadline.
     pub mode: EnforceMode,
+    /// `ENFORCE_UNUSED`: keys listed for their unused period
+    /// ([`unused`](crate::unused)).
+    pub unused_mode: EnforceMode,
     /// Days after the deadline's date a key keeps working.
     pub grace_days: u32,
     /// How old the first counted warning must be, in days of 24 hours.
@@ -104,15 +119,36 @@ impl Enforcement {
     pub fn off() -> Enforcement {
         Enforcement {
             mode: EnforceMode::Off,
+            unused_mode: EnforceMode::Off,
             grace_days: Self::DEFAULT_GRACE_DAYS,
             min_warning_days: Self::DEFAULT_MIN_WARNING_DAYS,
             max_per_day: Self::DEFAULT_MAX_PER_DAY,
         }
     }
 
-    /// Rule 2: the first date `key` may be deactivated on.
+    /// Rule 2: the first date `key` may be deactivated on: for rotation,
+    /// the day after its deadline's date plus the grace days; for an
+    /// unused key, the date it became unused plus the grace days.
     pub fn enforcement_date(&self, key: &DueKey) -> NaiveDate {
-        add_days(key.deadline_date, u64::from(self.grace_days) + 1)
+        match key.unused_period() {
+            Some(u) => add_days(u.from, u64::from(self.grace_days)),
+            None => add_days(key.deadline_date, u64::from(self.grace_days) + 1),
+        }
+    }
+
+    /// Rule 1: the mode of the policy `key` is listed for.
+    pub fn mode_for(&self, key: &DueKey) -> EnforceMode {
+        if key.listed_unused() {
+            self.unused_mode
+        } else {
+            self.mode
+        }
+    }
+
+    /// The stronger of the two policies' modes (`On` over `DryRun` over
+    /// `Off`).
+    pub fn strongest(&self) -> EnforceMode {
+        self.mode.max(self.unused_mode)
     }
 }
 
@@ -128,10 +164,11 @@ pub struct Warning {
 }
 
 impl Warning {
-    /// The warning, if it is about `key` (the same CreateDate, to the
-    /// second: IAM's precision).
+    /// The warning, if it is about `key`'s listing (the same CreateDate,
+    /// to the second: IAM's precision; for an unused key, the same unused
+    /// period, [`DueKey::warning_subject`]).
     pub fn about(warning: Option<Warning>, key: &DueKey) -> Option<Warning> {
-        warning.filter(|w| w.key_created.timestamp() == key.created.timestamp())
+        warning.filter(|w| w.key_created.timestamp() == key.warning_subject().timestamp())
     }
 
     /// The warning kept once `new` is recorded over `kept`: about the same
@@ -231,6 +268,9 @@ pub struct KeyAction {
     pub action: Action,
     pub deadline: String,
     pub days_overdue: u32,
+    /// Days unused, for a key deactivated (or held) as unused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unused_days: Option<u32>,
     pub age_days: u32,
     /// The date of the first counted warning the action relied on.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -251,9 +291,9 @@ pub struct UserEnforcement {
     /// What kept enforcement from finishing (an unreadable exemption list,
     /// the ledger, IAM): the keys not yet acted on wait for the next run.
     pub error: Option<Error>,
-    /// Shape the notice (`ENFORCE=true` only: a dry run's notices promise
-    /// nothing).
-    pub shapes_notice: bool,
+    /// The ids of the keys whose policy is `true`: only their lines are
+    /// shaped (a dry run's notices promise nothing).
+    pub shaping: Vec<String>,
     /// The notice reaches an owner, so its dates are announced (rule 3); a
     /// notice to CC alone states none.
     pub announces: bool,
@@ -278,11 +318,11 @@ impl UserEnforcement {
     /// held by the cap or whose action failed; none for a reactivated one
     /// or one nobody can be warned about).
     pub fn shape(&self, mut notice: Notice) -> Option<Notice> {
-        if !self.shapes_notice {
-            return Some(notice);
-        }
         let (today, announces) = (notice.today, self.announces);
         notice.keys.retain_mut(|key| {
+            if !self.shaping.contains(&key.id) {
+                return true;
+            }
             let Some((_, verdict)) = self.verdicts.iter().find(|(id, _)| *id == key.id) else {
                 return true;
             };
@@ -333,6 +373,7 @@ mod tests {
             stage: Stage::Overdue,
             deactivation_from: None,
             unused: None,
+            for_unused: false,
             last_used: None,
         }
     }
@@ -345,7 +386,7 @@ mod tests {
     /// `announced`.
     fn warning(key: &DueKey, sent: NaiveDate, announced: NaiveDate) -> Warning {
         Warning {
-            key_created: key.created,
+            key_created: key.warning_subject(),
             first_sent: nine(sent),
             announced,
         }
@@ -367,10 +408,76 @@ mod tests {
     fn settings(grace: u32, min: u32) -> Enforcement {
         Enforcement {
             mode: EnforceMode::On,
+            unused_mode: EnforceMode::On,
             grace_days: grace,
             min_warning_days: min,
             max_per_day: 10,
         }
+    }
+
+    /// A key not due for rotation, listed for an unused period that began
+    /// on `since` and made it unused on `from`.
+    fn unused_key(since: NaiveDate, from: NaiveDate, today: NaiveDate) -> DueKey {
+        let mut k = key(today + chrono::Duration::days(60), today);
+        k.stage = Stage::Unused(since);
+        k.for_unused = true;
+        k.unused = Some(crate::unused::Unused {
+            since,
+            days: u32::try_from((today - since).num_days()).unwrap(),
+            from,
+            last_used: crate::decision::LastUsed::default(),
+        });
+        k
+    }
+
+    #[test]
+    fn an_unused_key_is_judged_from_the_date_it_became_unused_under_its_own_mode() {
+        let (since, from) = (date(8, 1), date(10, 30));
+        let k = unused_key(since, from, date(11, 23));
+        let s = Enforcement {
+            mode: EnforceMode::Off,
+            ..settings(2, 3)
+        };
+        assert_eq!(s.enforcement_date(&k), date(11, 1), "became unused + grace");
+        assert_eq!(
+            s.mode_for(&k),
+            EnforceMode::On,
+            "ENFORCE_UNUSED, not ENFORCE"
+        );
+        assert_eq!(
+            s.mode_for(&key(date(11, 20), date(11, 23))),
+            EnforceMode::Off
+        );
+        // No warning yet: the first notice is the final warning, 3 days out.
+        assert_eq!(
+            judge_on(&s, &k, None, date(11, 23)),
+            KeyVerdict::FinalWarning { from: date(11, 26) }
+        );
+        assert_eq!(
+            judge_on(&s, &k, Some(date(11, 20)), date(11, 23)),
+            KeyVerdict::Deactivate
+        );
+    }
+
+    #[test]
+    fn a_warning_about_an_earlier_unused_period_or_the_rotation_counts_for_nothing() {
+        let today = date(11, 23);
+        let k = unused_key(date(8, 1), date(10, 30), today);
+        let earlier = unused_key(date(6, 1), date(8, 30), today);
+        let about_earlier = warning(&earlier, date(9, 1), date(9, 4));
+        let about_rotation = Warning {
+            key_created: k.created,
+            ..about_earlier
+        };
+        let s = settings(0, 3);
+        for w in [about_earlier, about_rotation] {
+            assert_eq!(Warning::about(Some(w), &k), None);
+            assert_eq!(
+                judge(&s, &k, Some(w), true, nine(today), Tz::UTC),
+                KeyVerdict::FinalWarning { from: date(11, 26) }
+            );
+        }
+        assert_eq!(k.warning_slot(), "AKIAIOSFODNN7EXAMPLE#unused");
     }
 
     #[test]

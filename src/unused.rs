@@ -71,6 +71,22 @@ impl Unused {
     }
 }
 
+/// Whether a key judged unused for `period` still is, by a fresh read of
+/// its last use: unused now, and in the same period (a use since would
+/// start a later one). Enforcement's identity check asks this before it
+/// deactivates an unused key.
+pub fn still_in(
+    period: &Unused,
+    unused_key_days: u32,
+    created: DateTime<Utc>,
+    fresh: &LastUsed,
+    today: NaiveDate,
+    tz: Tz,
+) -> bool {
+    unused(unused_key_days, true, created, Some(fresh), today, tz)
+        .is_some_and(|now| now.since == period.since)
+}
+
 /// Rules 1 to 4 for one key: its unused period at `today`, if it is unused.
 /// `last_used`: what IAM says, `None` when it does not say.
 pub fn unused(
@@ -192,6 +208,19 @@ mod tests {
         assert_eq!(tokyo.since, NaiveDate::from_ymd_opt(2026, 8, 26).unwrap());
         assert_eq!(tokyo.days, 89);
         assert_eq!(in_zone(Tz::UTC).unwrap().days, 90);
+    }
+
+    #[test]
+    fn a_key_used_since_its_period_began_is_not_still_in_it() {
+        let period = of(90, true, 400, Some(&used(120))).unwrap();
+        let created = now() - Duration::days(400);
+        let still = |fresh: &LastUsed| still_in(&period, 90, created, fresh, today(), Tz::UTC);
+        assert!(still(&used(120)));
+        assert!(!still(&used(2)), "used two days ago");
+        assert!(
+            !still(&used(100)),
+            "used since, and unused again: another period"
+        );
     }
 
     #[test]

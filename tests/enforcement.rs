@@ -51,23 +51,6 @@ async fn sweep(deps: &EmuDeps) -> SweepOutcome {
     *o
 }
 
-/// Each key of `user` and whether IAM says it is active.
-async fn statuses(iam: &aws_sdk_iam::Client, user: &str) -> Vec<(String, bool)> {
-    let out = iam.list_access_keys().user_name(user).send().await.unwrap();
-    let mut keys: Vec<(String, bool)> = out
-        .access_key_metadata()
-        .iter()
-        .map(|k| {
-            (
-                k.access_key_id().unwrap().to_string(),
-                k.status().unwrap().as_str() == "Active",
-            )
-        })
-        .collect();
-    keys.sort();
-    keys
-}
-
 fn later(deps: &EmuDeps, start: DateTime<Utc>, days: i64) {
     deps.clock.set(start + Duration::days(days));
 }
@@ -92,7 +75,7 @@ async fn a_final_warning_then_a_deactivation_of_the_overdue_key_only() {
     );
     let mut both_active: Vec<(String, bool)> = keys.iter().map(|k| (k.clone(), true)).collect();
     both_active.sort();
-    assert_eq!(statuses(&iam, "judy").await, both_active);
+    assert_eq!(common::key_statuses(&iam, "judy").await, both_active);
 
     // Three days later (ENFORCE_MIN_WARNING_DAYS), the old key goes; the
     // 10-day key stays active.
@@ -103,7 +86,7 @@ async fn a_final_warning_then_a_deactivation_of_the_overdue_key_only() {
     assert_eq!(e.deactivated, 1, "{e:?}");
     let mut expected = vec![(keys[0].clone(), false), (keys[1].clone(), true)];
     expected.sort();
-    assert_eq!(statuses(&iam, "judy").await, expected);
+    assert_eq!(common::key_statuses(&iam, "judy").await, expected);
     let requests = emu.requests();
     assert_eq!(requests["iam:UpdateAccessKey"], 1, "{requests}");
     assert!(requests.get("iam:DeleteAccessKey").is_none(), "{requests}");
@@ -177,7 +160,7 @@ async fn exemptions_by_tag_expired_date_and_parameter_the_cap_and_a_dry_run() {
     );
     for name in ["tagged", "expired", "listed", "zed"] {
         assert!(
-            statuses(&iam, name).await[0].1,
+            common::key_statuses(&iam, name).await[0].1,
             "{name} untouched by the dry run"
         );
     }
@@ -199,7 +182,11 @@ async fn exemptions_by_tag_expired_date_and_parameter_the_cap_and_a_dry_run() {
         ("listed", true),
         ("zed", false),
     ] {
-        assert_eq!(statuses(&iam, name).await[0].1, active, "{name}");
+        assert_eq!(
+            common::key_statuses(&iam, name).await[0].1,
+            active,
+            "{name}"
+        );
     }
 }
 
@@ -220,7 +207,7 @@ async fn a_key_rotated_between_the_decision_and_the_action_is_left_alone() {
     let o = sweep(&deps).await;
     let e = o.enforcement.as_ref().unwrap();
     assert_eq!((e.left_alone, e.deactivated), (1, 0), "{e:?}");
-    let keys = statuses(&iam, "judy").await;
+    let keys = common::key_statuses(&iam, "judy").await;
     assert_eq!(keys.len(), 1);
     assert!(keys[0].1, "the new key is active");
     assert_eq!(emu.requests().get("iam:UpdateAccessKey"), None);

@@ -199,7 +199,7 @@ mod enforcement {
             let policy = policy();
             let key = AccessKey { id: "AKIAIOSFODNN7EXAMPLE".into(), active: true, created: now() - Duration::days(age), last_used: None };
             let Some(due) = due_keys(&policy, &[key], now()).pop() else { return Ok(()) };
-            let settings = Enforcement { mode: EnforceMode::On, grace_days: grace, min_warning_days: min, max_per_day: 10 };
+            let settings = Enforcement { mode: EnforceMode::On, grace_days: grace, min_warning_days: min, max_per_day: 10, ..Enforcement::off() };
             let today = policy.date_of(now());
             let warning = warned_hours_ago.map(|h| Warning {
                 key_created: if same_key { due.created } else { due.created - Duration::seconds(1) },
@@ -394,6 +394,7 @@ mod enforcement {
 mod unused_keys {
     use access_key_notifier::config::Config;
     use access_key_notifier::decision::{AccessKey, LastUsed, Policy, Stage, due_keys};
+    use access_key_notifier::enforcement::{EnforceMode, Enforcement, KeyVerdict, Warning, judge};
     use chrono::{DateTime, Duration, TimeZone, Utc};
     use proptest::prelude::*;
 
@@ -455,6 +456,47 @@ mod unused_keys {
                         Some(v) => prop_assert!(v.since > u.since),
                     }
                 }
+            }
+        }
+
+        /// Enforcement of unused keys keeps the age policy's promises: a
+        /// key is deactivated only from the date it became unused plus the
+        /// grace days, never before the latest date announced, never
+        /// without a warning about this very unused period that is old
+        /// enough; a warning about an earlier period (the key was used
+        /// since) never counts.
+        #[test]
+        fn an_unused_key_is_deactivated_only_as_promised(
+            idle in 90i64..400,
+            warned_hours_ago in proptest::option::of(0i64..4800),
+            announced_in in -60i64..60,
+            same_period in any::<bool>(),
+            grace in 0u32..30,
+            min in 0u32..10,
+        ) {
+            let p = policy(90);
+            let key = AccessKey {
+                id: "AKIAIOSFODNN7EXAMPLE".into(),
+                active: true,
+                created: now() - Duration::days(500),
+                last_used: Some(LastUsed { time: Some(now() - Duration::days(idle)), service: None, region: None }),
+            };
+            let due = due_keys(&p, &[key], now()).pop().expect("an idle key is listed");
+            let u = due.unused_period().expect("listed for its unused period").clone();
+            let settings = Enforcement { unused_mode: EnforceMode::On, grace_days: grace, min_warning_days: min, ..Enforcement::off() };
+            let today = p.date_of(now());
+            let subject = if same_period { due.warning_subject() } else { due.warning_subject() - Duration::days(1) };
+            let warning = warned_hours_ago.map(|h| Warning {
+                key_created: subject,
+                first_sent: now() - Duration::hours(h),
+                announced: today + Duration::days(announced_in),
+            });
+            if let KeyVerdict::Deactivate = judge(&settings, &due, warning, true, now(), p.time_zone) {
+                prop_assert!(same_period, "a warning about another period counted");
+                let w = warning.unwrap();
+                prop_assert!(today >= u.from + Duration::days(i64::from(grace)));
+                prop_assert!(today >= w.announced);
+                prop_assert!(now() - w.first_sent >= Duration::hours(24 * i64::from(min)));
             }
         }
     }

@@ -273,14 +273,20 @@ fn with(extra: Value) -> Value {
 fn update_access_key_exists_only_when_enforcement_acts_and_the_parameter_is_the_only_one_readable()
 {
     let never = ["iam:DeleteAccessKey", "iam:CreateAccessKey", "iam:*", "*"];
-    for (enforce, parameter) in [
-        ("false", ""),
-        ("dry_run", "/akn/exempt-users"),
-        ("true", ""),
+    for (enforce, enforce_unused, parameter) in [
+        ("false", "false", ""),
+        ("dry_run", "false", "/akn/exempt-users"),
+        ("true", "false", ""),
+        ("false", "dry_run", ""),
+        ("dry_run", "true", ""),
     ] {
-        let t = render(with(
-            json!({"EnforceDeadline": enforce, "ExemptUsersParameter": parameter}),
-        ));
+        let t = render(with(json!({
+            "EnforceDeadline": enforce,
+            "EnforceUnused": enforce_unused,
+            "UnusedKeyDays": if enforce_unused == "false" { "0" } else { "90" },
+            "ExemptUsersParameter": parameter,
+        })));
+        let acts = enforce == "true" || enforce_unused == "true";
         let allowed = allowed(&t);
         let update: Vec<&(String, Vec<String>)> = allowed
             .iter()
@@ -290,7 +296,7 @@ fn update_access_key_exists_only_when_enforcement_acts_and_the_parameter_is_the_
             .iter()
             .filter(|(a, _)| a == "dynamodb:UpdateItem")
             .collect();
-        if enforce == "true" {
+        if acts {
             assert_eq!(
                 update,
                 vec![&(
@@ -328,7 +334,7 @@ fn update_access_key_exists_only_when_enforcement_acts_and_the_parameter_is_the_
         let env: HashMap<String, String> =
             serde_json::from_value(t["function_env"].clone()).unwrap();
         let config = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
-        assert_eq!(config.enforcement_acts(), enforce == "true");
+        assert_eq!(config.enforcement_acts(), acts);
         assert_eq!(
             config.exempt_users_parameter.as_deref(),
             Some(parameter).filter(|p| !p.is_empty())
@@ -431,13 +437,14 @@ fn organization_agrees(central: Value, member: Value) -> Vec<(String, u32, u32)>
         "iam:ListAccessKeys",
         "iam:GetAccessKeyLastUsed",
     ];
-    if member["EnforceDeadline"] == "true" {
+    let member_acts = member["EnforceDeadline"] == "true" || member["EnforceUnused"] == "true";
+    if member_acts {
         expected.push("iam:UpdateAccessKey");
     }
     assert_eq!(member_may, expected);
     assert_eq!(
         config.enforcement_acts(),
-        member["EnforceDeadline"] == "true",
+        member_acts,
         "central and member agree on enforcement"
     );
     rules
@@ -557,8 +564,10 @@ fn the_unused_key_policy_and_its_rule_come_from_one_parameter() {
     // Organizations: the member template carries the rule, the central
     // function names it, and both buses' patterns pass its events.
     let (mut central, mut member) = organization_params();
-    central["UnusedKeyDays"] = json!("90");
-    member["UnusedKeyDays"] = json!("90");
+    for (name, value) in [("UnusedKeyDays", "90"), ("EnforceUnused", "true")] {
+        central[name] = json!(value);
+        member[name] = json!(value);
+    }
     organization_agrees(central.clone(), member);
     assert_eq!(
         render(central)["function_env"]["UNUSED_RULES"],

@@ -43,7 +43,10 @@ fn user(name: &str, keys: Vec<Value>) -> Value {
            "tags": {"Email": format!("{name}@example.com")}, "keys": keys})
 }
 
-async fn sweep(deps: &access_key_notifier::app::AwsDeps) -> Value {
+/// The daily sweep through `deps`, its outcome as JSON.
+async fn sweep<P: access_key_notifier::ports::Ports>(
+    deps: &access_key_notifier::flow::Deps<P>,
+) -> Value {
     let Answer::Sweep(o) = dispatch(
         fixture_event("scheduled-event.json"),
         deps,
@@ -238,5 +241,151 @@ async fn scan_prints_each_keys_last_use_and_its_unused_days() {
         count(&r, "dynamodb:PutItem"),
         0,
         "a scan writes nothing: {r}"
+    );
+}
+
+type EnforcingDeps = access_key_notifier::flow::Deps<access_key_notifier::aws::AwsAtFixedTime>;
+
+/// In-process dependencies on the emulator: age enforcement off, a year's
+/// deadline (no key is due by age), keys unused after 90 days, then `vars`.
+async fn unused_enforcing(emu: &Emulator, vars: &[(&str, &str)]) -> EnforcingDeps {
+    let mut all = vec![
+        ("ENFORCE", "false"),
+        ("MAX_KEY_AGE_DAYS", "365"),
+        ("UNUSED_KEY_DAYS", "90"),
+    ];
+    all.extend_from_slice(vars);
+    common::enforcing_deps(emu, TABLE, &all).await
+}
+
+/// Whether IAM says `user`'s one key is active.
+async fn key_active(emu: &Emulator, user: &str) -> bool {
+    let iam = aws_sdk_iam::Client::new(&emu.sdk_config().await);
+    let keys = common::key_statuses(&iam, user).await;
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    keys[0].1
+}
+
+#[tokio::test]
+async fn an_unused_key_is_warned_first_then_deactivated_unless_it_was_used_since() {
+    // Given ENFORCE_UNUSED=true (ENFORCE off), a warning that counts at once
+    // (ENFORCE_MIN_WARNING_DAYS=0), and two users whose only key was never
+    // used in 100 days.
+    let mut emu = common::emulator_with_ledger(TABLE).await;
+    let idle = emu.create_user(user("nora", vec![key(100, None)]));
+    let used = emu.create_user(user("ivy", vec![key(100, None)]));
+    let deps = unused_enforcing(
+        &emu,
+        &[
+            ("ENFORCE_UNUSED", "true"),
+            ("ENFORCE_MIN_WARNING_DAYS", "0"),
+        ],
+    )
+    .await;
+
+    // When the first sweep runs: each owner gets a final warning naming
+    // today, and nothing is changed.
+    let first = sweep(&deps).await;
+    assert_eq!(first["notices"]["sent"], 2, "{first}");
+    let subjects = subjects_by_recipient(&mut emu);
+    assert!(
+        subjects
+            .iter()
+            .all(|(_, s)| s.starts_with("[Final warning] ")),
+        "{subjects:?}"
+    );
+    assert_eq!(count(&emu.requests(), "iam:UpdateAccessKey"), 0);
+
+    // And ivy's key is used after the warning; the credential report, made
+    // before, still shows it unused.
+    emu.call(
+        json!({"op": "use_key", "key": used[0], "time": rfc3339(Utc::now()),
+                    "service": "s3", "region": "eu-west-1"}),
+    );
+    emu.reset_requests();
+    let second = sweep(&deps).await;
+
+    // Then nora's key is deactivated, by id, and ivy's is left alone: its
+    // last use, read again right before acting, is newer than its period.
+    let actions = second["enforcement"]["actions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let of = |user: &str| {
+        actions
+            .iter()
+            .find(|a| a["user"] == user)
+            .map(|a| a["action"].as_str().unwrap_or_default().to_string())
+    };
+    assert_eq!(of("nora").as_deref(), Some("deactivated"), "{second}");
+    assert_eq!(of("ivy").as_deref(), Some("left_alone"), "{second}");
+    assert!(!key_active(&emu, "nora").await, "{idle:?} deactivated");
+    assert!(key_active(&emu, "ivy").await);
+    let r = emu.requests();
+    assert_eq!(count(&r, "iam:UpdateAccessKey"), 1, "{r}");
+    let deactivated = emu
+        .messages()
+        .into_iter()
+        .find(|m| {
+            m["subject"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("[Deactivated]")
+        })
+        .expect("nora is told");
+    assert_eq!(common::to_of(&deactivated), "nora@example.com");
+    assert!(
+        deactivated["subject"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("(unused for 100 days)"),
+        "{deactivated}"
+    );
+}
+
+#[tokio::test]
+async fn enforce_unused_dry_run_changes_nothing_and_the_digest_shows_what_would_happen() {
+    let mut emu = common::emulator_with_ledger(TABLE).await;
+    let ids = emu.create_user(user("nora", vec![key(100, None)]));
+    let deps = unused_enforcing(
+        &emu,
+        &[
+            ("ENFORCE_UNUSED", "dry_run"),
+            ("DIGEST_RECIPIENTS", "security-lead@example.com"),
+        ],
+    )
+    .await;
+
+    let o = sweep(&deps).await;
+
+    // Nothing changed, nothing promised: the notice names no date, and the
+    // digest says what a real run would do.
+    assert!(key_active(&emu, "nora").await, "{ids:?}");
+    assert_eq!(count(&emu.requests(), "iam:UpdateAccessKey"), 0);
+    assert_eq!(o["enforcement"]["mode"], "dry_run", "{o}");
+    let messages = emu.messages();
+    let notice = messages
+        .iter()
+        .find(|m| common::to_of(m) == "nora@example.com")
+        .expect("nora's notice");
+    let subject = notice["subject"].as_str().unwrap_or_default();
+    assert!(!subject.contains("Final warning"), "{subject}");
+    assert!(
+        !notice["body"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("deactivated on or after"),
+        "a dry run announces no date"
+    );
+    let digest = messages
+        .iter()
+        .find(|m| common::to_of(m) == "security-lead@example.com")
+        .expect("the digest");
+    let body = digest["body"].as_str().unwrap_or_default();
+    let section = &body[body.find("Unused keys").expect("the section")..];
+    assert!(section.contains("nora"), "{section}");
+    assert!(
+        section.contains(&format!("final_warning, from {}", utc_date(3))),
+        "{section}"
     );
 }

@@ -5,6 +5,36 @@ use super::{ConfigError, err, parse_days, parse_tag_key};
 use crate::enforcement::{EnforceMode, Enforcement};
 use crate::mask::quote;
 
+/// `variable` (`ENFORCE` or `ENFORCE_UNUSED`): `true`, `false` or
+/// `dry_run`; any but `false` needs the ledger.
+fn enforce_mode(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    ledger_table: Option<&str>,
+) -> Result<EnforceMode, ConfigError> {
+    let mode = match get(variable).map(|v| v.trim().to_ascii_lowercase()) {
+        None => EnforceMode::Off,
+        Some(v) if v == "true" => EnforceMode::On,
+        Some(v) if v == "false" => EnforceMode::Off,
+        Some(v) if v == "dry_run" => EnforceMode::DryRun,
+        Some(v) => {
+            return Err(err(
+                variable,
+                format!("`{}` is not true, false or dry_run", quote(&v)),
+                "dry_run",
+            ));
+        }
+    };
+    if mode != EnforceMode::Off && ledger_table.is_none() {
+        return Err(err(
+            variable,
+            "needs the notice ledger (LEDGER_TABLE): a key is deactivated only after a recorded warning",
+            "dry_run",
+        ));
+    }
+    Ok(mode)
+}
+
 /// What the enforcement and exemption variables say.
 pub(super) struct Enforcing {
     pub enforcement: Enforcement,
@@ -12,13 +42,15 @@ pub(super) struct Enforcing {
     pub exempt_users_parameter: Option<String>,
 }
 
-/// `EXEMPT_TAG`, `ENFORCE` (which needs the ledger), `ENFORCE_GRACE_DAYS`,
+/// `EXEMPT_TAG`, `ENFORCE` and `ENFORCE_UNUSED` (which need the ledger;
+/// the latter also `UNUSED_KEY_DAYS`), `ENFORCE_GRACE_DAYS`,
 /// `ENFORCE_MIN_WARNING_DAYS`, `ENFORCE_MAX_PER_DAY` (refusing the old
 /// `ENFORCE_MAX_PER_RUN`) and
 /// `EXEMPT_USERS_PARAMETER`.
 pub(super) fn enforcing(
     get: &impl Fn(&str) -> Option<String>,
     ledger_table: Option<&str>,
+    unused_key_days: u32,
 ) -> Result<Enforcing, ConfigError> {
     let exempt_tag = match get("EXEMPT_TAG") {
         None => None,
@@ -34,23 +66,12 @@ pub(super) fn enforcing(
             "10",
         ));
     }
-    let mode = match get("ENFORCE").map(|v| v.trim().to_ascii_lowercase()) {
-        None => EnforceMode::Off,
-        Some(v) if v == "true" => EnforceMode::On,
-        Some(v) if v == "false" => EnforceMode::Off,
-        Some(v) if v == "dry_run" => EnforceMode::DryRun,
-        Some(v) => {
-            return Err(err(
-                "ENFORCE",
-                format!("`{}` is not true, false or dry_run", quote(&v)),
-                "dry_run",
-            ));
-        }
-    };
-    if mode != EnforceMode::Off && ledger_table.is_none() {
+    let mode = enforce_mode(get, "ENFORCE", ledger_table)?;
+    let unused_mode = enforce_mode(get, "ENFORCE_UNUSED", ledger_table)?;
+    if unused_mode != EnforceMode::Off && unused_key_days == 0 {
         return Err(err(
-            "ENFORCE",
-            "needs the notice ledger (LEDGER_TABLE): a key is deactivated only after a recorded warning",
+            "ENFORCE_UNUSED",
+            "needs UNUSED_KEY_DAYS: no key is unused while the unused-key policy is off",
             "dry_run",
         ));
     }
@@ -76,6 +97,7 @@ pub(super) fn enforcing(
     };
     let enforcement = Enforcement {
         mode,
+        unused_mode,
         grace_days: bounded(
             "ENFORCE_GRACE_DAYS",
             Enforcement::DEFAULT_GRACE_DAYS,

@@ -63,10 +63,16 @@ pub struct Config {
 }
 
 impl Config {
-    /// Whether enforcement changes keys in this run: `ENFORCE=true` and not
-    /// a dry run.
+    /// Whether enforcement changes keys in this run: `ENFORCE=true` or
+    /// `ENFORCE_UNUSED=true`, and not a dry run.
     pub fn enforcement_acts(&self) -> bool {
-        self.enforcement.mode == EnforceMode::On && !self.dry_run
+        self.enforcement.strongest() == EnforceMode::On && !self.dry_run
+    }
+
+    /// Whether enforcement changes `key` in this run: the policy it is
+    /// listed for is `true`, and not a dry run.
+    pub fn enforcement_acts_on(&self, key: &crate::decision::DueKey) -> bool {
+        self.enforcement.mode_for(key) == EnforceMode::On && !self.dry_run
     }
 }
 
@@ -118,8 +124,9 @@ impl Config {
             enforcement,
             exempt_tag,
             exempt_users_parameter,
-        } = enforcement::enforcing(&get, ledger_table.as_deref())?;
+        } = enforcement::enforcing(&get, ledger_table.as_deref(), policy.unused_key_days)?;
         policy.exempt_tag = exempt_tag;
+        policy.unused_listed_first = enforcement.unused_mode > enforcement.mode;
         let organization = organization::organization(&get)?;
         if organization.is_some() && ledger_table.is_none() {
             return Err(err(
@@ -329,6 +336,7 @@ mod tests {
             c.enforcement,
             Enforcement {
                 mode: EnforceMode::DryRun,
+                unused_mode: EnforceMode::Off,
                 grace_days: 7,
                 min_warning_days: 5,
                 max_per_day: 25,

@@ -158,6 +158,8 @@ pub(super) fn notices(get: &impl Fn(&str) -> Option<String>) -> Result<Notices, 
             overdue_reminder_days,
             unused_key_days,
             unused_rules,
+            // Set with the enforcement settings (config/enforcement.rs).
+            unused_listed_first: false,
         },
         ses_configuration_set,
         dry_run,

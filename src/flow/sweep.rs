@@ -219,7 +219,7 @@ pub async fn run_in<P: Ports>(
         run,
     };
     let sweeping = run == Run::Sweep;
-    let enforcement = (sweeping && config.enforcement.mode != EnforceMode::Off).then(|| {
+    let enforcement = (sweeping && config.enforcement.strongest() != EnforceMode::Off).then(|| {
         if config.enforcement_acts() {
             EnforceMode::On
         } else {

@@ -30,6 +30,13 @@ pub struct DeactivatedView {
     pub min_warning_days: u32,
     /// The exemption tag's key, when one is configured.
     pub exempt_tag: Option<String>,
+    /// Deactivated as unused: for how long (`120 days`).
+    pub unused_for: Option<String>,
+    /// The unused key was never used.
+    pub never_used: bool,
+    /// The date of the unused key's last use, or empty.
+    pub last_used: String,
+    pub unused_key_days: u32,
 }
 
 /// Everything the view needs beside the key.
@@ -57,6 +64,16 @@ impl DeactivatedView {
             grace_days: ctx.enforcement.grace_days,
             min_warning_days: ctx.enforcement.min_warning_days,
             exempt_tag: ctx.policy.exempt_tag.clone(),
+            unused_for: key
+                .unused_period()
+                .map(|u| super::unused_for(locale, u.days)),
+            never_used: key.unused_period().is_some_and(|u| u.never_used()),
+            last_used: key
+                .unused_period()
+                .and_then(|u| u.last_used.time)
+                .map(|t| calendar::date_in(ctx.policy.time_zone, t))
+                .unwrap_or_default(),
+            unused_key_days: ctx.policy.unused_key_days,
         }
     }
 }

@@ -4,7 +4,9 @@
 //! ledger ([`NoticeLedger::take_deactivation`], one conditional write), so
 //! concurrent runs, retries and a batch of sweep messages share one count.
 //! A dry run changes nothing, so it counts within its own invocation and
-//! writes nothing: what it reports is what one run alone would do.
+//! writes nothing: what it reports is what one run alone would do. With one
+//! policy acting and the other a dry run, the dry run's keys count apart,
+//! within the invocation, and never take a real place.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -21,8 +23,11 @@ pub struct Cap {
     max: u32,
     /// The day places are counted for.
     day: NaiveDate,
-    /// A dry run's own count of the places left; `None`: the ledger counts.
-    dry_run_left: Option<AtomicU32>,
+    /// Real places are counted in the ledger (some policy acts).
+    counts_in_ledger: bool,
+    /// The places left within this invocation: a dry run's count, and the
+    /// real one when the ledger does not count.
+    left_here: AtomicU32,
 }
 
 impl Cap {
@@ -33,7 +38,8 @@ impl Cap {
         Cap {
             max,
             day,
-            dry_run_left: (!counts_in_ledger).then(|| AtomicU32::new(max)),
+            counts_in_ledger,
+            left_here: AtomicU32::new(max),
         }
     }
 
@@ -49,24 +55,30 @@ impl Cap {
 
     /// Takes one place for `account`; `false` when none is left today.
     pub async fn take<L: NoticeLedger>(&self, ledger: &L, account: &str) -> Result<bool, Error> {
-        match &self.dry_run_left {
-            Some(left) => Ok(left
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                .is_ok()),
-            None => ledger.take_deactivation(account, self.day, self.max).await,
+        if self.counts_in_ledger {
+            ledger.take_deactivation(account, self.day, self.max).await
+        } else {
+            Ok(self.take_dry_run())
         }
+    }
+
+    /// Takes one place of a dry run (a key that would be deactivated):
+    /// counted within this invocation only, never in the ledger.
+    pub fn take_dry_run(&self) -> bool {
+        self.left_here
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
     }
 
     /// Returns a place taken for a key that was not deactivated after all.
     /// A place that cannot be given back stays taken until the day ends:
     /// the cap errs on the side of fewer deactivations.
     pub async fn give_back<L: NoticeLedger>(&self, ledger: &L, account: &str) {
-        let Err(e) = (match &self.dry_run_left {
-            Some(left) => {
-                left.fetch_add(1, Ordering::SeqCst);
-                Ok(())
-            }
-            None => ledger.give_back_deactivation(account, self.day).await,
+        let Err(e) = (if self.counts_in_ledger {
+            ledger.give_back_deactivation(account, self.day).await
+        } else {
+            self.left_here.fetch_add(1, Ordering::SeqCst);
+            Ok(())
         }) else {
             return;
         };

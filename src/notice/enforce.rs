@@ -51,6 +51,7 @@ use crate::ports::Ports;
 use crate::ports::directory::UserDirectory;
 use crate::ports::ledger::{self, NoticeKey, NoticeLedger, SentRecord};
 use crate::ports::mailer::{Mail, Mailer};
+use crate::unused;
 
 /// Judges and (when enforcement acts) deactivates the due keys of the
 /// subject, whose decision is `decided`. Never fails: what stopped it is in
@@ -68,20 +69,29 @@ pub async fn run<P: Ports>(
         .recipients
         .as_ref()
         .is_some_and(|r| r.reach_owner());
+    // Each key by the policy it is listed for (rule 1): a key listed for
+    // rotation by ENFORCE, one listed for its unused period by
+    // ENFORCE_UNUSED; a policy that is off judges nothing.
+    let due: Vec<&DueKey> = decided
+        .due
+        .iter()
+        .filter(|k| settings.mode_for(k) != EnforceMode::Off)
+        .collect();
     let mut out = UserEnforcement {
-        shapes_notice: settings.mode == EnforceMode::On,
-        announces: settings.mode == EnforceMode::On && reaches_owner,
+        shaping: due
+            .iter()
+            .filter(|k| settings.mode_for(k) == EnforceMode::On)
+            .map(|k| k.id.clone())
+            .collect(),
+        announces: reaches_owner,
         ..UserEnforcement::default()
     };
     let Some(ledger) = p.ledger else {
         return out;
     };
-    if settings.mode == EnforceMode::Off || decided.verdict.exemption.is_some() {
+    if due.is_empty() || decided.verdict.exemption.is_some() {
         return out;
     }
-    // Age enforcement judges the keys listed for rotation; a key listed
-    // only because it is unused is not due by age (decision rule 12).
-    let due: Vec<&DueKey> = decided.due.iter().filter(|k| !k.listed_unused()).collect();
     // Whom the list exempts is unknown: no verdict at all, so the notice
     // goes out as without enforcement; an error only where a key could be
     // deactivated today.
@@ -93,7 +103,7 @@ pub async fn run<P: Ports>(
     }
     let account = p.account.id.unwrap_or_default();
     for &key in &due {
-        let warning = match ledger.warning(account, &key.id, p.now).await {
+        let warning = match ledger.warning(account, &key.warning_slot(), p.now).await {
             Ok(warning) => Warning::about(warning, key),
             Err(e) => {
                 out.error = Some(e);
@@ -163,6 +173,7 @@ impl<P: Ports> Act<'_, P> {
             action,
             deadline: calendar::iso(self.key.deadline_date),
             days_overdue: self.key.days.overdue(),
+            unused_days: self.key.unused_period().map(|u| u.days),
             age_days: self.key.age_days,
             warned: self.warned.map(calendar::iso),
             mail: None,
@@ -183,11 +194,11 @@ impl<P: Ports> Act<'_, P> {
         let (p, now) = (self.p, self.p.now);
         let stage = self.stage();
         let account = p.account.id.unwrap_or_default();
-        if !p.config.enforcement_acts() {
+        if !p.config.enforcement_acts_on(self.key) {
             if ledger.is_sent(&stage, now).await? {
                 return Ok(self.report(Action::Reactivated));
             }
-            if !p.cap.take(ledger, account).await? {
+            if !p.cap.take_dry_run() {
                 return Ok(self.report(Action::HeldByCap));
             }
             let mut action = self.report(Action::DryRun);
@@ -236,27 +247,42 @@ impl<P: Ports> Act<'_, P> {
             release().await;
             return Ok(self.report(Action::LeftAlone));
         }
-        // The listing is by name, and a name can pass to another user
-        // between two answers: only after the listing, GetUser shows the
-        // name still belongs to the UserId the decision was made for.
-        match p.account.directory.user(user).await {
-            Ok(Some(u)) if u.id == self.subject.user_id => {}
-            Ok(_) => {
-                release().await;
-                return Ok(self.report(Action::LeftAlone));
+        // The checks after the listing, each of which may hold the key
+        // back (its claim then released for the next run).
+        let held_back = async {
+            // The listing is by name, and a name can pass to another user
+            // between two answers: only after the listing, GetUser shows
+            // the name still belongs to the UserId the decision was made
+            // for.
+            let owner = p.account.directory.user(user).await?;
+            if owner.is_none_or(|u| u.id != self.subject.user_id) {
+                return Ok(Some(Action::LeftAlone));
             }
-            Err(e) => {
-                release().await;
-                return Err(e);
+            // An unused key must still be unused, in the same period: its
+            // last use read again, since the decision's may be the
+            // credential report's, hours old (enforcement rule 8).
+            if let Some(period) = self.key.unused_period() {
+                let policy = &p.config.policy;
+                let fresh = p.account.directory.last_used(&self.key.id).await?;
+                let today = policy.date_of(now);
+                let (days, tz) = (policy.unused_key_days, policy.time_zone);
+                if !unused::still_in(period, days, self.key.created, &fresh, today, tz) {
+                    return Ok(Some(Action::LeftAlone));
+                }
             }
-        }
-        // A place under the day's cap, taken only by the run that holds
-        // the key's claim: two overlapping runs never both count one key.
-        match p.cap.take(ledger, account).await {
-            Ok(true) => {}
-            Ok(false) => {
+            // A place under the day's cap, taken only by the run that
+            // holds the key's claim: two overlapping runs never both count
+            // one key.
+            if !p.cap.take(ledger, account).await? {
+                return Ok(Some(Action::HeldByCap));
+            }
+            Ok::<_, Error>(None)
+        };
+        match held_back.await {
+            Ok(None) => {}
+            Ok(Some(action)) => {
                 release().await;
-                return Ok(self.report(Action::HeldByCap));
+                return Ok(self.report(action));
             }
             Err(e) => {
                 release().await;

@@ -260,13 +260,13 @@ impl<P: Ports> Pipeline<'_, P> {
                 continue;
             };
             let warning = Warning {
-                key_created: key.created,
+                key_created: key.warning_subject(),
                 first_sent: self.now,
                 announced,
             };
             let expires_at = ledger::record_expiry(key.deadline, self.now);
             if let Err(e) = ledger
-                .record_warning(account, &key.id, &warning, expires_at)
+                .record_warning(account, &key.warning_slot(), &warning, expires_at)
                 .await
             {
                 logging::log(

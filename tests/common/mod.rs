@@ -376,3 +376,20 @@ pub fn to_of(message: &Value) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+/// Each key of `user` and whether IAM says it is active, sorted by id.
+pub async fn key_statuses(iam: &aws_sdk_iam::Client, user: &str) -> Vec<(String, bool)> {
+    let out = iam.list_access_keys().user_name(user).send().await.unwrap();
+    let mut keys: Vec<(String, bool)> = out
+        .access_key_metadata()
+        .iter()
+        .map(|k| {
+            (
+                k.access_key_id().unwrap().to_string(),
+                k.status().unwrap().as_str() == "Active",
+            )
+        })
+        .collect();
+    keys.sort();
+    keys
+}

@@ -48,6 +48,11 @@ Commands (all times are RFC 3339 UTC strings):
       the report made is dropped, as four hours passing would: the next
       GenerateCredentialReport makes a new one (users seeded with old keys
       after a report are not in it otherwise)
+  {"op": "use_key", "key": "AKIA...", "time": "...", "service": "s3",
+   "region": "us-east-1"}
+      records a use of that key, as a request signed with it would:
+      GetAccessKeyLastUsed shows it at once, a credential report made
+      before it does not
   {"op": "slow", "action": "iam:ListUsers", "ms": 3000}
       every later request of that "service:Action" takes ms longer
   {"op": "reset"}
@@ -426,6 +431,18 @@ def create_user(cmd: dict) -> dict:
     return {"ok": True, "keys": key_ids}
 
 
+def use_key(cmd: dict) -> dict:
+    iam = _iam(cmd.get("account") or ACCOUNT)
+    for user in iam.users.values():
+        for key in user.access_keys:
+            if key.access_key_id == cmd["key"]:
+                key.last_used = AccessKeyLastUsed(
+                    _naive_utc(cmd["time"]), cmd["service"], cmd["region"]
+                )
+                return {"ok": True}
+    return {"ok": False, "error": f"no key {cmd['key']}"}
+
+
 def create_users(cmd: dict) -> dict:
     iam = _iam(cmd.get("account") or ACCOUNT)
     ages = cmd.get("ages") or []
@@ -458,6 +475,8 @@ def handle(cmd: dict, endpoint: str) -> dict:
         return create_user(cmd)
     if op == "create_users":
         return create_users(cmd)
+    if op == "use_key":
+        return use_key(cmd)
     if op == "messages":
         return messages(endpoint)
     if op == "requests":

@@ -25,7 +25,7 @@ Prints one JSON object:
 
 Parameters take their template defaults unless given. Only the intrinsic
 functions those values use are evaluated (Ref, Fn::Sub, Fn::FindInMap, and
-for the role Fn::If with Fn::Equals / Fn::Not conditions); any other one is
+for the role Fn::If with Fn::Equals / Fn::Not / Fn::And / Fn::Or conditions); any other one is
 an error, so the check can't pass by skipping a value.
 """
 
@@ -125,6 +125,8 @@ class Template:
             return self.condition(arg)
         if fn == "Fn::And":
             return all(self.truth(a) for a in arg)
+        if fn == "Fn::Or":
+            return any(self.truth(a) for a in arg)
         raise ValueError(f"cannot evaluate condition {expr!r}")
 
 

@@ -44,14 +44,16 @@ package: $(VENV)/.package
 	cp dist/lambda/access-key-notifier/bootstrap.zip dist/access-key-notifier.zip
 	@ls -l dist/access-key-notifier.zip
 
-## pictures: the README's pictures of a notice and a digest, rendered from the
-## real templates by headless Chromium (installs Debian's chromium if missing)
+## pictures: the README's pictures of a notice, a digest and a chat summary,
+## rendered from the real templates by headless Chromium (installs Debian's
+## chromium and its emoji font if missing)
 CHROMIUM ?= /usr/bin/chromium
 pictures:
 	test -x $(CHROMIUM) || (apt-get install -y chromium || (apt-get update && apt-get install -y chromium))
+	test -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf || apt-get install -y fonts-noto-color-emoji
 	mkdir -p docs/pictures
 	cargo run --quiet --example render_samples -- $(abspath docs/pictures)
-	for page in notice:900 digest:1050; do \
+	for page in notice:900 digest:1050 chat:560; do \
 	  name=$${page%%:*}; height=$${page##*:}; \
 	  $(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 	    --disable-background-networking --disable-component-update --disable-sync \

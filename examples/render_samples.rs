@@ -1,5 +1,6 @@
-//! Writes an owner notice and a digest, rendered by the real templates, as
-//! HTML files for `make pictures` (which screenshots them with headless
+//! Writes an owner notice and a digest, rendered by the real templates, and
+//! the sweep's chat summary laid out as a Slack client shows its markdown,
+//! as HTML files for `make pictures` (which screenshots them with headless
 //! Chromium for the README).
 //!
 //! A sweep over the in-memory adapters at a fixed date: the same code path
@@ -16,6 +17,7 @@ use access_key_notifier::flow::{Deps, Invocation};
 use access_key_notifier::ports::MemoryPorts;
 use access_key_notifier::ports::exemptions::Exemptions;
 use access_key_notifier::ports::memory::accounts::MemoryAccounts;
+use access_key_notifier::ports::memory::chat::MemoryChat;
 use access_key_notifier::ports::memory::ledger::MemoryLedger;
 use access_key_notifier::ports::memory::mailer::MemoryMailer;
 use chrono::{Duration, TimeZone, Utc};
@@ -41,6 +43,10 @@ async fn main() {
         ("TIME_ZONE", "Asia/Tokyo"),
         ("UNUSED_KEY_DAYS", "45"),
         ("LEDGER_TABLE", "samples"),
+        (
+            "CHAT_TOPIC_ARN",
+            "arn:aws:sns:ap-northeast-1:123456789012:access-key-notifier-chat",
+        ),
     ];
     let config = Config::from_lookup(|k| {
         vars.iter()
@@ -56,6 +62,7 @@ async fn main() {
         clock: FixedClock::at(now),
         exemptions: Exemptions::new(None),
         queue: None,
+        chat: Some(MemoryChat::new()),
     };
     // A key `age` days old, last used `idle` days ago by `service`.
     let used = |id: &str, age: i64, idle: i64, service: &str| {
@@ -138,5 +145,79 @@ async fn main() {
     let digest = sent.last().expect("the digest");
     std::fs::write(format!("{out}/notice.html"), &notice.html).expect("writable");
     std::fs::write(format!("{out}/digest.html"), &digest.html).expect("writable");
-    println!("wrote {out}/notice.html and {out}/digest.html");
+    let chat = deps
+        .chat
+        .as_ref()
+        .map(MemoryChat::published)
+        .unwrap_or_default();
+    let summary: serde_json::Value =
+        serde_json::from_str(chat.first().expect("the chat summary")).expect("JSON");
+    std::fs::write(format!("{out}/chat.html"), slack_like(&summary)).expect("writable");
+    println!("wrote {out}/notice.html, {out}/digest.html and {out}/chat.html");
+}
+
+/// The message as a Slack client lays out a custom notification: the
+/// title in bold, the description's markdown (`*bold*`, `` `code` ``,
+/// emoji short codes, line breaks), the next steps as a list. Written here,
+/// for the picture only: the few markdown forms the messages use.
+fn slack_like(m: &serde_json::Value) -> String {
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let markdown = |s: &str| {
+        let mut out = String::new();
+        let (mut bold, mut code) = (false, false);
+        for c in escape(s)
+            .replace(":key:", "🔑")
+            .replace(":warning:", "⚠️")
+            .replace(":no_entry:", "⛔")
+            .replace(":hourglass:", "⏳")
+            .replace(":octagonal_sign:", "🛑")
+            .chars()
+        {
+            match c {
+                '`' => {
+                    out.push_str(if code { "</code>" } else { "<code>" });
+                    code = !code;
+                }
+                '*' if !code => {
+                    out.push_str(if bold { "</b>" } else { "<b>" });
+                    bold = !bold;
+                }
+                '\n' => out.push_str("<br>"),
+                c => out.push(c),
+            }
+        }
+        out
+    };
+    let content = &m["content"];
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let steps: String = content["nextSteps"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| format!("<li>{}</li>", markdown(&text(s))))
+                .collect()
+        })
+        .unwrap_or_default();
+    format!(
+        r#"<!DOCTYPE html><html><head><meta charset="utf-8"><style>
+body {{ margin: 0; padding: 24px; background: #fff; font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; font-size: 15px; line-height: 1.46668; color: #1d1c1d; }}
+.msg {{ display: flex; gap: 10px; max-width: 780px; }}
+.avatar {{ width: 36px; height: 36px; border-radius: 6px; background: #232f3e; color: #fff; font-weight: bold; display: flex; align-items: center; justify-content: center; }}
+.who {{ font-weight: 900; }} .app {{ font-size: 11px; background: #e8e8e8; border-radius: 3px; padding: 1px 3px; margin-left: 4px; color: #616061; }} .time {{ color: #616061; font-size: 12px; margin-left: 6px; }}
+.card {{ border-left: 4px solid #d97706; padding: 2px 0 2px 12px; margin-top: 4px; }}
+code {{ font-family: Monaco, Menlo, Consolas, monospace; font-size: 12px; color: #e01e5a; background: #f6f6f6; border: 1px solid #e2e2e2; border-radius: 3px; padding: 1px 3px; white-space: nowrap; }}
+ul {{ margin: 6px 0 0; padding-left: 20px; }} .thread {{ color: #1264a3; font-size: 13px; margin-top: 6px; }}
+</style></head><body><div class="msg"><div class="avatar">Q</div><div>
+<div><span class="who">Amazon Q</span><span class="app">APP</span><span class="time">09:00</span></div>
+<div class="card"><div><b>{title}</b></div><div>{description}</div><div style="margin-top:6px;"><b>Next steps</b><ul>{steps}</ul></div></div>
+<div class="thread">Thread {thread}</div>
+</div></div></body></html>"#,
+        title = markdown(&text(&content["title"])),
+        description = markdown(&text(&content["description"])),
+        thread = escape(&text(&m["metadata"]["threadId"])),
+    )
 }

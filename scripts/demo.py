@@ -164,8 +164,21 @@ def age_warning(endpoint: str, key_id: str, by: timedelta) -> str:
 
 def sweep(binary: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [binary, "sweep", "--show-digest"], env=env, capture_output=True, text=True, timeout=120,
+        [binary, "sweep", "--show-digest", "--show-chat"], env=env, capture_output=True,
+        text=True, timeout=120,
     )
+
+
+def chat_topic(endpoint: str) -> str:
+    """An SNS topic on the emulator, standing in for the one Amazon Q
+    Developer in chat applications delivers to the team's channel."""
+    import boto3
+
+    sns = boto3.client(
+        "sns", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="demo", aws_secret_access_key="demo",
+    )
+    return sns.create_topic(Name="access-key-notifier-chat")["TopicArn"]
 
 
 def print_mail(messages: list[dict]) -> None:
@@ -273,7 +286,8 @@ def demo_sweep(binary: str, env: dict, endpoint: str, now: datetime, mailed: int
     print("  heidi    key 100 days old; its overdue notice went out 9 days ago (reminders every 7 days)")
     print("  ivan     keys 86 and 77 days old; the first was announced 3 days ago, the second is new")
     print("  kate     key 70 days old, never used: unused, with UNUSED_KEY_DAYS=60\n")
-    sweep_env = dict(env, DIGEST_RECIPIENTS=DIGEST_TO, UNUSED_KEY_DAYS="60")
+    sweep_env = dict(env, DIGEST_RECIPIENTS=DIGEST_TO, UNUSED_KEY_DAYS="60",
+                     CHAT_TOPIC_ARN=chat_topic(env["AWS_ENDPOINT_URL"]))
     run = sweep(binary, sweep_env)
     if run.returncode != 0:
         print(f"  FAILED (exit {run.returncode}): {run.stderr.strip()}")
@@ -286,7 +300,14 @@ def demo_sweep(binary: str, env: dict, endpoint: str, now: datetime, mailed: int
     print_mail(messages)
     digest = run.stderr[run.stderr.find("Subject: "):] if "Subject: " in run.stderr else ""
     print("The digest's text:\n")
-    print(digest)
+    print(digest[:digest.find("chat: ")] if "chat: " in digest else digest)
+    chat = [json.loads(line[len("chat: "):]) for line in run.stderr.splitlines()
+            if line.startswith("chat: ")]
+    print(f"The chat summary published to CHAT_TOPIC_ARN ({len(chat)} message; "
+          "Amazon Q Developer in chat applications shows it in the team's channel):\n")
+    for message in chat:
+        print(json.dumps(message, indent=2, ensure_ascii=False))
+    print(f"\n  chat outcome: {outcome.get('chat')}\n")
 
     print("== A second sweep the same day ==\n")
     again = sweep(binary, sweep_env)

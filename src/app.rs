@@ -13,6 +13,7 @@ use crate::aws::accounts::IamAccounts;
 use crate::aws::dynamodb::DynamoDbLedger;
 use crate::aws::lazy::Lazy;
 use crate::aws::ses::SesMailer;
+use crate::aws::sns::SnsChat;
 use crate::aws::sqs::SqsQueue;
 use crate::aws::ssm::SsmExemptionSource;
 use crate::aws::{self, AwsPorts};
@@ -53,8 +54,13 @@ where
             Ledger = DynamoDbLedger,
             Exemptions = SsmExemptionSource,
             Queue = SqsQueue,
+            Chat = SnsChat,
         >,
 {
+    let chat = config
+        .chat_topic_arn
+        .as_ref()
+        .map(|topic| SnsChat::new(Lazy::new(sdk, aws::sns_client), topic));
     let ledger = config
         .ledger_table
         .as_ref()
@@ -82,6 +88,7 @@ where
         ledger,
         clock,
         queue,
+        chat,
     }
 }
 
@@ -100,6 +107,7 @@ pub fn clients_built(deps: &AwsDeps) -> Vec<&'static str> {
             deps.exemptions.source().is_some_and(|s| s.client_built()),
         ),
         ("SQS", deps.queue.as_ref().is_some_and(|q| q.client_built())),
+        ("SNS", deps.chat.as_ref().is_some_and(|c| c.client_built())),
     ];
     built.extend(others.into_iter().filter_map(|(n, b)| b.then_some(n)));
     built

@@ -89,8 +89,9 @@ fn failed(e: &crate::error::Error) -> ExitCode {
 
 /// Runs one sweep, as the daily schedule does, and prints its outcome as
 /// one JSON line; with `show_digest`, the digest's subject and text on
-/// stderr. The account is the caller's (STS GetCallerIdentity).
-pub async fn sweep(dry_run: bool, show_digest: bool) -> ExitCode {
+/// stderr, with `show_chat` each chat message. The account is the caller's
+/// (STS GetCallerIdentity).
+pub async fn sweep(dry_run: bool, show_digest: bool, show_chat: bool) -> ExitCode {
     let mut config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -110,6 +111,11 @@ pub async fn sweep(dry_run: bool, show_digest: bool) -> ExitCode {
                 && let Some(mail) = outcome.digest.as_ref().and_then(|d| d.rendered.as_ref())
             {
                 eprintln!("Subject: {}\n\n{}", mail.subject, mail.text);
+            }
+            if show_chat && let Some(chat) = &outcome.chat {
+                for message in &chat.messages {
+                    eprintln!("chat: {}", mask_key_ids(message));
+                }
             }
             ExitCode::SUCCESS
         }

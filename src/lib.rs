@@ -27,11 +27,13 @@
 //!   decide, enforcement step, claim, render, send, record.
 //! - **The ports** ([`ports`]): one trait per outside system, and the
 //!   in-memory adapters beside them. The SDK adapters that implement them
-//!   are [`aws`] (IAM, STS, Organizations, SES v2, DynamoDB, SSM, SQS),
+//!   are [`aws`] (IAM, STS, Organizations, SES v2, DynamoDB, SSM, SQS, SNS),
 //!   named only by the edge.
 //! - **Records and views**: [`outcome`] (an event's outcome, the sweep's,
 //!   its report, the account summaries, the Organizations flows'), [`mail`]
-//!   (askama views: the notice, the deactivated mail, both digests).
+//!   (askama views: the notice, the deactivated mail, both digests),
+//!   [`chat`] (the team's chat channel: custom notifications for Amazon Q
+//!   Developer in chat applications).
 //! - **Pure rules**: [`decision`] (the heart: read it first),
 //!   [`unused`] (the unused-key policy), [`enforcement`], [`exemption`], [`organization`] (which accounts are
 //!   served), [`event`] (parsing and re-checking every payload), [`config`]
@@ -49,6 +51,7 @@ pub mod address;
 pub mod app;
 pub mod aws;
 pub mod calendar;
+pub mod chat;
 pub mod cli;
 pub mod clock;
 pub mod config;

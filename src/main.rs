@@ -45,6 +45,10 @@ enum Command {
         /// Print the digest's subject and text on stderr.
         #[arg(long)]
         show_digest: bool,
+        /// Print each chat message (CHAT_TOPIC_ARN) on stderr, one JSON
+        /// line each, as published or as a dry run would publish it.
+        #[arg(long)]
+        show_chat: bool,
     },
     /// Print where every due key of the caller's account stands. Read-only:
     /// nothing is mailed, recorded or changed.
@@ -75,7 +79,8 @@ async fn main() -> ExitCode {
         Some(Command::Sweep {
             dry_run,
             show_digest,
-        }) => access_key_notifier::cli::sweep(dry_run, show_digest).await,
+            show_chat,
+        }) => access_key_notifier::cli::sweep(dry_run, show_digest, show_chat).await,
         Some(Command::Scan { format, full }) => access_key_notifier::cli::scan(format, full).await,
         None if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() => {
             access_key_notifier::app::run_lambda().await

@@ -24,6 +24,8 @@
 //! | `KeysHeldByCap` | both | keys past `ENFORCE_MAX_PER_DAY`, left for the next day |
 //! | `FinalWarnings` | sweep | keys whose notice was a final warning |
 //! | `EnforcementErrors` | sweep | users enforcement could not finish with |
+//! | `ChatPublished` | both | messages published to the team's chat channel |
+//! | `ChatPublishFailed` | both | messages the chat topic refused or never answered |
 
 use chrono::Utc;
 use serde_json::{Map, Value, json};
@@ -80,7 +82,20 @@ pub fn event(outcome: &Outcome) -> Vec<Value> {
             ],
         ));
     }
+    docs.extend(chat(outcome.chat.as_ref(), "event"));
     docs
+}
+
+fn chat(chat: Option<&crate::outcome::ChatOutcome>, path: &str) -> Option<Value> {
+    let c = chat?;
+    let n = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
+    Some(document(
+        &[("Path", path)],
+        &[
+            ("ChatPublished", "Count", n(c.published)),
+            ("ChatPublishFailed", "Count", n(c.failed)),
+        ],
+    ))
 }
 
 fn notice(outcome: &Outcome) -> Vec<Value> {
@@ -133,6 +148,7 @@ pub fn sweep(outcome: &SweepOutcome) -> Vec<Value> {
             ],
         ));
     }
+    docs.extend(chat(outcome.chat.as_ref(), "sweep"));
     for (reason, count) in &outcome.skipped {
         docs.push(document(
             &[("Path", "sweep"), ("Reason", reason)],

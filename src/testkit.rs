@@ -13,6 +13,7 @@ use crate::flow::Deps;
 use crate::ports::MemoryPorts;
 use crate::ports::exemptions::Exemptions;
 use crate::ports::memory::accounts::MemoryAccounts;
+use crate::ports::memory::chat::MemoryChat;
 use crate::ports::memory::ledger::MemoryLedger;
 use crate::ports::memory::mailer::MemoryMailer;
 use crate::ports::memory::queue::MemoryQueue;
@@ -34,6 +35,7 @@ pub fn deps_with(ledger: bool, vars: &[(&str, &str)]) -> TestDeps {
     let config = Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap();
     Deps {
         queue: config.organization.is_some().then(MemoryQueue::new),
+        chat: config.chat_topic_arn.is_some().then(MemoryChat::new),
         config,
         accounts: MemoryAccounts::new(),
         mailer: MemoryMailer::new(),

@@ -305,6 +305,7 @@ mod enforcement {
                 clock: FixedClock::at(now()),
                 exemptions: Exemptions::new(Some(MemoryExemptionSource::new(&listed.join(",")))),
                 queue: None,
+                chat: None,
             };
             let today = policy.date_of(now());
             let mut keys_of = HashMap::new();

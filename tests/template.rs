@@ -574,3 +574,77 @@ fn the_unused_key_policy_and_its_rule_come_from_one_parameter() {
         "access-key-notifier-unused-credentials-90d"
     );
 }
+
+#[test]
+fn sns_publish_exists_only_with_chat_on_and_names_the_one_topic() {
+    let publish = |t: &Value| -> Vec<(String, Vec<String>)> {
+        allowed(t)
+            .into_iter()
+            .filter(|(a, _)| a.starts_with("sns:"))
+            .collect()
+    };
+    let starts = |t: &Value| {
+        let env: HashMap<String, String> =
+            serde_json::from_value(t["function_env"].clone()).unwrap();
+        Config::from_lookup(|k| env.get(k).cloned())
+            .unwrap_or_else(|e| panic!("the function would not start: {e}"))
+    };
+    // Off: no topic, no permission, no variable.
+    let off = render(required());
+    assert!(publish(&off).is_empty(), "{:?}", publish(&off));
+    assert_eq!(starts(&off).chat_topic_arn, None);
+    assert!(
+        off["roles"].get("ChatChannelRole").is_none(),
+        "no channel made"
+    );
+
+    // An existing topic: Publish on it alone.
+    let topic = "arn:aws:sns:ap-northeast-1:123456789012:security-chat";
+    let existing = render(with(json!({"ChatTopicArn": topic})));
+    assert_eq!(
+        publish(&existing),
+        vec![("sns:Publish".to_string(), vec![topic.to_string()])]
+    );
+    assert_eq!(starts(&existing).chat_topic_arn.as_deref(), Some(topic));
+
+    // A Slack channel: the stack's encrypted topic, the channel's
+    // configuration on it with the read-only guardrail, Publish on it alone.
+    let slack = render(with(
+        json!({"SlackWorkspaceId": "T0123ABCD", "SlackChannelId": "C0456EFGH"}),
+    ));
+    let made = "arn:aws:sns:ap-northeast-1:123456789012:akn-ChatTopic-GENERATED";
+    assert_eq!(
+        publish(&slack),
+        vec![("sns:Publish".to_string(), vec![made.to_string()])]
+    );
+    assert_eq!(starts(&slack).chat_topic_arn.as_deref(), Some(made));
+    let res = &slack["resources"];
+    assert_eq!(
+        res["ChatTopic"]["Properties"]["KmsMasterKeyId"],
+        "alias/aws/sns"
+    );
+    let channel = &res["SlackChannel"]["Properties"];
+    assert_eq!(channel["SlackChannelId"]["Ref"], "SlackChannelId");
+    assert_eq!(channel["SnsTopicArns"], json!([{"Ref": "ChatTopic"}]));
+    assert!(
+        channel["GuardrailPolicies"]
+            .to_string()
+            .contains("ReadOnlyAccess")
+    );
+    assert!(
+        slack["roles"]["ChatChannelRole"]["policies"]
+            .as_array()
+            .is_none_or(|p| p.is_empty()),
+        "the channel's role may do nothing"
+    );
+    assert_eq!(res["SlackChannel"]["Condition"], "CreatesSlackChannel");
+
+    // Teams the same way.
+    let teams = render(with(json!({
+        "TeamsTenantId": "01234567-89ab-cdef-0123-456789abcdef",
+        "TeamsTeamId": "fedcba98-7654-3210-fedc-ba9876543210",
+        "TeamsChannelId": "19:abc@thread.tacv2",
+    })));
+    assert_eq!(publish(&teams).len(), 1);
+    assert_eq!(starts(&teams).chat_topic_arn.as_deref(), Some(made));
+}

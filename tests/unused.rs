@@ -244,11 +244,9 @@ async fn scan_prints_each_keys_last_use_and_its_unused_days() {
     );
 }
 
-type EnforcingDeps = access_key_notifier::flow::Deps<access_key_notifier::aws::AwsAtFixedTime>;
-
 /// In-process dependencies on the emulator: age enforcement off, a year's
 /// deadline (no key is due by age), keys unused after 90 days, then `vars`.
-async fn unused_enforcing(emu: &Emulator, vars: &[(&str, &str)]) -> EnforcingDeps {
+async fn unused_enforcing(emu: &Emulator, vars: &[(&str, &str)]) -> common::EmuDeps {
     let mut all = vec![
         ("ENFORCE", "false"),
         ("MAX_KEY_AGE_DAYS", "365"),

@@ -18,6 +18,7 @@ pub mod iam;
 pub mod lazy;
 pub mod pages;
 pub mod ses;
+pub mod sns;
 pub mod sqs;
 pub mod ssm;
 
@@ -123,6 +124,15 @@ pub fn sts_client(sdk: &SdkConfig) -> aws_sdk_sts::Client {
     )
 }
 
+/// An SNS client whose answers are checked (size, completeness).
+pub fn sns_client(sdk: &SdkConfig) -> aws_sdk_sns::Client {
+    aws_sdk_sns::Client::from_conf(
+        aws_sdk_sns::config::Builder::from(sdk)
+            .interceptor(ResponseCheck::xml())
+            .build(),
+    )
+}
+
 /// An SES v2 client whose answers are checked (size).
 pub fn ses_client(sdk: &SdkConfig) -> aws_sdk_sesv2::Client {
     aws_sdk_sesv2::Client::from_conf(
@@ -183,6 +193,7 @@ impl Ports for AwsPorts {
     type Clock = SystemClock;
     type Exemptions = ssm::SsmExemptionSource;
     type Queue = sqs::SqsQueue;
+    type Chat = sns::SnsChat;
 }
 
 /// The deployed function's adapters with a clock that tests set: the
@@ -196,4 +207,5 @@ impl Ports for AwsAtFixedTime {
     type Clock = FixedClock;
     type Exemptions = ssm::SsmExemptionSource;
     type Queue = sqs::SqsQueue;
+    type Chat = sns::SnsChat;
 }

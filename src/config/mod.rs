@@ -20,6 +20,7 @@ use crate::enforcement::{EnforceMode, Enforcement};
 use crate::mask::quote;
 use crate::organization::Organization;
 
+mod chat;
 mod enforcement;
 mod ledger;
 mod notices;
@@ -60,6 +61,9 @@ pub struct Config {
     /// Organizations mode (`MEMBER_ROLE_NAME` set): the accounts served
     /// and how they are reached; `None`: a single-account deployment.
     pub organization: Option<Organization>,
+    /// `CHAT_TOPIC_ARN`: the SNS topic of the team's chat channel; `None`:
+    /// chat is off.
+    pub chat_topic_arn: Option<String>,
 }
 
 impl Config {
@@ -136,6 +140,8 @@ impl Config {
             ));
         }
 
+        let chat_topic_arn = chat::chat_topic(&get)?;
+
         for variable in ENDPOINT_VARIABLES {
             if let Some(v) = get(variable) {
                 check_endpoint(variable, &v)?;
@@ -153,6 +159,7 @@ impl Config {
             enforcement,
             exempt_users_parameter,
             organization,
+            chat_topic_arn,
         })
     }
 }
@@ -162,7 +169,7 @@ impl Config {
 /// stands in for AWS). The SDK reads them itself; they are checked here
 /// because a value that is not a URL fails every call the same way, and
 /// should say so once, at start, as a configuration error.
-const ENDPOINT_VARIABLES: [&str; 8] = [
+const ENDPOINT_VARIABLES: [&str; 9] = [
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_IAM",
     "AWS_ENDPOINT_URL_SESV2",
@@ -171,6 +178,7 @@ const ENDPOINT_VARIABLES: [&str; 8] = [
     "AWS_ENDPOINT_URL_SSM",
     "AWS_ENDPOINT_URL_ORGANIZATIONS",
     "AWS_ENDPOINT_URL_SQS",
+    "AWS_ENDPOINT_URL_SNS",
 ];
 
 /// An endpoint URL: `http` or `https`, a host, nothing else required.

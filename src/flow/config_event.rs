@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::scope::scope;
 use super::{Deps, Invocation};
+use crate::chat;
 use crate::clock::Clock;
 use crate::decision::{self, AccessKey, SkipReason, Tag};
 use crate::error::Error;
@@ -134,8 +135,16 @@ async fn handle_event<P: Ports>(
             keys: &user.keys,
         })
         .await;
+    // A deactivation is told to the team's channel at once, whatever
+    // happened to the notice.
+    let account = change.account.as_deref().unwrap_or_default();
+    let today = crate::calendar::iso(deps.config.policy.date_of(now));
+    let told = chat::deactivations(account, &today, &result.enforced.actions);
+    let chat =
+        super::chat::publish(&deps.config, deps.chat.as_ref(), told.into_iter().collect()).await;
     let mut handled = result.notice?;
     handled.outcome.enforcement = result.enforced.actions;
+    handled.outcome.chat = chat;
     // The notice is handled (and recorded); a retry finds it sent and
     // tries enforcement again.
     match result.enforced.error {

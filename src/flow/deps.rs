@@ -26,6 +26,8 @@ pub struct Deps<P: Ports> {
     pub exemptions: Exemptions<P::Exemptions>,
     /// The per-account sweep queue; present in Organizations mode.
     pub queue: Option<P::Queue>,
+    /// The team's chat channel; present when `CHAT_TOPIC_ARN` is set.
+    pub chat: Option<P::Chat>,
 }
 
 /// What the platform says about this invocation.

@@ -56,6 +56,7 @@ use super::digest::account_digest;
 use super::scope::Scope;
 use super::targets::{Target, targets};
 use super::{Deps, Invocation};
+use crate::chat;
 use crate::clock::Clock;
 use crate::decision::{self, SkipReason};
 use crate::enforcement::EnforceMode;
@@ -314,6 +315,12 @@ pub async fn run_in<P: Ports>(
     }
 
     report.finish();
+    // The chat channel first, so the digest can say if it failed.
+    if sweeping {
+        let mut messages = vec![chat::summary(&report, &outcome)];
+        messages.extend(chat::alerts(&report, &outcome));
+        outcome.chat = super::chat::publish(config, deps.chat.as_ref(), messages).await;
+    }
     // In Organizations mode the Organization's digest replaces the
     // account's own (`flow::digest`).
     if sweeping && config.organization.is_none() && !config.digest_recipients.is_empty() {

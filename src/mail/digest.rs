@@ -51,6 +51,8 @@ pub struct DigestView {
     pub users_not_reached: usize,
     /// The credential report shows an active access key of the root user.
     pub root_key_active: bool,
+    /// Messages the team's chat channel did not get (`CHAT_TOPIC_ARN`).
+    pub chat_failed: usize,
     pub overdue: Vec<RowView>,
     pub within_tier: Vec<RowView>,
     /// Keys listed as unused, longest unused first.
@@ -92,6 +94,7 @@ impl DigestView {
             users_failed: outcome.users.failed,
             users_not_reached: outcome.users.not_reached,
             root_key_active: outcome.root_access_key_active,
+            chat_failed: outcome.chat.as_ref().map_or(0, |c| c.failed),
             overdue: rows(&report.overdue),
             within_tier: rows(&report.within_tier),
             unused: rows(&report.unused),

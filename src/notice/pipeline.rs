@@ -373,6 +373,7 @@ impl<P: Ports> Pipeline<'_, P> {
             message_id: None,
             event_id: subject.event_id.map(str::to_string),
             enforcement: Vec::new(),
+            chat: None,
         }
     }
 }

@@ -78,6 +78,32 @@ pub struct Outcome {
     /// user's keys.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub enforcement: Vec<KeyAction>,
+    /// What the team's chat channel was sent about this event's
+    /// deactivations (`CHAT_TOPIC_ARN`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chat: Option<ChatOutcome>,
+}
+
+/// What was published to the team's chat channel.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ChatOutcome {
+    /// `published`, `dry_run` (rendered, nothing published), or `failed`
+    /// (at least one message was not published).
+    pub status: &'static str,
+    pub published: usize,
+    pub failed: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The messages, as published or as a dry run would have (for
+    /// `sweep --show-chat`, the demo and the log); not part of the JSON.
+    #[serde(skip)]
+    pub messages: Vec<String>,
+}
+
+impl ChatOutcome {
+    pub fn failed(&self) -> bool {
+        self.status == "failed"
+    }
 }
 
 impl Outcome {
@@ -100,6 +126,7 @@ impl Outcome {
             message_id: None,
             event_id: None,
             enforcement: Vec::new(),
+            chat: None,
         }
     }
 }
@@ -151,6 +178,7 @@ mod tests {
             message_id: Some("0100018c".into()),
             event_id: None,
             enforcement: Vec::new(),
+            chat: None,
         };
         assert_eq!(
             serde_json::to_value(&o).unwrap(),

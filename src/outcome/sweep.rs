@@ -147,6 +147,9 @@ pub struct SweepOutcome {
     pub enforcement: Option<EnforcementOutcome>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<DigestOutcome>,
+    /// What the team's chat channel was sent (`CHAT_TOPIC_ARN`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chat: Option<super::ChatOutcome>,
     pub duration_ms: u64,
     /// The report the digest and `scan` print; not part of the JSON.
     #[serde(skip)]
@@ -198,6 +201,7 @@ impl SweepOutcome {
                 errors: Vec::new(),
             }),
             digest: None,
+            chat: None,
             duration_ms: 0,
             report: None,
         }

@@ -11,6 +11,7 @@
 //! as a list, where it is chosen.
 
 pub mod accounts;
+pub mod chat;
 pub mod directory;
 pub mod exemptions;
 pub mod ledger;
@@ -20,6 +21,7 @@ pub mod queue;
 
 use crate::clock::{Clock, FixedClock};
 use accounts::Accounts;
+use chat::ChatChannel;
 use exemptions::ExemptionSource;
 use ledger::NoticeLedger;
 use mailer::Mailer;
@@ -35,6 +37,8 @@ pub trait Ports: Send + Sync + 'static {
     type Exemptions: ExemptionSource;
     /// Where the sweep's fan-out sends one message per account.
     type Queue: SweepQueue;
+    /// The team's chat channel (`CHAT_TOPIC_ARN`).
+    type Chat: ChatChannel;
 }
 
 /// The user directory type of a port set.
@@ -50,4 +54,5 @@ impl Ports for MemoryPorts {
     type Clock = FixedClock;
     type Exemptions = memory::exemptions::MemoryExemptionSource;
     type Queue = memory::queue::MemoryQueue;
+    type Chat = memory::chat::MemoryChat;
 }

@@ -342,14 +342,13 @@ pub async fn emulator_with_ledger(table: &str) -> Emulator {
     emu
 }
 
+/// In-process dependencies on the emulator at a fixed time.
+pub type EmuDeps = access_key_notifier::flow::Deps<access_key_notifier::aws::AwsAtFixedTime>;
+
 /// In-process dependencies on the emulator: the ledger `table`,
 /// enforcement on with the exemption tag `KeyRotationExempt`, then `vars`,
 /// and a clock fixed at now (moved by hand).
-pub async fn enforcing_deps(
-    emu: &Emulator,
-    table: &str,
-    vars: &[(&str, &str)],
-) -> access_key_notifier::flow::Deps<access_key_notifier::aws::AwsAtFixedTime> {
+pub async fn enforcing_deps(emu: &Emulator, table: &str, vars: &[(&str, &str)]) -> EmuDeps {
     let mut env: std::collections::HashMap<&str, &str> = std::collections::HashMap::from([
         ("SENDER_ADDRESS", SENDER),
         ("LEDGER_TABLE", table),

@@ -74,6 +74,11 @@ class Template:
                 f"https://sqs.{PSEUDO['AWS::Region']}.amazonaws.com/"
                 f"{PSEUDO['AWS::AccountId']}/{PSEUDO['AWS::StackName']}-{name}-GENERATED"
             )
+        if resource and resource["Type"] == "AWS::SNS::Topic":  # Ref is the ARN
+            return (
+                f"arn:aws:sns:{PSEUDO['AWS::Region']}:{PSEUDO['AWS::AccountId']}:"
+                f"{PSEUDO['AWS::StackName']}-{name}-GENERATED"
+            )
         if resource and resource["Type"] == "AWS::Events::EventBus":
             return self.eval(resource["Properties"]["Name"])
         if resource:  # a generated physical name

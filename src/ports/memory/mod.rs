@@ -5,6 +5,7 @@
 //! check exactly which calls were made.
 
 pub mod accounts;
+pub mod chat;
 pub mod directory;
 pub mod exemptions;
 pub mod ledger;

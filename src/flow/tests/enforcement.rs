@@ -743,3 +743,93 @@ async fn switching_enforcement_on_after_weeks_of_plain_notices_sends_final_warni
     d.clock.set(now() + Duration::days(37));
     assert_eq!(sweep(&d).await.enforcement.unwrap().deactivated, 1);
 }
+
+const CHAT: &str = "arn:aws:sns:us-east-1:123456789012:access-key-notifier-chat";
+
+/// The chat messages published so far, parsed.
+fn chat(d: &TestDeps) -> Vec<serde_json::Value> {
+    d.chat
+        .as_ref()
+        .expect("chat is on")
+        .published()
+        .iter()
+        .map(|m| serde_json::from_str(m).unwrap())
+        .collect()
+}
+
+fn event_types(messages: &[serde_json::Value]) -> Vec<String> {
+    messages
+        .iter()
+        .map(|m| m["metadata"]["eventType"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_config_events_deactivation_is_told_to_the_chat_channel_at_once() {
+    let d = enforcing(&[("CHAT_TOPIC_ARN", CHAT)]);
+    d.accounts.add_user(
+        "AIDAMALLORY000000001",
+        "alice",
+        &[("Email", "alice@example.com")],
+        vec![key("AKIAMALLORY000000120", 120)],
+    );
+    warned(&d, "AKIAMALLORY000000120", 30);
+    let Answer::Event(h) = config_event_for(&d, "AIDAMALLORY000000001").await.unwrap() else {
+        panic!("an event's answer");
+    };
+    let messages = chat(&d);
+    assert_eq!(event_types(&messages), ["AccessKeysDeactivated"]);
+    let description = messages[0]["content"]["description"].as_str().unwrap();
+    assert_eq!(description, "• `alice` `AKIA…0120` 30 days overdue");
+    assert_eq!(
+        messages[0]["metadata"]["threadId"],
+        "access-key-notifier-123456789012-2026-11-23"
+    );
+    assert_eq!(h.outcome.chat.as_ref().map(|c| c.published), Some(1));
+}
+
+#[tokio::test]
+async fn keys_held_by_the_cap_and_a_stopped_enforcement_are_each_told_at_once() {
+    let d = enforcing(&[("ENFORCE_MAX_PER_DAY", "1"), ("CHAT_TOPIC_ARN", CHAT)]);
+    for name in ["ann", "ben"] {
+        add(&d, name, &[150]);
+        warned(&d, &key_id(name, 150), 40);
+    }
+    sweep(&d).await;
+    let messages = chat(&d);
+    assert_eq!(
+        event_types(&messages),
+        [
+            "AccessKeySweepSummary",
+            "AccessKeysDeactivated",
+            "AccessKeysHeldByCap"
+        ]
+    );
+    // One of the two was deactivated, the other held (which one is the
+    // order the concurrent reads finish in).
+    let named = |m: &serde_json::Value, name: &str| {
+        m["content"]["description"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("`{name}`"))
+    };
+    for name in ["ann", "ben"] {
+        assert!(
+            named(&messages[1], name) != named(&messages[2], name),
+            "{messages:?}"
+        );
+    }
+
+    let mut d = enforcing(&[
+        ("EXEMPT_USERS_PARAMETER", "/akn/exempt"),
+        ("CHAT_TOPIC_ARN", CHAT),
+    ]);
+    d.exemptions = Exemptions::new(Some(MemoryExemptionSource::new("not a user name")));
+    add(&d, "judy", &[120]);
+    warned(&d, &key_id("judy", 120), 30);
+    sweep(&d).await;
+    assert_eq!(
+        event_types(&chat(&d)),
+        ["AccessKeySweepSummary", "EnforcementStopped"]
+    );
+}

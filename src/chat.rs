@@ -124,12 +124,11 @@ pub fn summary(report: &Report, outcome: &SweepOutcome) -> Value {
     let mut next = Vec::new();
     if c.overdue + c.due_soon > 0 {
         next.push(
-            "Owners were mailed with each key's deadline; the digest mail lists every key"
-                .to_string(),
+            "Each owner was mailed with the key's deadline; `scan` lists every key".to_string(),
         );
     }
     if c.owners_without_address > 0 {
-        next.push("Tag the users without an owner address (the digest names them)".to_string());
+        next.push("Tag the users without an owner address (`scan` shows them)".to_string());
     }
     if c.unused > 0 {
         next.push("Ask the owners of unused keys to delete them".to_string());

@@ -132,15 +132,7 @@ fn main() {
         iam.iter().min().unwrap(),
         iam.iter().max().unwrap()
     );
-    let ops = [
-        "GenerateCredentialReport",
-        "GetCredentialReport",
-        "ListUsers",
-        "ListAccessKeys",
-        "GetUser",
-        "GetAccessKeyLastUsed",
-        "ListAccountAliases",
-    ];
+    let ops = common::SWEEP_IAM_OPERATIONS;
     println!(
         "| IAM calls in all: {} | {} |",
         ops.join(", "),

@@ -227,15 +227,7 @@ fn main() {
         &|r| iam_calls(r).to_string(),
         iam_calls(&boto3).to_string(),
     );
-    for op in [
-        "GenerateCredentialReport",
-        "GetCredentialReport",
-        "ListUsers",
-        "ListAccessKeys",
-        "GetUser",
-        "GetAccessKeyLastUsed",
-        "ListAccountAliases",
-    ] {
+    for op in common::SWEEP_IAM_OPERATIONS {
         let key = format!("iam:{op}");
         row(
             &format!("… {op}"),

@@ -392,3 +392,14 @@ pub async fn key_statuses(iam: &aws_sdk_iam::Client, user: &str) -> Vec<(String,
     keys.sort();
     keys
 }
+
+/// The IAM operations a sweep makes, in the order the benches print them.
+pub const SWEEP_IAM_OPERATIONS: [&str; 7] = [
+    "GenerateCredentialReport",
+    "GetCredentialReport",
+    "ListUsers",
+    "ListAccessKeys",
+    "GetUser",
+    "GetAccessKeyLastUsed",
+    "ListAccountAliases",
+];

@@ -475,6 +475,22 @@ async fn a_key_reactivated_after_its_deactivation_is_not_deactivated_again() {
     assert!(text.contains(section), "{text}");
 }
 
+/// alice, with a key 120 days old warned about 30 days ago, and her 7-day
+/// rule's event, answered.
+async fn alice_overdue_and_warned_event(d: &TestDeps) -> Box<crate::notice::Handled> {
+    d.accounts.add_user(
+        "AIDAMALLORY000000001",
+        "alice",
+        &[("Email", "alice@example.com")],
+        vec![key("AKIAMALLORY000000120", 120)],
+    );
+    warned(d, "AKIAMALLORY000000120", 30);
+    let Answer::Event(h) = config_event_for(d, "AIDAMALLORY000000001").await.unwrap() else {
+        panic!("an event's answer");
+    };
+    h
+}
+
 /// The 7-day rule's fixture event for the user `user_id`, answered.
 async fn config_event_for(d: &TestDeps, user_id: &str) -> Result<Answer, crate::error::Error> {
     let mut event = crate::fixtures::event("noncompliant-7-days.json");
@@ -485,16 +501,7 @@ async fn config_event_for(d: &TestDeps, user_id: &str) -> Result<Answer, crate::
 #[tokio::test]
 async fn a_config_event_for_an_overdue_warned_key_deactivates_it_and_says_so_in_its_outcome() {
     let d = enforcing(&[]);
-    d.accounts.add_user(
-        "AIDAMALLORY000000001",
-        "alice",
-        &[("Email", "alice@example.com")],
-        vec![key("AKIAMALLORY000000120", 120)],
-    );
-    warned(&d, "AKIAMALLORY000000120", 30);
-    let Answer::Event(h) = config_event_for(&d, "AIDAMALLORY000000001").await.unwrap() else {
-        panic!("an event's answer");
-    };
+    let h = alice_overdue_and_warned_event(&d).await;
     assert_eq!(h.outcome.reason.map(|r| r.code()), Some("deactivated"));
     assert_eq!(h.outcome.enforcement.len(), 1);
     assert_eq!(h.outcome.enforcement[0].access_key_id, "AKIA…0120");
@@ -767,16 +774,7 @@ fn event_types(messages: &[serde_json::Value]) -> Vec<String> {
 #[tokio::test]
 async fn a_config_events_deactivation_is_told_to_the_chat_channel_at_once() {
     let d = enforcing(&[("CHAT_TOPIC_ARN", CHAT)]);
-    d.accounts.add_user(
-        "AIDAMALLORY000000001",
-        "alice",
-        &[("Email", "alice@example.com")],
-        vec![key("AKIAMALLORY000000120", 120)],
-    );
-    warned(&d, "AKIAMALLORY000000120", 30);
-    let Answer::Event(h) = config_event_for(&d, "AIDAMALLORY000000001").await.unwrap() else {
-        panic!("an event's answer");
-    };
+    let h = alice_overdue_and_warned_event(&d).await;
     let messages = chat(&d);
     assert_eq!(event_types(&messages), ["AccessKeysDeactivated"]);
     let description = messages[0]["content"]["description"].as_str().unwrap();

@@ -22,7 +22,8 @@
 //! of text is 3,000), at most [`ITEMS_SHOWN`] keys listed per section with
 //! "…and N more" for the rest, at most [`NEXT_STEPS_MAX`] next steps and
 //! [`KEYWORDS_MAX`] keywords. A message that would still be over a bound is
-//! cut with a visible "…", never sent invalid.
+//! cut with a visible "…", never sent invalid. Within these bounds a
+//! message is a few kilobytes, far below SNS's 256 KB.
 //!
 //! What it shows: user names and masked key ids, counts, dates; never an
 //! owner's address, a tag's value, or anything the digest would not show.
@@ -44,8 +45,6 @@ pub const SUMMARY_MAX: usize = 250;
 pub const ITEMS_SHOWN: usize = 10;
 pub const NEXT_STEPS_MAX: usize = 5;
 pub const KEYWORDS_MAX: usize = 10;
-/// SNS's largest message, in bytes.
-pub const SNS_MAX_BYTES: usize = 256 * 1024;
 
 /// The thread of one account and day: every message of a day's runs for an
 /// account shares it, so a channel shows one thread per account and day.
@@ -54,7 +53,7 @@ pub fn thread_id(account: &str, today: &str) -> String {
 }
 
 /// The counts of a sweep, as the mail digest shows them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
     pub overdue: usize,
     pub due_soon: usize,
@@ -168,21 +167,18 @@ pub fn alerts(report: &Report, outcome: &SweepOutcome) -> Vec<Value> {
         .filter(|k| k.enforcement == "deactivated")
         .collect();
     if !deactivated.is_empty() {
-        out.push(keys_alert(
+        out.push(deactivated_alert(
             account,
             today,
-            "AccessKeysDeactivated",
-            &format!(
-                ":no_entry: {} access keys deactivated in {account}",
-                deactivated.len()
-            ),
             &deactivated,
-            "Owners were mailed how to restore service; nothing was deleted",
+            report_key_line,
         ));
     }
     let held = held(report);
     if !held.is_empty() {
-        out.push(keys_alert(
+        let mut lines = Vec::new();
+        listed(&mut lines, &held, report_key_line);
+        out.push(notification(
             account,
             today,
             "AccessKeysHeldByCap",
@@ -190,8 +186,12 @@ pub fn alerts(report: &Report, outcome: &SweepOutcome) -> Vec<Value> {
                 ":hourglass: {} access keys held by the daily cap in {account}",
                 held.len()
             ),
-            &held,
-            "The next day's runs take them; raise ENFORCE_MAX_PER_DAY only if that is intended",
+            &lines,
+            &[
+                "The next day's runs take them; raise ENFORCE_MAX_PER_DAY only if that is intended"
+                    .to_string(),
+            ],
+            &[("account", account.clone()), ("date", today.clone())],
         ));
     }
     let stopped = outcome.enforcement.as_ref().is_some_and(|e| {
@@ -236,26 +236,29 @@ pub fn deactivations(account: &str, today: &str, actions: &[KeyAction]) -> Optio
         .iter()
         .filter(|a| a.action == Action::Deactivated)
         .collect();
-    if done.is_empty() {
-        return None;
-    }
+    (!done.is_empty()).then(|| {
+        deactivated_alert(account, today, &done, |a| {
+            key_line(&a.user, &a.access_key_id, a.unused_days, a.days_overdue)
+        })
+    })
+}
+
+/// The message about deactivated keys, a sweep's or a Config event's.
+fn deactivated_alert<T>(
+    account: &str,
+    today: &str,
+    keys: &[T],
+    line: impl Fn(&T) -> String,
+) -> Value {
     let mut lines = Vec::new();
-    for a in done.iter().take(ITEMS_SHOWN) {
-        lines.push(format!(
-            "• `{}` `{}` {}",
-            a.user,
-            a.access_key_id,
-            reason(a)
-        ));
-    }
-    more(&mut lines, done.len());
-    Some(notification(
+    listed(&mut lines, keys, line);
+    notification(
         account,
         today,
         "AccessKeysDeactivated",
         &format!(
             ":no_entry: {} access keys deactivated in {account}",
-            done.len()
+            keys.len()
         ),
         &lines,
         &["Owners were mailed how to restore service; nothing was deleted".to_string()],
@@ -263,47 +266,26 @@ pub fn deactivations(account: &str, today: &str, actions: &[KeyAction]) -> Optio
             ("account", account.to_string()),
             ("date", today.to_string()),
         ],
-    ))
-}
-
-fn reason(a: &KeyAction) -> String {
-    match a.unused_days {
-        Some(days) => format!("unused for {days} days"),
-        None => format!("{} days overdue", a.days_overdue),
-    }
-}
-
-fn keys_alert(
-    account: &str,
-    today: &str,
-    event_type: &str,
-    title: &str,
-    keys: &[&ReportKey],
-    step: &str,
-) -> Value {
-    let mut lines = Vec::new();
-    for k in keys.iter().take(ITEMS_SHOWN) {
-        let why = match k.unused_days {
-            Some(days) if k.days_overdue == 0 => format!("unused for {days} days"),
-            _ => format!("{} days overdue", k.days_overdue),
-        };
-        lines.push(format!("• `{}` `{}` {why}", k.user, k.access_key_id));
-    }
-    more(&mut lines, keys.len());
-    notification(
-        account,
-        today,
-        event_type,
-        title,
-        &lines,
-        &[step.to_string()],
-        &[
-            ("account", account.to_string()),
-            ("date", today.to_string()),
-        ],
     )
 }
 
+/// One key's line: the user and the masked id in code spans, and why the
+/// key is listed (unused, for a key listed for its unused period; else
+/// its days overdue).
+fn key_line(user: &str, key: &str, unused_days: Option<u32>, days_overdue: u32) -> String {
+    let why = match unused_days {
+        Some(days) => format!("unused for {days} days"),
+        None => format!("{days_overdue} days overdue"),
+    };
+    format!("• `{user}` `{key}` {why}")
+}
+
+fn report_key_line(k: &&ReportKey) -> String {
+    let unused = k.unused_days.filter(|_| k.listed_unused());
+    key_line(&k.user, &k.access_key_id, unused, k.days_overdue)
+}
+
+/// A section of the summary: its heading and its keys, when it has any.
 fn section(
     lines: &mut Vec<String>,
     heading: &str,
@@ -314,20 +296,16 @@ fn section(
         return;
     }
     lines.push(format!("*{heading}*"));
-    for k in keys.iter().take(ITEMS_SHOWN) {
-        lines.push(format!(
-            "• `{}` `{}` {}",
-            k.user,
-            k.access_key_id,
-            status(k)
-        ));
-    }
-    more(lines, keys.len());
+    listed(lines, keys, |k| {
+        format!("• `{}` `{}` {}", k.user, k.access_key_id, status(k))
+    });
 }
 
-fn more(lines: &mut Vec<String>, total: usize) {
-    if total > ITEMS_SHOWN {
-        lines.push(format!("…and {} more", total - ITEMS_SHOWN));
+/// One line per item, at most [`ITEMS_SHOWN`], then "…and N more".
+fn listed<T>(lines: &mut Vec<String>, items: &[T], line: impl Fn(&T) -> String) {
+    lines.extend(items.iter().take(ITEMS_SHOWN).map(line));
+    if items.len() > ITEMS_SHOWN {
+        lines.push(format!("…and {} more", items.len() - ITEMS_SHOWN));
     }
 }
 

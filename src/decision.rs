@@ -360,10 +360,9 @@ impl DueKey {
     /// What a warning about this key's listing is about: the key's
     /// CreateDate for rotation (the same id, another key, is another
     /// subject), its unused period's start for an unused key
-    /// ([`Unused::warning_subject`]).
+    /// ([`Unused::start`]).
     pub fn warning_subject(&self) -> DateTime<Utc> {
-        self.unused_period()
-            .map_or(self.created, Unused::warning_subject)
+        self.unused_period().map_or(self.created, Unused::start)
     }
 
     /// The ledger's name for the warning kept about this listing: the key
@@ -628,9 +627,9 @@ pub fn due_keys(policy: &Policy, keys: &[AccessKey], now: DateTime<Utc>) -> Vec<
         .collect();
     // Rotation first, earliest deadline first; then unused, longest first.
     due.sort_by(|a, b| {
-        let order = |k: &DueKey| match &k.unused {
-            Some(u) if k.for_unused => (1, u.since.and_time(chrono::NaiveTime::MIN).and_utc()),
-            _ => (0, k.deadline),
+        let order = |k: &DueKey| match k.unused_period() {
+            Some(u) => (1, u.start()),
+            None => (0, k.deadline),
         };
         order(a).cmp(&order(b)).then_with(|| a.id.cmp(&b.id))
     });

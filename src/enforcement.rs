@@ -59,9 +59,9 @@
 //!    announced before ([`judge`]); it acts on the first run on or after it.
 //! 7. **The daily cap.** At most `ENFORCE_MAX_PER_DAY` keys of an account
 //!    are deactivated per calendar day (in `TIME_ZONE`), by both policies
-//!    together, across every invocation: the pipeline takes a place from a conditional counter in
-//!    the ledger before acting, and a key past it is `held_by_cap`
-//!    ([`KeyVerdict::HeldByCap`]) until the next day's runs.
+//!    together, across every invocation: the pipeline takes a place from a
+//!    conditional counter in the ledger before acting, and a key past it is
+//!    `held_by_cap` ([`KeyVerdict::HeldByCap`]) until the next day's runs.
 //! 8. **The identity check.** Before acting, the pipeline lists the user's
 //!    keys again and then reads the user: the key must still be active,
 //!    have the CreateDate that was judged, and the name must still belong

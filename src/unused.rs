@@ -24,7 +24,7 @@
 //!    `unused_since_<start>`: a key used again has a later start, so when it
 //!    falls unused again, that is a new stage with its own notice, and a
 //!    warning about the earlier period is not a warning about this one
-//!    ([`Unused::warning_subject`]).
+//!    ([`Unused::start`]).
 //! 6. **One listing per key.** A key due for rotation that is also unused is
 //!    listed once, at its rotation stage, saying it is unused too; its
 //!    notice records the unused stage with it (decision rule 9), so it is
@@ -63,10 +63,11 @@ impl Unused {
         self.last_used.time.is_none()
     }
 
-    /// What a warning about this period is about (rule 5): the period's
-    /// start, as the instant of that date's midnight in UTC. A warning
-    /// kept for the key with another subject is about an earlier period.
-    pub fn warning_subject(&self) -> DateTime<Utc> {
+    /// The period's start as an instant, that date's midnight in UTC:
+    /// what a warning about this period is about (rule 5; a warning kept
+    /// for the key with another start is about an earlier period), and
+    /// where the key falls in a notice's order.
+    pub fn start(&self) -> DateTime<Utc> {
         self.since.and_time(chrono::NaiveTime::MIN).and_utc()
     }
 }
@@ -227,12 +228,10 @@ mod tests {
     fn a_new_period_is_a_new_warning_subject() {
         let first = of(90, true, 400, Some(&used(120))).unwrap();
         let later = of(90, true, 400, Some(&used(95))).unwrap();
-        assert_ne!(first.warning_subject(), later.warning_subject());
+        assert_ne!(first.start(), later.start());
         assert_eq!(
-            first.warning_subject(),
-            of(90, true, 400, Some(&used(120)))
-                .unwrap()
-                .warning_subject()
+            first.start(),
+            of(90, true, 400, Some(&used(120))).unwrap().start()
         );
     }
 }

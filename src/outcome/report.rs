@@ -105,6 +105,13 @@ enum Due {
     From(NaiveDate),
 }
 
+impl ReportKey {
+    /// Listed for its unused period, not for rotation (decision rule 12).
+    pub fn listed_unused(&self) -> bool {
+        self.listed_unused
+    }
+}
+
 impl UserReport {
     pub fn new(name: &str, due: &[DueKey], verdict: &Verdict) -> UserReport {
         let owner = match (verdict.owner_tag_present, verdict.owner_tag_rejected) {
@@ -303,10 +310,9 @@ impl Report {
                     exempt_until: u.exempt_until.map(calendar::iso),
                     last_used: match &k.last_used {
                         None => String::new(),
-                        Some(used) => used.time.map_or_else(
-                            || "never".to_string(),
-                            |t| calendar::iso(t.with_timezone(&self.tz).date_naive()),
-                        ),
+                        Some(used) => used
+                            .time
+                            .map_or_else(|| "never".to_string(), |t| calendar::date_in(self.tz, t)),
                     },
                     unused_days: k.unused.as_ref().map(|u| u.days),
                     days: k.days,

@@ -43,8 +43,12 @@ fn scheduled() -> Value {
     fixture_event("scheduled-event.json")
 }
 
+/// The To address of each mail, sorted: a sweep mails its users
+/// concurrently, so the order they were sent in is not theirs.
 fn to_addresses(messages: &[Value]) -> Vec<String> {
-    messages.iter().map(common::to_of).collect()
+    let mut to: Vec<String> = messages.iter().map(common::to_of).collect();
+    to.sort();
+    to
 }
 
 /// `scan --format csv` of the binary against `emu`, without SENDER_ADDRESS.

@@ -207,49 +207,55 @@ pub async fn answer<P: Ports>(
         }
     };
     let scheduled = crate::event::is_scheduled(&payload);
-    match route::answer(payload, deps, invocation).await {
-        Ok(answer) => {
-            let value = answer.to_json();
-            match &answer {
-                Answer::Event(handled) => {
-                    logging::log(
-                        Level::Info,
-                        "outcome",
-                        serde_json::to_value(&handled.outcome).unwrap_or(Value::Null),
-                    );
-                    metrics::emit(metrics::event(&handled.outcome));
-                }
-                Answer::Sweep(sweep) => {
-                    logging::log(Level::Info, "sweep outcome", value.clone());
-                    metrics::emit(metrics::sweep(sweep));
-                }
-                Answer::FanOut(_) => logging::log(Level::Info, "fan-out outcome", value),
-                Answer::Batch(batch) => {
-                    logging::log(Level::Info, "sweep messages outcome", value);
-                    for message in &batch.messages {
-                        match &message.sweep {
-                            Some(sweep) => metrics::emit(metrics::sweep(sweep)),
-                            None if message.status == "failed" => {
-                                metrics::emit(vec![metrics::sweep_failed()])
-                            }
-                            None => {}
-                        }
-                    }
-                }
-                Answer::OrganizationDigest(_) => {
-                    logging::log(Level::Info, "organization digest outcome", value)
-                }
-            }
-            Ok(answer.response())
-        }
+    let answer = match route::answer(payload, deps, invocation).await {
+        Ok(answer) => answer,
         Err(e) => {
             if scheduled {
                 metrics::emit(vec![metrics::sweep_failed()]);
             }
             let retryable = e.is_retryable();
-            Err(failed(e.into(), retryable))
+            return Err(failed(e.into(), retryable));
+        }
+    };
+    let value = answer.to_json();
+    match answer {
+        Answer::Event(mut handled) => {
+            logging::log(
+                Level::Info,
+                "outcome",
+                serde_json::to_value(&handled.outcome).unwrap_or(Value::Null),
+            );
+            metrics::emit(metrics::event(&handled.outcome));
+            // Failed after something was done: the outcome above says what,
+            // and Lambda gets the error (and retries).
+            if let Some(e) = handled.error.take() {
+                let retryable = e.is_retryable();
+                return Err(failed(e.into(), retryable));
+            }
+            return Ok(value);
+        }
+        Answer::Sweep(ref sweep) => {
+            logging::log(Level::Info, "sweep outcome", value.clone());
+            metrics::emit(metrics::sweep(sweep));
+        }
+        Answer::FanOut(_) => logging::log(Level::Info, "fan-out outcome", value.clone()),
+        Answer::Batch(ref batch) => {
+            logging::log(Level::Info, "sweep messages outcome", value.clone());
+            for message in &batch.messages {
+                match &message.sweep {
+                    Some(sweep) => metrics::emit(metrics::sweep(sweep)),
+                    None if message.status == "failed" => {
+                        metrics::emit(vec![metrics::sweep_failed()])
+                    }
+                    None => {}
+                }
+            }
+        }
+        Answer::OrganizationDigest(_) => {
+            logging::log(Level::Info, "organization digest outcome", value.clone())
         }
     }
+    Ok(answer.response())
 }
 
 /// Logs a failed event as one line and hands Lambda its error.

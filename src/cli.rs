@@ -1,5 +1,6 @@
 //! The commands: `invoke` (one event through the very same router, from a
-//! file or stdin), `sweep` (one sweep, as the schedule starts it) and `scan`
+//! file or stdin), `sweep` (what the daily schedule starts, through the same
+//! router) and `scan`
 //! (the sweep's report, read-only), all with real SDK clients.
 
 use std::io::Read;
@@ -60,13 +61,19 @@ pub async fn invoke(event: &Path, dry_run: bool) -> ExitCode {
     match answered {
         Ok(answer) => {
             println!("{}", mask_key_ids(&answer.to_json().to_string()));
+            let Answer::Event(handled) = answer else {
+                return ExitCode::SUCCESS;
+            };
             if deps.config.dry_run
-                && let Answer::Event(handled) = answer
-                && let Some(mail) = handled.rendered
+                && let Some(mail) = &handled.rendered
             {
                 eprintln!("Subject: {}\n\n{}", mail.subject, mail.text);
             }
-            ExitCode::SUCCESS
+            // Failed after something was done: the outcome above says what.
+            match &handled.error {
+                Some(e) => failed(e),
+                None => ExitCode::SUCCESS,
+            }
         }
         Err(e) => failed(&e),
     }
@@ -87,10 +94,11 @@ fn failed(e: &crate::error::Error) -> ExitCode {
     }
 }
 
-/// Runs one sweep, as the daily schedule does, and prints its outcome as
-/// one JSON line; with `show_digest`, the digest's subject and text on
-/// stderr, with `show_chat` each chat message. The account is the caller's
-/// (STS GetCallerIdentity).
+/// Runs what the daily schedule runs, through the same router: a sweep of
+/// the caller's account (STS GetCallerIdentity), or in Organizations mode
+/// the fan-out, one sweep message per served account on the sweep queue.
+/// Prints the outcome as one JSON line; with `show_digest`, the digest's
+/// subject and text on stderr, with `show_chat` each chat message.
 pub async fn sweep(dry_run: bool, show_digest: bool, show_chat: bool) -> ExitCode {
     let mut config = match Config::from_env() {
         Ok(c) => c,
@@ -102,25 +110,28 @@ pub async fn sweep(dry_run: bool, show_digest: bool, show_chat: bool) -> ExitCod
     config.dry_run |= dry_run;
     let deps = aws_deps(config).await;
     let invocation = Invocation::local();
-    let run = crate::flow::sweep::run(&deps, &invocation, None, crate::flow::sweep::Run::Sweep);
-    match logging::in_request(invocation.log_request(), run).await {
-        Ok(outcome) => {
-            let line = serde_json::to_string(&outcome).unwrap_or_default();
-            println!("{}", mask_key_ids(&line));
-            if show_digest
-                && let Some(mail) = outcome.digest.as_ref().and_then(|d| d.rendered.as_ref())
-            {
-                eprintln!("Subject: {}\n\n{}", mail.subject, mail.text);
-            }
-            if show_chat && let Some(chat) = &outcome.chat {
-                for message in &chat.messages {
-                    eprintln!("chat: {}", mask_key_ids(message));
-                }
-            }
-            ExitCode::SUCCESS
+    let scheduled = route::Incoming::Scheduled {
+        account: None,
+        run: crate::event::ScheduledRun::Sweep,
+    };
+    let run = route::dispatch(scheduled, &deps, &invocation);
+    let answer = match logging::in_request(invocation.log_request(), run).await {
+        Ok(answer) => answer,
+        Err(e) => return failed(&e),
+    };
+    println!("{}", mask_key_ids(&answer.to_json().to_string()));
+    if let Answer::Sweep(outcome) = &answer {
+        if show_digest && let Some(mail) = outcome.digest.as_ref().and_then(|d| d.rendered.as_ref())
+        {
+            eprintln!("Subject: {}\n\n{}", mail.subject, mail.text);
         }
-        Err(e) => failed(&e),
+        if show_chat && let Some(chat) = &outcome.chat {
+            for message in &chat.messages {
+                eprintln!("chat: {}", mask_key_ids(message));
+            }
+        }
     }
+    ExitCode::SUCCESS
 }
 
 /// How `scan` prints its report.

@@ -16,10 +16,29 @@
 //!   has `N/A` as its last-used date (region and service `N/A` too);
 //! - `no_information` and `not_supported` mean IAM does not know.
 //!
-//! A report is refused when it is older than [`MAX_AGE`] at `now`:
-//! GenerateCredentialReport hands back an existing report only while it is
-//! at most four hours old, so an older one means the answer is not what
-//! was asked for.
+//! - every report starts with the `<root_account>` row, right after the
+//!   header, and a user's row is written whole or not at all.
+//!
+//! A report is refused (a damaged answer: the sweep then lists every user)
+//! when it is older than [`MAX_AGE`] at `now` (GenerateCredentialReport
+//! hands back an existing report only while it is at most four hours old,
+//! so an older one means the answer is not what was asked for), when its
+//! first row is not the root's (a header alone, or a report cut before its
+//! start), and when it holds more than [`MAX_ROWS`] rows. A report cut at
+//! a row boundary after the root's row reads like a whole one; the sweep
+//! tells it by the users the listing names and the report does not
+//! (`flow::targets`).
+//!
+//! # The report's size
+//!
+//! The report is one answer, read whole (IAM has no paging for it), so its
+//! size bounds the function's memory. [`MAX_ROWS`] rows of at most
+//! [`MAX_ROW_BYTES`] bytes each are [`MAX_CSV_BYTES`] of CSV, and the
+//! answer that carries them base64-encoded inside IAM's XML is at most
+//! [`MAX_ANSWER_BYTES`]: the one answer allowed beyond the 4 MiB of every
+//! other (`aws::answers`). Reading it takes about three times its size in
+//! memory (the body, the decoded CSV, the rows), well within the
+//! function's 128 MB.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -32,9 +51,31 @@ pub const ROOT_ROW: &str = "<root_account>";
 /// an hour's margin for a report read late in an invocation.
 pub const MAX_AGE: Duration = Duration::hours(5);
 
-/// Rows read at most: ten times IAM's quota of 5,000 users per account,
-/// as for ListUsers.
-pub const MAX_ROWS: usize = 50_000;
+/// Rows read at most: twice IAM's default quota of 5,000 users per
+/// account. An account with more is swept through its listing (which
+/// allows ten times the quota, `aws::iam::MAX_LISTED_USERS`): no user is
+/// missed, the sweep only reads more.
+pub const MAX_ROWS: usize = 10_000;
+
+/// The longest row IAM can write, from its own limits (IAM User Guide,
+/// "IAM object quotas", and the report's format), column by column: the
+/// user name, at most 64 characters, quoted (66); the ARN,
+/// `arn:aws-us-gov:iam::` (20), the account (12), `:user` (5), a path of
+/// at most 512 and the name, quoted (615); ten dates of 25 characters
+/// (`2026-11-23T09:00:00+00:00`: the user's creation, the password's
+/// three, two per key slot, one per certificate); the password's and
+/// MFA's state (13 and 5); per key slot its state (5), a region (14) and
+/// a service name (at most 64); the certificates' states (5 each); 21
+/// commas and a line end (2). That sums to 1,148; the bound rounds it up.
+pub const MAX_ROW_BYTES: usize = 1_536;
+
+/// The most CSV a report may hold: [`MAX_ROWS`] rows of
+/// [`MAX_ROW_BYTES`], and the header.
+pub const MAX_CSV_BYTES: usize = (MAX_ROWS + 1) * MAX_ROW_BYTES;
+
+/// The largest GetCredentialReport answer read: [`MAX_CSV_BYTES`] in
+/// base64 (four bytes for every three) and 4 KiB for the XML around it.
+pub const MAX_ANSWER_BYTES: usize = MAX_CSV_BYTES.div_ceil(3) * 4 + 4_096;
 
 /// One access key slot of a row, when it holds a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,11 +183,17 @@ pub fn parse(
         ]);
     }
 
+    if content.len() > MAX_CSV_BYTES {
+        return Err(format!(
+            "the credential report is larger than {MAX_CSV_BYTES} bytes ({MAX_ROWS} rows of {MAX_ROW_BYTES})"
+        ));
+    }
     let mut report = CredentialReport {
         generated,
         users: Vec::new(),
         root_key_active: false,
     };
+    let mut root_seen = false;
     for (i, record) in reader.records().enumerate() {
         let row = i + 2;
         if i >= MAX_ROWS {
@@ -194,7 +241,18 @@ pub fn parse(
             });
         }
         let name = cell(user);
+        // IAM writes the root's row first: a report that starts with
+        // another row was cut before its start (or is not IAM's).
+        if i == 0 && name != ROOT_ROW {
+            return Err(format!(
+                "row {row}: the credential report does not start with the {ROOT_ROW} row, which IAM writes first: the report is cut"
+            ));
+        }
         if name == ROOT_ROW {
+            if root_seen {
+                return Err(format!("row {row}: a second {ROOT_ROW} row"));
+            }
+            root_seen = true;
             report.root_key_active = keys.iter().any(|k| k.active);
             continue;
         }
@@ -206,6 +264,11 @@ pub fn parse(
             arn: cell(arn).to_string(),
             keys,
         });
+    }
+    if !root_seen {
+        return Err(format!(
+            "the credential report holds no {ROOT_ROW} row, which IAM writes first: the report is cut (a header alone)"
+        ));
     }
     Ok(report)
 }
@@ -340,9 +403,67 @@ mod tests {
         assert_eq!(names, ["idle"]);
     }
 
+    /// The root's row as IAM writes it, first after the header.
+    const ROOT: &str = "<root_account>,arn:aws:iam::123456789012:root,2020-01-01T00:00:00+00:00,not_supported,no_information,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A";
+
+    fn row(name: &str) -> String {
+        format!(
+            "{name},arn:aws:iam::123456789012:user/{name},2025-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,2026-08-25T09:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A"
+        )
+    }
+
+    #[test]
+    fn a_report_that_does_not_start_with_the_root_row_is_cut() {
+        // A header alone (the report cut after its first line).
+        let header_only = report(&[]);
+        let e = parse(&header_only, now(), now()).unwrap_err();
+        assert!(e.contains("holds no <root_account> row"), "{e}");
+        // Users without the root's row before them: cut before its start.
+        let alice = row("alice");
+        let e = parse(&report(&[&alice]), now(), now()).unwrap_err();
+        assert!(e.contains("row 2") && e.contains("does not start"), "{e}");
+        let e = parse(&report(&[&alice, ROOT]), now(), now()).unwrap_err();
+        assert!(e.contains("does not start"), "{e}");
+        // Two root rows are no report IAM writes.
+        let e = parse(&report(&[ROOT, &alice, ROOT]), now(), now()).unwrap_err();
+        assert!(e.contains("row 4") && e.contains("second"), "{e}");
+        // The root's row alone is a whole report of an account without users.
+        let r = parse(&report(&[ROOT]), now(), now()).unwrap();
+        assert!(r.users.is_empty() && !r.root_key_active);
+        assert_eq!(
+            parse(&report(&[ROOT, &alice]), now(), now())
+                .unwrap()
+                .users
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn the_report_s_bounds_follow_from_its_rows_and_hold_a_real_one() {
+        // The longest row IAM writes: a 64-character name under a 512-character path.
+        let name = "n".repeat(64);
+        let path = format!("/{}/", "p".repeat(510));
+        let longest = format!(
+            "{name},arn:aws-us-gov:iam::123456789012:user{path}{name},2025-01-01T00:00:00+00:00,not_supported,2026-11-01T00:00:00+00:00,2026-11-01T00:00:00+00:00,2026-11-01T00:00:00+00:00,false,true,2026-08-25T09:00:00+00:00,2026-11-22T10:00:00+00:00,ap-southeast-2,{service},true,2026-08-25T09:00:00+00:00,2026-11-22T10:00:00+00:00,ap-southeast-2,{service},false,2026-08-25T09:00:00+00:00,false,2026-08-25T09:00:00+00:00\r\n",
+            service = "s".repeat(64)
+        );
+        assert!(longest.len() <= MAX_ROW_BYTES, "{}", longest.len());
+        // 5,000 such users (IAM's quota) fit, with room to spare, in
+        // both the CSV bound and the answer bound derived from it.
+        let csv = 5_000 * longest.len();
+        assert!(csv < MAX_CSV_BYTES / 2);
+        assert!(csv.div_ceil(3) * 4 < MAX_ANSWER_BYTES);
+        // A report beyond the bound is refused before it is read.
+        let mut big = report(&[ROOT]);
+        big.resize(MAX_CSV_BYTES + 1, b'\n');
+        let e = parse(&big, now(), now()).unwrap_err();
+        assert!(e.contains("larger than"), "{e}");
+    }
+
     #[test]
     fn a_report_older_than_the_bound_or_damaged_is_refused_in_words() {
-        let content = report(&[]);
+        let content = report(&[ROOT]);
         let old = now() - MAX_AGE - Duration::seconds(1);
         assert!(
             parse(&content, old, now())
@@ -357,10 +478,11 @@ mod tests {
                 .contains("access_key_1_active")
         );
         let bad = report(&[
+            ROOT,
             "alice,arn:x,2025-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,yes,2026-08-25T09:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
         ]);
-        assert!(parse(&bad, now(), now()).unwrap_err().contains("row 2"));
-        let short = report(&["alice,arn:x"]);
-        assert!(parse(&short, now(), now()).unwrap_err().contains("row 2"));
+        assert!(parse(&bad, now(), now()).unwrap_err().contains("row 3"));
+        let short = report(&[ROOT, "alice,arn:x"]);
+        assert!(parse(&short, now(), now()).unwrap_err().contains("row 3"));
     }
 }

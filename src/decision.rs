@@ -216,7 +216,8 @@ pub enum Stage {
     FinalWarning,
     /// Enforcement: the key was deactivated; the notice says so.
     Deactivated,
-    /// Unused since this date (rule 12): one stage per unused period.
+    /// Unused since this date (rule 12): one stage per unused period,
+    /// named by the UTC date of its start ([`Unused::period`]).
     Unused(NaiveDate),
 }
 
@@ -566,7 +567,7 @@ pub fn recorded_stages(policy: &Policy, key: &DueKey) -> Vec<Stage> {
     let mut stages = vec![key.stage];
     let by_the_clock = [
         policy.stage(key.days),
-        key.unused.as_ref().map(|u| Stage::Unused(u.since)),
+        key.unused.as_ref().map(|u| Stage::Unused(u.period)),
     ];
     for stage in by_the_clock.into_iter().flatten() {
         if !stages.contains(&stage) {
@@ -654,7 +655,7 @@ fn due_key(policy: &Policy, key: &AccessKey, today: NaiveDate) -> Option<DueKey>
     let by_age = policy.stage(days);
     let for_unused = unused.is_some() && (by_age.is_none() || policy.unused_listed_first);
     let stage = match &unused {
-        Some(u) if for_unused => Stage::Unused(u.since),
+        Some(u) if for_unused => Stage::Unused(u.period),
         _ => by_age?,
     };
     Some(DueKey {

@@ -423,6 +423,7 @@ mod tests {
         k.for_unused = true;
         k.unused = Some(crate::unused::Unused {
             since,
+            period: since,
             days: u32::try_from((today - since).num_days()).unwrap(),
             from,
             last_used: crate::decision::LastUsed::default(),

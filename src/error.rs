@@ -75,6 +75,24 @@ pub enum Error {
 }
 
 impl Error {
+    /// An answer missing a part the service always sends (a field, a row,
+    /// an id): damaged on the way, never a default such as "never used"
+    /// or "nobody". Retryable, like every answer that could not be read
+    /// (`docs/reliability.md`, how each failure is classified).
+    pub fn damaged(
+        service: &'static str,
+        operation: &'static str,
+        message: impl Into<String>,
+    ) -> Error {
+        Error::Aws {
+            service,
+            operation,
+            code: None,
+            message: message.into(),
+            retryable: true,
+        }
+    }
+
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
@@ -102,6 +120,7 @@ impl Error {
                 "SSM" => "SsmError",
                 "Organizations" => "OrganizationsError",
                 "SQS" => "SqsError",
+                "SNS" => "SnsError",
                 _ => "AwsError",
             },
             Error::NoticeInProgress { .. } => "NoticeInProgress",

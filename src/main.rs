@@ -34,10 +34,13 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Sweep the account once, as the daily schedule does, and print the outcome as JSON.
+    /// Run what the daily schedule runs, and print the outcome as JSON.
     ///
-    /// Needs LEDGER_TABLE (each stage of each key is mailed once). The
-    /// account is the caller's. Exit status as for invoke.
+    /// A sweep of the caller's account; in Organizations mode
+    /// (MEMBER_ROLE_NAME) the fan-out: one sweep message per served account
+    /// on SWEEP_QUEUE_URL, which the deployed function then sweeps. Needs
+    /// LEDGER_TABLE (each stage of each key is mailed once). Exit status as
+    /// for invoke.
     Sweep {
         /// Decide and render, send and record nothing.
         #[arg(long)]

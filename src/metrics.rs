@@ -11,6 +11,7 @@
 //! | --- | --- | --- |
 //! | `NoticesSent` | both | mails sent (dry runs count as `NoticesDryRun`) |
 //! | `NoticesSkipped` | both, by `Reason` | decided, nothing sent |
+//! | `NoticesFailed` | event | a notice that failed after enforcement acted for the same user (the outcome keeps the actions; the event is retried) |
 //! | `Reminders` | sweep | overdue reminders among the notices |
 //! | `UserErrors` | sweep | users that failed after the retry rounds |
 //! | `UsersNotReached` | sweep | users the time budget did not reach |
@@ -107,6 +108,7 @@ fn notice(outcome: &Outcome) -> Vec<Value> {
             &[("Path", "event"), ("Reason", reason.code())],
             &[("NoticesSkipped", "Count", 1)],
         )],
+        (Status::Failed, _) => vec![document(&path, &[("NoticesFailed", "Count", 1)])],
         (Status::Skipped, None) => Vec::new(),
     }
 }

@@ -121,13 +121,10 @@ pub async fn dispatch<P: Ports>(
                                 sweep::run_in(deps, invocation, scope, sweep::Run::Sweep).await?;
                             Ok(Answer::Sweep(Box::new(outcome)))
                         }
-                        Err(reason) => Ok(Answer::Event(Box::new(Handled {
-                            outcome: Outcome {
-                                account,
-                                ..Outcome::skipped(reason)
-                            },
-                            rendered: None,
-                        }))),
+                        Err(reason) => Ok(Answer::Event(Box::new(Handled::of(Outcome {
+                            account,
+                            ..Outcome::skipped(reason)
+                        })))),
                     }
                 }
                 (ScheduledRun::Sweep, true) => {

@@ -24,7 +24,10 @@
 //!    `unused_since_<start>`: a key used again has a later start, so when it
 //!    falls unused again, that is a new stage with its own notice, and a
 //!    warning about the earlier period is not a warning about this one
-//!    ([`Unused::start`]).
+//!    ([`Unused::start`]). A period is named by the UTC date of its start
+//!    ([`Unused::period`]), never by its date in `TIME_ZONE`: the zone only
+//!    prints it, so changing `TIME_ZONE` neither tells a period again nor
+//!    forgets the warning about it.
 //! 6. **One listing per key.** A key due for rotation that is also unused is
 //!    listed once, at its rotation stage, saying it is unused too; its
 //!    notice records the unused stage with it (decision rule 9), so it is
@@ -47,8 +50,12 @@ pub struct LastUsed {
 /// An unused key's period (rules 3 and 4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unused {
-    /// The date of the last use, or of the creation when never used.
+    /// The date of the last use, or of the creation when never used, in
+    /// `TIME_ZONE`: what mails and reports print, and what days count from.
     pub since: NaiveDate,
+    /// The period's name (rule 5): the UTC date of the same instant, which
+    /// no setting moves. Its ledger stage and its warning's subject.
+    pub period: NaiveDate,
     /// Today minus `since`: at least `UNUSED_KEY_DAYS`.
     pub days: u32,
     /// The date it became unused: `since` plus `UNUSED_KEY_DAYS`.
@@ -68,7 +75,7 @@ impl Unused {
     /// for the key with another start is about an earlier period), and
     /// where the key falls in a notice's order.
     pub fn start(&self) -> DateTime<Utc> {
-        self.since.and_time(chrono::NaiveTime::MIN).and_utc()
+        self.period.and_time(chrono::NaiveTime::MIN).and_utc()
     }
 }
 
@@ -85,7 +92,7 @@ pub fn still_in(
     tz: Tz,
 ) -> bool {
     unused(unused_key_days, true, created, Some(fresh), today, tz)
-        .is_some_and(|now| now.since == period.since)
+        .is_some_and(|now| now.period == period.period)
 }
 
 /// Rules 1 to 4 for one key: its unused period at `today`, if it is unused.
@@ -102,17 +109,15 @@ pub fn unused(
         return None;
     }
     let last_used = last_used?;
-    let since = last_used
-        .time
-        .unwrap_or(created)
-        .with_timezone(&tz)
-        .date_naive();
+    let start = last_used.time.unwrap_or(created);
+    let since = start.with_timezone(&tz).date_naive();
     let days = (today - since).num_days();
     if days < i64::from(unused_key_days) {
         return None;
     }
     Some(Unused {
         since,
+        period: start.date_naive(),
         days: u32::try_from(days).unwrap_or(u32::MAX),
         from: add_days(since, u64::from(unused_key_days)),
         last_used: last_used.clone(),
@@ -208,7 +213,64 @@ mod tests {
         let tokyo = in_zone(chrono_tz::Asia::Tokyo).unwrap();
         assert_eq!(tokyo.since, NaiveDate::from_ymd_opt(2026, 8, 26).unwrap());
         assert_eq!(tokyo.days, 89);
-        assert_eq!(in_zone(Tz::UTC).unwrap().days, 90);
+        let utc = in_zone(Tz::UTC).unwrap();
+        assert_eq!(utc.days, 90);
+        // The zone prints the period; it does not name it.
+        assert_eq!(tokyo.period, utc.period);
+        assert_eq!(tokyo.start(), utc.start());
+    }
+
+    #[test]
+    fn a_period_keeps_its_name_and_warning_subject_whatever_the_zone() {
+        // Used at 23:30 UTC: already the next day in Tokyo, still the
+        // same day in New York. Six zones, one period.
+        let last = LastUsed {
+            time: Some(Utc.with_ymd_and_hms(2026, 7, 1, 23, 30, 0).unwrap()),
+            ..NEVER
+        };
+        let zones = [
+            Tz::UTC,
+            chrono_tz::Asia::Tokyo,
+            chrono_tz::America::New_York,
+            chrono_tz::Pacific::Kiritimati,
+            chrono_tz::Pacific::Pago_Pago,
+            chrono_tz::Asia::Kolkata,
+        ];
+        let periods: Vec<(NaiveDate, DateTime<Utc>)> = zones
+            .iter()
+            .map(|&tz| {
+                let u = unused(
+                    90,
+                    true,
+                    now() - Duration::days(400),
+                    Some(&last),
+                    today(),
+                    tz,
+                )
+                .unwrap();
+                (u.period, u.start())
+            })
+            .collect();
+        assert!(periods.iter().all(|p| *p == periods[0]), "{periods:?}");
+        assert_eq!(periods[0].0, NaiveDate::from_ymd_opt(2026, 7, 1).unwrap());
+        // And a use read again in another zone is still in the period.
+        let period = unused(
+            90,
+            true,
+            now() - Duration::days(400),
+            Some(&last),
+            today(),
+            Tz::UTC,
+        )
+        .unwrap();
+        assert!(still_in(
+            &period,
+            90,
+            now() - Duration::days(400),
+            &last,
+            today(),
+            chrono_tz::Asia::Tokyo
+        ));
     }
 
     #[test]

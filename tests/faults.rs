@@ -11,9 +11,14 @@
 //! beyond one per user must be explained by a lost answer: the measured
 //! duplicate rate is printed for docs/reliability.md.
 //!
+//! Which request meets which fault is a hash of the request itself (its
+//! operation and the user, key or recipient it names) and of how many
+//! times the same request came before: the same faults in every run,
+//! whichever thread sends first.
+//!
 //! DynamoDB (the ledger) is passed through untouched: its failure paths are
-//! covered by the handler's tests over the in-memory ledger
-//! (`src/handler/tests.rs`), and a ledger write lost after a send is, by
+//! covered by the flow tests over the in-memory ledger
+//! (`src/flow/tests/config_event.rs`), and a ledger write lost after a send is, by
 //! design, a documented duplicate after the claim expires (a minute here),
 //! which would make this count depend on timing.
 
@@ -145,27 +150,65 @@ fn server_error(stream: &TcpStream, service: &Service) {
     }
 }
 
+/// What a request asks, never when or on which thread: the operation and
+/// the user, key or recipient it names (the test seeds fixed user names,
+/// key ids and addresses).
+fn identity(req: &HttpRequest, service: &Service) -> String {
+    match service {
+        Service::Iam => {
+            let body = String::from_utf8_lossy(&req.body);
+            let wanted = ["Action=", "UserName=", "AccessKeyId="];
+            let parts: Vec<&str> = body
+                .split('&')
+                .filter(|p| wanted.iter().any(|w| p.starts_with(w)))
+                .collect();
+            parts.join("&")
+        }
+        Service::Ses => {
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+            format!("SendEmail {}", body["Destination"]["ToAddresses"])
+        }
+        Service::Other => String::new(),
+    }
+}
+
+/// The fault roll (0 to 999) of the `n`-th request of `identity`: a hash of
+/// the seed, the request and its count, so a run meets the same faults
+/// whichever thread sends a request first. (The one order left is between
+/// identical requests, whose rolls are the same set either way.)
+fn roll(seed: u64, identity: &str, n: u64) -> u64 {
+    // FNV-1a over the identity, then splitmix64 with the seed and count.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in identity.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut z = seed ^ h ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)) % 1000
+}
+
 fn proxy(upstream: String, counts: Arc<Counts>, seed: u64) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap().to_string();
-    let rng = Arc::new(Mutex::new(seed));
+    let seen: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { continue };
-            let (upstream, counts, rng) = (upstream.clone(), counts.clone(), rng.clone());
+            let (upstream, counts, seen) = (upstream.clone(), counts.clone(), seen.clone());
             std::thread::spawn(move || {
                 let Some(req) = read_request(&mut BufReader::new(&stream)) else {
                     return;
                 };
-                let roll = {
-                    // xorshift64: deterministic for a seed, whatever the threads do.
-                    let mut x = rng.lock().unwrap();
-                    *x ^= *x << 13;
-                    *x ^= *x >> 7;
-                    *x ^= *x << 17;
-                    *x % 1000
-                };
                 let service = service(&req);
+                let identity = identity(&req, &service);
+                let n = {
+                    let mut seen = seen.lock().unwrap();
+                    let n = seen.entry(identity.clone()).or_default();
+                    *n += 1;
+                    *n
+                };
+                let roll = roll(seed, &identity, n);
                 let faulty = service != Service::Other;
                 if faulty && roll < THROTTLE {
                     counts.throttled.fetch_add(1, Ordering::Relaxed);
@@ -222,9 +265,13 @@ async fn five_hundred_events_through_faults_each_stage_notified_once() {
         if tagged(u) {
             tags["Email"] = json!(format!("user{u}@example.com"));
         }
+        // Fixed key ids, so a request naming a key is the same request in
+        // every run (the fault rolls hash it).
+        let mut key = key_aged(AGES[u % AGES.len()].0);
+        key["id"] = json!(format!("AKIAFAULT{u:011}"));
         emu.create_user(
             json!({"name": format!("user-{u:02}"), "user_id": format!("AIDAFAULT{u:012}"),
-            "tags": tags, "keys": [key_aged(AGES[u % AGES.len()].0)]}),
+            "tags": tags, "keys": [key]}),
         );
     }
     create_ledger_table(&emu.sdk_config().await, TABLE).await;

@@ -201,7 +201,8 @@ async fn the_sweep_fans_out_through_sqs_and_sweeps_every_account_once() {
         requests["iam:GetCredentialReport"], 3,
         "one credential report per account: {requests}"
     );
-    assert_eq!(requests.get("iam:ListUsers"), None, "{requests}");
+    // One listing per account, to tell a whole report from a cut one.
+    assert_eq!(requests["iam:ListUsers"], 3, "{requests}");
     assert!(by_account.get(OUTSIDER).is_none());
 
     // pat (95 days) and dana (83) are due; sam (83) too; pat of the
@@ -250,6 +251,50 @@ async fn the_sweep_fans_out_through_sqs_and_sweeps_every_account_once() {
     let payments = html.find("111111111111 (prod-payments)").unwrap();
     let data = html.find("<strong>222222222222</strong>").unwrap();
     assert!(payments < data, "the overdue account first");
+}
+
+#[tokio::test]
+async fn the_sweep_command_does_what_the_schedule_does_and_fans_out() {
+    // Given the Organization, with users in the central account too
+    // (which ACCOUNTS-less Organizations mode serves only as a member).
+    let mut org = organization().await;
+    org.emu
+        .create_user(json!({"name": "carl", "user_id": "AIDACENTRAL000000001",
+                               "tags": {"Email": "carl@example.com"},
+                               "keys": [key_aged(95)]}));
+    org.emu.reset_requests();
+    // When `sweep` runs with the central deployment's settings.
+    let role = format!("arn:aws:iam::{MANAGEMENT}:role/akn-accounts");
+    let out = common::notifier(
+        env!("CARGO_BIN_EXE_access-key-notifier"),
+        Some(&org.emu.endpoint),
+    )
+    .env("LEDGER_TABLE", TABLE)
+    .env("MEMBER_ROLE_NAME", "akn-member")
+    .env("ORGANIZATION_ROLE_ARN", &role)
+    .env("SWEEP_QUEUE_URL", &org.queue_url)
+    .env("EXEMPT_ACCOUNTS", MANAGEMENT)
+    .arg("sweep")
+    .output()
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Then it fans out, one message per served account, as the schedule's
+    // event does; nothing is mailed and the central account is not read.
+    let outcome: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(outcome["kind"], "fan_out", "{outcome}");
+    assert_eq!(
+        (outcome["accounts"].as_u64(), outcome["queued"].as_u64()),
+        (Some(3), Some(3))
+    );
+    assert!(org.emu.messages().is_empty());
+    assert_eq!(iam_calls(&mut org.emu, common::ACCOUNT), 0);
+    let records = common::sqs_records(&org.sdk, &org.queue_url, 3).await;
+    assert_eq!(records.len(), 3);
 }
 
 /// Five sweep messages for one account in one SQS invocation (a duplicate

@@ -103,12 +103,13 @@ async fn a_sweep_after_config_events_mails_only_what_they_missed_and_a_second_sw
     assert_eq!(v["skipped"], json!({"already_notified": 1}));
     assert_eq!(v["keys"], 24);
     // The credential report (GenerateCredentialReport until COMPLETE, one
-    // GetCredentialReport), then ListAccessKeys and GetUser only for the
-    // three users with a due key, each key's last use from the report; no
-    // ListUsers, no GetAccessKeyLastUsed.
+    // GetCredentialReport) and one ListUsers page (every user must have its
+    // row: a report cut short is told apart), then ListAccessKeys and
+    // GetUser only for the three users with a due key, each key's last use
+    // from the report; no GetAccessKeyLastUsed.
     let r = emu.requests();
     assert_eq!(count(&r, "iam:GetCredentialReport"), 1, "{r}");
-    assert_eq!(count(&r, "iam:ListUsers"), 0, "{r}");
+    assert_eq!(count(&r, "iam:ListUsers"), 1, "{r}");
     assert_eq!(count(&r, "iam:ListAccessKeys"), 3, "{r}");
     assert_eq!(count(&r, "iam:GetUser"), 3, "{r}");
     assert_eq!(count(&r, "iam:GetAccessKeyLastUsed"), 0, "{r}");
@@ -240,11 +241,12 @@ fn scan_reads_the_account_and_changes_nothing() {
     // And it made read calls only: no mail, no table, no IAM write.
     let r = emu.requests();
     let actions: Vec<&String> = r.as_object().unwrap().keys().collect();
-    // The credential report is asked for and read; no user is listed,
-    // since the report names the three due users.
+    // The credential report is asked for and read, the users listed (one
+    // page) to check it is whole, and only the three due users read.
     let reads = [
         "iam:GenerateCredentialReport",
         "iam:GetCredentialReport",
+        "iam:ListUsers",
         "iam:ListAccessKeys",
         "iam:GetUser",
         "sts:GetCallerIdentity",
@@ -360,8 +362,9 @@ async fn a_sweep_from_the_credential_report_mails_exactly_what_a_full_listing_do
     assert_eq!(report_stages, listing_stages);
     assert_eq!(report_outcome["users"], listing_outcome["users"]);
     assert_eq!(report_outcome["keys"], listing_outcome["keys"]);
-    // And the report path read only the three due users afresh.
-    assert_eq!(count(&requests, "iam:ListUsers"), 0, "{requests}");
+    // And the report path read only the three due users afresh (and
+    // listed the users once, one page, to check the report is whole).
+    assert_eq!(count(&requests, "iam:ListUsers"), 1, "{requests}");
     assert_eq!(count(&requests, "iam:ListAccessKeys"), 3, "{requests}");
     assert_eq!(count(&requests, "iam:GetUser"), 3, "{requests}");
     assert_eq!(count(&requests, "iam:GetCredentialReport"), 1, "{requests}");

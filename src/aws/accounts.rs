@@ -351,14 +351,21 @@ impl Accounts for IamAccounts {
                 .await
                 .map_err(|e| classify("Organizations", "ListAccounts", e))?;
             let accounts = page.accounts();
-            ids.extend(
-                accounts
-                    .iter()
-                    .filter(|a| {
-                        a.status() == Some(&aws_sdk_organizations::types::AccountStatus::Active)
-                    })
-                    .filter_map(|a| a.id().map(str::to_string)),
-            );
+            for a in accounts {
+                // An account listed without its id or status is a damaged
+                // answer: dropped, it would never be swept, nor its events
+                // served, and nobody would be told.
+                let (Some(id), Some(status)) = (a.id(), a.status()) else {
+                    return Err(Error::damaged(
+                        "Organizations",
+                        "ListAccounts",
+                        "an account was listed without its id or status",
+                    ));
+                };
+                if *status == aws_sdk_organizations::types::AccountStatus::Active {
+                    ids.push(id.to_string());
+                }
+            }
             let next = page.next_token();
             token = pass.next(accounts.len(), next.is_some(), next)?;
             if token.is_none() {

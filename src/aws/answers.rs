@@ -21,13 +21,28 @@ use aws_sdk_iam::config::interceptors::{
     AfterDeserializationInterceptorContextRef, BeforeDeserializationInterceptorContextMut,
 };
 use aws_sdk_iam::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_types::body::SdkBody;
+
+use crate::credential_report;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The largest answer read from AWS: ten times the largest real one (a
-/// ListUsers page of 1,000 users is about 400 KB).
+/// ListUsers page of 1,000 users is about 400 KB). The one exception is
+/// GetCredentialReport, the whole account in one answer, whose bound
+/// follows from the report's own ([`answer_bound`]).
 pub const MAX_RESPONSE_BYTES: usize = 4 << 20;
+
+/// The largest answer read for `operation`: [`MAX_RESPONSE_BYTES`], and
+/// for GetCredentialReport the bound derived from the report's rows
+/// ([`credential_report::MAX_ANSWER_BYTES`]).
+pub fn answer_bound(operation: Option<&str>) -> usize {
+    match operation {
+        Some("GetCredentialReport") => credential_report::MAX_ANSWER_BYTES,
+        _ => MAX_RESPONSE_BYTES,
+    }
+}
 
 /// The SDK interceptor; see the module doc.
 #[derive(Debug, Clone, Copy)]
@@ -59,9 +74,9 @@ impl fmt::Display for Damaged {
 
 impl std::error::Error for Damaged {}
 
-fn too_large() -> BoxError {
+fn too_large(bound: usize) -> BoxError {
     Box::new(Damaged(format!(
-        "the answer is larger than {MAX_RESPONSE_BYTES} bytes, far beyond any real one; it was not read"
+        "the answer is larger than {bound} bytes, far beyond any real one; it was not read"
     )))
 }
 
@@ -74,20 +89,22 @@ impl Intercept for ResponseCheck {
         &self,
         context: &mut BeforeDeserializationInterceptorContextMut<'_>,
         _: &RuntimeComponents,
-        _: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        // The operation's name is in the config bag of every request
+        // (aws-smithy-runtime-api, `orchestrator::Metadata`).
+        let bound = answer_bound(cfg.load::<Metadata>().map(Metadata::name));
         let response = context.response_mut();
         let declared = response
             .headers()
             .get("content-length")
             .and_then(|v| v.trim().parse::<u64>().ok());
-        if declared.is_some_and(|n| n > MAX_RESPONSE_BYTES as u64) {
-            return Err(too_large());
+        if declared.is_some_and(|n| n > bound as u64) {
+            return Err(too_large(bound));
         }
         // A body without a length (chunked) is cut off while it is read.
         let body = std::mem::replace(response.body_mut(), SdkBody::taken());
-        *response.body_mut() =
-            SdkBody::from_body_1_x(http_body_util::Limited::new(body, MAX_RESPONSE_BYTES));
+        *response.body_mut() = SdkBody::from_body_1_x(http_body_util::Limited::new(body, bound));
         Ok(())
     }
 

@@ -157,10 +157,21 @@ impl NoticeLedger for DynamoDbLedger {
             Ok(_) => return Ok(Claim::Acquired),
             Err(err) => err,
         };
+        // The claim asks for the old item on a failed condition
+        // (ReturnValuesOnConditionCheckFailure=ALL_OLD), and a condition
+        // can only fail on an item that exists: an answer without it is
+        // damaged.
         let existing = match err.as_service_error() {
-            Some(PutItemError::ConditionalCheckFailedException(e)) => {
-                e.item().cloned().unwrap_or_default()
-            }
+            Some(PutItemError::ConditionalCheckFailedException(e)) => match e.item() {
+                Some(item) => item.clone(),
+                None => {
+                    return Err(Error::damaged(
+                        "DynamoDB",
+                        "PutItem",
+                        "a failed claim was answered without the item that holds it",
+                    ));
+                }
+            },
             _ => return Err(classify("DynamoDB", "PutItem", err)),
         };
         match existing.get("status").and_then(|v| v.as_s().ok()) {

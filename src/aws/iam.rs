@@ -161,10 +161,20 @@ impl IamDirectory {
                 .insert(user.user_id().to_string(), user.user_name().to_string());
         }
         if let Some(users) = users {
-            users.extend(page.users().iter().map(|u| ListedUser {
-                name: u.user_name().to_string(),
-                id: u.user_id().to_string(),
-            }));
+            for u in page.users() {
+                let created = to_chrono(u.create_date()).ok_or_else(|| {
+                    Error::damaged(
+                        "IAM",
+                        "ListUsers",
+                        "a user was listed with a CreateDate out of range",
+                    )
+                })?;
+                users.push(ListedUser {
+                    name: u.user_name().to_string(),
+                    id: u.user_id().to_string(),
+                    created,
+                });
+            }
         }
         pass.next(page.users().len(), page.is_truncated(), page.marker())
     }
@@ -216,13 +226,7 @@ impl UserDirectory for IamDirectory {
         match self.client.get_user().user_name(user_name).send().await {
             Ok(out) => {
                 let Some(user) = out.user() else {
-                    return Err(Error::Aws {
-                        service: "IAM",
-                        operation: "GetUser",
-                        code: None,
-                        message: "the response holds no user".into(),
-                        retryable: true,
-                    });
+                    return Err(Error::damaged("IAM", "GetUser", "the answer holds no user"));
                 };
                 Ok(Some(User {
                     id: user.user_id().to_string(),
@@ -275,20 +279,39 @@ impl UserDirectory for IamDirectory {
                 Err(e) => return Err(classify("IAM", "ListAccessKeys", e)),
             };
             for meta in page.access_key_metadata() {
-                let (Some(id), Some(created)) =
-                    (meta.access_key_id(), meta.create_date().and_then(to_chrono))
-                else {
-                    return Err(Error::Aws {
-                        service: "IAM",
-                        operation: "ListAccessKeys",
-                        code: None,
-                        message: "a key was listed without its id or creation date".into(),
-                        retryable: false,
-                    });
+                // A key without its id, creation date or status is a damaged
+                // listing: a missing status read as "inactive" would make a
+                // due key silently never due.
+                let (Some(id), Some(created), Some(status)) = (
+                    meta.access_key_id(),
+                    meta.create_date().and_then(to_chrono),
+                    meta.status(),
+                ) else {
+                    return Err(Error::damaged(
+                        "IAM",
+                        "ListAccessKeys",
+                        "a key was listed without its id, creation date or status",
+                    ));
+                };
+                let active = match status {
+                    StatusType::Active => true,
+                    // An expired key can't be used, like an inactive one.
+                    StatusType::Inactive | StatusType::Expired => false,
+                    // A status this build does not know is never guessed at.
+                    other => {
+                        return Err(Error::damaged(
+                            "IAM",
+                            "ListAccessKeys",
+                            format!(
+                                "a key was listed with the status {}, which this version does not know",
+                                crate::mask::quote(other.as_str())
+                            ),
+                        ));
+                    }
                 };
                 keys.push(AccessKey {
                     id: id.to_string(),
-                    active: meta.status() == Some(&StatusType::Active),
+                    active,
                     created,
                     // Not in ListAccessKeys' answer.
                     last_used: None,
@@ -414,7 +437,9 @@ impl UserDirectory for IamDirectory {
                                 message: "the answer has no GeneratedTime".into(),
                                 retryable: true,
                             })?;
-                    let content = out.content().map(|b| b.as_ref()).unwrap_or_default();
+                    let content = out.content().map(|b| b.as_ref()).ok_or_else(|| {
+                        Error::damaged("IAM", "GetCredentialReport", "the answer holds no Content")
+                    })?;
                     return credential_report::parse(content, generated, now).map_err(|message| {
                         Error::Aws {
                             service: "IAM",
@@ -447,16 +472,36 @@ impl UserDirectory for IamDirectory {
             .send()
             .await
             .map_err(|e| classify("IAM", "GetAccessKeyLastUsed", e))?;
-        // IAM reports "N/A" for a key that has never been used.
-        let known = |s: &str| (!s.is_empty() && s != "N/A").then(|| s.to_string());
-        Ok(out
+        // IAM always answers with `AccessKeyLastUsed`; for a key never used
+        // it has no LastUsedDate and "N/A" as ServiceName and Region (IAM
+        // API reference, AccessKeyLastUsed). An answer without it, or
+        // without a date and without that "N/A", is damaged: read as "never
+        // used", it would make a key in daily use unused since its creation.
+        let damaged = |what: &str| {
+            Error::damaged(
+                "IAM",
+                "GetAccessKeyLastUsed",
+                format!("the answer holds {what}"),
+            )
+        };
+        let used = out
             .access_key_last_used()
-            .map(|u| LastUsed {
-                time: u.last_used_date().and_then(to_chrono),
-                service: known(u.service_name()),
-                region: known(u.region()),
-            })
-            .unwrap_or_default())
+            .ok_or_else(|| damaged("no AccessKeyLastUsed"))?;
+        let known = |s: &str| (!s.is_empty() && s != "N/A").then(|| s.to_string());
+        let time = match used.last_used_date() {
+            Some(t) => Some(to_chrono(t).ok_or_else(|| damaged("a LastUsedDate out of range"))?),
+            None if used.service_name() == "N/A" => None,
+            None => {
+                return Err(damaged(
+                    "neither a LastUsedDate nor the \"N/A\" of a key never used",
+                ));
+            }
+        };
+        Ok(LastUsed {
+            time,
+            service: known(used.service_name()),
+            region: known(used.region()),
+        })
     }
 
     async fn deactivate_key(&self, user_name: &str, key_id: &str) -> Result<(), Error> {

@@ -178,6 +178,25 @@ pub fn sqs_client(sdk: &SdkConfig) -> aws_sdk_sqs::Client {
     )
 }
 
+/// The message id a sending service (SES, SNS) names every accepted
+/// message by: an answer without one is damaged (retryable; retried, the
+/// message may go twice, the bound `docs/reliability.md` states for an
+/// answer lost after acceptance).
+pub(crate) fn message_id(
+    service: &'static str,
+    operation: &'static str,
+    id: Option<&str>,
+) -> Result<String, crate::error::Error> {
+    match id.filter(|id| !id.is_empty()) {
+        Some(id) => Ok(id.to_string()),
+        None => Err(crate::error::Error::damaged(
+            service,
+            operation,
+            "the answer names no message id",
+        )),
+    }
+}
+
 /// An SDK timestamp as a chrono instant.
 pub(crate) fn to_chrono(t: &aws_sdk_iam::primitives::DateTime) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t.secs(), t.subsec_nanos())

@@ -99,18 +99,6 @@ impl Mailer for SesMailer {
             .send()
             .await
             .map_err(|e| classify("SES", "SendEmail", e))?;
-        // SES names every message it accepts; an answer without the name
-        // is damaged. Retried, the mail may go twice: the same bound as an
-        // answer lost after acceptance (docs/reliability.md).
-        match out.message_id().filter(|id| !id.is_empty()) {
-            Some(id) => Ok(id.to_string()),
-            None => Err(Error::Aws {
-                service: "SES",
-                operation: "SendEmail",
-                code: None,
-                message: "the answer names no message id".into(),
-                retryable: true,
-            }),
-        }
+        super::message_id("SES", "SendEmail", out.message_id())
     }
 }

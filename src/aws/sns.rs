@@ -41,6 +41,6 @@ impl ChatChannel for SnsChat {
             .send()
             .await
             .map_err(|e| classify("SNS", "Publish", e))?;
-        Ok(out.message_id().unwrap_or_default().to_string())
+        super::message_id("SNS", "Publish", out.message_id())
     }
 }

@@ -63,6 +63,16 @@ impl ExemptionSource for SsmExemptionSource {
                 )));
             }
         }
-        Ok(parameter.value().unwrap_or_default().to_string())
+        // SSM stores no empty value (a parameter's Value is 1 to 4,096
+        // characters, SSM API reference, PutParameter): an answer without
+        // one is damaged, never an empty list taken as "nobody is exempt".
+        match parameter.value() {
+            Some(value) if !value.is_empty() => Ok(value.to_string()),
+            _ => Err(Error::damaged(
+                "SSM",
+                "GetParameter",
+                "the parameter was answered without its value",
+            )),
+        }
     }
 }

@@ -7,9 +7,12 @@ use crate::organization::is_account_id;
 
 const EX_TOPIC: &str = "arn:aws:sns:us-east-1:111111111111:access-key-notifier-chat";
 
-/// `CHAT_TOPIC_ARN`: empty, or an SNS topic ARN
+/// `CHAT_TOPIC_ARN`: empty, or a standard SNS topic's ARN
 /// (`arn:PARTITION:sns:REGION:ACCOUNT:NAME`, a name of 1 to 256 letters,
-/// digits, `-` and `_`, `.fifo` allowed at its end). Chat is off without it.
+/// digits, `-` and `_`). Chat is off without it. A FIFO topic (a name
+/// ending `.fifo`) is refused: every Publish to one needs a
+/// `MessageGroupId` (SNS API reference, Publish), and Amazon Q Developer
+/// in chat applications subscribes to standard topics only.
 pub(super) fn chat_topic(
     get: &impl Fn(&str) -> Option<String>,
 ) -> Result<Option<String>, ConfigError> {
@@ -36,6 +39,16 @@ pub(super) fn chat_topic(
         return Err(err(
             "CHAT_TOPIC_ARN",
             format!("`{}` is not an SNS topic ARN", quote(&v)),
+            EX_TOPIC,
+        ));
+    }
+    if parts[5].ends_with(".fifo") {
+        return Err(err(
+            "CHAT_TOPIC_ARN",
+            format!(
+                "`{}` is a FIFO topic, which needs a message group on every publish and which Amazon Q Developer in chat applications does not read; use a standard topic",
+                quote(&v)
+            ),
             EX_TOPIC,
         ));
     }

@@ -502,6 +502,24 @@ mod tests {
             ),
             (&[sender, ("ACCOUNTS", "111111111111")], "ACCOUNTS"),
             (
+                &[
+                    sender,
+                    ("CHAT_TOPIC_ARN", "arn:aws:sns:us-east-1:111111111111"),
+                ],
+                "CHAT_TOPIC_ARN",
+            ),
+            // A FIFO topic would refuse every publish (no message group).
+            (
+                &[
+                    sender,
+                    (
+                        "CHAT_TOPIC_ARN",
+                        "arn:aws:sns:us-east-1:111111111111:akn-chat.fifo",
+                    ),
+                ],
+                "CHAT_TOPIC_ARN",
+            ),
+            (
                 &[sender, ("SWEEP_QUEUE_URL", "https://q")],
                 "SWEEP_QUEUE_URL",
             ),

@@ -16,11 +16,14 @@ use crate::event::{self, ComplianceChange, Parsed};
 use crate::logging::{self, Level};
 use crate::mail::notice::Via;
 use crate::notice::{Account, Cap, Handled, Pipeline, Subject};
-use crate::outcome::Outcome;
+use crate::outcome::{Outcome, Status};
 use crate::ports::Ports;
 use crate::ports::directory::UserDirectory;
 
-/// Handles one event payload, within the invocation's time budget.
+/// Handles one event payload, within the invocation's time budget. An
+/// error after something was done (a notice sent, a key deactivated) is
+/// the answer's [`Handled::error`], beside the outcome that says what was
+/// done; an error before is `Err`.
 ///
 /// When the budget runs out the event's work is dropped wherever it is:
 /// ledger claims it holds expire 10 s after the deadline (they are not
@@ -64,16 +67,13 @@ async fn handle_event<P: Ports>(
             rule,
             user_id,
         } => {
-            return Ok(Handled {
-                outcome: Outcome {
-                    rule,
-                    account,
-                    user_id,
-                    event_id,
-                    ..Outcome::skipped(reason)
-                },
-                rendered: None,
-            });
+            return Ok(Handled::of(Outcome {
+                rule,
+                account,
+                user_id,
+                event_id,
+                ..Outcome::skipped(reason)
+            }));
         }
     };
     // An event of another rule can't mail: it costs no AWS call.
@@ -136,36 +136,67 @@ async fn handle_event<P: Ports>(
         })
         .await;
     // A deactivation is told to the team's channel at once, whatever
-    // happened to the notice.
+    // happened to the notice, within the budget less a second kept for
+    // the answer.
     let account = change.account.as_deref().unwrap_or_default();
     let today = crate::calendar::iso(deps.config.policy.date_of(now));
     let told = chat::deactivations(account, &today, &result.enforced.actions);
-    let chat =
-        super::chat::publish(&deps.config, deps.chat.as_ref(), told.into_iter().collect()).await;
-    let mut handled = result.notice?;
-    handled.outcome.enforcement = result.enforced.actions;
+    let chat_by = invocation
+        .ends_at(deps.clock.now())
+        .map(|end| end - CHAT_ANSWER_RESERVE);
+    let chat = super::chat::publish(
+        &deps.config,
+        deps.chat.as_ref(),
+        told.into_iter().collect(),
+        chat_by,
+    )
+    .await;
+    let actions = result.enforced.actions;
+    // The notice's error first; then enforcement's (the notice is handled
+    // and recorded: a retry finds it sent and tries enforcement again).
+    let (mut handled, error) = match (result.notice, result.enforced.error) {
+        (Ok(handled), error) => (handled, error),
+        // Nothing was done: the error alone answers.
+        (Err(e), _) if actions.is_empty() && chat.is_none() => return Err(e),
+        // What enforcement did is reported whatever happened to the mail.
+        (Err(e), _) => (
+            Handled::of(Outcome {
+                status: Status::Failed,
+                reason: None,
+                rule: Some(change.rule.clone()),
+                account: change.account.clone(),
+                user: Some(user.name.clone()),
+                user_id: Some(change.user_id.clone()),
+                event_id: change.event_id.clone(),
+                ..Outcome::skipped(SkipReason::Deactivated)
+            }),
+            Some(e),
+        ),
+    };
+    handled.outcome.enforcement = actions;
     handled.outcome.chat = chat;
-    // The notice is handled (and recorded); a retry finds it sent and
-    // tries enforcement again.
-    match result.enforced.error {
-        Some(e) => Err(e),
-        None => Ok(handled),
+    // The invocation still fails (Lambda retries it), and its outcome
+    // says what was done before.
+    if let Some(e) = error {
+        handled.outcome.error = Some((&e).into());
+        handled.error = Some(e);
     }
+    Ok(handled)
 }
+
+/// Time kept after the chat channel's publishes for answering the event.
+const CHAT_ANSWER_RESERVE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A skip of a parsed change, with what is known of it.
 fn skipped(change: &ComplianceChange, reason: SkipReason, user: Option<&str>) -> Handled {
-    Handled {
-        outcome: Outcome {
-            rule: Some(change.rule.clone()),
-            account: change.account.clone(),
-            user: user.map(str::to_string),
-            user_id: Some(change.user_id.clone()),
-            event_id: change.event_id.clone(),
-            ..Outcome::skipped(reason)
-        },
-        rendered: None,
-    }
+    Handled::of(Outcome {
+        rule: Some(change.rule.clone()),
+        account: change.account.clone(),
+        user: user.map(str::to_string),
+        user_id: Some(change.user_id.clone()),
+        event_id: change.event_id.clone(),
+        ..Outcome::skipped(reason)
+    })
 }
 
 pub(crate) struct User {

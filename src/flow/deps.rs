@@ -74,6 +74,13 @@ impl Invocation {
         })
     }
 
+    /// The moment this invocation's budget (as seen at `now`) ends, on
+    /// tokio's clock; `None` without a deadline.
+    pub fn ends_at(&self, now: DateTime<Utc>) -> Option<tokio::time::Instant> {
+        self.budget(now)
+            .map(|budget| tokio::time::Instant::now() + budget)
+    }
+
     /// `work`, unless this invocation's budget (as seen at `now`) runs
     /// out first: then [`out_of_time`]. Without a deadline, `work` as it
     /// is; with the budget spent, no call is made at all.

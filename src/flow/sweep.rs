@@ -31,7 +31,9 @@
 //! with `Retryable.OutOfTime` having mailed no one; the sweep admits no new
 //! user once less than [`stop_margin`] of its budget is left, and cuts what
 //! is under way [`finish_reserve`] before the end, which is kept for
-//! recording where it stopped and for the digest (a digest that cannot be
+//! recording where it stopped, the chat channel and the digest: the first
+//! two end [`digest_reserve`] before the end (a chat message not published
+//! by then is reported failed), the digest by the end (one that cannot be
 //! sent in it is reported `failed`, out of time). Every
 //! listed user ends as exactly one of checked, notified, skipped (with a
 //! reason), failed or not reached. Where the first pass stopped (the first
@@ -104,6 +106,13 @@ pub fn finish_reserve(budget: Duration) -> Duration {
     (budget / 20).clamp(Duration::from_secs(1), Duration::from_secs(5))
 }
 
+/// Time kept at the very end for the digest: half of [`finish_reserve`].
+/// The resume point and the chat channel must be done before it, so a
+/// slow SNS never takes the digest's time.
+pub fn digest_reserve(budget: Duration) -> Duration {
+    finish_reserve(budget) / 2
+}
+
 /// `work`, unless `end` comes first: then `Retryable.OutOfTime` for a
 /// sweep of `budget`.
 async fn by<T>(
@@ -168,9 +177,11 @@ pub async fn run_in<P: Ports>(
     let budget = invocation.budget(deps.clock.now()).unwrap_or(Duration::MAX);
     let end = started.checked_add(budget);
     let before_end = |d: Duration| end.map(|e| e.checked_sub(d).unwrap_or(started).max(started));
-    // The users' share of the budget, and the moment no new one is admitted.
+    // The users' share of the budget, and the moment no new one is
+    // admitted; the resume point and chat end before the digest's reserve.
     let users_end = before_end(finish_reserve(budget));
     let admit_until = before_end(stop_margin(budget));
+    let chat_end = before_end(digest_reserve(budget));
 
     let directory = &*scope.directory;
     let now = deps.clock.now();
@@ -301,7 +312,7 @@ pub async fn run_in<P: Ports>(
         && !deps.config.dry_run
     {
         let kept = by(
-            end,
+            chat_end,
             budget,
             ledger.set_sweep_resume(&account, resume_at.as_deref(), now),
         );
@@ -319,7 +330,7 @@ pub async fn run_in<P: Ports>(
     if sweeping {
         let mut messages = vec![chat::summary(&report, &outcome)];
         messages.extend(chat::alerts(&report, &outcome));
-        outcome.chat = super::chat::publish(config, deps.chat.as_ref(), messages).await;
+        outcome.chat = super::chat::publish(config, deps.chat.as_ref(), messages, chat_end).await;
     }
     // In Organizations mode the Organization's digest replaces the
     // account's own (`flow::digest`).

@@ -18,27 +18,37 @@
 //! - a key reactivated after it: not seen until the next report (at most
 //!   four hours old), and the Config path sees it as it happens.
 //!
+//! The users are listed too (ListUsers, one call per 1,000 users): a
+//! user created at least [`ROW_EXPECTED_AFTER`] before the report was
+//! generated must have its row, so a report cut at a row boundary (which
+//! reads like a whole one) is told apart, and each candidate is read
+//! under the UserId the listing gave, which GetUser must confirm. A user
+//! renamed since the report has no row under its new name: that sweep
+//! reads every user, and misses no one.
+//!
 //! When the report cannot be had within a quarter of the sweep's budget
-//! (refused, a service failure, too slow, stale), the sweep lists every
-//! user (ListUsers) and reads each, as `--full` asks; the outcome says so
-//! (`source`, `report_unavailable`). Nothing is skipped either way.
+//! (refused, a service failure, too slow, stale, cut), the sweep reads
+//! every listed user, as `--full` asks; the outcome says so (`source`,
+//! `report_unavailable`). Nothing is skipped either way.
+
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use tokio::time::Instant;
 
-use crate::credential_report;
+use crate::credential_report::{self, CredentialReport};
 use crate::decision::{AccessKey, LastUsed, Policy};
 use crate::error::Error;
 use crate::logging::{self, Level};
-use crate::ports::directory::UserDirectory;
+use crate::ports::directory::{ListedUser, UserDirectory};
 
 /// A user the sweep reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub name: String,
     /// The UserId ListUsers gave, which GetUser must confirm; `None` for a
-    /// user the report named (GetUser gives the id).
+    /// user the report named and the listing did not (deleted since).
     pub id: Option<String>,
     /// The report's last use of each key slot, by the key's creation (the
     /// report has no key ids): a key listed afresh with that CreateDate is
@@ -49,13 +59,22 @@ pub struct Target {
 
 impl Target {
     /// `keys` with the report's last use of each key the report knows.
+    /// The report has no key ids, so a slot is matched to a listed key by
+    /// the second it was created in, and only where that second names one
+    /// slot and one listed key: two keys created in the same second (an
+    /// IaC tool creating keys in parallel) can't be told apart, and neither
+    /// is given another's last use; theirs is read afresh
+    /// (GetAccessKeyLastUsed), like a listed user's.
     pub fn with_report_last_use(&self, mut keys: Vec<AccessKey>) -> Vec<AccessKey> {
+        let second = |t: &DateTime<Utc>| t.timestamp();
+        let listed: Vec<i64> = keys.iter().map(|k| second(&k.created)).collect();
         for k in &mut keys {
-            if let Some((_, used)) = self
-                .last_used
-                .iter()
-                .find(|(created, _)| created.timestamp() == k.created.timestamp())
-            {
+            let at = second(&k.created);
+            let mut slots = self.last_used.iter().filter(|(c, _)| second(c) == at);
+            let (Some((_, used)), None) = (slots.next(), slots.next()) else {
+                continue;
+            };
+            if listed.iter().filter(|&&s| s == at).count() == 1 {
                 k.last_used = used.clone();
             }
         }
@@ -105,14 +124,43 @@ pub async fn targets<D: UserDirectory>(
             }),
             None => report.await,
         };
-        match report {
+        // The listing names every user: one created well before the report
+        // that has no row in it means the report is cut short (at a row
+        // boundary it reads like a whole one), and the sweep reads every
+        // listed user instead. It costs one ListUsers page per 1,000 users.
+        let report = match report {
             Ok(report) => {
+                let listed = directory.list_users().await?;
+                match missing_rows(&report, &listed) {
+                    0 => Ok((report, listed)),
+                    missing => {
+                        let e = Error::damaged(
+                            "IAM",
+                            "GetCredentialReport",
+                            format!(
+                                "the credential report has no row for {missing} users the listing names, created before it was generated: the report is cut"
+                            ),
+                        );
+                        return Ok(listing_targets(listed, Some(unavailable(&e))));
+                    }
+                }
+            }
+            Err(e) => Err(e),
+        };
+        match report {
+            Ok((report, listed)) => {
+                let ids: HashMap<&str, &str> = listed
+                    .iter()
+                    .map(|u| (u.name.as_str(), u.id.as_str()))
+                    .collect();
                 let candidates = credential_report::candidates(policy, &report, now);
                 let mut users: Vec<Target> = candidates
                     .iter()
                     .map(|u| Target {
                         name: u.name.clone(),
-                        id: None,
+                        // A user deleted since the report is read all the
+                        // same, and found gone.
+                        id: ids.get(u.name.as_str()).map(|id| id.to_string()),
                         last_used: u
                             .keys
                             .iter()
@@ -134,19 +182,42 @@ pub async fn targets<D: UserDirectory>(
                     root_key_active: report.root_key_active,
                 });
             }
-            Err(e) => {
-                logging::log(
-                    Level::Warn,
-                    "the credential report could not be used; the sweep lists every user",
-                    json!({"errorType": e.error_type(), "error": e.safe_message()}),
-                );
-                report_unavailable = Some(e.safe_message());
-            }
+            Err(e) => report_unavailable = Some(unavailable(&e)),
         }
     }
-    let mut users: Vec<Target> = directory
-        .list_users()
-        .await?
+    let listed = directory.list_users().await?;
+    Ok(listing_targets(listed, report_unavailable))
+}
+
+/// A user created at least this long before the report was generated must
+/// have its row. One made just before may have missed it, but it cannot
+/// hold a key old enough to be due or unused (a key is never older than
+/// its user), so nothing the sweep acts on is missed either way.
+pub const ROW_EXPECTED_AFTER: chrono::Duration = chrono::Duration::hours(1);
+
+/// How many listed users should have a row in `report` and have none.
+fn missing_rows(report: &CredentialReport, listed: &[ListedUser]) -> usize {
+    let rows: HashSet<&str> = report.users.iter().map(|u| u.name.as_str()).collect();
+    listed
+        .iter()
+        .filter(|u| u.created + ROW_EXPECTED_AFTER <= report.generated)
+        .filter(|u| !rows.contains(u.name.as_str()))
+        .count()
+}
+
+/// Why the report was not used, logged once, as the outcome says it.
+fn unavailable(e: &Error) -> String {
+    logging::log(
+        Level::Warn,
+        "the credential report could not be used; the sweep lists every user",
+        json!({"errorType": e.error_type(), "error": e.safe_message()}),
+    );
+    e.safe_message()
+}
+
+/// Every listed user, read afresh.
+fn listing_targets(listed: Vec<ListedUser>, report_unavailable: Option<String>) -> Targets {
+    let mut users: Vec<Target> = listed
         .into_iter()
         .map(|u| Target {
             name: u.name,
@@ -155,7 +226,7 @@ pub async fn targets<D: UserDirectory>(
         })
         .collect();
     users.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Targets {
+    Targets {
         listed: users.len(),
         settled: 0,
         settled_keys: 0,
@@ -163,5 +234,5 @@ pub async fn targets<D: UserDirectory>(
         source: "listing",
         report_unavailable,
         root_key_active: false,
-    })
+    }
 }

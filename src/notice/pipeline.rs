@@ -32,17 +32,32 @@ pub struct Decided {
 
 /// A notice's outcome, and the mail when one was rendered (for `invoke
 /// --dry-run` and the sweep's log).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Handled {
     pub outcome: Outcome,
     pub rendered: Option<Rendered>,
+    /// What stopped the invocation after it had done something worth
+    /// reporting (a key deactivated, then the notice failed): Lambda is
+    /// answered with this error, so the platform retries, and the outcome,
+    /// which says what was done, is still logged and counted.
+    pub error: Option<Error>,
 }
 
 impl Handled {
-    fn without_mail(outcome: Outcome) -> Handled {
+    /// An outcome with nothing rendered and nothing failed.
+    pub fn of(outcome: Outcome) -> Handled {
         Handled {
             outcome,
             rendered: None,
+            error: None,
+        }
+    }
+
+    /// `Ok` when nothing failed, otherwise the error that did.
+    pub fn into_result(self) -> Result<Handled, Error> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self),
         }
     }
 }
@@ -119,7 +134,7 @@ impl<P: Ports> Pipeline<'_, P> {
 
     /// A skip, with what is known of the subject.
     fn skipped(&self, subject: &Subject<'_>, reason: SkipReason) -> Handled {
-        Handled::without_mail(Outcome {
+        Handled::of(Outcome {
             rule: subject.rule(),
             account: self.account.id.map(str::to_string),
             user: Some(subject.name.to_string()),
@@ -337,6 +352,7 @@ impl<P: Ports> Pipeline<'_, P> {
         Ok(Handled {
             outcome,
             rendered: Some(rendered),
+            error: None,
         })
     }
 
@@ -374,6 +390,7 @@ impl<P: Ports> Pipeline<'_, P> {
             event_id: subject.event_id.map(str::to_string),
             enforcement: Vec::new(),
             chat: None,
+            error: None,
         }
     }
 }

@@ -19,6 +19,9 @@ pub enum Status {
     Sent,
     Skipped,
     DryRun,
+    /// The notice failed after enforcement acted: the invocation answers
+    /// with `error`, and the outcome keeps what enforcement did.
+    Failed,
 }
 
 /// One key a notice lists: masked id, dates in the configured time zone,
@@ -82,6 +85,27 @@ pub struct Outcome {
     /// deactivations (`CHAT_TOPIC_ARN`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chat: Option<ChatOutcome>,
+    /// The error the invocation answered with, when it failed after
+    /// enforcement acted (the outcome is logged all the same).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<OutcomeError>,
+}
+
+/// An error, as an outcome names it: its type and its masked message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutcomeError {
+    #[serde(rename = "errorType")]
+    pub error_type: String,
+    pub error: String,
+}
+
+impl From<&crate::error::Error> for OutcomeError {
+    fn from(e: &crate::error::Error) -> OutcomeError {
+        OutcomeError {
+            error_type: e.error_type(),
+            error: e.safe_message(),
+        }
+    }
 }
 
 /// What was published to the team's chat channel.
@@ -127,6 +151,7 @@ impl Outcome {
             event_id: None,
             enforcement: Vec::new(),
             chat: None,
+            error: None,
         }
     }
 }
@@ -179,6 +204,7 @@ mod tests {
             event_id: None,
             enforcement: Vec::new(),
             chat: None,
+            error: None,
         };
         assert_eq!(
             serde_json::to_value(&o).unwrap(),

@@ -180,6 +180,7 @@ impl UserReport {
             (Some(Status::Sent), _) => "sent".into(),
             (Some(Status::DryRun), _) => "dry_run".into(),
             (Some(Status::Skipped), _) => "already_notified".into(),
+            (Some(Status::Failed), _) => "failed".into(),
             (None, Some(reason)) => reason.code().into(),
             (None, None) => "due".into(),
         }

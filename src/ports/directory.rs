@@ -23,6 +23,9 @@ pub struct ListedUser {
     pub name: String,
     /// The UserId (`AIDA…`).
     pub id: String,
+    /// When the user was created: a credential report generated after
+    /// it must have its row.
+    pub created: chrono::DateTime<chrono::Utc>,
 }
 
 /// Reads IAM users. Every method reports "no such user" as `Ok(None)` and

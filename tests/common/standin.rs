@@ -26,7 +26,8 @@ pub const ALICE_KEY: &str = "AKIASTANDIN000000085";
 /// One request, as the stand-in saw it.
 #[derive(Debug, Clone)]
 pub struct Call {
-    /// IAM's `Action`, or `SendEmail` for SES, or the request line.
+    /// IAM's and SNS's `Action`, `SendEmail` for SES, the operation of
+    /// `X-Amz-Target` for the JSON protocols, or the request line.
     pub action: String,
     /// IAM's form parameters, decoded.
     pub params: HashMap<String, String>,
@@ -132,9 +133,23 @@ impl StandIn {
 fn serve(stream: TcpStream, answer: &Answer, seen: &Mutex<Vec<Call>>) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     while let Some(req) = read_request(&mut reader) {
+        let target = req
+            .headers
+            .iter()
+            .find(|(k, _)| k == "x-amz-target")
+            .and_then(|(_, v)| v.rsplit('.').next())
+            .map(str::to_string);
         let call = if req.path.starts_with("/v2/email/outbound-emails") {
             Call {
                 action: "SendEmail".into(),
+                params: HashMap::new(),
+                body: req.body,
+            }
+        } else if let Some(action) = target {
+            // The JSON protocols (SSM, DynamoDB, Organizations) name the
+            // operation in the X-Amz-Target header.
+            Call {
+                action,
                 params: HashMap::new(),
                 body: req.body,
             }

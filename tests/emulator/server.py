@@ -12,7 +12,8 @@ Commands (all times are RFC 3339 UTC strings):
   {"op": "create_user", "name": "alice", "user_id": "AIDA...",
    "tags": {"Email": "alice@example.com"},
    "keys": [{"created": "2025-04-07T03:23:19Z", "status": "Active",
-             "last_used": {"time": "...", "service": "s3", "region": "us-east-1"}}]}
+             "last_used": {"time": "...", "service": "s3", "region": "us-east-1"},
+             "id": "AKIA... (optional: a fixed key id)"}]}
       -> {"ok": true, "keys": ["AKIA..."]}
   {"op": "create_users", "prefix": "filler", "count": 1050}
   {"op": "create_users", "prefix": "u", "count": 5000, "ages": [80, 20, 20],
@@ -421,6 +422,12 @@ def create_user(cmd: dict) -> dict:
     key_ids = []
     for spec in cmd.get("keys") or []:
         key = iam.create_access_key(cmd["name"], status=spec.get("status", "Active"))
+        if spec.get("id"):
+            # A fixed key id (moto draws random ones), re-keyed in the
+            # backend's own index.
+            iam.access_keys.pop(key.access_key_id, None)
+            key.access_key_id = spec["id"]
+            iam.access_keys[key.access_key_id] = key
         key.create_date = _naive_utc(spec["created"])
         used = spec.get("last_used")
         if used:

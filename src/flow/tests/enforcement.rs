@@ -508,6 +508,67 @@ async fn a_config_event_for_an_overdue_warned_key_deactivates_it_and_says_so_in_
     assert_eq!(d.accounts.deactivated().len(), 1);
 }
 
+/// alice with a warned overdue key and a second key due in 5 days, and
+/// SES failing on the second mail (her notice, after the deactivated mail).
+fn alice_deactivated_then_ses_fails() -> TestDeps {
+    let d = enforcing(&[]);
+    d.accounts.add_user(
+        "AIDAMALLORY000000001",
+        "alice",
+        &[("Email", "alice@example.com")],
+        vec![
+            key("AKIAMALLORY000000120", 120),
+            key("AKIAMALLORY000000085", 85),
+        ],
+    );
+    warned(&d, "AKIAMALLORY000000120", 30);
+    d.mailer.script.fail_after(
+        "SendEmail",
+        1,
+        crate::error::Error::Aws {
+            service: "SES",
+            operation: "SendEmail",
+            code: Some("Throttling".into()),
+            message: "slow down".into(),
+            retryable: true,
+        },
+    );
+    d
+}
+
+#[tokio::test]
+async fn a_deactivation_stays_in_the_outcome_and_its_metric_when_the_notice_after_it_fails() {
+    // When alice's event is answered.
+    let d = alice_deactivated_then_ses_fails();
+    let Answer::Event(h) = config_event_for(&d, "AIDAMALLORY000000001").await.unwrap() else {
+        panic!("an event's answer");
+    };
+    // Then the key is deactivated, the outcome says so beside the notice's
+    // error, and the metric counts it.
+    assert_eq!(d.accounts.deactivated().len(), 1);
+    assert_eq!(h.outcome.status, crate::outcome::Status::Failed);
+    assert_eq!(h.outcome.enforcement.len(), 1);
+    assert_eq!(h.outcome.enforcement[0].access_key_id, "AKIA…0120");
+    let e = h.error.as_ref().expect("the notice's error");
+    assert_eq!(e.error_type(), "Retryable.SesError");
+    let json = serde_json::to_value(&h.outcome).unwrap();
+    assert_eq!(json["status"], "failed");
+    assert_eq!(json["error"]["errorType"], "Retryable.SesError");
+    assert_eq!(json["enforcement"][0]["action"], "deactivated");
+    let metrics = serde_json::to_string(&crate::metrics::event(&h.outcome)).unwrap();
+    assert!(metrics.contains(r#""KeysDeactivated":1"#), "{metrics}");
+
+    // And through the Lambda handler, the invocation still fails with the
+    // notice's error, so the platform retries the notice.
+    let d = alice_deactivated_then_ses_fails();
+    let mut event = crate::fixtures::event("noncompliant-7-days.json");
+    event["detail"]["resourceId"] = "AIDAMALLORY000000001".into();
+    let deps = Ok(d);
+    let answered = crate::app::answer(&deps, event, &Invocation::local()).await;
+    assert_eq!(answered.unwrap_err().error_type, "Retryable.SesError");
+    assert_eq!(deps.as_ref().unwrap().accounts.deactivated().len(), 1);
+}
+
 #[tokio::test]
 async fn a_name_handed_to_another_user_while_it_is_read_never_costs_that_user_a_key() {
     // Given alice (AIDAMALLORY…) and, between GetUser and ListAccessKeys, a

@@ -21,9 +21,11 @@ async fn sweep(d: &TestDeps) -> SweepOutcome {
         .unwrap()
 }
 
-/// The users the mails went to, in order.
+/// The users the mails went to, sorted: the sweep mails its users
+/// concurrently, so the order they are sent in is not the sweep's.
 fn mailed(d: &TestDeps) -> Vec<String> {
-    d.mailer
+    let mut to: Vec<String> = d
+        .mailer
         .sent()
         .iter()
         .map(|m| {
@@ -31,7 +33,18 @@ fn mailed(d: &TestDeps) -> Vec<String> {
                 .map(|a| a.as_str().to_string())
                 .unwrap_or_default()
         })
-        .collect()
+        .collect();
+    to.sort();
+    to
+}
+
+/// The mail sent to `address`.
+fn mail_to(d: &TestDeps, address: &str) -> crate::ports::mailer::Mail {
+    d.mailer
+        .sent()
+        .into_iter()
+        .find(|m| m.to.iter().any(|a| a.as_str() == address))
+        .unwrap_or_else(|| panic!("no mail to {address}"))
 }
 
 fn assert_all_counted(o: &SweepOutcome) {
@@ -78,7 +91,7 @@ async fn a_sweep_after_config_events_mails_only_what_they_missed_and_a_second_sw
         mailed(&d),
         ["alice@example.com", "grace@example.com", "ivan@example.com"]
     );
-    let ivan = &d.mailer.sent()[2];
+    let ivan = mail_to(&d, "ivan@example.com");
     assert!(ivan.text.contains("daily check"), "{}", ivan.text);
     assert_eq!(o.users.listed, 4);
     assert_eq!(o.users.notified, 2);
@@ -535,7 +548,8 @@ async fn the_credential_report_picks_the_users_read_and_a_refused_one_falls_back
     );
     assert_eq!(o.keys, 8);
     let calls = d.accounts.script.calls();
-    assert_eq!(calls.get("ListUsers"), None, "{calls:?}");
+    // One listing, to tell a whole report from a cut one.
+    assert_eq!(calls.get("ListUsers"), Some(&1), "{calls:?}");
     assert_eq!(calls.get("ListAccessKeys"), Some(&3), "{calls:?}");
     assert_eq!(calls.get("GetUser"), Some(&3), "{calls:?}");
     assert_eq!(
@@ -579,4 +593,159 @@ async fn the_credential_report_picks_the_users_read_and_a_refused_one_falls_back
     );
     assert_eq!(d.accounts.script.count("ListAccessKeys"), 8);
     assert_eq!(d.mailer.sent().len(), 3);
+}
+
+#[tokio::test]
+async fn a_report_cut_at_a_row_boundary_is_told_by_the_listing_and_nobody_is_missed() {
+    // Given 4 users with due keys, and a credential report that holds only
+    // the first two users' rows (whole rows: it reads like a whole report).
+    let d = deps();
+    for name in ["anna", "bert", "cara", "dina"] {
+        add(&d, name, &[80]);
+    }
+    d.accounts.cut_reports_after(2);
+    // When the sweep runs.
+    let o = sweep(&d).await;
+    // Then the listing names users the report has no row for: the sweep
+    // reads every listed user, and all four are mailed.
+    assert_eq!(o.source, "listing");
+    let why = o.report_unavailable.as_deref().unwrap();
+    assert!(
+        why.contains("no row for 2 users") && why.contains("cut"),
+        "{why}"
+    );
+    assert_eq!(o.users.notified, 4);
+    assert_eq!(
+        mailed(&d),
+        [
+            "anna@example.com",
+            "bert@example.com",
+            "cara@example.com",
+            "dina@example.com"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn two_keys_created_in_the_same_second_never_take_each_other_s_last_use() {
+    // Given kim's two keys, created in the same second (an IaC tool
+    // creating them in parallel): one used yesterday, one never, and the
+    // unused-key policy at 30 days.
+    let d = deps_with(
+        true,
+        &[("UNUSED_KEY_DAYS", "30"), ("LEDGER_TABLE", "akn-ledger")],
+    );
+    let created = now() - Duration::days(40);
+    let (mut used, yesterday) = key("AKIAKIMUSEDYESTERDAY", 40);
+    used.created = created;
+    let (mut idle, _) = key("AKIAKIMNEVERUSED0040", 40);
+    idle.created = created;
+    d.accounts.add_user(
+        &user_id("kim"),
+        "kim",
+        &[("Email", "kim@example.com")],
+        vec![
+            (used, yesterday),
+            (idle, crate::decision::LastUsed::default()),
+        ],
+    );
+    // When the sweep runs.
+    let o = sweep(&d).await;
+    // Then the report's two slots can't be told apart: both keys' last use
+    // is read afresh, and only the key never used is told as unused.
+    assert_eq!(d.accounts.script.count("GetAccessKeyLastUsed"), 2);
+    assert_eq!(o.users.notified, 1);
+    let report = o.report.unwrap();
+    let unused: Vec<&str> = report
+        .unused
+        .iter()
+        .map(|k| k.access_key_id.as_str())
+        .collect();
+    assert_eq!(unused, ["AKIA…0040"], "{report:?}");
+}
+
+#[tokio::test]
+async fn a_time_zone_changed_between_sweeps_tells_no_unused_period_twice() {
+    // Given lea's key, 200 days old, last used at 20:00 UTC 120 days ago:
+    // already the next day in Tokyo. Unused keys are enforced, so her
+    // notice is also the unused period's warning.
+    let mut d = deps_with(
+        true,
+        &[
+            ("UNUSED_KEY_DAYS", "90"),
+            ("ENFORCE_UNUSED", "true"),
+            ("MAX_KEY_AGE_DAYS", "365"),
+            ("LEDGER_TABLE", "akn-ledger"),
+        ],
+    );
+    let (mut k, mut used) = key("AKIALEAIDLESINCE0200", 200);
+    k.created = now() - Duration::days(200);
+    used.time = Some(now() - Duration::days(120) + Duration::hours(11));
+    d.accounts.add_user(
+        &user_id("lea"),
+        "lea",
+        &[("Email", "lea@example.com")],
+        vec![(k, used)],
+    );
+    let first = sweep(&d).await;
+    assert_eq!(first.notices.sent, 1);
+    let warnings = first.enforcement.as_ref().unwrap().final_warnings;
+    assert_eq!(
+        warnings, 1,
+        "the first notice is the period's final warning"
+    );
+
+    // When TIME_ZONE changes to Tokyo, where the last use fell a day later,
+    // and the sweep runs again.
+    d.config.policy.time_zone = chrono_tz::Asia::Tokyo;
+    let second = sweep(&d).await;
+
+    // Then the period is the same one: not told again, and its warning
+    // still counts (no second final warning).
+    assert_eq!(second.notices.sent, 0, "{:?}", second.skipped);
+    assert_eq!(second.skipped, [("already_notified", 1)].into());
+    assert_eq!(second.enforcement.as_ref().unwrap().final_warnings, 0);
+    assert_eq!(d.mailer.sent().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_chat_topic_that_never_answers_keeps_the_sweep_in_its_budget_and_the_digest_goes_out() {
+    // Given a sweep with 30 s left (a budget of 28 s), a due user, a
+    // digest, and a chat topic that never answers (as from a VPC without
+    // an SNS endpoint).
+    let d = deps_with(
+        true,
+        &[
+            ("DIGEST_RECIPIENTS", "lead@example.com"),
+            (
+                "CHAT_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:123456789012:akn-chat",
+            ),
+        ],
+    );
+    add(&d, "grace", &[79]);
+    let chat = d.chat.as_ref().unwrap();
+    chat.script
+        .slow("Publish", std::time::Duration::from_secs(3600));
+    let invocation = Invocation {
+        deadline: Some(now() + Duration::seconds(30)),
+        ..ten_seconds_left()
+    };
+    let started = tokio::time::Instant::now();
+    let o = run(&d, &invocation, Some(ACCOUNT.into()), Run::Sweep)
+        .await
+        .unwrap();
+    // Then the sweep ends inside its budget, the chat channel is reported
+    // failed for want of time, and the digest, after it, is sent and says
+    // so.
+    assert!(started.elapsed() <= std::time::Duration::from_secs(28));
+    let chat = o.chat.as_ref().unwrap();
+    assert_eq!(chat.status, "failed");
+    assert_eq!(chat.published, 0);
+    assert_eq!(chat.error.as_deref(), Some(crate::flow::chat::OUT_OF_TIME));
+    let digest = o.digest.as_ref().unwrap();
+    assert_eq!(digest.status, "sent", "{:?}", digest.error);
+    assert_eq!(o.notices.sent, 1);
+    let text = &digest.rendered.as_ref().unwrap().text;
+    assert!(text.to_lowercase().contains("chat"), "{text}");
 }

@@ -30,6 +30,8 @@ pub const ACCOUNT_ID: &str = "123456789012";
 struct Stored {
     id: String,
     name: String,
+    /// Long before any report: every in-memory report has the user's row.
+    created: DateTime<Utc>,
     tags: Vec<Tag>,
     keys: Vec<(AccessKey, LastUsed)>,
 }
@@ -44,6 +46,7 @@ impl Stored {
         Stored {
             id: id.to_string(),
             name: name.to_string(),
+            created: DateTime::UNIX_EPOCH,
             tags: tags
                 .iter()
                 .map(|(k, v)| Tag {
@@ -74,6 +77,9 @@ pub struct MemoryDirectory {
     /// GetCallerIdentity was answered: like IAM's adapter, the account id
     /// is asked once.
     identified: Mutex<bool>,
+    /// The credential report holds only this many users' rows (a report
+    /// cut short at a row boundary).
+    report_rows: Mutex<Option<usize>>,
     pub script: Script,
 }
 
@@ -136,6 +142,12 @@ impl MemoryDirectory {
     ) {
         let newcomer = Stored::new(id, name, tags, keys);
         lock(&self.after_get).insert(name.to_string(), (renamed_to.to_string(), newcomer));
+    }
+
+    /// Credential reports hold only the first `rows` users' rows, as a
+    /// report cut at a row boundary would.
+    pub fn cut_reports_after(&self, rows: usize) {
+        *lock(&self.report_rows) = Some(rows);
     }
 
     /// Every deactivation so far, in order: (user name, key id).
@@ -209,6 +221,7 @@ impl UserDirectory for MemoryDirectory {
             .map(|u| ListedUser {
                 name: u.name.clone(),
                 id: u.id.clone(),
+                created: u.created,
             })
             .collect())
     }
@@ -229,10 +242,12 @@ impl UserDirectory for MemoryDirectory {
     async fn credential_report(&self, now: DateTime<Utc>) -> Result<CredentialReport, Error> {
         self.script.answer("GetCredentialReport").await?;
         let users = lock(&self.users);
+        let rows = lock(&self.report_rows).unwrap_or(usize::MAX);
         Ok(CredentialReport {
             generated: now,
             users: users
                 .iter()
+                .take(rows)
                 .map(|u| ReportUser {
                     name: u.name.clone(),
                     arn: format!("arn:aws:iam::{ACCOUNT_ID}:user/{}", u.name),

@@ -10,10 +10,10 @@
 
 use access_key_notifier::clock::FixedClock;
 use access_key_notifier::config::Config;
-use access_key_notifier::decision::AccessKey;
-use access_key_notifier::decision::LastUsed;
 use access_key_notifier::flow::sweep::{Run, run};
 use access_key_notifier::flow::{Deps, Invocation};
+use access_key_notifier::model::AccessKey;
+use access_key_notifier::model::LastUsed;
 use access_key_notifier::ports::MemoryPorts;
 use access_key_notifier::ports::exemptions::Exemptions;
 use access_key_notifier::ports::memory::accounts::MemoryAccounts;
@@ -133,7 +133,10 @@ async fn main() {
     )
     .await
     .expect("the sample sweep runs");
-    assert_eq!(outcome.digest.as_ref().map(|d| d.status), Some("sent"));
+    assert_eq!(
+        outcome.digest.as_ref().map(|d| d.status),
+        Some(access_key_notifier::outcome::MailStatus::Sent)
+    );
     let sent = deps.mailer.sent();
     let notice = sent
         .iter()

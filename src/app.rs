@@ -22,6 +22,7 @@ use crate::config::{Config, ConfigError};
 use crate::flow::{Deps, Invocation};
 use crate::logging::{self, Level};
 use crate::metrics;
+use crate::outcome::fanout::MessageStatus;
 use crate::ports::Ports;
 use crate::ports::accounts::Accounts;
 use crate::ports::exemptions::Exemptions;
@@ -244,7 +245,7 @@ pub async fn answer<P: Ports>(
             for message in &batch.messages {
                 match &message.sweep {
                     Some(sweep) => metrics::emit(metrics::sweep(sweep)),
-                    None if message.status == "failed" => {
+                    None if message.status == MessageStatus::Failed => {
                         metrics::emit(vec![metrics::sweep_failed()])
                     }
                     None => {}

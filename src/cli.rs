@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::flow::Invocation;
 use crate::logging;
 use crate::mask::mask_key_ids;
+use crate::outcome::sweep::Source;
 use crate::route::{self, Answer};
 
 /// Exit code for an error a retry may cure (EX_TEMPFAIL).
@@ -173,8 +174,8 @@ pub async fn scan(format: Format, full: bool) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let text = match format {
-        Format::Table => report.table(),
-        Format::Csv => report.csv(),
+        Format::Table => crate::views::report::table(report),
+        Format::Csv => crate::views::report::csv(report),
         Format::Json => {
             let mut v = serde_json::to_value(report).unwrap_or_default();
             v["summary"] = serde_json::to_value(&outcome).unwrap_or_default();
@@ -197,7 +198,7 @@ pub async fn scan(format: Format, full: bool) -> ExitCode {
         Some(why) => {
             eprintln!("  every user listed: the credential report could not be used ({why})")
         }
-        None if outcome.source == "listing" => eprintln!("  every user listed (--full)"),
+        None if outcome.source == Source::Listing => eprintln!("  every user listed (--full)"),
         None => eprintln!("  users with a due key found from the credential report"),
     }
     if outcome.root_access_key_active {

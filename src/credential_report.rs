@@ -42,7 +42,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::decision::{self, AccessKey, LastUsed, Policy};
+use crate::decision::{self, Policy};
+use crate::model::{AccessKey, LastUsed};
 
 /// The root account's row.
 pub const ROOT_ROW: &str = "<root_account>";

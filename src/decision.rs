@@ -60,9 +60,10 @@
 //!    first overdue notice of rule 11) also records the stage it is at by
 //!    the clock, so the notice stands in for the day's notice and no
 //!    reminder follows it the same day ([`recorded_stages`]).
-//! 10. **A damaged listing.** A user listed with more than
-//!     [`MAX_ACCESS_KEYS`] keys (IAM allows 2) is a damaged answer: it is
-//!     refused as a retryable error, never judged ([`checked_keys`]).
+//! 10. **A bounded listing.** At most
+//!     [`MAX_ACCESS_KEYS`](crate::ports::directory::MAX_ACCESS_KEYS) keys
+//!     are judged for one user (IAM allows 2): the user directory's
+//!     contract, which refuses a longer listing as a damaged answer.
 //! 12. **Unused keys.** With `UNUSED_KEY_DAYS` set, an active key nobody
 //!     has used for that long is listed too, at its own stage
 //!     `unused_since_<date>`, by the rules of [`unused`](crate::unused):
@@ -84,8 +85,11 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::address::{self, Address, Rejection};
-use crate::error::Error;
-use crate::unused::{self, Unused};
+use crate::model::{
+    AccessKey, DaysLeft, DueKey, ExemptTagProblem, Exemption, Locale, Notice, Recipients,
+    SkipReason, Stage, Tag, Verdict, clamp_days,
+};
+use crate::unused;
 
 /// Config can evaluate a rule up to a day "late" relative to the exact age.
 pub const TOLERANCE_DAYS: i64 = 1;
@@ -95,26 +99,6 @@ pub const TOLERANCE_DAYS: i64 = 1;
 pub struct NoticeRule {
     pub name: String,
     pub days_before_deadline: u32,
-}
-
-/// Languages the mail is written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Locale {
-    En,
-    Ja,
-}
-
-impl Locale {
-    /// Reads `en`, `ja`, `en-US`, `ja_JP` and the like, case-insensitively.
-    pub fn from_tag(value: &str) -> Option<Locale> {
-        let primary = value.trim().split(['-', '_']).next().unwrap_or_default();
-        match primary.to_ascii_lowercase().as_str() {
-            "en" => Some(Locale::En),
-            "ja" => Some(Locale::Ja),
-            _ => None,
-        }
-    }
 }
 
 /// What the operator decided, from the configuration.
@@ -202,217 +186,6 @@ impl Policy {
     }
 }
 
-/// The stages of an active key, in the order it reaches them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Stage {
-    /// Within the tier that notifies this many days before the deadline.
-    Tier(u32),
-    /// Past the deadline's date: the first notice after it.
-    Overdue,
-    /// A reminder, due on this many days past the deadline's date.
-    Reminder(u32),
-    /// Enforcement: the notice of a key it could deactivate now, but whose
-    /// owner has no recorded warning (see `enforcement`).
-    FinalWarning,
-    /// Enforcement: the key was deactivated; the notice says so.
-    Deactivated,
-    /// Unused since this date (rule 12): one stage per unused period,
-    /// named by the UTC date of its start ([`Unused::period`]).
-    Unused(NaiveDate),
-}
-
-impl Stage {
-    /// The stable code used in outcomes and ledger records: `tier_14`,
-    /// `tier_7`, `overdue`, `reminder_8`.
-    pub fn code(self) -> String {
-        match self {
-            Stage::Tier(days) => format!("tier_{days}"),
-            Stage::Overdue => "overdue".to_string(),
-            Stage::Reminder(days) => format!("reminder_{days}"),
-            Stage::FinalWarning => "final_warning".to_string(),
-            Stage::Deactivated => "deactivated".to_string(),
-            Stage::Unused(since) => format!("unused_since_{since}"),
-        }
-    }
-
-    /// A reminder after the first overdue notice.
-    pub fn is_reminder(self) -> bool {
-        matches!(self, Stage::Reminder(_))
-    }
-}
-
-impl serde::Serialize for Stage {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.code())
-    }
-}
-
-/// An IAM user tag, as written by whoever could tag the user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tag {
-    pub key: String,
-    pub value: String,
-}
-
-/// An access key as IAM lists it, with its last use where it is known.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccessKey {
-    pub id: String,
-    pub active: bool,
-    pub created: DateTime<Utc>,
-    /// What IAM says of its last use (the credential report, or
-    /// GetAccessKeyLastUsed); `None`: not read, or IAM does not say.
-    pub last_used: Option<LastUsed>,
-}
-
-/// What IAM says of a key's last use (defined beside the unused-key
-/// policy, which reads it).
-pub use crate::unused::LastUsed;
-
-/// The most access keys a user may have before a listing is taken as
-/// damaged (rule 10): IAM allows 2 per user. It bounds the keys one notice
-/// lists and the last-use lookups one notice makes.
-pub const MAX_ACCESS_KEYS: usize = 10;
-
-/// Rule 10: a user's key listing, refused as damaged (a retryable error)
-/// when it holds more than [`MAX_ACCESS_KEYS`] keys. `None` (the user is
-/// gone) passes through.
-pub fn checked_keys(keys: Option<Vec<AccessKey>>) -> Result<Option<Vec<AccessKey>>, Error> {
-    match keys {
-        Some(keys) if keys.len() > MAX_ACCESS_KEYS => Err(Error::Aws {
-            service: "IAM",
-            operation: "ListAccessKeys",
-            code: None,
-            message: format!(
-                "{} keys listed for one user, where IAM allows 2 (at most {MAX_ACCESS_KEYS} are taken as real): the answer is damaged",
-                keys.len()
-            ),
-            retryable: true,
-        }),
-        keys => Ok(keys),
-    }
-}
-
-/// Calendar days from today to a deadline's date (rule 2): positive while
-/// days are left, 0 on the deadline's date, negative once overdue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct DaysLeft(pub i64);
-
-impl DaysLeft {
-    pub fn between(today: NaiveDate, deadline: NaiveDate) -> DaysLeft {
-        DaysLeft((deadline - today).num_days())
-    }
-
-    /// Days left; 0 once overdue, never negative.
-    pub fn remaining(self) -> u32 {
-        clamp_days(self.0)
-    }
-
-    /// Days past the deadline's date; 0 before it.
-    pub fn overdue(self) -> u32 {
-        clamp_days(-self.0)
-    }
-
-    pub fn is_overdue(self) -> bool {
-        self.0 < 0
-    }
-}
-
-fn clamp_days(days: i64) -> u32 {
-    u32::try_from(days.max(0)).unwrap_or(u32::MAX)
-}
-
-/// A due key, as the notice reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DueKey {
-    pub id: String,
-    pub created: DateTime<Utc>,
-    pub deadline: DateTime<Utc>,
-    pub created_date: NaiveDate,
-    pub deadline_date: NaiveDate,
-    pub days: DaysLeft,
-    /// Today minus the creation date.
-    pub age_days: u32,
-    pub stage: Stage,
-    /// The earliest date enforcement may deactivate the key, which the
-    /// notice states; filled in by [`enforcement`](crate::enforcement),
-    /// `None` where the account does not enforce.
-    pub deactivation_from: Option<NaiveDate>,
-    /// Its unused period, when it is unused (rule 12).
-    pub unused: Option<Unused>,
-    /// Listed for its unused period rather than for rotation (rule 12).
-    pub for_unused: bool,
-    /// What IAM says of its last use, where it was read.
-    pub last_used: Option<LastUsed>,
-}
-
-impl DueKey {
-    /// Listed for its unused period, not for rotation.
-    pub fn listed_unused(&self) -> bool {
-        self.unused_period().is_some()
-    }
-
-    /// Its unused period, when it is listed for it (its stage is
-    /// `unused_since_…`, or a final warning or deactivation about it).
-    pub fn unused_period(&self) -> Option<&Unused> {
-        self.unused.as_ref().filter(|_| self.for_unused)
-    }
-
-    /// What a warning about this key's listing is about: the key's
-    /// CreateDate for rotation (the same id, another key, is another
-    /// subject), its unused period's start for an unused key
-    /// ([`Unused::start`]).
-    pub fn warning_subject(&self) -> DateTime<Utc> {
-        self.unused_period().map_or(self.created, Unused::start)
-    }
-
-    /// The ledger's name for the warning kept about this listing: the key
-    /// id for rotation, `KEYID#unused` for an unused key, so the two
-    /// policies' warnings and announced dates never mix.
-    pub fn warning_slot(&self) -> String {
-        if self.listed_unused() {
-            format!("{}#unused", self.id)
-        } else {
-            self.id.clone()
-        }
-    }
-}
-
-/// Who receives the notice.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Recipients {
-    pub to: Vec<Address>,
-    pub cc: Vec<Address>,
-}
-
-impl Recipients {
-    /// The mail goes To someone who answers for the user: the owner's
-    /// address, or the fallback list (rule 6). A copy alone does not.
-    pub fn reach_owner(&self) -> bool {
-        !self.to.is_empty()
-    }
-}
-
-/// A notice to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notice {
-    /// The date the days are counted from.
-    pub today: NaiveDate,
-    /// Every due key, earliest deadline first; never empty.
-    pub keys: Vec<DueKey>,
-    pub recipients: Recipients,
-    pub locale: Locale,
-}
-
-impl Notice {
-    /// The key with the earliest deadline: the subject and the headline
-    /// speak of it.
-    pub fn lead(&self) -> &DueKey {
-        // `decide` never builds a notice without a key.
-        &self.keys[0]
-    }
-}
-
 /// Which events may mail (rule 5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -422,110 +195,15 @@ pub enum Mode {
     Stateless { rule_tier: u32 },
 }
 
-/// Why nothing is sent. A skip is a success: there is nothing to retry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SkipReason {
-    NotComplianceChange,
-    NotNonCompliant,
-    NotIamUser,
-    UnknownRule,
-    UserNotFound,
-    NoActiveKeyDue,
-    SupersededByCloserNotice,
-    AlreadyNotified,
-    Exempt,
-    NoRecipient,
-    /// Every due key was deactivated by enforcement; the deactivated mail
-    /// replaces the notice.
-    Deactivated,
-    /// The event's account is on `EXEMPT_ACCOUNTS` (`organization`).
-    AccountExempt,
-    /// The event's account is not one the function serves: not on
-    /// `ACCOUNTS`, or not an active account of the Organization.
-    AccountNotServed,
-}
-
-impl SkipReason {
-    pub fn code(self) -> &'static str {
-        match self {
-            SkipReason::NotComplianceChange => "not_compliance_change",
-            SkipReason::NotNonCompliant => "not_non_compliant",
-            SkipReason::NotIamUser => "not_iam_user",
-            SkipReason::UnknownRule => "unknown_rule",
-            SkipReason::UserNotFound => "user_not_found",
-            SkipReason::NoActiveKeyDue => "no_active_key_due",
-            SkipReason::SupersededByCloserNotice => "superseded_by_closer_notice",
-            SkipReason::AlreadyNotified => "already_notified",
-            SkipReason::Exempt => "exempt",
-            SkipReason::NoRecipient => "no_recipient",
-            SkipReason::Deactivated => "deactivated",
-            SkipReason::AccountExempt => "account_exempt",
-            SkipReason::AccountNotServed => "account_not_served",
-        }
-    }
-}
-
-/// The decision, with what was noticed on the way.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
-    pub result: Result<Notice, SkipReason>,
-    /// The user carries the owner tag (used or not).
-    pub owner_tag_present: bool,
-    /// The owner tag was present but not used, and why. Logged as a code,
-    /// never with the raw value.
-    pub owner_tag_rejected: Option<Rejection>,
-    /// The locale tag was present but names no supported language.
-    pub locale_tag_ignored: bool,
-    /// Why the user is exempt (rule 1), if they are.
-    pub exemption: Option<Exemption>,
-    /// The exemption tag was present but exempts no one, and why.
-    pub exempt_tag_problem: Option<ExemptTagProblem>,
-    /// Who a mail about this user goes to (rule 6); `None`: nobody.
-    pub recipients: Option<Recipients>,
-    /// The language of a mail to this user (rule 7).
-    pub locale: Locale,
-}
-
-/// Why a user is exempt (rule 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exemption {
-    /// The exemption tag says `true`.
-    Tag,
-    /// The exemption tag names a date that has not passed: the user is
-    /// exempt through that date.
-    TagUntil(NaiveDate),
-    /// The user is on the exemption list.
-    Listed,
-}
-
-/// An exemption tag that exempts no one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExemptTagProblem {
-    /// It names a date that has passed.
-    Expired(NaiveDate),
-    /// It is neither `true`, `false` nor an ISO date.
-    Unreadable,
-}
-
-impl ExemptTagProblem {
-    /// The stable reason code logs and the digest use.
-    pub fn code(self) -> &'static str {
-        match self {
-            ExemptTagProblem::Expired(_) => "exempt_tag_expired",
-            ExemptTagProblem::Unreadable => "exempt_tag_unreadable",
-        }
-    }
-}
-
-/// Decides the notice for one user (rules 1 to 7). `listed`: the user is
+/// Decides the notice for one user (rules 1 to 7 and 12) whose due keys
+/// are `due` ([`due_keys`], computed once per user). `listed`: the user is
 /// on the exemption list.
 pub fn decide(
     policy: &Policy,
     mode: Mode,
     tags: &[Tag],
     listed: bool,
-    keys: &[AccessKey],
+    due: Vec<DueKey>,
     now: DateTime<Utc>,
 ) -> Verdict {
     let owner_tag_present = tag_value(tags, &policy.owner_email_tag).is_some();
@@ -535,9 +213,10 @@ pub fn decide(
     let recipients = recipients(policy, owner);
     let result = match exemption {
         Some(_) => Err(SkipReason::Exempt),
-        None => notice(policy, mode, keys, recipients.clone(), locale, now),
+        None => notice(policy, mode, &due, recipients.clone(), locale, now),
     };
     Verdict {
+        due,
         result,
         owner_tag_present,
         owner_tag_rejected,
@@ -590,12 +269,11 @@ pub fn first_overdue(mut key: DueKey, overdue_recorded: bool) -> DueKey {
 fn notice(
     policy: &Policy,
     mode: Mode,
-    keys: &[AccessKey],
+    due: &[DueKey],
     recipients: Option<Recipients>,
     locale: Locale,
     now: DateTime<Utc>,
 ) -> Result<Notice, SkipReason> {
-    let due = due_keys(policy, keys, now);
     let Some(lead) = due.first() else {
         return Err(SkipReason::NoActiveKeyDue);
     };
@@ -611,14 +289,15 @@ fn notice(
     let recipients = recipients.ok_or(SkipReason::NoRecipient)?;
     Ok(Notice {
         today: policy.date_of(now),
-        keys: due,
+        keys: due.to_vec(),
         recipients,
         locale,
     })
 }
 
-/// Rules 2 to 4 without the user: every due key, earliest deadline first.
-/// The sweep asks this before it reads a user's tags.
+/// Rules 2 to 4 and 12 without the user: every due key, earliest deadline
+/// first. Computed once per user: the sweep asks it before it reads the
+/// user's tags, and [`decide`] takes what it gave.
 pub fn due_keys(policy: &Policy, keys: &[AccessKey], now: DateTime<Utc>) -> Vec<DueKey> {
     let today = policy.date_of(now);
     let mut due: Vec<DueKey> = keys
@@ -746,6 +425,18 @@ fn locale(policy: &Policy, tags: &[Tag]) -> (Locale, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`decide`] over the due keys of `keys`, as the service computes them.
+    fn decide_keys(
+        policy: &Policy,
+        mode: Mode,
+        tags: &[Tag],
+        listed: bool,
+        keys: &[AccessKey],
+        now: DateTime<Utc>,
+    ) -> Verdict {
+        decide(policy, mode, tags, listed, due_keys(policy, keys, now), now)
+    }
     use chrono::TimeZone;
 
     /// Monday 2026-11-23, 09:00 UTC.
@@ -813,7 +504,7 @@ mod tests {
     const FOURTEEN: Mode = Mode::Stateless { rule_tier: 14 };
 
     fn decide_one(mode: Mode, keys: &[AccessKey]) -> Result<Notice, SkipReason> {
-        decide(&policy(), mode, &owner_tags(), false, keys, now()).result
+        decide_keys(&policy(), mode, &owner_tags(), false, keys, now()).result
     }
 
     fn ids(n: &Notice) -> Vec<&str> {
@@ -831,7 +522,7 @@ mod tests {
             created: Utc.with_ymd_and_hms(2026, 11, 30, 22, 0, 0).unwrap() - days(90),
             last_used: None,
         };
-        let n = decide(&policy(), Mode::Ledger, &owner_tags(), false, &[key], now)
+        let n = decide_keys(&policy(), Mode::Ledger, &owner_tags(), false, &[key], now)
             .result
             .unwrap();
         assert_eq!(n.today, date(2026, 11, 23));
@@ -854,7 +545,7 @@ mod tests {
             time_zone: chrono_tz::Asia::Tokyo,
             ..policy()
         };
-        let n = decide(
+        let n = decide_keys(
             &tokyo,
             Mode::Ledger,
             &owner_tags(),
@@ -868,7 +559,7 @@ mod tests {
             (n.today, n.lead().deadline_date, n.lead().days),
             (date(2026, 11, 24), date(2026, 11, 30), DaysLeft(6))
         );
-        let n = decide(&policy(), Mode::Ledger, &owner_tags(), false, &[key], now)
+        let n = decide_keys(&policy(), Mode::Ledger, &owner_tags(), false, &[key], now)
             .result
             .unwrap();
         assert_eq!(
@@ -1125,11 +816,11 @@ mod tests {
             value: " TRUE ".into(),
         });
         let keys = [key_aged("K", days(88), true)];
-        let v = decide(&policy(), SEVEN, &tags, false, &keys, now());
+        let v = decide_keys(&policy(), SEVEN, &tags, false, &keys, now());
         assert_eq!(v.result, Err(SkipReason::Exempt));
         tags[1].value = "no".into();
         assert!(
-            decide(&policy(), SEVEN, &tags, false, &keys, now())
+            decide_keys(&policy(), SEVEN, &tags, false, &keys, now())
                 .result
                 .is_ok()
         );
@@ -1139,7 +830,7 @@ mod tests {
         };
         tags[1].value = "true".into();
         assert!(
-            decide(&no_exemption, SEVEN, &tags, false, &keys, now())
+            decide_keys(&no_exemption, SEVEN, &tags, false, &keys, now())
                 .result
                 .is_ok()
         );
@@ -1154,7 +845,7 @@ mod tests {
                 key: "KeyRotationExempt".into(),
                 value: value.into(),
             });
-            decide(&policy(), SEVEN, &tags, false, &keys, now())
+            decide_keys(&policy(), SEVEN, &tags, false, &keys, now())
         };
         // Today is 2026-11-23 in UTC.
         let v = with_tag("2026-11-23");
@@ -1176,7 +867,7 @@ mod tests {
         let v = with_tag("false");
         assert_eq!((v.exemption, v.exempt_tag_problem), (None, None));
 
-        let listed = decide(&policy(), SEVEN, &owner_tags(), true, &keys, now());
+        let listed = decide_keys(&policy(), SEVEN, &owner_tags(), true, &keys, now());
         assert_eq!(listed.result, Err(SkipReason::Exempt));
         assert_eq!(listed.exemption, Some(Exemption::Listed));
         // An expired tag does not undo the list.
@@ -1185,7 +876,7 @@ mod tests {
             key: "KeyRotationExempt".into(),
             value: "2026-01-01".into(),
         });
-        let v = decide(&policy(), SEVEN, &tags, true, &keys, now());
+        let v = decide_keys(&policy(), SEVEN, &tags, true, &keys, now());
         assert_eq!(v.exemption, Some(Exemption::Listed));
         assert!(v.exempt_tag_problem.is_some());
     }
@@ -1196,7 +887,7 @@ mod tests {
             key: "EMAIL".into(),
             value: "bob@example.com".into(),
         }];
-        let v = decide(
+        let v = decide_keys(
             &policy(),
             SEVEN,
             &tags,
@@ -1220,7 +911,7 @@ mod tests {
             fallback_recipients: vec![addr("platform@example.com")],
             ..policy()
         };
-        let v = decide(
+        let v = decide_keys(
             &p,
             SEVEN,
             &tags,
@@ -1245,7 +936,7 @@ mod tests {
             cc_recipients: vec![],
             ..policy()
         };
-        let v = decide(
+        let v = decide_keys(
             &p,
             SEVEN,
             &tags,
@@ -1264,16 +955,16 @@ mod tests {
             cc_recipients: vec![],
             ..policy()
         };
-        let v = decide(&nobody, SEVEN, &[], false, &keys, now());
+        let v = decide_keys(&nobody, SEVEN, &[], false, &keys, now());
         assert_eq!(v.result, Err(SkipReason::NoRecipient));
         assert_eq!(
             v.owner_tag_rejected, None,
             "a missing tag is not a rejection"
         );
         assert!(!v.owner_tag_present);
-        assert!(decide(&nobody, SEVEN, &owner_tags(), false, &keys, now()).owner_tag_present);
+        assert!(decide_keys(&nobody, SEVEN, &owner_tags(), false, &keys, now()).owner_tag_present);
 
-        let cc_only = decide(&policy(), SEVEN, &[], false, &keys, now())
+        let cc_only = decide_keys(&policy(), SEVEN, &[], false, &keys, now())
             .result
             .unwrap();
         assert!(cc_only.recipients.to.is_empty());
@@ -1286,7 +977,7 @@ mod tests {
             key: "Email".into(),
             value: "Security@Example.com".into(),
         }];
-        let n = decide(
+        let n = decide_keys(
             &policy(),
             SEVEN,
             &tags,
@@ -1308,10 +999,10 @@ mod tests {
             key: "locale".into(),
             value: "ja-JP".into(),
         });
-        let v = decide(&policy(), SEVEN, &tags, false, &keys, now());
+        let v = decide_keys(&policy(), SEVEN, &tags, false, &keys, now());
         assert_eq!(v.result.unwrap().locale, Locale::Ja);
         tags[1].value = "klingon".into();
-        let v = decide(&policy(), SEVEN, &tags, false, &keys, now());
+        let v = decide_keys(&policy(), SEVEN, &tags, false, &keys, now());
         assert!(v.locale_tag_ignored);
         assert_eq!(v.result.unwrap().locale, Locale::En);
     }

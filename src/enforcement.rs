@@ -77,15 +77,14 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
-use serde::Serialize;
 
 use crate::calendar::add_days;
-use crate::decision::{DueKey, Notice, Stage};
 use crate::error::Error;
+use crate::model::{Action, DueKey, KeyEnforcement, KeyVerdict, Notice, Stage};
 
 /// Whether the account's deadline is enforced (rule 1).
 /// Ordered weakest first: `Off < DryRun < On`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EnforceMode {
     Off,
@@ -186,23 +185,6 @@ impl Warning {
     }
 }
 
-/// What enforcement decided about one key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyVerdict {
-    /// Deactivate it now (rules 2 to 6 allow it; the cap may still hold it).
-    Deactivate,
-    /// It would be deactivated now, but the day's cap is spent (rule 7).
-    HeldByCap,
-    /// Its enforcement date has come and no warning counts: its notice is
-    /// the final warning, and it may be deactivated from `from` (rule 6).
-    FinalWarning { from: NaiveDate },
-    /// Its enforcement date has come, no warning counts, and the user's
-    /// notice reaches no owner: held until one can be warned (rule 6).
-    NoOneToWarn,
-    /// Not yet: it may be deactivated from `from` (rule 6).
-    Wait { from: NaiveDate },
-}
-
 /// Rules 2 to 6 for one active, due key at `now` (dates in `tz`).
 /// `warning`: what the ledger keeps for the key's id (a warning about
 /// another key is ignored). `reaches_owner`: the user's notice goes To the
@@ -240,54 +222,12 @@ pub fn judge(
     }
 }
 
-/// What happened to a key enforcement would deactivate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    Deactivated,
-    /// A dry run: it would have been deactivated.
-    DryRun,
-    /// Past the day's cap: the next day's runs take it.
-    HeldByCap,
-    /// No warning counts and the user's notice reaches no owner: held
-    /// until one can be warned.
-    NoOneToWarn,
-    /// Read again, it was gone, inactive or another key: not touched.
-    LeftAlone,
-    /// Deactivated once before, and active again since: not touched again.
-    Reactivated,
-}
-
-/// One key enforcement acted on (or would have, or held), for outcomes,
-/// the log and the digest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct KeyAction {
-    pub user: String,
-    /// `AKIA…WXYZ`
-    pub access_key_id: String,
-    pub action: Action,
-    pub deadline: String,
-    pub days_overdue: u32,
-    /// Days unused, for a key deactivated (or held) as unused.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub unused_days: Option<u32>,
-    pub age_days: u32,
-    /// The date of the first counted warning the action relied on.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub warned: Option<String>,
-    /// The deactivated mail: `sent`, `dry_run`, `no_recipient` or `failed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mail: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<String>,
-}
-
 /// What enforcement made of one user.
 #[derive(Debug, Default)]
 pub struct UserEnforcement {
-    /// Each judged key's id and verdict, in the order of the due keys.
-    pub verdicts: Vec<(String, KeyVerdict)>,
-    pub actions: Vec<KeyAction>,
+    /// Each judged key's id and what enforcement made of it, in the order
+    /// of the due keys.
+    pub keys: Vec<(String, KeyEnforcement)>,
     /// What kept enforcement from finishing (an unreadable exemption list,
     /// the ledger, IAM): the keys not yet acted on wait for the next run.
     pub error: Option<Error>,
@@ -297,17 +237,15 @@ pub struct UserEnforcement {
     /// The notice reaches an owner, so its dates are announced (rule 3); a
     /// notice to CC alone states none.
     pub announces: bool,
-    /// Each action's key id (the outcome's is masked).
-    pub acted: Vec<(String, Action)>,
 }
 
 impl UserEnforcement {
-    /// What was done about the key `key_id`, if anything.
-    pub fn action_of(&self, key_id: &str) -> Option<Action> {
-        self.acted
+    /// What enforcement made of the key `key_id`, if it was judged.
+    pub fn of(&self, key_id: &str) -> Option<&KeyEnforcement> {
+        self.keys
             .iter()
             .find(|(id, _)| id == key_id)
-            .map(|(_, a)| *a)
+            .map(|(_, k)| k)
     }
 
     /// The notice as enforcement leaves it (`None`: no key is left to
@@ -323,10 +261,10 @@ impl UserEnforcement {
             if !self.shaping.contains(&key.id) {
                 return true;
             }
-            let Some((_, verdict)) = self.verdicts.iter().find(|(id, _)| *id == key.id) else {
+            let Some(judged) = self.of(&key.id) else {
                 return true;
             };
-            match (verdict, self.action_of(&key.id)) {
+            match (&judged.verdict, judged.action.as_ref().map(|a| a.action)) {
                 (KeyVerdict::FinalWarning { from }, _) => {
                     key.stage = Stage::FinalWarning;
                     key.deactivation_from = Some(*from);
@@ -352,7 +290,7 @@ impl UserEnforcement {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::DaysLeft;
+    use crate::model::DaysLeft;
     use chrono::{TimeZone, Utc};
 
     fn date(m: u32, d: u32) -> NaiveDate {
@@ -421,12 +359,12 @@ mod tests {
         let mut k = key(today + chrono::Duration::days(60), today);
         k.stage = Stage::Unused(since);
         k.for_unused = true;
-        k.unused = Some(crate::unused::Unused {
+        k.unused = Some(crate::model::Unused {
             since,
             period: since,
             days: u32::try_from((today - since).num_days()).unwrap(),
             from,
-            last_used: crate::decision::LastUsed::default(),
+            last_used: crate::model::LastUsed::default(),
         });
         k
     }

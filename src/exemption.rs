@@ -3,7 +3,7 @@
 //! (`EXEMPT_USERS_PARAMETER`, a StringList of user names or user ARNs),
 //! beside the per-user exemption tag that [`decision`](crate::decision)
 //! reads (rule 1). Pure: what a value lists, and what a run may do with a
-//! list it could not read ([`Listing`]). The parameter is read, and kept a
+//! list it could not read ([`ExemptionListing`]). The parameter is read, and kept a
 //! few minutes, through `ports::exemptions`.
 //!
 //! Entries are validated like any value from outside: an entry that is
@@ -132,7 +132,7 @@ impl ExemptList {
 
 /// The exemption list as one run sees it.
 #[derive(Debug, Clone)]
-pub enum Listing {
+pub enum ExemptionListing {
     /// No parameter is configured: nobody is listed.
     NotConfigured,
     Known(Arc<ExemptList>),
@@ -141,13 +141,13 @@ pub enum Listing {
     Unavailable(String),
 }
 
-impl Listing {
+impl ExemptionListing {
     /// Whether the user is listed, for notices: an unknown list lists
     /// nobody (notices go on; enforcement asks [`Listing::known`]).
     pub fn lists(&self, account: &str, user_name: &str) -> bool {
         match self {
-            Listing::Known(list) => list.contains(account, user_name),
-            Listing::NotConfigured | Listing::Unavailable(_) => false,
+            ExemptionListing::Known(list) => list.contains(account, user_name),
+            ExemptionListing::NotConfigured | ExemptionListing::Unavailable(_) => false,
         }
     }
 
@@ -155,7 +155,7 @@ impl Listing {
     /// otherwise, for enforcement to stop on.
     pub fn known(&self) -> Result<(), Error> {
         match self {
-            Listing::Unavailable(why) => Err(Error::ExemptionsUnavailable(why.clone())),
+            ExemptionListing::Unavailable(why) => Err(Error::ExemptionsUnavailable(why.clone())),
             _ => Ok(()),
         }
     }

@@ -31,7 +31,7 @@
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 
-use crate::enforcement::Action;
+use crate::model::Action;
 use crate::outcome::sweep::SweepOutcome;
 use crate::outcome::{Outcome, Status};
 
@@ -176,7 +176,7 @@ pub fn emit(docs: Vec<Value>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::SkipReason;
+    use crate::model::SkipReason;
 
     #[test]
     fn a_document_names_its_members_as_metrics_under_its_dimensions() {

@@ -28,7 +28,7 @@
 //! `ports::accounts`, the sweep fans out through `ports::queue`
 //! (`flow::fanout`), and the Organization's digest is `flow::digest`.
 
-use crate::decision::SkipReason;
+use crate::model::SkipReason;
 
 /// The Organizations settings (`MEMBER_ROLE_NAME` and the variables that
 /// go with it), validated by [`config`](crate::config).

@@ -12,8 +12,8 @@ use crate::clock::Clock;
 use crate::error::Error;
 use crate::event::envelope::{self, SqsEvent};
 use crate::event::{self, Parsed, ScheduledRun};
+use crate::flow::config_event::Handled;
 use crate::flow::{Deps, Invocation, config_event, digest, fanout, scope, sweep};
-use crate::notice::Handled;
 use crate::outcome::Outcome;
 use crate::outcome::fanout::{BatchOutcome, FanOutOutcome, OrganizationDigestOutcome};
 use crate::outcome::sweep::SweepOutcome;
@@ -117,8 +117,10 @@ pub async fn dispatch<P: Ports>(
                     // function's own is not swept (organization rule 1).
                     match scope::scope(None, &deps.accounts, account.as_deref()).await? {
                         Ok(scope) => {
+                            let service = deps.service(invocation);
+                            let run = sweep::Run::Sweep;
                             let outcome =
-                                sweep::run_in(deps, invocation, scope, sweep::Run::Sweep).await?;
+                                sweep::run_in(deps, &service, invocation, scope, run).await?;
                             Ok(Answer::Sweep(Box::new(outcome)))
                         }
                         Err(reason) => Ok(Answer::Event(Box::new(Handled::of(Outcome {

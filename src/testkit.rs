@@ -7,9 +7,9 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::clock::FixedClock;
 use crate::config::Config;
-use crate::decision::AccessKey;
-use crate::decision::LastUsed;
 use crate::flow::Deps;
+use crate::model::AccessKey;
+use crate::model::LastUsed;
 use crate::ports::MemoryPorts;
 use crate::ports::exemptions::Exemptions;
 use crate::ports::memory::accounts::MemoryAccounts;

@@ -37,47 +37,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::calendar::add_days;
-
-/// When and where a key was last used, as IAM reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct LastUsed {
-    /// `None` when the key has never been used.
-    pub time: Option<DateTime<Utc>>,
-    pub service: Option<String>,
-    pub region: Option<String>,
-}
-
-/// An unused key's period (rules 3 and 4).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unused {
-    /// The date of the last use, or of the creation when never used, in
-    /// `TIME_ZONE`: what mails and reports print, and what days count from.
-    pub since: NaiveDate,
-    /// The period's name (rule 5): the UTC date of the same instant, which
-    /// no setting moves. Its ledger stage and its warning's subject.
-    pub period: NaiveDate,
-    /// Today minus `since`: at least `UNUSED_KEY_DAYS`.
-    pub days: u32,
-    /// The date it became unused: `since` plus `UNUSED_KEY_DAYS`.
-    pub from: NaiveDate,
-    /// What IAM said of its last use (`time: None`: never used).
-    pub last_used: LastUsed,
-}
-
-impl Unused {
-    /// The key was never used.
-    pub fn never_used(&self) -> bool {
-        self.last_used.time.is_none()
-    }
-
-    /// The period's start as an instant, that date's midnight in UTC:
-    /// what a warning about this period is about (rule 5; a warning kept
-    /// for the key with another start is about an earlier period), and
-    /// where the key falls in a notice's order.
-    pub fn start(&self) -> DateTime<Utc> {
-        self.period.and_time(chrono::NaiveTime::MIN).and_utc()
-    }
-}
+use crate::model::{LastUsed, Unused};
 
 /// Whether a key judged unused for `period` still is, by a fresh read of
 /// its last use: unused now, and in the same period (a use since would

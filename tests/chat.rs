@@ -6,6 +6,8 @@
 
 mod common;
 
+use access_key_notifier::outcome::ChatStatus;
+
 use std::collections::HashMap;
 
 use access_key_notifier::flow::Invocation;
@@ -250,7 +252,7 @@ async fn a_sweeps_summary_arrives_as_a_valid_custom_notification_with_the_digest
     let chat = o.chat.as_ref().unwrap();
     assert_eq!(
         (chat.status, chat.published, chat.failed),
-        ("published", 1, 0)
+        (ChatStatus::Published, 1, 0)
     );
 }
 
@@ -314,7 +316,10 @@ async fn a_refused_publish_leaves_the_sweep_intact_and_the_digest_says_so() {
     // Every notice went out and was recorded as without chat.
     assert_eq!(o.notices.sent, 5, "{:?}", o.notices);
     let chat = o.chat.as_ref().unwrap();
-    assert_eq!((chat.status, chat.published, chat.failed), ("failed", 0, 1));
+    assert_eq!(
+        (chat.status, chat.published, chat.failed),
+        (ChatStatus::Failed, 0, 1)
+    );
     let json = serde_json::to_value(&o).unwrap();
     assert_eq!(json["chat"]["status"], "failed");
     let docs = access_key_notifier::metrics::sweep(&o);
@@ -345,7 +350,7 @@ async fn a_dry_run_renders_the_messages_and_publishes_nothing() {
 
     assert!(published(&emu, &queue).await.is_empty());
     let chat = o.chat.as_ref().unwrap();
-    assert_eq!((chat.status, chat.published), ("dry_run", 0));
+    assert_eq!((chat.status, chat.published), (ChatStatus::DryRun, 0));
     assert_eq!(chat.messages.len(), 1);
     let rendered: Value = serde_json::from_str(&chat.messages[0]).unwrap();
     assert_custom_notification(&rendered);

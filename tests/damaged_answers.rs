@@ -15,7 +15,7 @@ use access_key_notifier::aws::ssm::SsmExemptionSource;
 use access_key_notifier::aws::{self, MAX_RESPONSE_BYTES};
 use access_key_notifier::credential_report::MAX_ANSWER_BYTES;
 use access_key_notifier::error::Error;
-use access_key_notifier::exemption::Listing;
+use access_key_notifier::exemption::ExemptionListing;
 use access_key_notifier::ports::accounts::Accounts;
 use access_key_notifier::ports::chat::ChatChannel;
 use access_key_notifier::ports::directory::UserDirectory;
@@ -115,7 +115,10 @@ async fn an_exemption_parameter_without_its_value_is_damaged_never_nobody_exempt
     // And the list is unusable (enforcement stops), not an empty one.
     let exemptions = Exemptions::new(Some(source));
     let listing = exemptions.listing(Utc::now()).await;
-    assert!(matches!(listing, Listing::Unavailable(_)), "{listing:?}");
+    assert!(
+        matches!(listing, ExemptionListing::Unavailable(_)),
+        "{listing:?}"
+    );
     assert!(listing.known().is_err());
 }
 
@@ -170,7 +173,7 @@ async fn a_failed_claim_without_the_item_that_holds_it_is_damaged() {
     let key = NoticeKey {
         account: "123456789012".into(),
         access_key_id: ALICE_KEY.into(),
-        stage: access_key_notifier::decision::Stage::Tier(7),
+        stage: access_key_notifier::model::Stage::Tier(7),
     };
     let request = ClaimRequest {
         owner: "test".into(),

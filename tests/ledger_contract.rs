@@ -5,8 +5,8 @@
 mod common;
 
 use access_key_notifier::aws::dynamodb::DynamoDbLedger;
-use access_key_notifier::decision::Stage;
 use access_key_notifier::enforcement::Warning;
+use access_key_notifier::model::Stage;
 use access_key_notifier::ports::ledger::{
     Claim, ClaimRequest, NoticeKey, NoticeLedger, SentRecord,
 };

@@ -14,7 +14,7 @@ use access_key_notifier::aws;
 use access_key_notifier::config::Config;
 use access_key_notifier::flow::Invocation;
 use access_key_notifier::flow::config_event::handle;
-use access_key_notifier::outcome::Status;
+use access_key_notifier::outcome::{MailStatus, Status};
 use access_key_notifier::route::{Answer, answer as dispatch};
 use common::{Emulator, SENDER, create_ledger_table, fixture_event, key_aged, to_of};
 use serde_json::{Value, json};
@@ -242,7 +242,7 @@ async fn the_sweep_fans_out_through_sqs_and_sweeps_every_account_once() {
     else {
         panic!("the digest schedule sends the digest")
     };
-    assert_eq!((o.status, o.accounts), ("sent", 3));
+    assert_eq!((o.status, o.accounts), (MailStatus::Sent, 3));
     assert!(o.not_swept.is_empty(), "{:?}", o.not_swept);
     let messages = org.emu.messages();
     let last = messages.last().unwrap();

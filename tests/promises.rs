@@ -381,7 +381,10 @@ async fn a_slow_digest_is_reported_failed_inside_the_budget() {
     );
     assert_eq!(o.users.checked, 1);
     let digest = o.digest.unwrap();
-    assert_eq!(digest.status, "failed");
+    assert_eq!(
+        digest.status,
+        access_key_notifier::outcome::MailStatus::Failed
+    );
     assert!(digest.error.unwrap().contains("time budget"));
 }
 

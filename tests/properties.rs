@@ -152,11 +152,13 @@ mod enforcement {
 
     use access_key_notifier::clock::FixedClock;
     use access_key_notifier::config::Config;
-    use access_key_notifier::decision::LastUsed;
-    use access_key_notifier::decision::{AccessKey, Stage, due_keys};
-    use access_key_notifier::enforcement::{EnforceMode, Enforcement, KeyVerdict, Warning, judge};
+    use access_key_notifier::decision::due_keys;
+    use access_key_notifier::enforcement::{EnforceMode, Enforcement, Warning, judge};
     use access_key_notifier::flow::sweep::{self, Run};
     use access_key_notifier::flow::{Deps, Invocation};
+    use access_key_notifier::model::KeyVerdict;
+    use access_key_notifier::model::LastUsed;
+    use access_key_notifier::model::{AccessKey, Stage};
     use access_key_notifier::ports::MemoryPorts;
     use access_key_notifier::ports::exemptions::Exemptions;
     use access_key_notifier::ports::ledger::{NoticeKey, SentRecord};
@@ -394,8 +396,10 @@ mod enforcement {
 /// age, last use and activity.
 mod unused_keys {
     use access_key_notifier::config::Config;
-    use access_key_notifier::decision::{AccessKey, LastUsed, Policy, Stage, due_keys};
-    use access_key_notifier::enforcement::{EnforceMode, Enforcement, KeyVerdict, Warning, judge};
+    use access_key_notifier::decision::{Policy, due_keys};
+    use access_key_notifier::enforcement::{EnforceMode, Enforcement, Warning, judge};
+    use access_key_notifier::model::KeyVerdict;
+    use access_key_notifier::model::{AccessKey, LastUsed, Stage};
     use chrono::{DateTime, Duration, TimeZone, Utc};
     use proptest::prelude::*;
 

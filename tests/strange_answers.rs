@@ -12,9 +12,9 @@ use access_key_notifier::app::deps_from_sdk;
 use access_key_notifier::config::Config;
 use access_key_notifier::error::Error;
 use access_key_notifier::flow::Invocation;
+use access_key_notifier::flow::config_event::Handled;
 use access_key_notifier::flow::config_event::handle;
 use access_key_notifier::mask::MESSAGE_LIMIT;
-use access_key_notifier::notice::Handled;
 use common::standin::{
     ALICE_KEY, Call, Reply, StandIn, iam_error, iam_ok, key_member, keys_result, last_used_result,
     user_member,

@@ -26,10 +26,10 @@ use crate::aws::lazy::Lazy;
 use crate::aws::pages::Pages;
 use crate::aws::{classify, to_chrono};
 use crate::credential_report::{self, CredentialReport};
-use crate::decision::{AccessKey, LastUsed, MAX_ACCESS_KEYS, Tag};
 use crate::error::Error;
+use crate::model::{AccessKey, LastUsed, Tag, User};
 use crate::organization::is_account_id;
-use crate::ports::directory::{ListedUser, User, UserDirectory};
+use crate::ports::directory::{ListedUser, MAX_ACCESS_KEYS, UserDirectory};
 use crate::sync::lock;
 
 /// IAM's largest ListUsers page.
@@ -63,7 +63,7 @@ fn report_wait(poll: usize) -> std::time::Duration {
 
 /// What the directory remembers between events.
 #[derive(Default)]
-struct Listing {
+struct Remembered {
     names: HashMap<String, String>,
     /// Where an unfinished listing stopped.
     resume_marker: Option<String>,
@@ -73,7 +73,7 @@ pub struct IamDirectory {
     client: Lazy<Client>,
     sts: Lazy<aws_sdk_sts::Client>,
     page_size: i32,
-    listing: Mutex<Listing>,
+    remembered: Mutex<Remembered>,
     pages: AtomicU64,
     /// The account's alias, once read.
     alias: Mutex<Option<Option<String>>>,
@@ -100,7 +100,7 @@ impl IamDirectory {
             client: client.into(),
             sts: sts.into(),
             page_size: page_size.clamp(1, MAX_PAGE_SIZE),
-            listing: Mutex::new(Listing::default()),
+            remembered: Mutex::new(Remembered::default()),
             pages: AtomicU64::new(0),
             alias: Mutex::new(None),
             account: Mutex::new(None),
@@ -127,9 +127,9 @@ impl IamDirectory {
         self.pages.load(Ordering::Relaxed)
     }
 
-    fn listing(&self) -> std::sync::MutexGuard<'_, Listing> {
+    fn remembered(&self) -> std::sync::MutexGuard<'_, Remembered> {
         // The map stays consistent even if a holder panicked.
-        lock(&self.listing)
+        lock(&self.remembered)
     }
 
     /// Fetches one page of `pass` into the map, and into `users` when
@@ -150,13 +150,13 @@ impl IamDirectory {
             .await
             .map_err(|e| classify("IAM", "ListUsers", e))?;
         self.pages.fetch_add(1, Ordering::Relaxed);
-        let mut listing = self.listing();
+        let mut remembered = self.remembered();
         // Memory stays bounded however many distinct users answers name.
-        if listing.names.len() + page.users().len() > MAX_LISTED_USERS {
-            listing.names.clear();
+        if remembered.names.len() + page.users().len() > MAX_LISTED_USERS {
+            remembered.names.clear();
         }
         for user in page.users() {
-            listing
+            remembered
                 .names
                 .insert(user.user_id().to_string(), user.user_name().to_string());
         }
@@ -187,11 +187,11 @@ impl IamDirectory {
 impl UserDirectory for IamDirectory {
     async fn user_name(&self, user_id: &str) -> Result<Option<String>, Error> {
         let resume = {
-            let mut listing = self.listing();
-            if let Some(name) = listing.names.get(user_id) {
+            let mut remembered = self.remembered();
+            if let Some(name) = remembered.names.get(user_id) {
                 return Ok(Some(name.clone()));
             }
-            listing.resume_marker.take()
+            remembered.resume_marker.take()
         };
         // Continue an unfinished listing first; if the id is not in the rest
         // of it, list again from the start (the user may be new).
@@ -200,9 +200,9 @@ impl UserDirectory for IamDirectory {
         let mut pass = Self::list_users_pass();
         loop {
             let next = self.list_page(&mut pass, marker, None).await?;
-            let found = self.listing().names.get(user_id).cloned();
+            let found = self.remembered().names.get(user_id).cloned();
             if found.is_some() {
-                self.listing().resume_marker = next;
+                self.remembered().resume_marker = next;
                 return Ok(found);
             }
             if next.is_some() {
@@ -219,7 +219,7 @@ impl UserDirectory for IamDirectory {
     }
 
     fn forget(&self, user_id: &str) {
-        self.listing().names.remove(user_id);
+        self.remembered().names.remove(user_id);
     }
 
     async fn user(&self, user_name: &str) -> Result<Option<User>, Error> {

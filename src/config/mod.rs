@@ -75,7 +75,7 @@ impl Config {
 
     /// Whether enforcement changes `key` in this run: the policy it is
     /// listed for is `true`, and not a dry run.
-    pub fn enforcement_acts_on(&self, key: &crate::decision::DueKey) -> bool {
+    pub fn enforcement_acts_on(&self, key: &crate::model::DueKey) -> bool {
         self.enforcement.mode_for(key) == EnforceMode::On && !self.dry_run
     }
 }
@@ -263,7 +263,7 @@ impl fmt::Display for Config {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::Locale;
+    use crate::model::Locale;
     use chrono_tz::Tz;
     use std::collections::HashMap;
 

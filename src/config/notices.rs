@@ -7,8 +7,9 @@ use chrono_tz::Tz;
 
 use super::{ConfigError, MAX_RECIPIENTS, err, parse_days};
 use crate::address::{self, Address};
-use crate::decision::{Locale, NoticeRule, Policy};
+use crate::decision::{NoticeRule, Policy};
 use crate::mask::quote;
+use crate::model::Locale;
 
 /// What the notices' variables say.
 pub(super) struct Notices {

@@ -15,9 +15,9 @@ pub mod sweep_message;
 
 use envelope::Envelope;
 
-use crate::decision::SkipReason;
 use crate::error::Error;
 use crate::mask::quote;
+use crate::model::SkipReason;
 
 pub const SOURCE: &str = "aws.config";
 /// A schedule's event: EventBridge scheduled rules send it with source

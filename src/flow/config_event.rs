@@ -1,24 +1,59 @@
-//! One Config compliance change: parse and re-check the event, map the
-//! rule to its tier, find the account and the user (UserId → name, then
-//! GetUser and ListAccessKeys, the UserId checked), and hand the user to
-//! the notice pipeline. Within the invocation's time budget (Lambda's
-//! deadline less [`DEADLINE_RESERVE`]).
+//! One Config compliance change, top to bottom: parse and re-check the
+//! event, map the rule to what it triggers, find the account and read the
+//! user (UserId → name, then GetUser and ListAccessKeys, the UserId
+//! checked), hand the user to the notice service (`service`), and fold
+//! its result into the event's [`Outcome`], telling the team's channel of
+//! any deactivation. Within the invocation's time budget (Lambda's deadline
+//! less [`DEADLINE_RESERVE`](super::DEADLINE_RESERVE)).
 
 use serde_json::{Value, json};
 
 use super::scope::scope;
 use super::{Deps, Invocation};
-use crate::chat;
 use crate::clock::Clock;
-use crate::decision::{self, AccessKey, SkipReason, Tag};
 use crate::error::Error;
 use crate::event::{self, ComplianceChange, Parsed};
 use crate::logging::{self, Level};
-use crate::mail::notice::Via;
-use crate::notice::{Account, Cap, Handled, Pipeline, Subject};
-use crate::outcome::{Outcome, Status};
+use crate::model::{AccessKey, SkipReason, Tag, Trigger};
+use crate::outcome::Outcome;
 use crate::ports::Ports;
 use crate::ports::directory::UserDirectory;
+use crate::rendered::Rendered;
+use crate::service::{Account, Reading};
+use crate::views::chat;
+
+/// An event's answer: its outcome, the mail when one was rendered (for
+/// `invoke --dry-run`), and the error the invocation fails with after it
+/// did something worth reporting.
+#[derive(Debug)]
+pub struct Handled {
+    pub outcome: Outcome,
+    pub rendered: Option<Rendered>,
+    /// What stopped the invocation after it had done something (a key
+    /// deactivated, then the notice failed): Lambda is answered with this
+    /// error, so the platform retries, and the outcome, which says what was
+    /// done, is still logged and counted.
+    pub error: Option<Error>,
+}
+
+impl Handled {
+    /// An outcome with nothing rendered and nothing failed.
+    pub fn of(outcome: Outcome) -> Handled {
+        Handled {
+            outcome,
+            rendered: None,
+            error: None,
+        }
+    }
+
+    /// `Ok` when nothing failed, otherwise the error that did.
+    pub fn into_result(self) -> Result<Handled, Error> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self),
+        }
+    }
+}
 
 /// Handles one event payload, within the invocation's time budget. An
 /// error after something was done (a notice sent, a key deactivated) is
@@ -78,13 +113,13 @@ async fn handle_event<P: Ports>(
     };
     // An event of another rule can't mail: it costs no AWS call.
     let policy = &deps.config.policy;
-    let via = match policy.tier_for_rule(&change.rule) {
-        Some(tier_days) => Via::Rule {
+    let trigger = match policy.tier_for_rule(&change.rule) {
+        Some(tier_days) => Trigger::Rule {
             name: &change.rule,
             tier_days,
         },
-        None if policy.is_unused_rule(&change.rule) => Via::UnusedRule { name: &change.rule },
-        None => return Ok(skipped(&change, SkipReason::UnknownRule, None)),
+        None if policy.is_unused_rule(&change.rule) => Trigger::UnusedRule { name: &change.rule },
+        None => return Ok(skipped(&change, SkipReason::UnknownRule)),
     };
     // The ledger records notices per account; a real event always names it.
     if deps.ledger.is_some() && change.account.is_none() {
@@ -93,6 +128,7 @@ async fn handle_event<P: Ports>(
         ));
     }
 
+    // Read the user.
     let scope = match scope(
         deps.config.organization.as_ref(),
         &deps.accounts,
@@ -101,98 +137,73 @@ async fn handle_event<P: Ports>(
     .await?
     {
         Ok(scope) => scope,
-        Err(reason) => return Ok(skipped(&change, reason, None)),
+        Err(reason) => return Ok(skipped(&change, reason)),
     };
-    let Some(user) = load_user(&*scope.directory, &change.user_id).await? else {
-        return Ok(skipped(&change, SkipReason::UserNotFound, None));
+    let directory = &*scope.directory;
+    let Some(user) = load_user(directory, &change.user_id).await? else {
+        return Ok(skipped(&change, SkipReason::UserNotFound));
     };
 
-    let now = deps.clock.now();
-    let listing = deps.exemptions.listing(now).await;
-    let cap = Cap::today(&deps.config, now);
-    let claim = invocation.claim(now);
-    let pipeline: Pipeline<'_, P> = Pipeline {
-        config: &deps.config,
-        ledger: deps.ledger.as_ref(),
-        mailer: &deps.mailer,
-        account: Account {
-            id: change.account.as_deref(),
-            label: scope.label.as_deref(),
-            directory: &*scope.directory,
-        },
-        listing: &listing,
-        cap: &cap,
-        claim: &claim,
-        now,
+    // The notice service: decide, enforce, notify.
+    let service = deps.service(invocation);
+    let keys = service.judge(directory, user.keys).await?;
+    let account = Account {
+        id: change.account.as_deref(),
+        label: scope.label.as_deref(),
+        directory,
     };
-    let result = pipeline
-        .run(&Subject {
-            via,
-            event_id: change.event_id.as_deref(),
-            user_id: &change.user_id,
-            name: &user.name,
-            tags: &user.tags,
-            keys: &user.keys,
-        })
-        .await;
-    // A deactivation is told to the team's channel at once, whatever
-    // happened to the notice, within the budget less a second kept for
-    // the answer.
-    let account = change.account.as_deref().unwrap_or_default();
-    let today = crate::calendar::iso(deps.config.policy.date_of(now));
-    let told = chat::deactivations(account, &today, &result.enforced.actions);
+    let reading = Reading {
+        id: &change.user_id,
+        name: &user.name,
+        tags: &user.tags,
+        keys: &keys,
+    };
+    let mut result = service.handle(&account, &reading, trigger).await;
+
+    // Fold the result into the event's outcome. A deactivation is told to
+    // the team's channel at once, whatever happened to the notice, within
+    // the budget less a second kept for the answer.
+    let today = crate::calendar::iso(policy.date_of(service.now()));
+    let actions: Vec<_> = result.actions().cloned().collect();
+    let told = chat::deactivations(account.id.unwrap_or_default(), &today, &actions);
     let chat_by = invocation
         .ends_at(deps.clock.now())
         .map(|end| end - CHAT_ANSWER_RESERVE);
-    let chat = super::chat::publish(
+    let chat = super::publish::publish(
         &deps.config,
         deps.chat.as_ref(),
         told.into_iter().collect(),
         chat_by,
     )
     .await;
-    let actions = result.enforced.actions;
+    let mut outcome = Outcome::of(&result, trigger, account.id, change.event_id.as_deref());
+    outcome.chat = chat;
+    let rendered = match &mut result.notice {
+        Ok(noticed) => noticed.rendered.take(),
+        Err(_) => None,
+    };
     // The notice's error first; then enforcement's (the notice is handled
     // and recorded: a retry finds it sent and tries enforcement again).
-    let (mut handled, error) = match (result.notice, result.enforced.error) {
-        (Ok(handled), error) => (handled, error),
+    let error = match (result.notice, result.enforcement_error) {
+        (Ok(_), error) => error,
         // Nothing was done: the error alone answers.
-        (Err(e), _) if actions.is_empty() && chat.is_none() => return Err(e),
-        // What enforcement did is reported whatever happened to the mail.
-        (Err(e), _) => (
-            Handled::of(Outcome {
-                status: Status::Failed,
-                reason: None,
-                rule: Some(change.rule.clone()),
-                account: change.account.clone(),
-                user: Some(user.name.clone()),
-                user_id: Some(change.user_id.clone()),
-                event_id: change.event_id.clone(),
-                ..Outcome::skipped(SkipReason::Deactivated)
-            }),
-            Some(e),
-        ),
+        (Err(e), _) if outcome.enforcement.is_empty() && outcome.chat.is_none() => return Err(e),
+        (Err(e), _) => Some(e),
     };
-    handled.outcome.enforcement = actions;
-    handled.outcome.chat = chat;
-    // The invocation still fails (Lambda retries it), and its outcome
-    // says what was done before.
-    if let Some(e) = error {
-        handled.outcome.error = Some((&e).into());
-        handled.error = Some(e);
-    }
-    Ok(handled)
+    // The invocation still fails (Lambda retries it), and its outcome says
+    // what was done before.
+    Ok(Handled {
+        outcome,
+        rendered,
+        error,
+    })
 }
 
-/// Time kept after the chat channel's publishes for answering the event.
-const CHAT_ANSWER_RESERVE: std::time::Duration = std::time::Duration::from_secs(1);
-
 /// A skip of a parsed change, with what is known of it.
-fn skipped(change: &ComplianceChange, reason: SkipReason, user: Option<&str>) -> Handled {
+fn skipped(change: &ComplianceChange, reason: SkipReason) -> Handled {
     Handled::of(Outcome {
         rule: Some(change.rule.clone()),
         account: change.account.clone(),
-        user: user.map(str::to_string),
         user_id: Some(change.user_id.clone()),
         event_id: change.event_id.clone(),
         ..Outcome::skipped(reason)
@@ -219,12 +230,9 @@ pub(crate) async fn load_user<D: UserDirectory>(
             return Ok(None);
         };
         let (user, keys) = tokio::join!(directory.user(&name), directory.access_keys(&name));
-        // A damaged listing is reported first, before either call's own error.
-        let keys = match keys {
-            Ok(keys) => Ok(decision::checked_keys(keys)?),
-            Err(e) => Err(e),
-        };
-        match (user?, keys?) {
+        // A damaged listing is reported first, before GetUser's own error.
+        let keys = keys?;
+        match (user?, keys) {
             (Some(user), Some(keys)) if user.id == user_id => {
                 return Ok(Some(User {
                     name: user.name,
@@ -244,3 +252,6 @@ pub(crate) async fn load_user<D: UserDirectory>(
     }
     Ok(None)
 }
+
+/// Time kept after the chat channel's publishes for answering the event.
+const CHAT_ANSWER_RESERVE: std::time::Duration = std::time::Duration::from_secs(1);

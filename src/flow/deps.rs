@@ -4,12 +4,14 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::Error;
 use crate::logging;
 use crate::ports::Ports;
 use crate::ports::exemptions::Exemptions;
 use crate::ports::ledger::ClaimRequest;
+use crate::service::NoticeService;
 
 /// Every dependency of the function. Only the flows see the whole set;
 /// they hand the notice pipeline and the digests the parts they need.
@@ -28,6 +30,27 @@ pub struct Deps<P: Ports> {
     pub queue: Option<P::Queue>,
     /// The team's chat channel; present when `CHAT_TOPIC_ARN` is set.
     pub chat: Option<P::Chat>,
+}
+
+/// The notice service over a port set's ledger, mailer and exemption list.
+pub type Service<'a, P> =
+    NoticeService<'a, <P as Ports>::Ledger, <P as Ports>::Mailer, <P as Ports>::Exemptions>;
+
+impl<P: Ports> Deps<P> {
+    /// The notice service of `invocation`, at the clock's now: the one
+    /// place it is made, once per invocation, by the flow the invocation
+    /// runs (a batch of sweep messages shares one).
+    pub fn service(&self, invocation: &Invocation) -> Service<'_, P> {
+        let now = self.clock.now();
+        NoticeService::new(
+            &self.config,
+            self.ledger.as_ref(),
+            &self.mailer,
+            &self.exemptions,
+            now,
+            invocation.claim(now),
+        )
+    }
 }
 
 /// What the platform says about this invocation.

@@ -1,6 +1,6 @@
 //! Both digests: an account's, after its sweep, and the Organization's,
 //! from the day's per-account summaries. Each renders its own view once
-//! ([`mail::digest`](crate::mail::digest), [`mail::org_digest`](crate::mail::org_digest))
+//! ([`mail::digest`](crate::views::mail::digest), [`mail::org_digest`](crate::views::mail::org_digest))
 //! and goes out through the same [`deliver`]: nothing in a dry run, one
 //! SendEmail to `DIGEST_RECIPIENTS` otherwise.
 //!
@@ -20,9 +20,7 @@ use crate::calendar;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::Error;
-use crate::mail::digest::DigestView;
-use crate::mail::org_digest::OrganizationView;
-use crate::mail::{self, Rendered};
+use crate::outcome::MailStatus;
 use crate::outcome::fanout::OrganizationDigestOutcome;
 use crate::outcome::report::Report;
 use crate::outcome::summary::{AccountState, AccountSummary};
@@ -30,6 +28,9 @@ use crate::outcome::sweep::{DigestOutcome, SweepOutcome};
 use crate::ports::Ports;
 use crate::ports::ledger::NoticeLedger;
 use crate::ports::mailer::{Mail, Mailer};
+use crate::views::mail::digest::DigestView;
+use crate::views::mail::org_digest::OrganizationView;
+use crate::views::mail::{self, Rendered};
 
 /// A digest not sent by the end of the sweep's budget.
 pub const OUT_OF_TIME: &str = "the digest was not sent within the sweep's time budget";
@@ -71,7 +72,7 @@ pub async fn account_digest<M: Mailer>(
 ) -> DigestOutcome {
     let locale = config.policy.default_locale;
     let failed = |error: String, rendered| DigestOutcome {
-        status: "failed",
+        status: MailStatus::Failed,
         message_id: None,
         error: Some(error),
         rendered,
@@ -92,9 +93,9 @@ pub async fn account_digest<M: Mailer>(
     match sent {
         Ok(message_id) => DigestOutcome {
             status: if message_id.is_some() {
-                "sent"
+                MailStatus::Sent
             } else {
-                "dry_run"
+                MailStatus::DryRun
             },
             message_id,
             error: None,
@@ -150,7 +151,7 @@ pub async fn organization_digest<P: Ports>(
         run: run.to_string(),
         accounts: view.accounts,
         not_swept: view.not_swept.clone(),
-        status: "no_recipients",
+        status: MailStatus::NoRecipients,
         message_id: None,
         error: None,
         rendered: None,
@@ -161,9 +162,9 @@ pub async fn organization_digest<P: Ports>(
     let rendered = mail::org_digest::render(&view, config.policy.default_locale)?;
     outcome.message_id = deliver(config, &deps.mailer, &rendered, "organization_digest").await?;
     outcome.status = if outcome.message_id.is_some() {
-        "sent"
+        MailStatus::Sent
     } else {
-        "dry_run"
+        MailStatus::DryRun
     };
     outcome.rendered = Some(rendered);
     Ok(outcome)

@@ -18,15 +18,15 @@ use serde_json::json;
 
 use super::scope::{self, served};
 use super::sweep::{self, Run};
-use super::{Deps, Invocation};
+use super::{Deps, Invocation, Service};
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::event::envelope::SqsEvent;
 use crate::event::sweep_message::SweepMessage;
 use crate::logging::{self, Level};
 use crate::organization::fan_out_targets;
-use crate::outcome::fanout::{BatchOutcome, FanOutOutcome, MessageOutcome};
-use crate::outcome::summary::{AccountSummary, SummaryOutcome};
+use crate::outcome::fanout::{BatchOutcome, FanOutOutcome, MessageOutcome, MessageStatus};
+use crate::outcome::summary::{AccountSummary, SummaryOutcome, SummaryStatus};
 use crate::ports::Ports;
 use crate::ports::ledger::NoticeLedger;
 use crate::ports::queue::{MAX_BATCH, SweepQueue};
@@ -98,6 +98,8 @@ pub async fn sweep_messages<P: Ports>(
     deps: &Deps<P>,
     invocation: &Invocation,
 ) -> Result<BatchOutcome, Error> {
+    // One notice service for the whole batch: one invocation.
+    let service = deps.service(invocation);
     let mut messages = Vec::with_capacity(event.records.len());
     for record in &event.records {
         let message_id = record
@@ -106,7 +108,7 @@ pub async fn sweep_messages<P: Ports>(
             .filter(|id| !id.is_empty() && id.len() <= 100)
             .ok_or_else(|| Error::InvalidEvent("an SQS record has no messageId".into()))?;
         let body = record.body.as_deref().unwrap_or("");
-        messages.push(sweep_one(deps, invocation, message_id, body).await);
+        messages.push(sweep_one(deps, &service, invocation, message_id, body).await);
     }
     Ok(BatchOutcome {
         kind: "sweep_messages",
@@ -116,6 +118,7 @@ pub async fn sweep_messages<P: Ports>(
 
 async fn sweep_one<P: Ports>(
     deps: &Deps<P>,
+    service: &Service<'_, P>,
     invocation: &Invocation,
     message_id: &str,
     body: &str,
@@ -123,7 +126,7 @@ async fn sweep_one<P: Ports>(
     let mut out = MessageOutcome {
         message_id: message_id.to_string(),
         account: None,
-        status: "failed",
+        status: MessageStatus::Failed,
         reason: None,
         error: None,
         error_type: None,
@@ -157,7 +160,7 @@ async fn sweep_one<P: Ports>(
     let scope = match scope::scope(org, &deps.accounts, Some(&message.account)).await {
         Ok(Ok(scope)) => scope,
         Ok(Err(reason)) => {
-            out.status = "skipped";
+            out.status = MessageStatus::Skipped;
             out.reason = Some(reason.code());
             return out;
         }
@@ -167,7 +170,7 @@ async fn sweep_one<P: Ports>(
         .label
         .clone()
         .unwrap_or_else(|| message.account.clone());
-    match sweep::run_in(deps, invocation, scope, Run::Sweep).await {
+    match sweep::run_in(deps, service, invocation, scope, Run::Sweep).await {
         Ok(swept) => {
             if let Some(report) = &swept.report {
                 let summary = AccountSummary::of(&message.account, &label, report, &swept);
@@ -181,7 +184,7 @@ async fn sweep_one<P: Ports>(
                     .await,
                 );
             }
-            out.status = "swept";
+            out.status = MessageStatus::Swept;
             out.sweep = Some(Box::new(swept));
             out
         }
@@ -204,21 +207,21 @@ async fn keep<L: NoticeLedger>(
         error,
     };
     if dry_run {
-        return outcome("dry_run", None);
+        return outcome(SummaryStatus::DryRun, None);
     }
     let Some(ledger) = ledger else {
-        return outcome("failed", Some("no ledger".into()));
+        return outcome(SummaryStatus::Failed, Some("no ledger".into()));
     };
     let text = serde_json::to_string(summary).unwrap_or_default();
     match ledger.put_summary(run, &summary.account, &text).await {
-        Ok(()) => outcome("kept", None),
+        Ok(()) => outcome(SummaryStatus::Kept, None),
         Err(e) => {
             logging::log(
                 Level::Error,
                 "the account's sweep summary could not be kept; the Organization's digest lists it as not swept",
                 json!({"account": summary.account, "error": e.safe_message()}),
             );
-            outcome("failed", Some(e.safe_message()))
+            outcome(SummaryStatus::Failed, Some(e.safe_message()))
         }
     }
 }

@@ -8,22 +8,22 @@
 //!   account, and the per-account sweeps those messages start;
 //! - [`digest`]: an account's digest and the Organization's, one render
 //!   and one send each;
-//! - [`chat`]: the team's chat channel, after a sweep and after a
-//!   Config event's deactivations;
+//! - [`publish`]: publishing to the team's chat channel, after a sweep
+//!   and after a Config event's deactivations;
 //! - [`scope`]: which account (and directory) an event or message reads;
 //! - [`targets`]: which users a sweep reads (the credential report's
 //!   candidates, or every listed user).
 
-pub mod chat;
 pub mod config_event;
 pub mod deps;
 pub mod digest;
 pub mod fanout;
+pub mod publish;
 pub mod scope;
 pub mod sweep;
 pub mod targets;
 
-pub use deps::{DEADLINE_RESERVE, Deps, Invocation};
+pub use deps::{DEADLINE_RESERVE, Deps, Invocation, Service};
 
 #[cfg(test)]
 mod tests;

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use serde_json::json;
 
 use crate::config::Config;
-use crate::decision::SkipReason;
 use crate::error::Error;
 use crate::logging::{self, Level};
+use crate::model::SkipReason;
 use crate::organization::{Organization, account_label, admit, fan_out_targets};
 use crate::ports::accounts::Accounts;
 use crate::ports::directory::UserDirectory;

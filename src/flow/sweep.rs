@@ -56,23 +56,21 @@ use tokio::time::Instant;
 
 use super::digest::account_digest;
 use super::scope::Scope;
-use super::targets::{Target, targets};
-use super::{Deps, Invocation};
-use crate::chat;
-use crate::clock::Clock;
-use crate::decision::{self, SkipReason};
+use super::targets::{Target, Targets, targets};
+use super::{Deps, Invocation, Service};
 use crate::enforcement::EnforceMode;
 use crate::error::Error;
 use crate::logging::{self, Level};
-use crate::mail::notice::Via;
-use crate::notice::{Account, Cap, Pipeline, Subject, UserResult, with_last_use};
-use crate::outcome::report::{Report, UserReport};
+use crate::model::{SkipReason, Trigger, UserResult};
+use crate::outcome::Status;
+use crate::outcome::report::Report;
 use crate::outcome::sweep::{Fate, SweepOutcome};
-use crate::outcome::{KeyOutcome, Status};
 use crate::ports::accounts::Accounts;
 use crate::ports::directory::UserDirectory;
 use crate::ports::ledger::NoticeLedger;
 use crate::ports::{Dir, Ports};
+use crate::service::{Account, Reading};
+use crate::views::chat;
 
 /// Rounds after the first pass in which users that failed with a retryable
 /// error are tried again, each with half the concurrency of the one before.
@@ -113,36 +111,82 @@ pub fn digest_reserve(budget: Duration) -> Duration {
     finish_reserve(budget) / 2
 }
 
-/// `work`, unless `end` comes first: then `Retryable.OutOfTime` for a
-/// sweep of `budget`.
-async fn by<T>(
-    end: Option<Instant>,
+/// The moments of one sweep, on tokio's clock (`None`: no deadline).
+struct Times {
+    started: Instant,
     budget: Duration,
-    work: impl Future<Output = Result<T, Error>>,
-) -> Result<T, Error> {
-    let Some(end) = end else {
-        return work.await;
-    };
-    tokio::time::timeout_at(end, work)
-        .await
-        .unwrap_or_else(|_| Err(super::deps::out_of_time(budget)))
+    /// The budget's end.
+    end: Option<Instant>,
+    /// The users' share ends here: [`finish_reserve`] before the end.
+    users_end: Option<Instant>,
+    /// No user is admitted after this: [`stop_margin`] before the end.
+    admit_until: Option<Instant>,
+    /// The resume point and the chat channel end here:
+    /// [`digest_reserve`] before the end.
+    chat_end: Option<Instant>,
 }
 
-/// One user's result, and what the report learned about it.
+impl Times {
+    fn of(budget: Duration) -> Times {
+        let started = Instant::now();
+        let end = started.checked_add(budget);
+        let before_end =
+            |d: Duration| end.map(|e| e.checked_sub(d).unwrap_or(started).max(started));
+        Times {
+            started,
+            budget,
+            end,
+            users_end: before_end(finish_reserve(budget)),
+            admit_until: before_end(stop_margin(budget)),
+            chat_end: before_end(digest_reserve(budget)),
+        }
+    }
+
+    /// `work`, unless `end` comes first: then `Retryable.OutOfTime`.
+    async fn by<T>(
+        &self,
+        end: Option<Instant>,
+        work: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let Some(end) = end else {
+            return work.await;
+        };
+        tokio::time::timeout_at(end, work)
+            .await
+            .unwrap_or_else(|_| Err(super::deps::out_of_time(self.budget)))
+    }
+}
+
+/// What a sweep reads (its first step).
+struct Plan {
+    account: String,
+    /// How mails name the account.
+    label: String,
+    targets: Targets,
+    /// The users to read, from where the last sweep stopped.
+    users: Vec<Target>,
+    resumed_from: Option<String>,
+}
+
+/// One user's result.
 struct Swept {
     user: Target,
+    /// Keys listed for the user.
     keys: usize,
     fate: Fate,
-    report: Option<UserReport>,
-    /// What enforcement did about the user's keys.
-    enforced: Option<crate::enforcement::UserEnforcement>,
+    /// What the notice service made of the user (a user with a due key).
+    result: Option<UserResult>,
 }
 
-/// What every user of one sweep shares: the notice pipeline over the
-/// account, and how the sweep runs.
-struct Shared<'a, P: Ports> {
-    pipeline: Pipeline<'a, P>,
-    run: Run,
+/// What the passes over the users gave (the second step).
+struct Ran {
+    done: Vec<Swept>,
+    not_reached: Vec<Target>,
+    /// Where the next sweep starts: the first user the first pass did not
+    /// finish.
+    resume_at: Option<String>,
+    /// Users tried again after a retryable failure (each retry counted).
+    retried: usize,
 }
 
 /// Sweeps the function's own account: `account` is the event's, `None`
@@ -158,78 +202,154 @@ pub async fn run<P: Ports>(
         account,
         directory: deps.accounts.own(),
     };
-    run_in(deps, invocation, scope, run).await
+    let service = deps.service(invocation);
+    run_in(deps, &service, invocation, scope, run).await
 }
 
-/// Sweeps the account of `scope`, through its directory. In Organizations
-/// mode the sweep keeps the account's summary for the Organization's
-/// digest instead of mailing a digest of its own.
+/// Sweeps the account of `scope`, through its directory, with the
+/// invocation's notice service, in four steps: plan (the account, the
+/// users to read and where to start), run (each user read and handed to
+/// the service, retried in rounds), settle (the results folded into the
+/// outcome and the report, and where the sweep stopped kept), publish (the
+/// team's chat channel, then the digest). In Organizations mode the sweep
+/// keeps the account's summary for the Organization's digest instead of
+/// mailing a digest of its own.
 pub async fn run_in<P: Ports>(
     deps: &Deps<P>,
+    service: &Service<'_, P>,
     invocation: &Invocation,
     scope: Scope<Dir<P>>,
     run: Run,
 ) -> Result<SweepOutcome, Error> {
-    let started = Instant::now();
     if run == Run::Sweep && deps.ledger.is_none() {
         return Err(Error::NoLedger);
     }
-    let budget = invocation.budget(deps.clock.now()).unwrap_or(Duration::MAX);
-    let end = started.checked_add(budget);
-    let before_end = |d: Duration| end.map(|e| e.checked_sub(d).unwrap_or(started).max(started));
-    // The users' share of the budget, and the moment no new one is
-    // admitted; the resume point and chat end before the digest's reserve.
-    let users_end = before_end(finish_reserve(budget));
-    let admit_until = before_end(stop_margin(budget));
-    let chat_end = before_end(digest_reserve(budget));
+    let budget = invocation.budget(service.now()).unwrap_or(Duration::MAX);
+    let times = Times::of(budget);
+    let plan = plan(deps, service, &scope, run, &times).await?;
+    let ran = run_users(deps, service, &scope, &plan, run, &times).await;
+    let (mut outcome, report) = settle(deps, service, &plan, ran, run, &times).await;
+    publish(deps, &mut outcome, report, run, &times).await;
+    outcome.duration_ms = u64::try_from(times.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Ok(outcome)
+}
 
+/// Step 1: the account, the users to read (`targets`) and where the last
+/// sweep stopped, all before the users' share of the budget ends.
+async fn plan<P: Ports>(
+    deps: &Deps<P>,
+    service: &Service<'_, P>,
+    scope: &Scope<Dir<P>>,
+    run: Run,
+    times: &Times,
+) -> Result<Plan, Error> {
     let directory = &*scope.directory;
-    let now = deps.clock.now();
     let ledger = deps.ledger.as_ref().filter(|_| run == Run::Sweep);
-    let listed = by(users_end, budget, async {
-        let account = match scope.account {
-            Some(a) => a,
+    let listed = times.by(times.users_end, async {
+        let account = match &scope.account {
+            Some(a) => a.clone(),
             None => directory.account_id().await?,
         };
-        let report_by = end.map(|_| started + budget / 4);
+        let report_by = times.end.map(|_| times.started + times.budget / 4);
         let full = matches!(run, Run::ReadOnly { full: true });
-        let targets = targets(directory, &deps.config.policy, full, report_by, now).await?;
+        let policy = &deps.config.policy;
+        let targets = targets(directory, policy, full, report_by, service.now()).await?;
         let resumed_from = match ledger {
             Some(l) => l.sweep_resume(&account).await?,
             None => None,
         };
-        let listing = deps.exemptions.listing(now).await;
-        Ok((account, targets, resumed_from, listing))
+        Ok((account, targets, resumed_from))
     });
-    let (account, targets, resumed_from, listing) = listed.await?;
+    let (account, targets, resumed_from) = listed.await?;
     let mut users = targets.users.clone();
-    let label = scope.label.unwrap_or_else(|| account.clone());
     if let Some(first) = &resumed_from {
         // Start where the last sweep stopped; the users before it follow.
         let at = users.partition_point(|u| u.name < *first);
         users.rotate_left(at);
     }
+    Ok(Plan {
+        label: scope.label.clone().unwrap_or_else(|| account.clone()),
+        account,
+        targets,
+        users,
+        resumed_from,
+    })
+}
 
-    let config = &deps.config;
-    let cap = Cap::today(config, now);
-    let claim = invocation.claim(now);
-    let shared: Shared<'_, P> = Shared {
-        pipeline: Pipeline {
-            config,
-            ledger,
-            mailer: &deps.mailer,
-            account: Account {
-                id: Some(&account),
-                label: Some(&label),
-                directory,
-            },
-            listing: &listing,
-            cap: &cap,
-            claim: &claim,
-            now,
-        },
-        run,
+/// Step 2: every planned user read and handed to the notice service, at
+/// most `SWEEP_CONCURRENCY` at once; users that failed with a retryable
+/// error are tried again in up to [`RETRY_ROUNDS`] rounds, after a pause,
+/// at half the concurrency.
+async fn run_users<P: Ports>(
+    deps: &Deps<P>,
+    service: &Service<'_, P>,
+    scope: &Scope<Dir<P>>,
+    plan: &Plan,
+    run: Run,
+    times: &Times,
+) -> Ran {
+    let account = Account {
+        id: Some(&plan.account),
+        label: Some(&plan.label),
+        directory: &*scope.directory,
     };
+    let mut pending = plan.users.clone();
+    let mut concurrency = deps.config.sweep_concurrency;
+    let mut ran = Ran {
+        done: Vec::new(),
+        not_reached: Vec::new(),
+        resume_at: None,
+        retried: 0,
+    };
+    for round in 0..=RETRY_ROUNDS {
+        if pending.is_empty() {
+            break;
+        }
+        if round > 0 {
+            let pause = RETRY_PAUSE * 2u32.pow(round - 1);
+            if times
+                .admit_until
+                .is_some_and(|t| Instant::now() + pause >= t)
+            {
+                break;
+            }
+            tokio::time::sleep(pause).await;
+            concurrency = (concurrency / 2).max(1);
+        }
+        let (swept, left) = pass::<P>(service, &account, run, pending, concurrency, times).await;
+        // The first pass goes through the users in this run's order (from
+        // where the last run stopped): the first one it did not finish is
+        // where the next run starts, so every run moves on by as many
+        // users as its first pass finished.
+        if round == 0 {
+            ran.resume_at = left.first().map(|u| u.name.clone());
+        }
+        ran.not_reached.extend(left);
+        let (retry, settled): (Vec<Swept>, Vec<Swept>) = swept.into_iter().partition(|s| {
+            round < RETRY_ROUNDS && matches!(&s.fate, Fate::Failed(f) if f.retryable)
+        });
+        ran.done.extend(settled);
+        pending = retry.into_iter().map(|s| s.user).collect();
+        ran.retried += pending.len();
+    }
+    // Users still pending when time ran out before a retry round.
+    ran.not_reached.extend(pending);
+    ran
+}
+
+/// Step 3: the results folded into the sweep's outcome and the account's
+/// report, and where the sweep stopped kept for the next one (by the chat
+/// channel's moment, so the digest keeps its reserve).
+async fn settle<P: Ports>(
+    deps: &Deps<P>,
+    service: &Service<'_, P>,
+    plan: &Plan,
+    mut ran: Ran,
+    run: Run,
+    times: &Times,
+) -> (SweepOutcome, Report) {
+    let config = &deps.config;
+    let now = service.now();
     let sweeping = run == Run::Sweep;
     let enforcement = (sweeping && config.enforcement.strongest() != EnforceMode::Off).then(|| {
         if config.enforcement_acts() {
@@ -238,15 +358,16 @@ pub async fn run_in<P: Ports>(
             EnforceMode::DryRun
         }
     });
+    let targets = &plan.targets;
     let mut outcome = SweepOutcome::new(
-        &account,
+        &plan.account,
         config.policy.date_of(now),
         !sweeping,
         sweeping && config.dry_run,
         enforcement,
         targets.listed,
     );
-    outcome.resumed_from = resumed_from.clone();
+    outcome.resumed_from = plan.resumed_from.clone();
     outcome.source(
         targets.source,
         targets.report_unavailable.clone(),
@@ -254,67 +375,26 @@ pub async fn run_in<P: Ports>(
         targets.settled_keys,
     );
     outcome.root_access_key_active = targets.root_key_active;
-    let mut report = Report::new(&account, now, &deps.config.policy);
-
-    let mut pending = users;
-    let mut concurrency = deps.config.sweep_concurrency;
-    let mut not_reached: Vec<Target> = Vec::new();
-    let mut done: Vec<Swept> = Vec::new();
-    let mut resume_at: Option<String> = None;
-    for round in 0..=RETRY_ROUNDS {
-        if pending.is_empty() {
-            break;
-        }
-        if round > 0 {
-            let pause = RETRY_PAUSE * 2u32.pow(round - 1);
-            if admit_until.is_some_and(|t| Instant::now() + pause >= t) {
-                break;
-            }
-            tokio::time::sleep(pause).await;
-            concurrency = (concurrency / 2).max(1);
-        }
-        let (swept, left) = pass(&shared, pending, concurrency, admit_until, users_end).await;
-        // The first pass goes through the users in this run's order (from
-        // where the last run stopped): the first one it did not finish is
-        // where the next run starts, so every run moves on by as many
-        // users as its first pass finished.
-        if round == 0 {
-            resume_at = left.first().map(|u| u.name.clone());
-        }
-        not_reached.extend(left);
-        let (retry, settled): (Vec<Swept>, Vec<Swept>) = swept.into_iter().partition(|s| {
-            round < RETRY_ROUNDS && matches!(&s.fate, Fate::Failed(e) if e.is_retryable())
-        });
-        done.extend(settled);
-        pending = retry.into_iter().map(|s| s.user).collect();
-        outcome.retried += pending.len();
-    }
-    // Users still pending when time ran out before a retry round.
-    not_reached.extend(pending);
-
-    for swept in done {
+    let mut report = Report::new(&plan.account, now, &config.policy);
+    outcome.retried = ran.retried;
+    for swept in &ran.done {
         outcome.count(&swept.user.name, swept.keys, &swept.fate);
-        if let Some(enforced) = &swept.enforced {
-            outcome.enforced(&swept.user.name, enforced);
-        }
-        if let Some(mut r) = swept.report {
-            if let Fate::Failed(e) = &swept.fate {
-                r.notice_failed = Some(e.error_type());
-            }
-            report.add(r);
+        if let Some(result) = &swept.result {
+            outcome.enforced(result);
+            report.add(result);
         }
     }
-    not_reached.sort_by(|a, b| a.name.cmp(&b.name));
-    let names: Vec<String> = not_reached.iter().map(|u| u.name.clone()).collect();
+    report.finish();
+    ran.not_reached.sort_by(|a, b| a.name.cmp(&b.name));
+    let names: Vec<String> = ran.not_reached.iter().map(|u| u.name.clone()).collect();
     outcome.not_reached(&names);
 
-    if let Some(ledger) = ledger
-        && !deps.config.dry_run
+    if let Some(ledger) = deps.ledger.as_ref().filter(|_| sweeping)
+        && !config.dry_run
     {
-        let kept = by(
-            chat_end,
-            budget,
-            ledger.set_sweep_resume(&account, resume_at.as_deref(), now),
+        let kept = times.by(
+            times.chat_end,
+            ledger.set_sweep_resume(&plan.account, ran.resume_at.as_deref(), now),
         );
         if let Err(e) = kept.await {
             logging::log(
@@ -324,35 +404,46 @@ pub async fn run_in<P: Ports>(
             );
         }
     }
+    (outcome, report)
+}
 
-    report.finish();
-    // The chat channel first, so the digest can say if it failed.
-    if sweeping {
-        let mut messages = vec![chat::summary(&report, &outcome)];
-        messages.extend(chat::alerts(&report, &outcome));
-        outcome.chat = super::chat::publish(config, deps.chat.as_ref(), messages, chat_end).await;
-    }
-    // In Organizations mode the Organization's digest replaces the
-    // account's own (`flow::digest`).
-    if sweeping && config.organization.is_none() && !config.digest_recipients.is_empty() {
-        let digest = account_digest(config, &deps.mailer, &report, &outcome, end);
-        outcome.digest = Some(digest.await);
+/// Step 4: the team's chat channel first (so the digest can say if it
+/// failed), then the digest (in Organizations mode the Organization's
+/// digest replaces the account's own, `flow::digest`). A scan publishes
+/// nothing.
+async fn publish<P: Ports>(
+    deps: &Deps<P>,
+    outcome: &mut SweepOutcome,
+    report: Report,
+    run: Run,
+    times: &Times,
+) {
+    let config = &deps.config;
+    if run == Run::Sweep {
+        let mut messages = vec![chat::summary(&report, outcome)];
+        messages.extend(chat::alerts(&report, outcome));
+        outcome.chat =
+            super::publish::publish(config, deps.chat.as_ref(), messages, times.chat_end).await;
+        if config.organization.is_none() && !config.digest_recipients.is_empty() {
+            let digest = account_digest(config, &deps.mailer, &report, outcome, times.end);
+            outcome.digest = Some(digest.await);
+        }
     }
     outcome.report = Some(report);
-    outcome.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    Ok(outcome)
 }
 
 /// One pass over `users` with at most `concurrency` at once. Returns the
 /// users it finished and those it did not reach (never admitted, or cut off
-/// at `end`).
+/// at the users' end).
 async fn pass<P: Ports>(
-    shared: &Shared<'_, P>,
+    service: &Service<'_, P>,
+    account: &Account<'_, Dir<P>>,
+    run: Run,
     users: Vec<Target>,
     concurrency: usize,
-    admit_until: Option<Instant>,
-    end: Option<Instant>,
+    times: &Times,
 ) -> (Vec<Swept>, Vec<Target>) {
+    let (admit_until, end) = (times.admit_until, times.users_end);
     let total = users.len();
     let mut admitted = vec![false; total];
     let mut finished = vec![false; total];
@@ -367,7 +458,7 @@ async fn pass<P: Ports>(
             })
             .map(|i| {
                 admitted[i] = true;
-                async move { (i, one_user(shared, &users[i]).await) }
+                async move { (i, one_user::<P>(service, account, run, &users[i]).await) }
             })
             .buffer_unordered(concurrency.max(1));
         loop {
@@ -392,23 +483,23 @@ async fn pass<P: Ports>(
     (swept, left)
 }
 
-/// Reads one user and hands it to the notice pipeline (a scan only
+/// Reads one user (its keys, with the report's last use; GetUser only for
+/// a user with a due key) and hands it to the notice service (a scan only
 /// decides).
-async fn one_user<P: Ports>(shared: &Shared<'_, P>, user: &Target) -> Swept {
-    let pipeline = &shared.pipeline;
-    let directory = pipeline.account.directory;
+async fn one_user<P: Ports>(
+    service: &Service<'_, P>,
+    account: &Account<'_, Dir<P>>,
+    run: Run,
+    user: &Target,
+) -> Swept {
+    let directory = account.directory;
     let mut swept = Swept {
         user: user.clone(),
         keys: 0,
         fate: Fate::Checked,
-        report: None,
-        enforced: None,
+        result: None,
     };
-    let keys = match directory
-        .access_keys(&user.name)
-        .await
-        .and_then(decision::checked_keys)
-    {
+    let keys = match directory.access_keys(&user.name).await {
         Ok(Some(keys)) => keys,
         // Deleted since it was listed.
         Ok(None) => {
@@ -416,20 +507,22 @@ async fn one_user<P: Ports>(shared: &Shared<'_, P>, user: &Target) -> Swept {
             return swept;
         }
         Err(e) => {
-            swept.fate = Fate::Failed(e);
+            swept.fate = Fate::Failed((&e).into());
             return swept;
         }
     };
     swept.keys = keys.len();
-    let keys = user.with_report_last_use(keys);
-    let keys = match with_last_use(directory, &pipeline.config.policy, &keys).await {
+    let keys = match service
+        .judge(directory, user.with_report_last_use(keys))
+        .await
+    {
         Ok(keys) => keys,
         Err(e) => {
-            swept.fate = Fate::Failed(e);
+            swept.fate = Fate::Failed((&e).into());
             return swept;
         }
     };
-    if decision::due_keys(&pipeline.config.policy, &keys, pipeline.now).is_empty() {
+    if keys.due.is_empty() {
         return swept;
     }
     // A listed user's id must still be the name's; a user the report
@@ -443,65 +536,34 @@ async fn one_user<P: Ports>(shared: &Shared<'_, P>, user: &Target) -> Swept {
             return swept;
         }
         Err(e) => {
-            swept.fate = Fate::Failed(e);
+            swept.fate = Fate::Failed((&e).into());
             return swept;
         }
     };
-    let subject = Subject {
-        via: Via::Sweep,
-        event_id: None,
-        user_id: &user_id,
+    let reading = Reading {
+        id: &user_id,
         name: &user.name,
         tags: &tags,
         keys: &keys,
     };
-    if matches!(shared.run, Run::ReadOnly { .. }) {
-        let decided = pipeline.decide(&subject);
-        swept.fate = match decided.verdict.result {
-            Err(reason) => Fate::Skipped(reason),
-            Ok(_) => Fate::Checked,
-        };
-        swept.report = Some(UserReport::new(&user.name, &decided.due, &decided.verdict));
-        return swept;
+    let result = match run {
+        Run::ReadOnly { .. } => service.decide_only(account.id, &reading).await,
+        Run::Sweep => service.handle(account, &reading, Trigger::Sweep).await,
+    };
+    swept.fate = Fate::of(&result);
+    if let (Fate::Notified { status, .. }, false) =
+        (&swept.fate, matches!(run, Run::ReadOnly { .. }))
+    {
+        log_notice(&user.name, &result, *status);
     }
-    let UserResult {
-        decided,
-        enforced,
-        notice,
-    } = pipeline.run(&subject).await;
-    let mut r = UserReport::new(&user.name, &decided.due, &decided.verdict);
-    r.enforcement(&enforced);
-    swept.enforced = Some(enforced);
-    swept.fate = match notice {
-        Ok(handled) => match handled.outcome.reason {
-            Some(reason) => Fate::Skipped(reason),
-            None => {
-                log_notice(&user.name, &handled.outcome.keys, handled.outcome.status);
-                Fate::Notified {
-                    status: handled.outcome.status,
-                    reminder: handled
-                        .outcome
-                        .keys
-                        .first()
-                        .is_some_and(|k| k.stage.is_reminder()),
-                }
-            }
-        },
-        Err(e) => Fate::Failed(e),
-    };
-    r.notice = match &swept.fate {
-        Fate::Notified { status, .. } => Some(*status),
-        Fate::Skipped(SkipReason::AlreadyNotified) => Some(Status::Skipped),
-        _ => None,
-    };
-    swept.report = Some(r);
+    swept.result = Some(result);
     swept
 }
 
-fn log_notice(user: &str, keys: &[KeyOutcome], status: Status) {
-    let keys: Vec<_> = keys
-        .iter()
-        .map(|k| json!({"access_key_id": k.access_key_id, "stage": k.stage.code(), "deadline": k.deadline}))
+fn log_notice(user: &str, result: &UserResult, status: Status) {
+    let keys: Vec<_> = result
+        .listed()
+        .map(|(k, l)| json!({"access_key_id": crate::mask::mask_key_id(&k.id), "stage": l.stage.code(), "deadline": crate::calendar::iso(k.deadline_date)}))
         .collect();
     logging::log(
         Level::Info,

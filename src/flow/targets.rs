@@ -38,9 +38,11 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use crate::credential_report::{self, CredentialReport};
-use crate::decision::{AccessKey, LastUsed, Policy};
+use crate::decision::Policy;
 use crate::error::Error;
 use crate::logging::{self, Level};
+use crate::model::{AccessKey, LastUsed};
+use crate::outcome::sweep::Source;
 use crate::ports::directory::{ListedUser, UserDirectory};
 
 /// A user the sweep reads.
@@ -87,8 +89,7 @@ impl Target {
 pub struct Targets {
     /// Sorted by name.
     pub users: Vec<Target>,
-    /// `credential_report` or `listing`.
-    pub source: &'static str,
+    pub source: Source,
     /// Why the report was not used, when the sweep wanted it.
     pub report_unavailable: Option<String>,
     /// Users in the account (the report's rows, or ListUsers').
@@ -177,7 +178,7 @@ pub async fn targets<D: UserDirectory>(
                     settled: report.users.len() - users.len(),
                     settled_keys,
                     users,
-                    source: "credential_report",
+                    source: Source::CredentialReport,
                     report_unavailable: None,
                     root_key_active: report.root_key_active,
                 });
@@ -231,7 +232,7 @@ fn listing_targets(listed: Vec<ListedUser>, report_unavailable: Option<String>) 
         settled: 0,
         settled_keys: 0,
         users,
-        source: "listing",
+        source: Source::Listing,
         report_unavailable,
         root_key_active: false,
     }

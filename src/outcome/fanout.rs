@@ -5,6 +5,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::MailStatus;
 use super::summary::SummaryOutcome;
 use super::sweep::SweepOutcome;
 use crate::event::envelope::SqsBatchResponse;
@@ -26,14 +27,24 @@ pub struct FanOutOutcome {
     pub refused: Vec<(String, String)>,
 }
 
+/// What became of one sweep message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageStatus {
+    Swept,
+    /// The account is not served.
+    Skipped,
+    /// Returned to the queue (`batchItemFailures`).
+    Failed,
+}
+
 /// One message's result.
 #[derive(Debug, Clone, Serialize)]
 pub struct MessageOutcome {
     pub message_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
-    /// `swept`, `skipped` (the account is not served) or `failed`.
-    pub status: &'static str,
+    pub status: MessageStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,7 +69,7 @@ impl BatchOutcome {
     pub fn failures(&self) -> Vec<&str> {
         self.messages
             .iter()
-            .filter(|m| m.status == "failed")
+            .filter(|m| m.status == MessageStatus::Failed)
             .map(|m| m.message_id.as_str())
             .collect()
     }
@@ -80,8 +91,7 @@ pub struct OrganizationDigestOutcome {
     pub run: String,
     pub accounts: usize,
     pub not_swept: Vec<String>,
-    /// `sent`, `dry_run`, `failed`, or `no_recipients`.
-    pub status: &'static str,
+    pub status: MailStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

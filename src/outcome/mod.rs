@@ -5,8 +5,11 @@
 
 use serde::Serialize;
 
-use crate::decision::{Recipients, SkipReason, Stage};
-use crate::enforcement::KeyAction;
+use crate::calendar::iso;
+use crate::mask::mask_key_id;
+use crate::model::{
+    DaysLeft, KeyAction, NoticeState, Recipients, SkipReason, Stage, Trigger, UserResult,
+};
 
 pub mod fanout;
 pub mod report;
@@ -108,12 +111,34 @@ impl From<&crate::error::Error> for OutcomeError {
     }
 }
 
+/// What became of the chat channel's messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChatStatus {
+    #[default]
+    Published,
+    /// Rendered, nothing published (`DRY_RUN`).
+    DryRun,
+    /// At least one message was not published.
+    Failed,
+}
+
+/// What became of a mail a flow sends besides the notices (a digest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailStatus {
+    Sent,
+    /// Rendered, not sent (`DRY_RUN`).
+    DryRun,
+    Failed,
+    /// Nobody to send it to (`DIGEST_RECIPIENTS` is empty).
+    NoRecipients,
+}
+
 /// What was published to the team's chat channel.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct ChatOutcome {
-    /// `published`, `dry_run` (rendered, nothing published), or `failed`
-    /// (at least one message was not published).
-    pub status: &'static str,
+    pub status: ChatStatus,
     pub published: usize,
     pub failed: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,11 +151,74 @@ pub struct ChatOutcome {
 
 impl ChatOutcome {
     pub fn failed(&self) -> bool {
-        self.status == "failed"
+        self.status == ChatStatus::Failed
     }
 }
 
 impl Outcome {
+    /// A Config event's outcome, from what the notice service made of its
+    /// user (`account` the event's, `event_id` its id): the notice's
+    /// status (or its error) and the keys it listed, what enforcement did,
+    /// and the error enforcement stopped on.
+    pub fn of(
+        result: &UserResult,
+        trigger: Trigger<'_>,
+        account: Option<&str>,
+        event_id: Option<&str>,
+    ) -> Outcome {
+        let overdue = |d: DaysLeft| d.is_overdue().then_some(d.overdue());
+        let mut outcome = Outcome {
+            rule: trigger.rule().map(str::to_string),
+            account: account.map(str::to_string),
+            user: Some(result.name.clone()),
+            user_id: Some(result.id.clone()),
+            event_id: event_id.map(str::to_string),
+            enforcement: result.actions().cloned().collect(),
+            ..Outcome::skipped(SkipReason::NoActiveKeyDue)
+        };
+        let (status, reason, message_id) = match &result.notice {
+            Ok(noticed) => match &noticed.state {
+                NoticeState::Sent(id) => (Status::Sent, None, Some(id.clone())),
+                NoticeState::DryRun => (Status::DryRun, None, None),
+                NoticeState::Skipped(reason) => (Status::Skipped, Some(*reason), None),
+                NoticeState::Due => (Status::Skipped, None, None),
+            },
+            Err(e) => {
+                outcome.error = Some(e.into());
+                (Status::Failed, None, None)
+            }
+        };
+        (outcome.status, outcome.reason, outcome.message_id) = (status, reason, message_id);
+        if let Some(e) = &result.enforcement_error {
+            outcome.error.get_or_insert_with(|| e.into());
+        }
+        if !matches!(status, Status::Sent | Status::DryRun) {
+            return outcome;
+        }
+        let listed: Vec<_> = result.listed().collect();
+        if let (Some((lead, _)), Ok(notice)) = (listed.first(), &result.verdict.result) {
+            outcome.tier_days = trigger.tier_days();
+            outcome.today = Some(iso(notice.today));
+            outcome.deadline = Some(iso(lead.deadline_date));
+            outcome.days_remaining = Some(lead.days.remaining());
+            outcome.days_overdue = overdue(lead.days);
+            outcome.recipients = Some(notice.recipients.clone());
+        }
+        outcome.keys = listed
+            .iter()
+            .map(|(k, l)| KeyOutcome {
+                access_key_id: mask_key_id(&k.id),
+                created: iso(k.created_date),
+                deadline: iso(k.deadline_date),
+                days_remaining: k.days.remaining(),
+                days_overdue: overdue(k.days),
+                stage: l.stage,
+                already_notified: l.already_notified,
+            })
+            .collect();
+        outcome
+    }
+
     /// A skip, with what is known of the event.
     pub fn skipped(reason: SkipReason) -> Outcome {
         Outcome {

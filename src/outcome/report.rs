@@ -1,19 +1,20 @@
-//! Where every due key of an account stands: what the digest mails and
-//! `scan` prints. Built from the decisions the sweep made, user by user; it
-//! holds masked key ids only, and an owner tag's problem by reason code,
-//! never the tag's value.
-
-use std::collections::HashMap;
+//! Where every due key of an account stands: what the digest mails, the
+//! chat summary counts and `scan` prints. Built from the sweep's
+//! [`UserResult`]s, user by user ([`Report::add`]), then sorted into its
+//! sections ([`Report::finish`]); the table and CSV writers are a view
+//! (`views::report`). It holds masked key ids only, and an owner tag's
+//! problem by reason code, never the tag's value.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
-use super::Status;
 use crate::calendar;
-use crate::decision::{DaysLeft, DueKey, Exemption, Policy, SkipReason, Verdict};
-use crate::enforcement::KeyVerdict;
-use crate::enforcement::{Action, UserEnforcement};
+use crate::decision::Policy;
 use crate::mask::mask_key_id;
+use crate::model::{
+    Action, DaysLeft, EnforcementState, Exemption, KeyResult, NoticeState, SkipReason, Stage,
+    UserResult,
+};
 
 /// What the owner tag gave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -37,154 +38,132 @@ impl OwnerTag {
     }
 }
 
+/// What this run did about a key's user's notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeCode {
+    Sent,
+    DryRun,
+    /// Not sent, for this reason (`already_notified` among them).
+    Skipped(SkipReason),
+    /// Reading or sending failed.
+    Failed,
+    /// Decided, not sent: `scan`.
+    Due,
+}
+
+impl NoticeCode {
+    /// The stable code: `sent`, `dry_run`, a skip reason, `failed`, `due`.
+    pub fn code(self) -> &'static str {
+        match self {
+            NoticeCode::Sent => "sent",
+            NoticeCode::DryRun => "dry_run",
+            NoticeCode::Skipped(reason) => reason.code(),
+            NoticeCode::Failed => "failed",
+            NoticeCode::Due => "due",
+        }
+    }
+}
+
+impl Serialize for NoticeCode {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+/// What IAM says of a key's last use, as the report shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LastUse {
+    /// Not read (the unused-key policy off, and no credential report).
+    Unread,
+    Never,
+    /// Its date, in `TIME_ZONE`.
+    On(NaiveDate),
+}
+
+impl LastUse {
+    /// `""` (not read), `never`, or the date.
+    pub fn code(self) -> String {
+        match self {
+            LastUse::Unread => String::new(),
+            LastUse::Never => "never".to_string(),
+            LastUse::On(date) => calendar::iso(date),
+        }
+    }
+}
+
+impl Serialize for LastUse {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.code())
+    }
+}
+
+/// Enforcement's state as a code, `""` where the account does not enforce.
+fn enforcement_code<S: Serializer>(
+    state: &Option<EnforcementState>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match state {
+        Some(state) => state.serialize(s),
+        None => s.serialize_str(""),
+    }
+}
+
+/// A key's stage as its code.
+fn stage_code<S: Serializer>(stage: &Stage, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&stage.code())
+}
+
 /// One due key, as the report shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReportKey {
     pub user: String,
     /// `AKIA…WXYZ`
     pub access_key_id: String,
-    pub created: String,
-    pub deadline: String,
+    pub created: NaiveDate,
+    pub deadline: NaiveDate,
     pub age_days: u32,
     /// Days to the deadline's date; 0 once overdue.
     pub days_remaining: u32,
     /// Days past the deadline's date; 0 before it.
     pub days_overdue: u32,
-    pub stage: String,
+    #[serde(serialize_with = "stage_code")]
+    pub stage: Stage,
     pub owner: OwnerTag,
     pub exempt: bool,
-    /// What this run did about the user's notice: `sent`, `dry_run`,
-    /// `already_notified`, a skip reason, `failed`, or `due` in a scan.
-    pub notice: String,
-    /// What enforcement did or will do: `deactivated`, `would_deactivate`,
-    /// `held_by_cap`, `no_one_to_warn`, `left_alone`, `reactivated`, `failed`,
-    /// `final_warning, from 2026-11-26`, `from 2026-12-04`; empty when the
-    /// account does not enforce.
-    pub enforcement: String,
+    /// What this run did about the user's notice.
+    pub notice: NoticeCode,
+    /// What enforcement did or will do; `None` when the account does not
+    /// enforce (`""` in JSON).
+    #[serde(serialize_with = "enforcement_code")]
+    pub enforcement: Option<EnforcementState>,
     /// An exempt user's exemption ends after this date (the tag's date).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub exempt_until: Option<String>,
-    /// The date of the key's last use, `never`, or empty where it was not
-    /// read (the unused-key policy off, and no credential report).
-    pub last_used: String,
+    pub exempt_until: Option<NaiveDate>,
+    /// The key's last use.
+    pub last_used: LastUse,
     /// Days since the key's last use (or creation, never used), when it is
     /// unused (decision rule 12).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unused_days: Option<u32>,
     #[serde(skip)]
     pub days: DaysLeft,
+    /// Listed for its unused period, not for rotation (decision rule 12).
     #[serde(skip)]
-    listed_unused: bool,
-}
-
-/// What the sweep learned about one user with a due key.
-#[derive(Debug, Clone)]
-pub struct UserReport {
-    name: String,
-    keys: Vec<(DueKey, String)>,
-    owner: OwnerTag,
-    skip: Option<SkipReason>,
-    /// Set by the sweep once the notice's fate is known.
-    pub notice: Option<Status>,
-    /// The error type, when notifying failed.
-    pub notice_failed: Option<String>,
-    exempt_until: Option<NaiveDate>,
-    /// Per due key id: enforcement's code, and when the key may be
-    /// deactivated.
-    enforcement: HashMap<String, (String, Due)>,
+    pub listed_unused: bool,
+    /// When enforcement may take it next (for the next-run section).
+    #[serde(skip)]
+    due: Due,
 }
 
 /// When enforcement may take a key that is still active.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 enum Due {
-    /// Acted on, or never again (reactivated).
+    /// Acted on, or never again (reactivated), or not enforced.
     #[default]
     Never,
     /// The next run (held by the cap, or its action failed).
     NextRun,
     From(NaiveDate),
-}
-
-impl ReportKey {
-    /// Listed for its unused period, not for rotation (decision rule 12).
-    pub fn listed_unused(&self) -> bool {
-        self.listed_unused
-    }
-}
-
-impl UserReport {
-    pub fn new(name: &str, due: &[DueKey], verdict: &Verdict) -> UserReport {
-        let owner = match (verdict.owner_tag_present, verdict.owner_tag_rejected) {
-            (_, Some(r)) => OwnerTag::Rejected(r.code()),
-            (true, None) => OwnerTag::Used,
-            (false, None) => OwnerTag::Missing,
-        };
-        UserReport {
-            name: name.to_string(),
-            keys: due
-                .iter()
-                .map(|k| (k.clone(), mask_key_id(&k.id)))
-                .collect(),
-            owner,
-            skip: verdict.result.as_ref().err().copied(),
-            notice: None,
-            notice_failed: None,
-            exempt_until: match verdict.exemption {
-                Some(Exemption::TagUntil(until)) => Some(until),
-                _ => None,
-            },
-            enforcement: HashMap::new(),
-        }
-    }
-
-    /// Takes in what enforcement made of the user's keys.
-    pub fn enforcement(&mut self, enforced: &UserEnforcement) {
-        for (id, verdict) in &enforced.verdicts {
-            let entry = match (enforced.action_of(id), verdict) {
-                (Some(action), _) => {
-                    let code = match action {
-                        Action::Deactivated => "deactivated",
-                        Action::DryRun => "would_deactivate",
-                        Action::HeldByCap => "held_by_cap",
-                        Action::NoOneToWarn => "no_one_to_warn",
-                        Action::LeftAlone => "left_alone",
-                        Action::Reactivated => "reactivated",
-                    };
-                    let due = match action {
-                        Action::HeldByCap => Due::NextRun,
-                        _ => Due::Never,
-                    };
-                    (code.to_string(), due)
-                }
-                (None, KeyVerdict::FinalWarning { from }) => (
-                    format!("final_warning, from {}", calendar::iso(*from)),
-                    Due::From(*from),
-                ),
-                (None, KeyVerdict::Wait { from }) => {
-                    (format!("from {}", calendar::iso(*from)), Due::From(*from))
-                }
-                (
-                    None,
-                    KeyVerdict::Deactivate | KeyVerdict::HeldByCap | KeyVerdict::NoOneToWarn,
-                ) => ("failed".into(), Due::NextRun),
-            };
-            self.enforcement.insert(id.clone(), entry);
-        }
-    }
-
-    fn notice_code(&self) -> String {
-        if self.notice_failed.is_some() {
-            return "failed".into();
-        }
-        match (self.notice, self.skip) {
-            (Some(Status::Sent), _) => "sent".into(),
-            (Some(Status::DryRun), _) => "dry_run".into(),
-            (Some(Status::Skipped), _) => "already_notified".into(),
-            (Some(Status::Failed), _) => "failed".into(),
-            (None, Some(reason)) => reason.code().into(),
-            (None, None) => "due".into(),
-        }
-    }
 }
 
 /// A user whose owner tag could not be used.
@@ -207,7 +186,7 @@ pub struct FailedNotice {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub account: String,
-    pub today: String,
+    pub today: NaiveDate,
     pub time_zone: String,
     pub max_key_age_days: u32,
     /// The unused-key policy's days (0: off).
@@ -241,11 +220,10 @@ pub struct Report {
     /// [`EXPIRING_WITHIN_DAYS`] days.
     pub exemptions_expiring: Vec<ReportKey>,
     #[serde(skip)]
-    today_date: NaiveDate,
-    #[serde(skip)]
     tz: chrono_tz::Tz,
+    /// The rows taken in, before [`Report::finish`] sorts them.
     #[serde(skip)]
-    users: Vec<UserReport>,
+    rows: Vec<ReportKey>,
 }
 
 /// How far ahead the report looks for exemptions that end.
@@ -255,7 +233,7 @@ impl Report {
     pub fn new(account: &str, now: DateTime<Utc>, policy: &Policy) -> Report {
         Report {
             account: account.to_string(),
-            today: calendar::iso(policy.date_of(now)),
+            today: policy.date_of(now),
             time_zone: policy.time_zone.name().to_string(),
             max_key_age_days: policy.max_key_age_days,
             unused_key_days: policy.unused_key_days,
@@ -270,96 +248,149 @@ impl Report {
             reactivated: Vec::new(),
             no_one_to_warn: Vec::new(),
             exemptions_expiring: Vec::new(),
-            today_date: policy.date_of(now),
             tz: policy.time_zone,
-            users: Vec::new(),
+            rows: Vec::new(),
         }
     }
 
-    /// Takes in one user the sweep read.
-    pub fn add(&mut self, user: UserReport) {
-        self.users.push(user);
-    }
-
-    /// Sorts what the users gave into the report's sections.
-    pub fn finish(&mut self) {
-        let mut users = std::mem::take(&mut self.users);
-        users.sort_by(|a, b| a.name.cmp(&b.name));
-        for u in &users {
-            let exempt = u.skip == Some(SkipReason::Exempt);
-            let notice = u.notice_code();
-            for (k, masked) in &u.keys {
-                let (enforcement, due) = u.enforcement.get(&k.id).cloned().unwrap_or_default();
-                let next_run = match due {
-                    Due::Never => false,
-                    Due::NextRun => true,
-                    Due::From(from) => self.today_date.succ_opt().is_some_and(|t| from <= t),
-                };
-                let row = ReportKey {
-                    user: u.name.clone(),
-                    access_key_id: masked.clone(),
-                    created: calendar::iso(k.created_date),
-                    deadline: calendar::iso(k.deadline_date),
-                    age_days: k.age_days,
-                    days_remaining: k.days.remaining(),
-                    days_overdue: k.days.overdue(),
-                    stage: k.stage.code(),
-                    owner: u.owner,
-                    exempt,
-                    notice: notice.clone(),
-                    enforcement,
-                    exempt_until: u.exempt_until.map(calendar::iso),
-                    last_used: match &k.last_used {
-                        None => String::new(),
-                        Some(used) => used
-                            .time
-                            .map_or_else(|| "never".to_string(), |t| calendar::date_in(self.tz, t)),
-                    },
-                    unused_days: k.unused.as_ref().map(|u| u.days),
-                    days: k.days,
-                    listed_unused: k.listed_unused(),
-                };
-                if matches!(row.enforcement.as_str(), "deactivated" | "would_deactivate") {
-                    self.deactivated.push(row.clone());
-                }
-                if next_run {
-                    self.next_run.push(row.clone());
-                }
-                match row.enforcement.as_str() {
-                    "reactivated" => self.reactivated.push(row.clone()),
-                    "no_one_to_warn" => self.no_one_to_warn.push(row.clone()),
-                    _ => {}
-                }
-                let expiring = u.exempt_until.is_some_and(|until| {
-                    (until - self.today_date).num_days() <= EXPIRING_WITHIN_DAYS
-                });
-                if exempt && expiring {
-                    self.exemptions_expiring.push(row.clone());
-                }
-                if exempt {
-                    self.exempt.push(row);
-                } else if row.listed_unused {
-                    self.unused.push(row);
-                } else if k.days.is_overdue() {
-                    self.overdue.push(row);
-                } else {
-                    self.within_tier.push(row);
-                }
-            }
-            if u.owner != OwnerTag::Used {
-                self.owner_problems.push(OwnerProblem {
-                    user: u.name.clone(),
-                    reason: u.owner.code(),
-                });
-            }
-            if let Some(error_type) = &u.notice_failed {
+    /// Takes in what the sweep made of one user with a due key.
+    pub fn add(&mut self, result: &UserResult) {
+        let verdict = &result.verdict;
+        let owner = match (verdict.owner_tag_present, verdict.owner_tag_rejected) {
+            (_, Some(r)) => OwnerTag::Rejected(r.code()),
+            (true, None) => OwnerTag::Used,
+            (false, None) => OwnerTag::Missing,
+        };
+        let notice = match &result.notice {
+            Ok(noticed) => match noticed.state {
+                NoticeState::Sent(_) => NoticeCode::Sent,
+                NoticeState::DryRun => NoticeCode::DryRun,
+                NoticeState::Skipped(reason) => NoticeCode::Skipped(reason),
+                NoticeState::Due => NoticeCode::Due,
+            },
+            Err(e) => {
                 self.failed.push(FailedNotice {
-                    user: u.name.clone(),
-                    error_type: error_type.clone(),
+                    user: result.name.clone(),
+                    error_type: e.error_type(),
                 });
+                NoticeCode::Failed
+            }
+        };
+        let exempt_until = match verdict.exemption {
+            Some(Exemption::TagUntil(until)) => Some(until),
+            _ => None,
+        };
+        let exempt = verdict.exemption.is_some();
+        for k in &result.keys {
+            self.rows
+                .push(self.row(&result.name, k, owner, exempt, notice, exempt_until));
+        }
+        if owner != OwnerTag::Used {
+            self.owner_problems.push(OwnerProblem {
+                user: result.name.clone(),
+                reason: owner.code(),
+            });
+        }
+    }
+
+    fn row(
+        &self,
+        user: &str,
+        result: &KeyResult,
+        owner: OwnerTag,
+        exempt: bool,
+        notice: NoticeCode,
+        exempt_until: Option<NaiveDate>,
+    ) -> ReportKey {
+        let k = &result.key;
+        let enforcement = result.enforcement.as_ref().map(|e| e.state());
+        let due = match enforcement {
+            None | Some(EnforcementState::Acted(_)) => match enforcement {
+                Some(EnforcementState::Acted(Action::HeldByCap)) => Due::NextRun,
+                _ => Due::Never,
+            },
+            Some(EnforcementState::Failed) => Due::NextRun,
+            Some(EnforcementState::FinalWarning(from) | EnforcementState::Waits(from)) => {
+                Due::From(from)
+            }
+        };
+        ReportKey {
+            user: user.to_string(),
+            access_key_id: mask_key_id(&k.id),
+            created: k.created_date,
+            deadline: k.deadline_date,
+            age_days: k.age_days,
+            days_remaining: k.days.remaining(),
+            days_overdue: k.days.overdue(),
+            stage: k.stage,
+            owner,
+            exempt,
+            notice,
+            enforcement,
+            exempt_until,
+            last_used: match &k.last_used {
+                None => LastUse::Unread,
+                Some(used) => used.time.map_or(LastUse::Never, |t| {
+                    LastUse::On(t.with_timezone(&self.tz).date_naive())
+                }),
+            },
+            unused_days: k.unused.as_ref().map(|u| u.days),
+            days: k.days,
+            listed_unused: k.listed_unused(),
+            due,
+        }
+    }
+
+    /// Sorts the rows taken in into the report's sections: every due key
+    /// in exactly one of exempt, unused, overdue and within a tier, and
+    /// also in the enforcement sections it belongs to.
+    pub fn finish(&mut self) {
+        let mut rows = std::mem::take(&mut self.rows);
+        // By user, each user's keys in the decision's order.
+        rows.sort_by(|a, b| a.user.cmp(&b.user));
+        let tomorrow = self.today.succ_opt();
+        for row in rows {
+            if matches!(
+                row.enforcement,
+                Some(EnforcementState::Acted(
+                    Action::Deactivated | Action::DryRun
+                ))
+            ) {
+                self.deactivated.push(row.clone());
+            }
+            let next_run = match row.due {
+                Due::Never => false,
+                Due::NextRun => true,
+                Due::From(from) => tomorrow.is_some_and(|t| from <= t),
+            };
+            if next_run {
+                self.next_run.push(row.clone());
+            }
+            match row.enforcement {
+                Some(EnforcementState::Acted(Action::Reactivated)) => {
+                    self.reactivated.push(row.clone())
+                }
+                Some(EnforcementState::Acted(Action::NoOneToWarn)) => {
+                    self.no_one_to_warn.push(row.clone())
+                }
+                _ => {}
+            }
+            let expiring = row
+                .exempt_until
+                .is_some_and(|until| (until - self.today).num_days() <= EXPIRING_WITHIN_DAYS);
+            if row.exempt && expiring {
+                self.exemptions_expiring.push(row.clone());
+            }
+            if row.exempt {
+                self.exempt.push(row);
+            } else if row.listed_unused {
+                self.unused.push(row);
+            } else if row.days.is_overdue() {
+                self.overdue.push(row);
+            } else {
+                self.within_tier.push(row);
             }
         }
-        // `deadline` is an ISO date (`2026-12-01`): its text sorts as the date.
         let by_deadline =
             |a: &ReportKey, b: &ReportKey| a.deadline.cmp(&b.deadline).then(a.user.cmp(&b.user));
         self.overdue.sort_by(by_deadline);
@@ -376,6 +407,8 @@ impl Report {
                 .cmp(&b.exempt_until)
                 .then(a.user.cmp(&b.user))
         });
+        self.owner_problems.sort_by(|a, b| a.user.cmp(&b.user));
+        self.failed.sort_by(|a, b| a.user.cmp(&b.user));
     }
 
     /// Every due key, in the report's order: overdue, within a tier,
@@ -386,107 +419,5 @@ impl Report {
             .chain(&self.within_tier)
             .chain(&self.unused)
             .chain(&self.exempt)
-    }
-
-    /// The report as an aligned text table (`scan --format table`).
-    pub fn table(&self) -> String {
-        let header = COLUMNS.map(str::to_string).to_vec();
-        let rows: Vec<Vec<String>> = std::iter::once(header)
-            .chain(self.keys().map(row))
-            .collect();
-        let widths: Vec<usize> = (0..COLUMNS.len())
-            .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-            .collect();
-        let mut out = String::new();
-        for r in &rows {
-            let cells: Vec<String> = r
-                .iter()
-                .zip(&widths)
-                .map(|(cell, w)| format!("{cell:<w$}"))
-                .collect();
-            out.push_str(cells.join("  ").trim_end());
-            out.push('\n');
-        }
-        out
-    }
-
-    /// The report as CSV (`scan --format csv`), RFC 4180 quoting. Written
-    /// here rather than with the `csv` crate: one header and plain string
-    /// cells need only the quoting rule below.
-    pub fn csv(&self) -> String {
-        let mut out = String::new();
-        for r in std::iter::once(COLUMNS.map(str::to_string).to_vec()).chain(self.keys().map(row)) {
-            let cells: Vec<String> = r.iter().map(|c| csv_cell(c)).collect();
-            out.push_str(&cells.join(","));
-            out.push_str("\r\n");
-        }
-        out
-    }
-}
-
-const COLUMNS: [&str; 12] = [
-    "user",
-    "access_key_id",
-    "created",
-    "deadline",
-    "days",
-    "stage",
-    "owner_tag",
-    "exempt",
-    "notice",
-    "enforcement",
-    "last_used",
-    "unused_days",
-];
-
-fn row(k: &ReportKey) -> Vec<String> {
-    let days = if k.days_overdue > 0 {
-        format!("-{}", k.days_overdue)
-    } else {
-        k.days_remaining.to_string()
-    };
-    vec![
-        k.user.clone(),
-        k.access_key_id.clone(),
-        k.created.clone(),
-        k.deadline.clone(),
-        days,
-        k.stage.clone(),
-        k.owner.code().to_string(),
-        k.exempt.to_string(),
-        k.notice.clone(),
-        k.enforcement.clone(),
-        k.last_used.clone(),
-        k.unused_days.map(|d| d.to_string()).unwrap_or_default(),
-    ]
-}
-
-/// A cell, quoted when it holds a comma, a quote or a line break (IAM user
-/// names may hold commas), and never starting a spreadsheet formula.
-fn csv_cell(c: &str) -> String {
-    let c = if c.starts_with(['=', '+', '-', '@']) && c.parse::<i64>().is_err() {
-        format!("'{c}")
-    } else {
-        c.to_string()
-    };
-    if c.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", c.replace('"', "\"\""))
-    } else {
-        c
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_cells_are_quoted_and_never_a_formula() {
-        assert_eq!(csv_cell("alice"), "alice");
-        assert_eq!(csv_cell("ops,team"), "\"ops,team\"");
-        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_cell("=HYPERLINK(1)"), "'=HYPERLINK(1)");
-        assert_eq!(csv_cell("-5"), "-5");
-        assert_eq!(csv_cell("@user"), "'@user");
     }
 }

@@ -74,11 +74,20 @@ impl AccountSummary {
     }
 }
 
+/// What became of an account's summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SummaryStatus {
+    Kept,
+    /// Not written (`DRY_RUN`).
+    DryRun,
+    Failed,
+}
+
 /// Whether keeping the summary worked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SummaryOutcome {
-    /// `kept`, `dry_run` or `failed`.
-    pub status: &'static str,
+    pub status: SummaryStatus,
     /// The run the summary is kept under.
     pub run: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::Status;
+use super::{MailStatus, Status};
 use crate::calendar;
-use crate::decision::SkipReason;
-use crate::enforcement::{Action, EnforceMode, KeyAction, KeyVerdict, UserEnforcement};
+use crate::enforcement::EnforceMode;
 use crate::error::Error;
+use crate::model::{Action, KeyAction, KeyVerdict, NoticeState, SkipReason, UserResult};
 
 /// What happened to one user of a sweep.
 #[derive(Debug)]
@@ -23,7 +23,54 @@ pub enum Fate {
         reminder: bool,
     },
     Skipped(SkipReason),
-    Failed(Error),
+    Failed(Failure),
+}
+
+/// Why a user failed: the error, as outcomes report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// A later run may get through (the sweep's retry rounds try again).
+    pub retryable: bool,
+    pub error_type: String,
+    /// The message, key ids masked.
+    pub message: String,
+}
+
+impl From<&Error> for Failure {
+    fn from(e: &Error) -> Failure {
+        Failure {
+            retryable: e.is_retryable(),
+            error_type: e.error_type(),
+            message: e.safe_message(),
+        }
+    }
+}
+
+impl Fate {
+    /// The fate of a user the notice service handled.
+    pub fn of(result: &UserResult) -> Fate {
+        let reminder = || {
+            result
+                .listed()
+                .next()
+                .is_some_and(|(_, l)| l.stage.is_reminder())
+        };
+        match &result.notice {
+            Ok(noticed) => match &noticed.state {
+                NoticeState::Sent(_) => Fate::Notified {
+                    status: Status::Sent,
+                    reminder: reminder(),
+                },
+                NoticeState::DryRun => Fate::Notified {
+                    status: Status::DryRun,
+                    reminder: reminder(),
+                },
+                NoticeState::Skipped(reason) => Fate::Skipped(*reason),
+                NoticeState::Due => Fate::Checked,
+            },
+            Err(e) => Fate::Failed(e.into()),
+        }
+    }
 }
 
 /// The most user names an outcome lists (not reached, failed); the counts
@@ -91,13 +138,35 @@ pub struct EnforcementOutcome {
     /// The first [`MAX_LISTED`] failures, one per user.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<UserError>,
+    /// Enforcement stopped: the exemption list could not be used, so no
+    /// key was deactivated (notices went on). Told to the team's channel.
+    #[serde(skip)]
+    pub stopped: bool,
+}
+
+/// A sweep, or a read-only one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunKind {
+    Sweep,
+    /// `scan`: read only.
+    Scan,
+}
+
+/// Where a sweep learned of its users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The credential report: only the users with a due key read afresh.
+    CredentialReport,
+    /// ListUsers: every user read.
+    Listing,
 }
 
 /// What the digest did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DigestOutcome {
-    /// `sent`, `dry_run` or `failed`.
-    pub status: &'static str,
+    pub status: MailStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,8 +178,7 @@ pub struct DigestOutcome {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SweepOutcome {
-    /// `sweep`, or `scan` for a read-only run.
-    pub kind: &'static str,
+    pub kind: RunKind,
     pub account: String,
     /// The date the days are counted from, in the configured time zone.
     pub today: String,
@@ -120,9 +188,8 @@ pub struct SweepOutcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resumed_from: Option<String>,
     pub users: UserCounts,
-    /// Where the users came from: `credential_report` (only the users with
-    /// a due key read afresh) or `listing` (every user read).
-    pub source: &'static str,
+    /// Where the users came from.
+    pub source: Source,
     /// Why the credential report was not used, when the sweep wanted it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report_unavailable: Option<String>,
@@ -169,7 +236,11 @@ impl SweepOutcome {
         listed: usize,
     ) -> SweepOutcome {
         SweepOutcome {
-            kind: if read_only { "scan" } else { "sweep" },
+            kind: if read_only {
+                RunKind::Scan
+            } else {
+                RunKind::Sweep
+            },
             account: account.to_string(),
             today: calendar::iso(today),
             dry_run,
@@ -178,7 +249,7 @@ impl SweepOutcome {
                 listed,
                 ..UserCounts::default()
             },
-            source: "listing",
+            source: Source::Listing,
             report_unavailable: None,
             root_access_key_active: false,
             keys: 0,
@@ -199,6 +270,7 @@ impl SweepOutcome {
                 failed: 0,
                 actions: Vec::new(),
                 errors: Vec::new(),
+                stopped: false,
             }),
             digest: None,
             chat: None,
@@ -212,7 +284,7 @@ impl SweepOutcome {
     /// read count as checked, with their `keys`.
     pub fn source(
         &mut self,
-        source: &'static str,
+        source: Source,
         unavailable: Option<String>,
         users: usize,
         keys: usize,
@@ -241,24 +313,25 @@ impl SweepOutcome {
                 self.users.skipped += 1;
                 *self.skipped.entry(reason.code()).or_default() += 1;
             }
-            Fate::Failed(e) => {
+            Fate::Failed(f) => {
                 self.users.failed += 1;
                 if self.errors.len() < MAX_LISTED {
                     self.errors.push(UserError {
                         user: user.to_string(),
-                        error_type: e.error_type(),
-                        error: e.safe_message(),
+                        error_type: f.error_type.clone(),
+                        error: f.message.clone(),
                     });
                 }
             }
         }
     }
 
-    pub fn enforced(&mut self, user: &str, enforced: &UserEnforcement) {
+    /// Takes in what enforcement made of one user's keys.
+    pub fn enforced(&mut self, result: &UserResult) {
         let Some(e) = self.enforcement.as_mut() else {
             return;
         };
-        for action in &enforced.actions {
+        for action in result.actions() {
             *match action.action {
                 Action::Deactivated => &mut e.deactivated,
                 Action::DryRun => &mut e.dry_run,
@@ -271,16 +344,18 @@ impl SweepOutcome {
                 e.actions.push(action.clone());
             }
         }
-        e.final_warnings += enforced
-            .verdicts
+        e.final_warnings += result
+            .keys
             .iter()
-            .filter(|(_, v)| matches!(v, KeyVerdict::FinalWarning { .. }))
+            .filter_map(|k| k.enforcement.as_ref())
+            .filter(|k| matches!(k.verdict, KeyVerdict::FinalWarning { .. }))
             .count();
-        if let Some(error) = &enforced.error {
+        if let Some(error) = &result.enforcement_error {
             e.failed += 1;
+            e.stopped |= matches!(error, Error::ExemptionsUnavailable(_));
             if e.errors.len() < MAX_LISTED {
                 e.errors.push(UserError {
-                    user: user.to_string(),
+                    user: result.name.clone(),
                     error_type: error.error_type(),
                     error: error.safe_message(),
                 });

@@ -5,16 +5,24 @@
 use std::future::Future;
 
 use crate::credential_report::CredentialReport;
-use crate::decision::{AccessKey, LastUsed, Tag};
 use crate::error::Error;
+use crate::model::{AccessKey, LastUsed, User};
 
-/// A user as GetUser returns it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    /// The UserId (`AIDA…`): stable across renames, unlike the name.
-    pub id: String,
-    pub name: String,
-    pub tags: Vec<Tag>,
+/// The most keys [`UserDirectory::access_keys`] lists for one user. IAM
+/// allows 2 per user, so a listing of more is a damaged answer, refused by
+/// every directory as a retryable error (never judged): it bounds the keys
+/// one notice lists and the last-use lookups one notice makes.
+pub const MAX_ACCESS_KEYS: usize = 10;
+
+/// The error of a listing of `listed` keys, more than [`MAX_ACCESS_KEYS`].
+pub fn too_many_keys(listed: usize) -> Error {
+    Error::damaged(
+        "IAM",
+        "ListAccessKeys",
+        format!(
+            "{listed} keys listed for one user, where IAM allows 2 (at most {MAX_ACCESS_KEYS} are taken as real): the answer is damaged"
+        ),
+    )
 }
 
 /// A user as ListUsers lists it.
@@ -47,7 +55,9 @@ pub trait UserDirectory: Send + Sync {
     /// The user named `user_name`: its id and tags.
     fn user(&self, user_name: &str) -> impl Future<Output = Result<Option<User>, Error>> + Send;
 
-    /// The user's access keys, active and inactive.
+    /// The user's access keys, active and inactive: at most
+    /// [`MAX_ACCESS_KEYS`] of them, a longer listing being a damaged answer
+    /// (a retryable error), so no caller has to bound it.
     fn access_keys(
         &self,
         user_name: &str,

@@ -3,7 +3,7 @@
 //! few-minute cache the function holds ([`Exemptions`]), so a warm
 //! function reads it at most every [`CACHE_FOR`]. A read that fails, or a
 //! value with any entry that is not a user name or user ARN, is not cached
-//! and is never taken as "nobody is exempt": it is [`Listing::Unavailable`],
+//! and is never taken as "nobody is exempt": it is [`ExemptionListing::Unavailable`],
 //! which keeps enforcement from acting (a retryable error naming the
 //! parameter and the first bad entry's position) and does not stop notices.
 
@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use crate::error::Error;
-use crate::exemption::{ExemptList, Listing};
+use crate::exemption::{ExemptList, ExemptionListing};
 use crate::logging::{self, Level};
 use crate::mask::quote;
 use crate::sync::lock;
@@ -53,15 +53,15 @@ impl<S: ExemptionSource> Exemptions<S> {
 
     /// The list at `now`: from the cache when it was read less than
     /// [`CACHE_FOR`] ago, otherwise read again.
-    pub async fn listing(&self, now: DateTime<Utc>) -> Listing {
+    pub async fn listing(&self, now: DateTime<Utc>) -> ExemptionListing {
         let Some(source) = &self.source else {
-            return Listing::NotConfigured;
+            return ExemptionListing::NotConfigured;
         };
         if let Some((read_at, list)) = lock(&self.cached).as_ref()
             && now >= *read_at
             && now - *read_at < CACHE_FOR
         {
-            return Listing::Known(list.clone());
+            return ExemptionListing::Known(list.clone());
         }
         let value = match source.read().await {
             Ok(value) => value,
@@ -71,7 +71,7 @@ impl<S: ExemptionSource> Exemptions<S> {
                     "the exemption list could not be read; no key is deactivated until it can be",
                     json!({"errorType": e.error_type(), "error": e.safe_message()}),
                 );
-                return Listing::Unavailable(e.safe_message());
+                return ExemptionListing::Unavailable(e.safe_message());
             }
         };
         let (list, problems) = ExemptList::parse(&value);
@@ -90,11 +90,11 @@ impl<S: ExemptionSource> Exemptions<S> {
                 "the exemption list is unusable; no key is deactivated until it is fixed",
                 json!({"errorType": "Retryable.ExemptionsUnavailable", "position": position, "reason": problem.code(), "entries_refused": problems.len()}),
             );
-            return Listing::Unavailable(why);
+            return ExemptionListing::Unavailable(why);
         }
         let list = Arc::new(list);
         *lock(&self.cached) = Some((now, list.clone()));
-        Listing::Known(list)
+        ExemptionListing::Known(list)
     }
 }
 
@@ -141,7 +141,7 @@ mod tests {
             },
         );
         let listing = exemptions.listing(at(11)).await;
-        assert!(matches!(listing, Listing::Unavailable(_)));
+        assert!(matches!(listing, ExemptionListing::Unavailable(_)));
         assert!(listing.known().is_err());
         assert!(!listing.lists("123456789012", "bob"));
         // The next run reads again.
@@ -153,7 +153,7 @@ mod tests {
     async fn without_a_parameter_nobody_is_listed_and_nothing_is_read() {
         let exemptions: Exemptions<MemoryExemptionSource> = Exemptions::new(None);
         let listing = exemptions.listing(at(0)).await;
-        assert!(matches!(listing, Listing::NotConfigured));
+        assert!(matches!(listing, ExemptionListing::NotConfigured));
         assert!(listing.known().is_ok());
     }
 }

@@ -47,9 +47,9 @@ use std::future::Future;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use crate::decision::Stage;
 use crate::enforcement::Warning;
 use crate::error::Error;
+use crate::model::Stage;
 
 /// How long a sent record outlives the later of the key's deadline and the
 /// notice: past any configured deadline (`MAX_KEY_AGE_DAYS` may be up to a

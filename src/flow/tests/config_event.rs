@@ -5,15 +5,15 @@
 use chrono::{Duration, TimeZone, Utc};
 use serde_json::{Value, json};
 
-use crate::decision::LastUsed;
-use crate::decision::MAX_ACCESS_KEYS;
-use crate::decision::{AccessKey, Stage};
 use crate::error::Error;
 use crate::fixtures;
 use crate::flow::Invocation;
+use crate::flow::config_event::Handled;
 use crate::flow::config_event::{handle, load_user};
-use crate::notice::Handled;
+use crate::model::LastUsed;
+use crate::model::{AccessKey, Stage};
 use crate::outcome::Status;
+use crate::ports::directory::MAX_ACCESS_KEYS;
 use crate::ports::directory::UserDirectory;
 use crate::ports::ledger::{self, NoticeKey, SentRecord};
 use crate::ports::memory::directory::MemoryDirectory;
@@ -365,7 +365,7 @@ async fn a_name_that_keeps_pointing_at_another_user_is_a_retryable_error() {
         fn forget(&self, id: &str) {
             self.0.forget(id)
         }
-        async fn user(&self, name: &str) -> Result<Option<crate::ports::directory::User>, Error> {
+        async fn user(&self, name: &str) -> Result<Option<crate::model::User>, Error> {
             self.0.user(name).await
         }
         async fn access_keys(&self, name: &str) -> Result<Option<Vec<AccessKey>>, Error> {

@@ -5,10 +5,11 @@
 
 use chrono::Duration;
 
-use crate::decision::Stage;
 use crate::enforcement::Warning;
 use crate::flow::Invocation;
 use crate::flow::sweep::{self, Run};
+use crate::model::EnforcementState;
+use crate::model::Stage;
 use crate::outcome::sweep::SweepOutcome;
 use crate::ports::exemptions::Exemptions;
 use crate::ports::ledger::{NoticeKey, SentRecord};
@@ -131,8 +132,11 @@ async fn a_key_without_a_recorded_warning_gets_a_final_warning_and_is_deactivate
     let acted = sweep(&d).await;
     let e = acted.enforcement.as_ref().unwrap();
     assert_eq!(e.deactivated, 1, "{e:?}");
-    assert_eq!(e.actions[0].warned.as_deref(), Some("2026-11-23"));
-    assert_eq!(e.actions[0].mail, Some("sent"));
+    assert_eq!(
+        e.actions[0].warned.map(|d| d.to_string()).as_deref(),
+        Some("2026-11-23")
+    );
+    assert_eq!(e.actions[0].mail, Some(crate::model::MailState::Sent));
     // Only the overdue key, by its id; the 10-day key is untouched.
     assert_eq!(d.accounts.deactivated(), vec![("judy".into(), old.clone())]);
     assert_eq!(active(&d, "judy"), vec![(old, false), (new, true)]);
@@ -414,7 +418,7 @@ async fn dry_runs_change_nothing_and_say_what_would_have_been_deactivated() {
         let o = sweep(&d).await;
         let e = o.enforcement.as_ref().unwrap();
         assert_eq!((e.dry_run, e.deactivated), (1, 0), "{vars:?}");
-        assert_eq!(e.actions[0].mail, Some("dry_run"));
+        assert_eq!(e.actions[0].mail, Some(crate::model::MailState::DryRun));
         assert!(d.accounts.deactivated().is_empty());
         assert_eq!(d.accounts.script.count("UpdateAccessKey"), 0);
         let ledger = d.ledger.as_ref().unwrap();
@@ -427,7 +431,7 @@ async fn dry_runs_change_nothing_and_say_what_would_have_been_deactivated() {
         );
         assert_eq!(
             o.report.unwrap().deactivated[0].enforcement,
-            "would_deactivate"
+            Some(EnforcementState::Acted(crate::model::Action::DryRun))
         );
     }
 }
@@ -477,7 +481,7 @@ async fn a_key_reactivated_after_its_deactivation_is_not_deactivated_again() {
 
 /// alice, with a key 120 days old warned about 30 days ago, and her 7-day
 /// rule's event, answered.
-async fn alice_overdue_and_warned_event(d: &TestDeps) -> Box<crate::notice::Handled> {
+async fn alice_overdue_and_warned_event(d: &TestDeps) -> Box<crate::flow::config_event::Handled> {
     d.accounts.add_user(
         "AIDAMALLORY000000001",
         "alice",
@@ -601,7 +605,7 @@ async fn a_name_handed_to_another_user_while_it_is_read_never_costs_that_user_a_
         h.outcome
             .enforcement
             .iter()
-            .all(|a| a.action == crate::enforcement::Action::LeftAlone),
+            .all(|a| a.action == crate::model::Action::LeftAlone),
         "{:?}",
         h.outcome.enforcement
     );
@@ -723,7 +727,10 @@ async fn a_copy_is_no_warning_and_a_user_nobody_can_warn_is_held() {
             "day {day}: {e:?}"
         );
         let report = o.report.unwrap();
-        assert_eq!(report.overdue[0].enforcement, "no_one_to_warn");
+        assert_eq!(
+            report.overdue[0].enforcement,
+            Some(EnforcementState::Acted(crate::model::Action::NoOneToWarn))
+        );
         let text = o.digest.unwrap().rendered.unwrap().text;
         assert!(
             text.contains("Held: no one to warn (no owner address and no fallback list; a copy is no warning)\n  - nobody  AKIA…Y120"),

@@ -5,10 +5,11 @@
 
 use serde_json::{Value, json};
 
-use crate::decision::Stage;
 use crate::fixtures;
 use crate::flow::Invocation;
 use crate::flow::config_event::handle;
+use crate::model::Stage;
+use crate::outcome::MailStatus;
 use crate::ports::ledger::NoticeKey;
 use crate::route::{Answer, answer as dispatch};
 use crate::testkit::{TestDeps, deps_with, key, user_id};
@@ -236,7 +237,7 @@ async fn the_sweep_fans_out_one_message_per_account_and_each_is_swept_once() {
     else {
         panic!("the digest schedule sends the digest")
     };
-    assert_eq!((o.status, o.accounts), ("sent", 2));
+    assert_eq!((o.status, o.accounts), (MailStatus::Sent, 2));
     assert!(o.not_swept.is_empty());
     let digest = d.mailer.sent().pop().unwrap();
     assert_eq!(digest.to[0].to_string(), "security-lead@example.com");
@@ -284,7 +285,8 @@ async fn a_broken_account_fails_only_its_own_message_and_the_digest_names_it() {
         Some("Retryable.MemberRoleUnavailable")
     );
     assert_eq!(
-        batch.messages[2].status, "swept",
+        batch.messages[2].status,
+        crate::outcome::fanout::MessageStatus::Swept,
         "the one after it is swept"
     );
 

@@ -8,9 +8,11 @@ use serde_json::json;
 use crate::error::Error;
 use crate::flow::Invocation;
 use crate::flow::sweep::{RETRY_ROUNDS, Run, run};
+use crate::model::SkipReason;
+use crate::outcome::MailStatus;
 use crate::outcome::Status;
-use crate::outcome::report::{OwnerTag, ReportKey};
-use crate::outcome::sweep::SweepOutcome;
+use crate::outcome::report::{NoticeCode, OwnerTag, ReportKey};
+use crate::outcome::sweep::{RunKind, Source, SweepOutcome};
 use crate::testkit::{TestDeps, add, deps, deps_with, key, now, user_id};
 
 const ACCOUNT: &str = "123456789012";
@@ -338,7 +340,7 @@ async fn scan_reads_only_and_reports_every_due_key() {
     )
     .await
     .unwrap();
-    assert_eq!(o.kind, "scan");
+    assert_eq!(o.kind, RunKind::Scan);
     assert_eq!(o.account, crate::ports::memory::directory::ACCOUNT_ID);
     assert!(d.mailer.sent().is_empty());
     assert_eq!(d.accounts.script.count("GetAccessKeyLastUsed"), 0);
@@ -351,23 +353,23 @@ async fn scan_reads_only_and_reports_every_due_key() {
     assert_eq!(r.overdue[0].access_key_id, "AKIA…E095");
     assert_eq!(r.overdue[0].days_overdue, 5);
     // erin's notice still goes to the CC list: it is due, not skipped.
-    assert_eq!(r.within_tier[0].notice, "due");
+    assert_eq!(r.within_tier[0].notice, NoticeCode::Due);
     assert_eq!(r.within_tier[0].owner, OwnerTag::Rejected("invalid_syntax"));
-    assert_eq!(r.exempt[0].notice, "exempt");
+    assert_eq!(r.exempt[0].notice, NoticeCode::Skipped(SkipReason::Exempt));
     let problems: Vec<(&str, &str)> = r
         .owner_problems
         .iter()
         .map(|p| (p.user.as_str(), p.reason))
         .collect();
     assert_eq!(problems, [("erin", "invalid_syntax"), ("svc", "missing")]);
-    let table = r.table();
+    let table = crate::views::report::table(&r);
     assert!(table.starts_with("user "), "{table}");
     assert!(table.contains("dave   AKIA…E095"), "{table}");
     assert!(
         !table.contains("erin-at-example"),
         "the raw tag never shows"
     );
-    assert_eq!(r.csv().lines().count(), 5);
+    assert_eq!(crate::views::report::csv(&r).lines().count(), 5);
 }
 
 #[tokio::test]
@@ -377,7 +379,7 @@ async fn the_digest_goes_to_its_recipients_and_a_dry_run_only_renders_it() {
     add(&d, "grace", &[79]);
     let o = sweep(&d).await;
     let digest = o.digest.as_ref().unwrap();
-    assert_eq!(digest.status, "sent");
+    assert_eq!(digest.status, MailStatus::Sent);
     let mail = d.mailer.sent().pop().unwrap();
     assert_eq!(mail.to[0].as_str(), "lead@example.com");
     assert!(mail.cc.is_empty());
@@ -406,7 +408,7 @@ async fn the_digest_goes_to_its_recipients_and_a_dry_run_only_renders_it() {
     );
     add(&dry, "dave", &[95]);
     let o = sweep(&dry).await;
-    assert_eq!(o.digest.as_ref().unwrap().status, "dry_run");
+    assert_eq!(o.digest.as_ref().unwrap().status, MailStatus::DryRun);
     assert_eq!(o.notices.dry_run, 1);
     assert!(dry.mailer.sent().is_empty());
     assert!(
@@ -472,7 +474,7 @@ async fn a_digest_slower_than_what_is_left_is_reported_failed_and_the_sweep_ends
     assert_within_the_budget(started);
     assert_eq!(o.users.checked, 1, "{:?}", o.users);
     let digest = o.digest.unwrap();
-    assert_eq!(digest.status, "failed");
+    assert_eq!(digest.status, MailStatus::Failed);
     assert_eq!(
         digest.error.as_deref(),
         Some(crate::flow::digest::OUT_OF_TIME)
@@ -498,7 +500,7 @@ async fn users_under_way_are_cut_before_the_end_so_the_resume_point_is_kept_in_t
     assert_eq!(o.users.not_reached, 2, "{:?}", o.users);
     // The digest, sent in the time kept for it, says no one was checked.
     let digest = o.digest.as_ref().unwrap();
-    assert_eq!(digest.status, "sent");
+    assert_eq!(digest.status, MailStatus::Sent);
     let text = &digest.rendered.as_ref().unwrap().text;
     assert!(
         text.contains("no one was checked: none of the 2 users was reached"),
@@ -541,7 +543,7 @@ async fn the_credential_report_picks_the_users_read_and_a_refused_one_falls_back
     }
     // When the report is used, only the due users are read afresh.
     let o = sweep(&d).await;
-    assert_eq!(o.source, "credential_report");
+    assert_eq!(o.source, Source::CredentialReport);
     assert_eq!(
         (o.users.listed, o.users.notified, o.users.checked),
         (8, 3, 5)
@@ -580,7 +582,7 @@ async fn the_credential_report_picks_the_users_read_and_a_refused_one_falls_back
         },
     );
     let o = sweep(&d).await;
-    assert_eq!(o.source, "listing");
+    assert_eq!(o.source, Source::Listing);
     assert!(
         o.report_unavailable
             .as_deref()
@@ -608,7 +610,7 @@ async fn a_report_cut_at_a_row_boundary_is_told_by_the_listing_and_nobody_is_mis
     let o = sweep(&d).await;
     // Then the listing names users the report has no row for: the sweep
     // reads every listed user, and all four are mailed.
-    assert_eq!(o.source, "listing");
+    assert_eq!(o.source, Source::Listing);
     let why = o.report_unavailable.as_deref().unwrap();
     assert!(
         why.contains("no row for 2 users") && why.contains("cut"),
@@ -644,10 +646,7 @@ async fn two_keys_created_in_the_same_second_never_take_each_other_s_last_use() 
         &user_id("kim"),
         "kim",
         &[("Email", "kim@example.com")],
-        vec![
-            (used, yesterday),
-            (idle, crate::decision::LastUsed::default()),
-        ],
+        vec![(used, yesterday), (idle, crate::model::LastUsed::default())],
     );
     // When the sweep runs.
     let o = sweep(&d).await;
@@ -740,11 +739,14 @@ async fn a_chat_topic_that_never_answers_keeps_the_sweep_in_its_budget_and_the_d
     // so.
     assert!(started.elapsed() <= std::time::Duration::from_secs(28));
     let chat = o.chat.as_ref().unwrap();
-    assert_eq!(chat.status, "failed");
+    assert_eq!(chat.status, crate::outcome::ChatStatus::Failed);
     assert_eq!(chat.published, 0);
-    assert_eq!(chat.error.as_deref(), Some(crate::flow::chat::OUT_OF_TIME));
+    assert_eq!(
+        chat.error.as_deref(),
+        Some(crate::flow::publish::OUT_OF_TIME)
+    );
     let digest = o.digest.as_ref().unwrap();
-    assert_eq!(digest.status, "sent", "{:?}", digest.error);
+    assert_eq!(digest.status, MailStatus::Sent, "{:?}", digest.error);
     assert_eq!(o.notices.sent, 1);
     let text = &digest.rendered.as_ref().unwrap().text;
     assert!(text.to_lowercase().contains("chat"), "{text}");

@@ -18,9 +18,9 @@ use chrono::{DateTime, Utc};
 
 use super::script::Script;
 use crate::credential_report::{CredentialReport, ReportKey, ReportUser};
-use crate::decision::{AccessKey, LastUsed, Tag};
 use crate::error::Error;
-use crate::ports::directory::{ListedUser, User, UserDirectory};
+use crate::model::{AccessKey, LastUsed, Tag, User};
+use crate::ports::directory::{ListedUser, MAX_ACCESS_KEYS, UserDirectory, too_many_keys};
 use crate::sync::lock;
 
 /// The account the in-memory directory says it reads.
@@ -205,13 +205,16 @@ impl UserDirectory for MemoryDirectory {
 
     async fn access_keys(&self, user_name: &str) -> Result<Option<Vec<AccessKey>>, Error> {
         self.script.answer("ListAccessKeys").await?;
-        let listed = self.find(user_name, |u| {
+        let listed: Option<Vec<AccessKey>> = self.find(user_name, |u| {
             u.keys.iter().map(|(k, _)| k.clone()).collect()
         });
         if let Some(keys) = lock(&self.after_listing).remove(user_name) {
             self.set_keys(user_name, keys);
         }
-        Ok(listed)
+        match listed {
+            Some(keys) if keys.len() > MAX_ACCESS_KEYS => Err(too_many_keys(keys.len())),
+            listed => Ok(listed),
+        }
     }
 
     async fn list_users(&self) -> Result<Vec<ListedUser>, Error> {

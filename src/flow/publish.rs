@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use crate::config::Config;
 use crate::logging::{self, Level};
-use crate::outcome::ChatOutcome;
+use crate::outcome::{ChatOutcome, ChatStatus};
 use crate::ports::chat::ChatChannel;
 
 /// A message not published by the caller's moment.
@@ -44,13 +44,13 @@ pub async fn publish<C: ChatChannel>(
             );
         }
         return Some(ChatOutcome {
-            status: "dry_run",
+            status: ChatStatus::DryRun,
             messages: texts,
             ..ChatOutcome::default()
         });
     }
     let mut out = ChatOutcome {
-        status: "published",
+        status: ChatStatus::Published,
         ..ChatOutcome::default()
     };
     for (i, text) in texts.iter().enumerate() {
@@ -66,7 +66,7 @@ pub async fn publish<C: ChatChannel>(
                 json!({"errorType": "Retryable.OutOfTime", "messages": left}),
             );
             out.failed += left;
-            out.status = "failed";
+            out.status = ChatStatus::Failed;
             out.error.get_or_insert(OUT_OF_TIME.to_string());
             break;
         };
@@ -79,7 +79,7 @@ pub async fn publish<C: ChatChannel>(
                     json!({"errorType": e.error_type(), "error": e.safe_message()}),
                 );
                 out.failed += 1;
-                out.status = "failed";
+                out.status = ChatStatus::Failed;
                 out.error.get_or_insert(e.safe_message());
             }
         }

@@ -6,9 +6,12 @@
 //! A dry run changes nothing, so it counts within its own invocation and
 //! writes nothing: what it reports is what one run alone would do. With one
 //! policy acting and the other a dry run, the dry run's keys count apart,
-//! within the invocation, and never take a real place.
+//! within the invocation, and never take a real place. Counted within an
+//! invocation, places are per account too (a batch of sweep messages
+//! sweeps several accounts in one invocation).
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
@@ -17,6 +20,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::logging::{self, Level};
 use crate::ports::ledger::NoticeLedger;
+use crate::sync::lock;
 
 #[derive(Debug)]
 pub struct Cap {
@@ -25,9 +29,9 @@ pub struct Cap {
     day: NaiveDate,
     /// Real places are counted in the ledger (some policy acts).
     counts_in_ledger: bool,
-    /// The places left within this invocation: a dry run's count, and the
-    /// real one when the ledger does not count.
-    left_here: AtomicU32,
+    /// The places taken within this invocation, per account: a dry run's
+    /// count, and the real one when the ledger does not count.
+    taken_here: Mutex<HashMap<String, u32>>,
 }
 
 impl Cap {
@@ -39,7 +43,7 @@ impl Cap {
             max,
             day,
             counts_in_ledger,
-            left_here: AtomicU32::new(max),
+            taken_here: Mutex::new(HashMap::new()),
         }
     }
 
@@ -58,16 +62,20 @@ impl Cap {
         if self.counts_in_ledger {
             ledger.take_deactivation(account, self.day, self.max).await
         } else {
-            Ok(self.take_dry_run())
+            Ok(self.take_dry_run(account))
         }
     }
 
-    /// Takes one place of a dry run (a key that would be deactivated):
-    /// counted within this invocation only, never in the ledger.
-    pub fn take_dry_run(&self) -> bool {
-        self.left_here
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok()
+    /// Takes one place of a dry run (a key that would be deactivated) for
+    /// `account`: counted within this invocation only, never in the ledger.
+    pub fn take_dry_run(&self, account: &str) -> bool {
+        let mut taken = lock(&self.taken_here);
+        let n = taken.entry(account.to_string()).or_default();
+        if *n >= self.max {
+            return false;
+        }
+        *n += 1;
+        true
     }
 
     /// Returns a place taken for a key that was not deactivated after all.
@@ -77,7 +85,9 @@ impl Cap {
         let Err(e) = (if self.counts_in_ledger {
             ledger.give_back_deactivation(account, self.day).await
         } else {
-            self.left_here.fetch_add(1, Ordering::SeqCst);
+            if let Some(n) = lock(&self.taken_here).get_mut(account) {
+                *n = n.saturating_sub(1);
+            }
             Ok(())
         }) else {
             return;

@@ -1,6 +1,6 @@
-//! Enforcement's calls for one user, the pipeline's step 2, the same for a
-//! Config event and the sweep: read each due key's warning from the ledger,
-//! judge it ([`judge`]), and for a key to deactivate:
+//! Enforcement's calls for one user, the notice service's step 3, the same
+//! for a Config event and the sweep: read each due key's warning from the
+//! ledger, judge it ([`judge`]), and for a key to deactivate:
 //!
 //! 1. claim the key's `deactivated` stage in the ledger: held by another
 //!    invocation, that overlapping run is deactivating it and this one
@@ -11,7 +11,7 @@
 //!    with the CreateDate that was judged, then read the user (GetUser)
 //!    and find the UserId the decision was made for (otherwise, either
 //!    way: left alone);
-//! 3. take a place under the day's cap (`notice::cap`): only the run that
+//! 3. take a place under the day's cap ([`Cap`](super::Cap)): only the run that
 //!    holds the key's claim does, so overlapping runs never both count one
 //!    key; none left, the claim is released and the key is `held_by_cap`;
 //! 4. `UpdateAccessKey Status=Inactive` of that key id, naming the user (a
@@ -29,50 +29,52 @@
 //! a deactivated key leaves it (its own mail says so), a key without a
 //! counted warning is listed at stage `final_warning`, and, when the notice
 //! reaches an owner, every key is given the earliest date it may be
-//! deactivated; the pipeline records that date as the key's warning once
-//! the notice is sent.
+//! deactivated; the service records that date as the key's warning once
+//! the notice is sent (`notify`).
 
 use chrono::NaiveDate;
 use serde_json::json;
 
 use super::claims::{self, Claimed};
-use super::pipeline::Decided;
-use super::{Pipeline, Subject};
-use crate::calendar;
-use crate::decision::{self, DueKey, Stage, Verdict};
-use crate::enforcement::{
-    Action, EnforceMode, KeyAction, KeyVerdict, UserEnforcement, Warning, judge,
-};
+use super::{Account, NoticeService, Reading};
+use crate::enforcement::{EnforceMode, UserEnforcement, Warning, judge};
 use crate::error::Error;
 use crate::logging::{self, Level};
-use crate::mail::deactivated::{self, DeactivatedContext, DeactivatedView};
 use crate::mask::mask_key_id;
-use crate::ports::Ports;
+use crate::model::{
+    Action, DueKey, KeyAction, KeyEnforcement, KeyVerdict, MailState, Stage, Trigger, Verdict,
+};
 use crate::ports::directory::UserDirectory;
+use crate::ports::exemptions::ExemptionSource;
 use crate::ports::ledger::{self, NoticeKey, NoticeLedger, SentRecord};
 use crate::ports::mailer::{Mail, Mailer};
 use crate::unused;
+use crate::views::mail::deactivated::{self, DeactivatedContext, DeactivatedView};
 
-/// Judges and (when enforcement acts) deactivates the due keys of the
-/// subject, whose decision is `decided`. Never fails: what stopped it is in
+/// Judges and (when enforcement acts) deactivates the due keys of `user`,
+/// whose decision is `verdict`. Never fails: what stopped it is in
 /// [`UserEnforcement::error`].
-pub async fn run<P: Ports>(
-    p: &Pipeline<'_, P>,
-    subject: &Subject<'_>,
-    decided: &Decided,
-) -> UserEnforcement {
-    let (config, policy) = (p.config, &p.config.policy);
+pub(super) async fn run<L, M, X, D>(
+    s: &NoticeService<'_, L, M, X>,
+    account: &Account<'_, D>,
+    user: &Reading<'_>,
+    trigger: Trigger<'_>,
+    verdict: &Verdict,
+) -> UserEnforcement
+where
+    L: NoticeLedger,
+    M: Mailer,
+    X: ExemptionSource,
+    D: UserDirectory,
+{
+    let (config, policy) = (s.config, &s.config.policy);
     let settings = config.enforcement;
-    let today = policy.date_of(p.now);
-    let reaches_owner = decided
-        .verdict
-        .recipients
-        .as_ref()
-        .is_some_and(|r| r.reach_owner());
+    let today = policy.date_of(s.now);
+    let reaches_owner = verdict.recipients.as_ref().is_some_and(|r| r.reach_owner());
     // Each key by the policy it is listed for (rule 1): a key listed for
     // rotation by ENFORCE, one listed for its unused period by
     // ENFORCE_UNUSED; a policy that is off judges nothing.
-    let due: Vec<&DueKey> = decided
+    let due: Vec<&DueKey> = verdict
         .due
         .iter()
         .filter(|k| settings.mode_for(k) != EnforceMode::Off)
@@ -86,24 +88,24 @@ pub async fn run<P: Ports>(
         announces: reaches_owner,
         ..UserEnforcement::default()
     };
-    let Some(ledger) = p.ledger else {
+    let Some(ledger) = s.ledger else {
         return out;
     };
-    if due.is_empty() || decided.verdict.exemption.is_some() {
+    if due.is_empty() || verdict.exemption.is_some() {
         return out;
     }
     // Whom the list exempts is unknown: no verdict at all, so the notice
     // goes out as without enforcement; an error only where a key could be
     // deactivated today.
-    if let Err(e) = p.listing.known() {
+    if let Err(e) = s.listing().await.known() {
         if due.iter().any(|k| settings.enforcement_date(k) <= today) {
             out.error = Some(e);
         }
         return out;
     }
-    let account = p.account.id.unwrap_or_default();
+    let account_id = account.id.unwrap_or_default();
     for &key in &due {
-        let warning = match ledger.warning(account, &key.warning_slot(), p.now).await {
+        let warning = match ledger.warning(account_id, &key.warning_slot(), s.now).await {
             Ok(warning) => Warning::about(warning, key),
             Err(e) => {
                 out.error = Some(e);
@@ -111,43 +113,63 @@ pub async fn run<P: Ports>(
             }
         };
         let warned = warning.map(|w| policy.date_of(w.first_sent));
-        let verdict = judge(
+        let mut key_verdict = judge(
             &settings,
             key,
             warning,
             reaches_owner,
-            p.now,
+            s.now,
             policy.time_zone,
         );
-        out.verdicts.push((key.id.clone(), verdict));
         let act = Act {
-            p,
-            subject,
+            s,
+            account,
+            user,
+            trigger,
             key,
             warned,
-            verdict: &decided.verdict,
+            verdict,
         };
-        let action = match verdict {
+        let action = match key_verdict {
             KeyVerdict::Deactivate => act.deactivate(ledger).await,
             KeyVerdict::HeldByCap => Ok(act.report(Action::HeldByCap)),
             KeyVerdict::NoOneToWarn => Ok(act.report(Action::NoOneToWarn)),
-            KeyVerdict::FinalWarning { .. } | KeyVerdict::Wait { .. } => continue,
+            KeyVerdict::FinalWarning { .. } | KeyVerdict::Wait { .. } => {
+                out.keys.push((
+                    key.id.clone(),
+                    KeyEnforcement {
+                        verdict: key_verdict,
+                        action: None,
+                    },
+                ));
+                continue;
+            }
         };
-        // The day's cap held a key the rules would deactivate now.
-        if matches!(&action, Ok(a) if a.action == Action::HeldByCap)
-            && let Some((_, v)) = out.verdicts.last_mut()
-        {
-            *v = KeyVerdict::HeldByCap;
-        }
         match action {
             Ok(action) => {
+                // The day's cap held a key the rules would deactivate now.
+                if action.action == Action::HeldByCap {
+                    key_verdict = KeyVerdict::HeldByCap;
+                }
                 if action.action != Action::Deactivated {
                     log_action(&action);
                 }
-                out.acted.push((key.id.clone(), action.action));
-                out.actions.push(action);
+                out.keys.push((
+                    key.id.clone(),
+                    KeyEnforcement {
+                        verdict: key_verdict,
+                        action: Some(action),
+                    },
+                ));
             }
             Err(e) => {
+                out.keys.push((
+                    key.id.clone(),
+                    KeyEnforcement {
+                        verdict: key_verdict,
+                        action: None,
+                    },
+                ));
                 out.error = Some(e);
                 return out;
             }
@@ -157,25 +179,33 @@ pub async fn run<P: Ports>(
 }
 
 /// Deactivating one key.
-struct Act<'a, P: Ports> {
-    p: &'a Pipeline<'a, P>,
-    subject: &'a Subject<'a>,
+struct Act<'a, 'b, L, M, X, D> {
+    s: &'a NoticeService<'b, L, M, X>,
+    account: &'a Account<'a, D>,
+    user: &'a Reading<'a>,
+    trigger: Trigger<'a>,
     key: &'a DueKey,
     warned: Option<NaiveDate>,
     verdict: &'a Verdict,
 }
 
-impl<P: Ports> Act<'_, P> {
+impl<L, M, X, D> Act<'_, '_, L, M, X, D>
+where
+    L: NoticeLedger,
+    M: Mailer,
+    X: ExemptionSource,
+    D: UserDirectory,
+{
     fn report(&self, action: Action) -> KeyAction {
         KeyAction {
-            user: self.subject.name.to_string(),
+            user: self.user.name.to_string(),
             access_key_id: mask_key_id(&self.key.id),
             action,
-            deadline: calendar::iso(self.key.deadline_date),
+            deadline: self.key.deadline_date,
             days_overdue: self.key.days.overdue(),
             unused_days: self.key.unused_period().map(|u| u.days),
             age_days: self.key.age_days,
-            warned: self.warned.map(calendar::iso),
+            warned: self.warned,
             mail: None,
             message_id: None,
         }
@@ -183,31 +213,32 @@ impl<P: Ports> Act<'_, P> {
 
     fn stage(&self) -> NoticeKey {
         NoticeKey {
-            account: self.p.account.id.unwrap_or_default().to_string(),
+            account: self.account.id.unwrap_or_default().to_string(),
             access_key_id: self.key.id.clone(),
             stage: Stage::Deactivated,
         }
     }
 
     /// Steps 1 to 6 of the module's list.
-    async fn deactivate(&self, ledger: &P::Ledger) -> Result<KeyAction, Error> {
-        let (p, now) = (self.p, self.p.now);
+    async fn deactivate(&self, ledger: &L) -> Result<KeyAction, Error> {
+        let (s, now) = (self.s, self.s.now);
         let stage = self.stage();
-        let account = p.account.id.unwrap_or_default();
-        if !p.config.enforcement_acts_on(self.key) {
+        let account = self.account.id.unwrap_or_default();
+        let directory = self.account.directory;
+        if !s.config.enforcement_acts_on(self.key) {
             if ledger.is_sent(&stage, now).await? {
                 return Ok(self.report(Action::Reactivated));
             }
-            if !p.cap.take_dry_run() {
+            if !s.cap.take_dry_run(account) {
                 return Ok(self.report(Action::HeldByCap));
             }
             let mut action = self.report(Action::DryRun);
-            action.mail = Some("dry_run");
+            action.mail = Some(MailState::DryRun);
             return Ok(action);
         }
 
         let held = [stage];
-        let Claimed { acquired, .. } = match claims::claim_all(ledger, &held, p.claim).await {
+        let Claimed { acquired, .. } = match claims::claim_all(ledger, &held, &s.claim).await {
             Ok(claimed) => claimed,
             // An overlapping run is deactivating this key right now: the
             // key, its mail and its notice are that run's; this one leaves
@@ -215,14 +246,11 @@ impl<P: Ports> Act<'_, P> {
             Err(Error::NoticeInProgress { .. }) => return Ok(self.report(Action::LeftAlone)),
             Err(e) => return Err(e),
         };
-        let release = || claims::release(ledger, &held, &acquired, &p.claim.owner);
-        let user = self.subject.name;
-        let reread = p
-            .account
-            .directory
-            .access_keys(user)
-            .await
-            .and_then(decision::checked_keys);
+        let release = || claims::release(ledger, &held, &acquired, &s.claim.owner);
+        let user = self.user.name;
+        // The directory's listing is bounded (its contract): a damaged one
+        // is an error here too.
+        let reread = directory.access_keys(user).await;
         let unchanged = match reread {
             Ok(keys) => keys
                 .unwrap_or_default()
@@ -254,16 +282,16 @@ impl<P: Ports> Act<'_, P> {
             // between two answers: only after the listing, GetUser shows
             // the name still belongs to the UserId the decision was made
             // for.
-            let owner = p.account.directory.user(user).await?;
-            if owner.is_none_or(|u| u.id != self.subject.user_id) {
+            let owner = directory.user(user).await?;
+            if owner.is_none_or(|u| u.id != self.user.id) {
                 return Ok(Some(Action::LeftAlone));
             }
             // An unused key must still be unused, in the same period: its
             // last use read again, since the decision's may be the
             // credential report's, hours old (enforcement rule 8).
             if let Some(period) = self.key.unused_period() {
-                let policy = &p.config.policy;
-                let fresh = p.account.directory.last_used(&self.key.id).await?;
+                let policy = &s.config.policy;
+                let fresh = directory.last_used(&self.key.id).await?;
                 let today = policy.date_of(now);
                 let (days, tz) = (policy.unused_key_days, policy.time_zone);
                 if !unused::still_in(period, days, self.key.created, &fresh, today, tz) {
@@ -273,7 +301,7 @@ impl<P: Ports> Act<'_, P> {
             // A place under the day's cap, taken only by the run that
             // holds the key's claim: two overlapping runs never both count
             // one key.
-            if !p.cap.take(ledger, account).await? {
+            if !s.cap.take(ledger, account).await? {
                 return Ok(Some(Action::HeldByCap));
             }
             Ok::<_, Error>(None)
@@ -289,9 +317,9 @@ impl<P: Ports> Act<'_, P> {
                 return Err(e);
             }
         }
-        if let Err(e) = p.account.directory.deactivate_key(user, &self.key.id).await {
+        if let Err(e) = directory.deactivate_key(user, &self.key.id).await {
             release().await;
-            p.cap.give_back(ledger, account).await;
+            s.cap.give_back(ledger, account).await;
             return Err(e);
         }
         let mut action = self.report(Action::Deactivated);
@@ -301,8 +329,8 @@ impl<P: Ports> Act<'_, P> {
         action.mail = Some(status);
         action.message_id = message_id.clone();
         let record = SentRecord {
-            user: self.subject.name.to_string(),
-            source: self.subject.source(),
+            user: self.user.name.to_string(),
+            source: self.trigger.source().to_string(),
             message_id,
             sent_at: now,
             expires_at: ledger::record_expiry(self.key.deadline, now),
@@ -320,17 +348,17 @@ impl<P: Ports> Act<'_, P> {
     /// Mails the "deactivated" notice; its status and message id. A
     /// failure is logged and reported, never raised: the key is
     /// deactivated either way.
-    async fn tell(&self) -> (&'static str, Option<String>) {
-        let config = self.p.config;
+    async fn tell(&self) -> (MailState, Option<String>) {
+        let config = self.s.config;
         let Some(recipients) = &self.verdict.recipients else {
-            return ("no_recipient", None);
+            return (MailState::NoRecipient, None);
         };
         let view = DeactivatedView::new(
             self.key,
             &DeactivatedContext {
-                user: self.subject.name,
-                account: self.p.account.label(),
-                at: self.p.now,
+                user: self.user.name,
+                account: self.account.label(),
+                at: self.s.now,
                 warned: self.warned,
                 enforcement: &config.enforcement,
                 policy: &config.policy,
@@ -345,23 +373,23 @@ impl<P: Ports> Act<'_, P> {
                     &recipients.cc,
                     &rendered,
                     vec![
-                        ("notice_source".into(), self.subject.source()),
+                        ("notice_source".into(), self.trigger.source().to_string()),
                         ("notice_stage".into(), Stage::Deactivated.code()),
                     ],
                 );
-                self.p.mailer.send(&message).await
+                self.s.mailer.send(&message).await
             }
             Err(e) => Err(Error::Render(e)),
         };
         match sent {
-            Ok(id) => ("sent", Some(id)),
+            Ok(id) => (MailState::Sent, Some(id)),
             Err(e) => {
                 logging::log(
                     Level::Error,
                     "the deactivated notice could not be sent; the key stays deactivated",
-                    json!({"user": self.subject.name, "access_key_id": mask_key_id(&self.key.id), "errorType": e.error_type(), "error": e.safe_message()}),
+                    json!({"user": self.user.name, "access_key_id": mask_key_id(&self.key.id), "errorType": e.error_type(), "error": e.safe_message()}),
                 );
-                ("failed", None)
+                (MailState::Failed, None)
             }
         }
     }

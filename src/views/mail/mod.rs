@@ -12,7 +12,7 @@
 use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
 
-use crate::decision::{DaysLeft, Locale};
+use crate::model::{DaysLeft, Locale};
 
 pub mod deactivated;
 pub mod digest;
@@ -144,18 +144,18 @@ macro_rules! localized_mail {
         /// Renders subject, text and HTML in `locale`.
         pub fn render(
             view: &$view,
-            locale: $crate::decision::Locale,
+            locale: $crate::model::Locale,
         ) -> Result<$crate::rendered::Rendered, askama::Error> {
             use askama::Template;
             use parts::*;
             let $var = view;
             let (subject, text, html) = match locale {
-                $crate::decision::Locale::En => (
+                $crate::model::Locale::En => (
                     EnSubject { $var }.render()?,
                     EnText { $var }.render()?,
                     EnHtml { $var }.render()?,
                 ),
-                $crate::decision::Locale::Ja => (
+                $crate::model::Locale::Ja => (
                     JaSubject { $var }.render()?,
                     JaText { $var }.render()?,
                     JaHtml { $var }.render()?,

@@ -5,8 +5,10 @@
 //! HTML, in the configured `LOCALE`), from the [`Report`] only: masked key
 //! ids, owner-tag problems by reason code.
 
-use crate::decision::Locale;
-use crate::outcome::report::{OwnerTag, Report, ReportKey};
+use crate::calendar::iso;
+use crate::model::Locale;
+use crate::model::SkipReason;
+use crate::outcome::report::{LastUse, NoticeCode, OwnerTag, Report, ReportKey};
 use crate::outcome::sweep::SweepOutcome;
 
 /// A key's row, ready to lay out.
@@ -83,7 +85,7 @@ impl DigestView {
         let rows = |keys: &[ReportKey]| keys.iter().map(|k| row(k, locale)).collect();
         DigestView {
             account: report.account.clone(),
-            today: report.today.clone(),
+            today: iso(report.today),
             time_zone: report.time_zone.clone(),
             max_age_days: report.max_key_age_days,
             dry_run: outcome.dry_run,
@@ -131,39 +133,39 @@ fn row(k: &ReportKey, locale: Locale) -> RowView {
     RowView {
         user: k.user.clone(),
         key: k.access_key_id.clone(),
-        created: k.created.clone(),
-        deadline: k.deadline.clone(),
+        created: iso(k.created),
+        deadline: iso(k.deadline),
         status: super::key_status(locale, k.days),
-        notice: notice_words(locale, &k.notice),
+        notice: notice_words(locale, k.notice),
         owner_problem: (k.owner != OwnerTag::Used).then(|| k.owner.code().to_string()),
-        enforcement: k.enforcement.clone(),
-        exempt_until: k.exempt_until.clone().unwrap_or_default(),
-        last_used: match (locale, k.last_used.as_str()) {
-            (_, "") => "-".to_string(),
-            (Locale::Ja, "never") => "なし".to_string(),
-            (_, used) => used.to_string(),
+        enforcement: k.enforcement.map(|e| e.code()).unwrap_or_default(),
+        exempt_until: k.exempt_until.map(iso).unwrap_or_default(),
+        last_used: match (locale, k.last_used) {
+            (_, LastUse::Unread) => "-".to_string(),
+            (Locale::Ja, LastUse::Never) => "なし".to_string(),
+            (_, used) => used.code(),
         },
         unused_days: k.unused_days.unwrap_or(0),
-        never_used: k.last_used == "never",
+        never_used: k.last_used == LastUse::Never,
     }
 }
 
 /// The notice column in words.
-fn notice_words(locale: Locale, code: &str) -> String {
-    let words = match (locale, code) {
-        (Locale::En, "sent") => "mailed today",
-        (Locale::En, "dry_run") => "would be mailed (dry run)",
-        (Locale::En, "already_notified") => "owner already told",
-        (Locale::En, "no_recipient") => "nobody to mail",
-        (Locale::En, "exempt") => "exempt",
-        (Locale::En, "failed") => "mail failed",
-        (Locale::Ja, "sent") => "本日通知",
-        (Locale::Ja, "dry_run") => "通知予定（ドライラン）",
-        (Locale::Ja, "already_notified") => "通知済み",
-        (Locale::Ja, "no_recipient") => "宛先なし",
-        (Locale::Ja, "exempt") => "適用除外",
-        (Locale::Ja, "failed") => "送信失敗",
-        (_, other) => other,
+fn notice_words(locale: Locale, notice: NoticeCode) -> String {
+    let words = match (locale, notice) {
+        (Locale::En, NoticeCode::Sent) => "mailed today",
+        (Locale::En, NoticeCode::DryRun) => "would be mailed (dry run)",
+        (Locale::En, NoticeCode::Skipped(SkipReason::AlreadyNotified)) => "owner already told",
+        (Locale::En, NoticeCode::Skipped(SkipReason::NoRecipient)) => "nobody to mail",
+        (Locale::En, NoticeCode::Skipped(SkipReason::Exempt)) => "exempt",
+        (Locale::En, NoticeCode::Failed) => "mail failed",
+        (Locale::Ja, NoticeCode::Sent) => "本日通知",
+        (Locale::Ja, NoticeCode::DryRun) => "通知予定（ドライラン）",
+        (Locale::Ja, NoticeCode::Skipped(SkipReason::AlreadyNotified)) => "通知済み",
+        (Locale::Ja, NoticeCode::Skipped(SkipReason::NoRecipient)) => "宛先なし",
+        (Locale::Ja, NoticeCode::Skipped(SkipReason::Exempt)) => "適用除外",
+        (Locale::Ja, NoticeCode::Failed) => "送信失敗",
+        (_, other) => other.code(),
     };
     words.to_string()
 }

@@ -5,9 +5,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::calendar;
-use crate::decision::{DueKey, Locale, Policy};
+use crate::decision::Policy;
 use crate::enforcement::Enforcement;
 use crate::mask::mask_key_id;
+use crate::model::{DueKey, Locale};
 
 /// What the mail says, ready to lay out.
 #[derive(Debug, Clone)]
@@ -96,10 +97,11 @@ super::localized_mail!(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::{AccessKey, due_keys};
+    use crate::decision::due_keys;
     use crate::enforcement::EnforceMode;
-    use crate::mail::Rendered;
+    use crate::model::AccessKey;
     use crate::testkit;
+    use crate::views::mail::Rendered;
     use chrono::Duration;
 
     fn rendered(locale: Locale) -> Rendered {

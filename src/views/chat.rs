@@ -32,7 +32,7 @@
 
 use serde_json::{Value, json};
 
-use crate::enforcement::{Action, KeyAction};
+use crate::model::{Action, EnforcementState, KeyAction};
 use crate::outcome::report::{Report, ReportKey};
 use crate::outcome::sweep::SweepOutcome;
 
@@ -84,7 +84,7 @@ fn held(report: &Report) -> Vec<&ReportKey> {
     report
         .next_run
         .iter()
-        .filter(|k| k.enforcement == "held_by_cap")
+        .filter(|k| k.enforcement == Some(EnforcementState::Acted(Action::HeldByCap)))
         .collect()
 }
 
@@ -92,6 +92,7 @@ fn held(report: &Report) -> Vec<&ReportKey> {
 /// to do.
 pub fn summary(report: &Report, outcome: &SweepOutcome) -> Value {
     let c = Counts::of(report);
+    let today = report.today.to_string();
     let dry = if outcome.dry_run { " (dry run)" } else { "" };
     let title = format!(
         ":key: Access keys in {} on {}{dry}: {} overdue, {} due soon, {} unused",
@@ -134,7 +135,7 @@ pub fn summary(report: &Report, outcome: &SweepOutcome) -> Value {
     }
     let context = [
         ("account", report.account.clone()),
-        ("date", report.today.clone()),
+        ("date", today.clone()),
         ("overdue", c.overdue.to_string()),
         ("dueSoon", c.due_soon.to_string()),
         ("unused", c.unused.to_string()),
@@ -146,7 +147,7 @@ pub fn summary(report: &Report, outcome: &SweepOutcome) -> Value {
     ];
     notification(
         &report.account,
-        &report.today,
+        &today,
         "AccessKeySweepSummary",
         &title,
         &lines,
@@ -159,12 +160,12 @@ pub fn summary(report: &Report, outcome: &SweepOutcome) -> Value {
 /// deactivated, keys held by the daily cap, enforcement stopped because the
 /// exemption list is unusable, users the sweep could not reach.
 pub fn alerts(report: &Report, outcome: &SweepOutcome) -> Vec<Value> {
-    let (account, today) = (&report.account, &report.today);
+    let (account, today) = (&report.account, &report.today.to_string());
     let mut out = Vec::new();
     let deactivated: Vec<&ReportKey> = report
         .deactivated
         .iter()
-        .filter(|k| k.enforcement == "deactivated")
+        .filter(|k| k.enforcement == Some(EnforcementState::Acted(Action::Deactivated)))
         .collect();
     if !deactivated.is_empty() {
         out.push(deactivated_alert(
@@ -194,11 +195,7 @@ pub fn alerts(report: &Report, outcome: &SweepOutcome) -> Vec<Value> {
             &[("account", account.clone()), ("date", today.clone())],
         ));
     }
-    let stopped = outcome.enforcement.as_ref().is_some_and(|e| {
-        e.errors
-            .iter()
-            .any(|u| u.error_type == "Retryable.ExemptionsUnavailable")
-    });
+    let stopped = outcome.enforcement.as_ref().is_some_and(|e| e.stopped);
     if stopped {
         out.push(notification(
             account,
@@ -281,7 +278,7 @@ fn key_line(user: &str, key: &str, unused_days: Option<u32>, days_overdue: u32) 
 }
 
 fn report_key_line(k: &&ReportKey) -> String {
-    let unused = k.unused_days.filter(|_| k.listed_unused());
+    let unused = k.unused_days.filter(|_| k.listed_unused);
     key_line(&k.user, &k.access_key_id, unused, k.days_overdue)
 }
 

@@ -6,8 +6,8 @@ use chrono_tz::Tz;
 
 use super::{age, key_status, long_date, overdue_by, unused_for, when};
 use crate::calendar::{date_in, iso};
-use crate::decision::{LastUsed, Notice, Stage};
 use crate::mask::{QUOTE_LIMIT, bounded, mask_key_id};
+use crate::model::{LastUsed, Notice, Stage, Trigger};
 
 /// What a notice says, ready to lay out.
 #[derive(Debug, Clone)]
@@ -87,22 +87,11 @@ pub struct LastUsedView {
     pub region: String,
 }
 
-/// What sent a notice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via<'a> {
-    /// The Config event of this rule, of this tier.
-    Rule { name: &'a str, tier_days: u32 },
-    /// The Config event of this `iam-user-unused-credentials-check` rule.
-    UnusedRule { name: &'a str },
-    /// The daily sweep.
-    Sweep,
-}
-
 /// Everything the view needs that is not in the [`Notice`].
 pub struct Context<'a> {
     pub user: &'a str,
     pub account: &'a str,
-    pub via: Via<'a>,
+    pub trigger: Trigger<'a>,
     pub max_age_days: u32,
     /// Days between overdue reminders (0: none).
     pub reminder_every: u32,
@@ -147,11 +136,8 @@ impl NoticeView {
             .collect();
         let lead = notice.lead();
         let first_unused = notice.keys.iter().find_map(|k| k.unused.as_ref());
-        let (rule, tier_days) = match ctx.via {
-            Via::Rule { name, tier_days } => (Some(name.to_string()), tier_days),
-            Via::UnusedRule { name } => (Some(name.to_string()), 0),
-            Via::Sweep => (None, 0),
-        };
+        let rule = ctx.trigger.rule().map(str::to_string);
+        let tier_days = ctx.trigger.tier_days().unwrap_or(0);
         NoticeView {
             user: ctx.user.to_string(),
             account: ctx.account.to_string(),
@@ -175,7 +161,7 @@ impl NoticeView {
             unused_for: first_unused.map_or_else(String::new, |u| unused_for(locale, u.days)),
             never_used: first_unused.is_some_and(|u| u.never_used()),
             unused_key_days: ctx.unused_key_days,
-            unused_rule: matches!(ctx.via, Via::UnusedRule { .. }),
+            unused_rule: matches!(ctx.trigger, Trigger::UnusedRule { .. }),
             keys,
         }
     }
@@ -191,7 +177,8 @@ super::localized_mail!(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::{AccessKey, Locale, Mode, Policy, Tag, decide};
+    use crate::decision::{Mode, Policy, decide, due_keys};
+    use crate::model::{AccessKey, Locale, Tag};
     use crate::rendered::Rendered;
     use chrono::{DateTime, Duration, TimeZone, Utc};
 
@@ -226,7 +213,8 @@ mod tests {
             key: "Email".into(),
             value: "alice@example.com".into(),
         }];
-        decide(&policy, Mode::Ledger, &tags, false, &keys, now())
+        let due = due_keys(&policy, &keys, now());
+        decide(&policy, Mode::Ledger, &tags, false, due, now())
             .result
             .unwrap()
     }
@@ -255,7 +243,7 @@ mod tests {
             &Context {
                 user,
                 account: "123456789012",
-                via: Via::Rule {
+                trigger: Trigger::Rule {
                     name: "access-keys-rotated-1",
                     tier_days: 7,
                 },
@@ -425,7 +413,7 @@ mod tests {
         let ctx = Context {
             user: "svc-ASIAY34FZKBOKMUTVV7A",
             account: "123456789012",
-            via: Via::Rule {
+            trigger: Trigger::Rule {
                 name: "access-keys-rotated-1",
                 tier_days: 7,
             },

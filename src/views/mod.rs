@@ -1,0 +1,13 @@
+//! The views: the only code that turns results into words. Each reads the
+//! typed results (the model's, the outcome's and the report's) and lays
+//! them out for one reader:
+//!
+//! - [`mail`]: the mails (askama templates, English and Japanese, text and
+//!   HTML): the owner's notice, the deactivated mail, both digests;
+//! - [`chat`]: the team's chat channel (custom notifications for Amazon Q
+//!   Developer in chat applications);
+//! - [`report`]: `scan`'s table and CSV.
+
+pub mod chat;
+pub mod mail;
+pub mod report;

@@ -17,7 +17,7 @@ use access_key_notifier::model::LastUsed;
 use access_key_notifier::ports::MemoryPorts;
 use access_key_notifier::ports::exemptions::Exemptions;
 use access_key_notifier::ports::memory::accounts::MemoryAccounts;
-use access_key_notifier::ports::memory::chat::MemoryChat;
+use access_key_notifier::ports::memory::channel::MemoryChat;
 use access_key_notifier::ports::memory::ledger::MemoryLedger;
 use access_key_notifier::ports::memory::mailer::MemoryMailer;
 use chrono::{Duration, TimeZone, Utc};

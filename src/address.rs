@@ -37,7 +37,7 @@ impl Address {
     }
 
     /// Case-insensitive identity, used to drop duplicates between To and Cc.
-    pub fn same_mailbox(&self, other: &Address) -> bool {
+    pub(crate) fn same_mailbox(&self, other: &Address) -> bool {
         self.0.eq_ignore_ascii_case(&other.0)
     }
 }
@@ -150,7 +150,7 @@ pub fn parse(raw: &str) -> Result<Address, Rejection> {
 /// Whether `domain` is a hostname mail can go to: at most 253 characters,
 /// two or more labels of 1-63 letters, digits and inner hyphens (LDH), the
 /// last one letters only or an IDN A-label (`xn--…`), so no IP address.
-pub fn is_hostname(domain: &str) -> bool {
+pub(crate) fn is_hostname(domain: &str) -> bool {
     let ldh = |label: &str| {
         (1..=63).contains(&label.len())
             && label

@@ -33,10 +33,10 @@ pub type AwsDeps = Deps<AwsPorts>;
 
 /// The error type every invocation answers with while the configuration
 /// cannot be used.
-pub const INVALID_CONFIGURATION: &str = "Permanent.InvalidConfiguration";
+pub(crate) const INVALID_CONFIGURATION: &str = "Permanent.InvalidConfiguration";
 
 /// Real SDK clients from the default chain (`AWS_ENDPOINT_URL` honoured).
-pub async fn aws_deps(config: Config) -> AwsDeps {
+pub(crate) async fn aws_deps(config: Config) -> AwsDeps {
     deps_from_sdk(config, &aws::load_sdk_config().await)
 }
 
@@ -146,7 +146,7 @@ pub async fn run_lambda() -> ExitCode {
         // own service future their layout exceeds the compiler's query
         // depth in release builds. One allocation per event ends the nesting.
         let answered: Pin<Box<dyn Future<Output = Result<Value, Diagnostic>> + Send + '_>> =
-            Box::pin(answer(deps, event.payload, &invocation));
+            Box::pin(respond(deps, event.payload, &invocation));
         logging::in_request(invocation.log_request(), answered).await
     }))
     .await;
@@ -192,7 +192,7 @@ fn function_account(arn: &str) -> Option<&str> {
 /// One invocation's answer: the outcome (logged as one line, with its
 /// metrics), or the error Lambda reports, typed `Retryable.*` or
 /// `Permanent.*`.
-pub async fn answer<P: Ports>(
+pub async fn respond<P: Ports>(
     deps: &Result<Deps<P>, ConfigError>,
     payload: Value,
     invocation: &Invocation,
@@ -303,7 +303,7 @@ mod tests {
         let deps: Result<MemoryDeps, ConfigError> = Err(config.unwrap_err());
         // Then each event is answered with the reason, not a crash.
         for _ in 0..2 {
-            let d = answer(&deps, json!({}), &Invocation::local())
+            let d = respond(&deps, json!({}), &Invocation::local())
                 .await
                 .unwrap_err();
             assert_eq!(d.error_type, "Permanent.InvalidConfiguration");

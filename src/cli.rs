@@ -16,14 +16,14 @@ use crate::outcome::sweep::Source;
 use crate::route::{self, Answer};
 
 /// Exit code for an error a retry may cure (EX_TEMPFAIL).
-pub const EXIT_RETRYABLE: u8 = 75;
+pub(crate) const EXIT_RETRYABLE: u8 = 75;
 
 /// The largest event read: Lambda's own payload limit for a synchronous
 /// invocation, 6 MB (Lambda API reference, Invoke: "For synchronous
 /// invocations, the maximum payload size is 6 MB. For asynchronous
 /// invocations, the maximum payload size is 1 MB."). No event Lambda can
 /// deliver is larger, so a larger input is refused before it is read whole.
-pub const MAX_EVENT_BYTES: u64 = 6 * 1024 * 1024;
+pub(crate) const MAX_EVENT_BYTES: u64 = 6 * 1024 * 1024;
 
 /// Runs one event; prints the outcome as one JSON line on stdout, and with
 /// `dry_run` the rendered subject and text on stderr. Exit codes: 0 for

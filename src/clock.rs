@@ -5,7 +5,7 @@
 
 use std::sync::Mutex;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
@@ -34,7 +34,8 @@ impl FixedClock {
         *self.0.lock().unwrap_or_else(|p| p.into_inner()) = now;
     }
 
-    pub fn advance(&self, by: Duration) {
+    #[cfg(test)]
+    pub(crate) fn advance(&self, by: chrono::Duration) {
         let mut now = self.0.lock().unwrap_or_else(|p| p.into_inner());
         *now += by;
     }

@@ -46,17 +46,17 @@ use crate::decision::{self, Policy};
 use crate::model::{AccessKey, LastUsed};
 
 /// The root account's row.
-pub const ROOT_ROW: &str = "<root_account>";
+pub(crate) const ROOT_ROW: &str = "<root_account>";
 
 /// How old a report may be when it is read: IAM's four hours of reuse and
 /// an hour's margin for a report read late in an invocation.
-pub const MAX_AGE: Duration = Duration::hours(5);
+pub(crate) const MAX_AGE: Duration = Duration::hours(5);
 
 /// Rows read at most: twice IAM's default quota of 5,000 users per
 /// account. An account with more is swept through its listing (which
 /// allows ten times the quota, `aws::iam::MAX_LISTED_USERS`): no user is
 /// missed, the sweep only reads more.
-pub const MAX_ROWS: usize = 10_000;
+pub(crate) const MAX_ROWS: usize = 10_000;
 
 /// The longest row IAM can write, from its own limits (IAM User Guide,
 /// "IAM object quotas", and the report's format), column by column: the
@@ -68,11 +68,11 @@ pub const MAX_ROWS: usize = 10_000;
 /// MFA's state (13 and 5); per key slot its state (5), a region (14) and
 /// a service name (at most 64); the certificates' states (5 each); 21
 /// commas and a line end (2). That sums to 1,148; the bound rounds it up.
-pub const MAX_ROW_BYTES: usize = 1_536;
+pub(crate) const MAX_ROW_BYTES: usize = 1_536;
 
 /// The most CSV a report may hold: [`MAX_ROWS`] rows of
 /// [`MAX_ROW_BYTES`], and the header.
-pub const MAX_CSV_BYTES: usize = (MAX_ROWS + 1) * MAX_ROW_BYTES;
+pub(crate) const MAX_CSV_BYTES: usize = (MAX_ROWS + 1) * MAX_ROW_BYTES;
 
 /// The largest GetCredentialReport answer read: [`MAX_CSV_BYTES`] in
 /// base64 (four bytes for every three) and 4 KiB for the XML around it.

@@ -53,7 +53,7 @@
 //! 8. **Each stage once.** With the ledger, a notice goes out only when at
 //!    least one listed key's stage is not yet recorded as sent; otherwise it
 //!    is `already_notified`. A rotated key is a new key id, so its stages
-//!    start fresh. The notice pipeline asks the ledger and applies
+//!    start fresh. The notice service asks the ledger and applies
 //!    [`ledger_verdict`].
 //! 9. **What a sent notice records.** Each listed key's stage; a key listed
 //!    at another stage than the clock's (enforcement's `final_warning`, a
@@ -92,7 +92,7 @@ use crate::model::{
 use crate::unused;
 
 /// Config can evaluate a rule up to a day "late" relative to the exact age.
-pub const TOLERANCE_DAYS: i64 = 1;
+pub(crate) const TOLERANCE_DAYS: i64 = 1;
 
 /// One Config rule and the tier it notifies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,7 +122,7 @@ pub struct Policy {
     /// the unused-key policy is off.
     pub unused_key_days: u32,
     /// The `iam-user-unused-credentials-check` rules whose events enter the
-    /// pipeline (`UNUSED_RULES`).
+    /// notice service (`UNUSED_RULES`).
     pub unused_rules: Vec<String>,
     /// A key both due for rotation and unused is listed for its unused
     /// period (rule 12): unused-key enforcement is stronger than age
@@ -140,7 +140,7 @@ impl Policy {
     }
 
     /// `rule_name` is one of the unused-credentials rules.
-    pub fn is_unused_rule(&self, rule_name: &str) -> bool {
+    pub(crate) fn is_unused_rule(&self, rule_name: &str) -> bool {
         self.unused_rules.iter().any(|r| r == rule_name)
     }
 
@@ -189,7 +189,7 @@ impl Policy {
 /// Which events may mail (rule 5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// The notice ledger records each key's stages; the notice pipeline asks it.
+    /// The notice ledger records each key's stages; the notice service asks it.
     Ledger,
     /// No ledger: only the event of the rule with this tier may mail.
     Stateless { rule_tier: u32 },
@@ -198,7 +198,7 @@ pub enum Mode {
 /// Decides the notice for one user (rules 1 to 7 and 12) whose due keys
 /// are `due` ([`due_keys`], computed once per user). `listed`: the user is
 /// on the exemption list.
-pub fn decide(
+pub(crate) fn decide(
     policy: &Policy,
     mode: Mode,
     tags: &[Tag],
@@ -230,7 +230,7 @@ pub fn decide(
 
 /// Rule 8: given whether each listed key's stage is already recorded as
 /// sent, the notice goes out, or is `already_notified`.
-pub fn ledger_verdict(recorded: &[bool]) -> Result<(), SkipReason> {
+pub(crate) fn ledger_verdict(recorded: &[bool]) -> Result<(), SkipReason> {
     if recorded.iter().all(|&r| r) {
         Err(SkipReason::AlreadyNotified)
     } else {
@@ -242,7 +242,7 @@ pub fn ledger_verdict(recorded: &[bool]) -> Result<(), SkipReason> {
 /// key's listed stage, and when it is listed at another stage than the
 /// clock's (a final warning, a first overdue notice) also the stage by the
 /// clock, which the notice stands in for.
-pub fn recorded_stages(policy: &Policy, key: &DueKey) -> Vec<Stage> {
+pub(crate) fn recorded_stages(policy: &Policy, key: &DueKey) -> Vec<Stage> {
     let mut stages = vec![key.stage];
     let by_the_clock = [
         policy.stage(key.days),
@@ -259,7 +259,7 @@ pub fn recorded_stages(policy: &Policy, key: &DueKey) -> Vec<Stage> {
 /// Rule 11: `key` as the notice lists it, given whether its `overdue`
 /// stage was ever recorded: a reminder with no overdue notice before it is
 /// the first overdue notice.
-pub fn first_overdue(mut key: DueKey, overdue_recorded: bool) -> DueKey {
+pub(crate) fn first_overdue(mut key: DueKey, overdue_recorded: bool) -> DueKey {
     if key.stage.is_reminder() && !overdue_recorded {
         key.stage = Stage::Overdue;
     }

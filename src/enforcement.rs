@@ -5,7 +5,7 @@
 //! the caller passes the key, the [`Warning`] the notice ledger keeps for
 //! it, whether the user's notice reaches an owner, and now. The calls it
 //! leads to (the re-reads, the deactivation, the mail) and the daily cap's
-//! counter are the notice pipeline's (`notice::enforce`, `notice::cap`). It
+//! counter are the notice service's (`service::enforce`, `service::Cap`). It
 //! runs for a Config event and for the sweep alike.
 //!
 //! The rules, for one active, due key of a user who is not exempt (decision
@@ -59,10 +59,10 @@
 //!    announced before ([`judge`]); it acts on the first run on or after it.
 //! 7. **The daily cap.** At most `ENFORCE_MAX_PER_DAY` keys of an account
 //!    are deactivated per calendar day (in `TIME_ZONE`), by both policies
-//!    together, across every invocation: the pipeline takes a place from a
+//!    together, across every invocation: the service takes a place from a
 //!    conditional counter in the ledger before acting, and a key past it is
 //!    `held_by_cap` ([`KeyVerdict::HeldByCap`]) until the next day's runs.
-//! 8. **The identity check.** Before acting, the pipeline lists the user's
+//! 8. **The identity check.** Before acting, the service lists the user's
 //!    keys again and then reads the user: the key must still be active,
 //!    have the CreateDate that was judged, and the name must still belong
 //!    to the UserId the decision was made for; an unused key's last use is
@@ -136,7 +136,7 @@ impl Enforcement {
     }
 
     /// Rule 1: the mode of the policy `key` is listed for.
-    pub fn mode_for(&self, key: &DueKey) -> EnforceMode {
+    pub(crate) fn mode_for(&self, key: &DueKey) -> EnforceMode {
         if key.listed_unused() {
             self.unused_mode
         } else {
@@ -146,7 +146,7 @@ impl Enforcement {
 
     /// The stronger of the two policies' modes (`On` over `DryRun` over
     /// `Off`).
-    pub fn strongest(&self) -> EnforceMode {
+    pub(crate) fn strongest(&self) -> EnforceMode {
         self.mode.max(self.unused_mode)
     }
 }

@@ -12,7 +12,9 @@ use crate::mask::mask_key_ids;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The payload claims to be a Config compliance change but is malformed.
+    /// A payload the function cannot take: a malformed Config event, SQS
+    /// event or sweep message, an event naming no account where one is
+    /// needed, a schedule the deployment does not run.
     #[error("invalid event: {0}")]
     InvalidEvent(String),
 
@@ -69,8 +71,9 @@ pub enum Error {
     #[error("the sweep's fan-out failed: {0}")]
     FanOut(String),
 
-    /// A template could not be rendered: a defect, never the input's fault.
-    #[error("rendering the notice failed: {0}")]
+    /// A mail's template could not be rendered (a notice, a deactivated
+    /// mail, a digest): a defect, never the input's fault.
+    #[error("rendering a mail failed: {0}")]
     Render(#[from] askama::Error),
 }
 

@@ -50,7 +50,7 @@
 pub mod address;
 pub mod app;
 pub mod aws;
-pub mod calendar;
+pub(crate) mod calendar;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -63,18 +63,18 @@ pub mod exemption;
 #[cfg(test)]
 mod fixtures;
 pub mod flow;
-pub mod logging;
+pub(crate) mod logging;
 pub mod mask;
 pub mod metrics;
 pub mod model;
-pub mod organization;
+pub(crate) mod organization;
 pub mod outcome;
 pub mod ports;
-pub mod rendered;
+pub(crate) mod rendered;
 pub mod route;
-pub mod service;
-pub mod sync;
+pub(crate) mod service;
+pub(crate) mod sync;
 #[cfg(test)]
 mod testkit;
-pub mod unused;
-pub mod views;
+pub(crate) mod unused;
+pub(crate) mod views;

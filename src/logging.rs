@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 use crate::mask::mask_key_ids;
 
 #[derive(Debug, Clone, Copy)]
-pub enum Level {
+pub(crate) enum Level {
     Info,
     Warn,
     Error,
@@ -60,28 +60,14 @@ tokio::task_local! {
 }
 
 /// Runs `f` with the request's ids on every line it logs.
-pub async fn in_request<F: Future>(request: Request, f: F) -> F::Output {
+pub(crate) async fn in_request<F: Future>(request: Request, f: F) -> F::Output {
     REQUEST.scope(request, f).await
-}
-
-/// Spawns `f` on the runtime carrying the current invocation's ids, so its
-/// lines keep them: the one way the crate spawns work.
-#[allow(clippy::disallowed_methods)]
-pub fn spawn<F>(f: F) -> tokio::task::JoinHandle<F::Output>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    match REQUEST.try_with(Request::clone) {
-        Ok(request) => tokio::spawn(REQUEST.scope(request, f)),
-        Err(_) => tokio::spawn(f),
-    }
 }
 
 /// Builds one log line; `fields` must be a JSON object (anything else is
 /// logged under `fields`). Within [`in_request`], the line carries the
 /// `requestId`.
-pub fn line(level: Level, message: &str, fields: Value) -> String {
+pub(crate) fn line(level: Level, message: &str, fields: Value) -> String {
     let mut obj = Map::new();
     obj.insert(
         "timestamp".into(),
@@ -109,7 +95,7 @@ pub fn line(level: Level, message: &str, fields: Value) -> String {
 }
 
 /// Writes one log line to stderr in a single write.
-pub fn log(level: Level, message: &str, fields: Value) {
+pub(crate) fn log(level: Level, message: &str, fields: Value) {
     let mut text = line(level, message, fields);
     text.push('\n');
     // A log line that cannot be written is not worth failing the event for.
@@ -139,10 +125,7 @@ mod tests {
         let (a, b, c) = in_request(Request::new("req-1", Some("Root=1-abc".into())), async {
             let a = line(Level::Warn, "one", serde_json::json!({"x": 1}));
             let b = async { line(Level::Info, "two", Value::Null) }.await;
-            // Work spawned through `spawn` keeps the invocation's ids.
-            let c = spawn(async { line(Level::Info, "three", Value::Null) })
-                .await
-                .unwrap();
+            let c = async { line(Level::Info, "three", Value::Null) }.await;
             (a, b, c)
         })
         .await;

@@ -6,7 +6,7 @@
 
 /// Characters of an outside value (an event field, a configuration value, a
 /// tag) a message quotes.
-pub const QUOTE_LIMIT: usize = 64;
+pub(crate) const QUOTE_LIMIT: usize = 64;
 /// Characters of an AWS error message (or of an unreadable response) an
 /// error carries: enough for SES's longest explanations.
 pub const MESSAGE_LIMIT: usize = 256;
@@ -15,7 +15,7 @@ pub const MESSAGE_LIMIT: usize = 256;
 const KEY_ID_LEN: usize = 20;
 
 /// `AKIAIOSFODNN7EXAMPLE` → `AKIA…MPLE`.
-pub fn mask_key_id(id: &str) -> String {
+pub(crate) fn mask_key_id(id: &str) -> String {
     let chars: Vec<char> = id.chars().collect();
     if chars.len() < 12 {
         return "…".to_string();
@@ -33,7 +33,7 @@ pub fn mask_key_id(id: &str) -> String {
 ///
 /// Hand-written: one linear pass over the bytes, where the `regex` crate
 /// would add to the binary and the cold start for a single fixed pattern.
-pub fn mask_key_ids(text: &str) -> String {
+pub(crate) fn mask_key_ids(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
@@ -72,7 +72,7 @@ fn key_id_at(bytes: &[u8], i: usize) -> bool {
 
 /// An outside value as a message quotes it: key ids masked, at most
 /// [`QUOTE_LIMIT`] characters (then `…`), control characters escaped.
-pub fn quote(value: &str) -> String {
+pub(crate) fn quote(value: &str) -> String {
     bounded(value, QUOTE_LIMIT).escape_debug().to_string()
 }
 

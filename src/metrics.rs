@@ -35,7 +35,7 @@ use crate::model::Action;
 use crate::outcome::sweep::SweepOutcome;
 use crate::outcome::{Outcome, Status};
 
-pub const NAMESPACE: &str = "AccessKeyNotifier";
+pub(crate) const NAMESPACE: &str = "AccessKeyNotifier";
 
 /// One EMF document: `metrics` as (name, unit, value), under `dimensions`
 /// (name, value).
@@ -161,13 +161,13 @@ pub fn sweep(outcome: &SweepOutcome) -> Vec<Value> {
 }
 
 /// The document of a sweep that ended in an error.
-pub fn sweep_failed() -> Value {
+pub(crate) fn sweep_failed() -> Value {
     document(&[("Path", "sweep")], &[("SweepsFailed", "Count", 1)])
 }
 
 /// Writes each document as its own log line (the log line's own members
 /// sit beside `_aws`, which the format allows).
-pub fn emit(docs: Vec<Value>) {
+pub(crate) fn emit(docs: Vec<Value>) {
     for doc in docs {
         crate::logging::log(crate::logging::Level::Info, "metrics", doc);
     }

@@ -26,7 +26,7 @@ pub enum Locale {
 
 impl Locale {
     /// Reads `en`, `ja`, `en-US`, `ja_JP` and the like, case-insensitively.
-    pub fn from_tag(value: &str) -> Option<Locale> {
+    pub(crate) fn from_tag(value: &str) -> Option<Locale> {
         let primary = value.trim().split(['-', '_']).next().unwrap_or_default();
         match primary.to_ascii_lowercase().as_str() {
             "en" => Some(Locale::En),
@@ -91,7 +91,7 @@ pub struct Unused {
 
 impl Unused {
     /// The key was never used.
-    pub fn never_used(&self) -> bool {
+    pub(crate) fn never_used(&self) -> bool {
         self.last_used.time.is_none()
     }
 
@@ -173,7 +173,7 @@ impl Stage {
     }
 
     /// A reminder after the first overdue notice.
-    pub fn is_reminder(self) -> bool {
+    pub(crate) fn is_reminder(self) -> bool {
         matches!(self, Stage::Reminder(_))
     }
 }
@@ -204,7 +204,7 @@ impl DaysLeft {
         clamp_days(-self.0)
     }
 
-    pub fn is_overdue(self) -> bool {
+    pub(crate) fn is_overdue(self) -> bool {
         self.0 < 0
     }
 }
@@ -240,7 +240,7 @@ pub struct DueKey {
 
 impl DueKey {
     /// Listed for its unused period, not for rotation.
-    pub fn listed_unused(&self) -> bool {
+    pub(crate) fn listed_unused(&self) -> bool {
         self.unused_period().is_some()
     }
 
@@ -261,7 +261,7 @@ impl DueKey {
     /// The ledger's name for the warning kept about this listing: the key
     /// id for rotation, `KEYID#unused` for an unused key, so the two
     /// policies' warnings and announced dates never mix.
-    pub fn warning_slot(&self) -> String {
+    pub(crate) fn warning_slot(&self) -> String {
         if self.listed_unused() {
             format!("{}#unused", self.id)
         } else {
@@ -280,7 +280,7 @@ pub struct Recipients {
 impl Recipients {
     /// The mail goes To someone who answers for the user: the owner's
     /// address, or the fallback list (rule 6). A copy alone does not.
-    pub fn reach_owner(&self) -> bool {
+    pub(crate) fn reach_owner(&self) -> bool {
         !self.to.is_empty()
     }
 }
@@ -504,7 +504,7 @@ pub enum EnforcementState {
 }
 
 impl KeyEnforcement {
-    pub fn state(&self) -> EnforcementState {
+    pub(crate) fn state(&self) -> EnforcementState {
         match (&self.action, self.verdict) {
             (Some(a), _) => EnforcementState::Acted(a.action),
             (None, KeyVerdict::FinalWarning { from }) => EnforcementState::FinalWarning(from),

@@ -52,7 +52,11 @@ pub struct Organization {
 
 /// Rules 3 and 4: whether an event of `account` is served, given the
 /// accounts `served`.
-pub fn admit(org: &Organization, served: &[String], account: &str) -> Result<(), SkipReason> {
+pub(crate) fn admit(
+    org: &Organization,
+    served: &[String],
+    account: &str,
+) -> Result<(), SkipReason> {
     if org.exempt_accounts.iter().any(|a| a == account) {
         return Err(SkipReason::AccountExempt);
     }
@@ -64,7 +68,7 @@ pub fn admit(org: &Organization, served: &[String], account: &str) -> Result<(),
 
 /// Rules 3 and 4 for the sweep: the accounts that get a sweep message
 /// (sorted, each once) and the exempt ones left out.
-pub fn fan_out_targets(org: &Organization, served: &[String]) -> (Vec<String>, Vec<String>) {
+pub(crate) fn fan_out_targets(org: &Organization, served: &[String]) -> (Vec<String>, Vec<String>) {
     let mut all = served.to_vec();
     all.sort();
     all.dedup();
@@ -73,7 +77,7 @@ pub fn fan_out_targets(org: &Organization, served: &[String]) -> (Vec<String>, V
 }
 
 /// Rule 6: how a mail names an account.
-pub fn account_label(account: &str, alias: Option<&str>) -> String {
+pub(crate) fn account_label(account: &str, alias: Option<&str>) -> String {
     match alias {
         Some(alias) if !alias.is_empty() => format!("{account} ({alias})"),
         _ => account.to_string(),
@@ -81,7 +85,7 @@ pub fn account_label(account: &str, alias: Option<&str>) -> String {
 }
 
 /// Whether `v` is an AWS account id: twelve ASCII digits.
-pub fn is_account_id(v: &str) -> bool {
+pub(crate) fn is_account_id(v: &str) -> bool {
     v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit())
 }
 

@@ -6,6 +6,6 @@ use std::sync::{Mutex, MutexGuard};
 /// A poisoned lock still holds consistent data here: every update under
 /// these locks is a single step, so a holder that panicked left nothing
 /// half-written.
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -13,7 +13,7 @@ use crate::model::LastUsed;
 use crate::ports::MemoryPorts;
 use crate::ports::exemptions::Exemptions;
 use crate::ports::memory::accounts::MemoryAccounts;
-use crate::ports::memory::chat::MemoryChat;
+use crate::ports::memory::channel::MemoryChat;
 use crate::ports::memory::ledger::MemoryLedger;
 use crate::ports::memory::mailer::MemoryMailer;
 use crate::ports::memory::queue::MemoryQueue;

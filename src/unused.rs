@@ -43,7 +43,7 @@ use crate::model::{LastUsed, Unused};
 /// its last use: unused now, and in the same period (a use since would
 /// start a later one). Enforcement's identity check asks this before it
 /// deactivates an unused key.
-pub fn still_in(
+pub(crate) fn still_in(
     period: &Unused,
     unused_key_days: u32,
     created: DateTime<Utc>,
@@ -57,7 +57,7 @@ pub fn still_in(
 
 /// Rules 1 to 4 for one key: its unused period at `today`, if it is unused.
 /// `last_used`: what IAM says, `None` when it does not say.
-pub fn unused(
+pub(crate) fn unused(
     unused_key_days: u32,
     active: bool,
     created: DateTime<Utc>,

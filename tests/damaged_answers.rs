@@ -17,7 +17,7 @@ use access_key_notifier::credential_report::MAX_ANSWER_BYTES;
 use access_key_notifier::error::Error;
 use access_key_notifier::exemption::ExemptionListing;
 use access_key_notifier::ports::accounts::Accounts;
-use access_key_notifier::ports::chat::ChatChannel;
+use access_key_notifier::ports::channel::ChatChannel;
 use access_key_notifier::ports::directory::UserDirectory;
 use access_key_notifier::ports::exemptions::{ExemptionSource, Exemptions};
 use access_key_notifier::ports::ledger::{ClaimRequest, NoticeKey, NoticeLedger};

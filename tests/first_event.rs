@@ -52,7 +52,7 @@ async fn a_config_event_builds_iam_ses_and_the_ledger_only_and_asks_sts_nothing(
     let function = format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:akn");
     let invocation = app::invocation(&deps, &context(&function));
     let event = event_for(RULE_7, FIXTURE_USER_ID, "first");
-    let answer = app::answer(&deps, event, &invocation).await.unwrap();
+    let answer = app::respond(&deps, event, &invocation).await.unwrap();
 
     assert_eq!(answer["status"], "sent", "{answer}");
     assert_eq!(
@@ -74,7 +74,7 @@ async fn without_the_functions_arn_the_account_is_asked_of_sts_once() {
     for (arn, id) in [("", "one"), ("not-an-arn", "two")] {
         let invocation = app::invocation(&deps, &context(arn));
         let event = event_for(RULE_7, FIXTURE_USER_ID, id);
-        app::answer(&deps, event, &invocation).await.unwrap();
+        app::respond(&deps, event, &invocation).await.unwrap();
     }
 
     assert_eq!(

@@ -34,17 +34,17 @@ use crate::ports::accounts::Accounts;
 use crate::sync::lock;
 
 /// Credentials are renewed when they have less than this left.
-pub const RENEW_BEFORE: Duration = Duration::from_secs(5 * 60);
+pub(crate) const RENEW_BEFORE: Duration = Duration::from_secs(5 * 60);
 /// How long the Organization's account list is used before it is read again.
-pub const ACCOUNTS_CACHE_FOR: Duration = Duration::from_secs(5 * 60);
+pub(crate) const ACCOUNTS_CACHE_FOR: Duration = Duration::from_secs(5 * 60);
 /// The most accounts a listing may hold: ten times Organizations' largest
 /// raised quota we know of would still be far below this; beyond it the
 /// answer is damaged.
-pub const MAX_ORGANIZATION_ACCOUNTS: usize = 20_000;
+pub(crate) const MAX_ORGANIZATION_ACCOUNTS: usize = 20_000;
 /// ListAccounts pages at most 20 accounts each.
 const MAX_LIST_ACCOUNTS_PAGES: usize = MAX_ORGANIZATION_ACCOUNTS / 20 + 1;
 /// The session name member accounts see in CloudTrail.
-pub const SESSION_NAME: &str = "access-key-notifier";
+pub(crate) const SESSION_NAME: &str = "access-key-notifier";
 
 /// A role's credentials, assumed on demand and kept until shortly before
 /// they expire.
@@ -94,7 +94,7 @@ impl RoleCredentials {
     /// The held credentials when they last at least [`RENEW_BEFORE`] more,
     /// otherwise the role assumed afresh. Two callers renewing at once may
     /// both call AssumeRole; either answer serves.
-    pub async fn ensure(&self) -> Result<Credentials, Error> {
+    pub(crate) async fn ensure(&self) -> Result<Credentials, Error> {
         let fresh = |c: &Credentials| {
             c.expiry()
                 .is_some_and(|e| e > SystemTime::now() + RENEW_BEFORE)

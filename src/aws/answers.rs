@@ -37,7 +37,7 @@ pub const MAX_RESPONSE_BYTES: usize = 4 << 20;
 /// The largest answer read for `operation`: [`MAX_RESPONSE_BYTES`], and
 /// for GetCredentialReport the bound derived from the report's rows
 /// ([`credential_report::MAX_ANSWER_BYTES`]).
-pub fn answer_bound(operation: Option<&str>) -> usize {
+pub(super) fn answer_bound(operation: Option<&str>) -> usize {
     match operation {
         Some("GetCredentialReport") => credential_report::MAX_ANSWER_BYTES,
         _ => MAX_RESPONSE_BYTES,

@@ -53,7 +53,7 @@ impl DynamoDbLedger {
     }
 
     /// Whether the client has been built (it is, at its first call).
-    pub fn client_built(&self) -> bool {
+    pub(crate) fn client_built(&self) -> bool {
         self.client.is_built()
     }
 

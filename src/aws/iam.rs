@@ -33,26 +33,26 @@ use crate::ports::directory::{ListedUser, MAX_ACCESS_KEYS, UserDirectory};
 use crate::sync::lock;
 
 /// IAM's largest ListUsers page.
-pub const MAX_PAGE_SIZE: i32 = 1000;
+pub(crate) const MAX_PAGE_SIZE: i32 = 1000;
 
 /// The longest wait between two polls of a credential report being
 /// generated; IAM makes one in seconds for thousands of users.
-pub const REPORT_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+pub(crate) const REPORT_POLL: std::time::Duration = std::time::Duration::from_secs(1);
 /// The first wait: a small account's report is often ready within it. The
 /// wait doubles from here up to [`REPORT_POLL`].
-pub const FIRST_REPORT_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+pub(crate) const FIRST_REPORT_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Polls of each of GenerateCredentialReport and GetCredentialReport
 /// before the report counts as unavailable (the sweep then lists users).
-pub const REPORT_POLLS: usize = 30;
+pub(crate) const REPORT_POLLS: usize = 30;
 /// The most users one pass over ListUsers may list, and the most names
 /// remembered: ten times IAM's quota of 5,000 users per account.
-pub const MAX_LISTED_USERS: usize = 50_000;
+pub(crate) const MAX_LISTED_USERS: usize = 50_000;
 /// The most ListUsers pages in one pass. IAM may answer with fewer users
 /// than asked for, so this is generous; [`MAX_LISTED_USERS`] bounds memory.
-pub const MAX_LIST_USERS_PAGES: usize = 200;
+pub(crate) const MAX_LIST_USERS_PAGES: usize = 200;
 /// The most ListAccessKeys pages for one user (IAM needs one).
-pub const MAX_LIST_ACCESS_KEYS_PAGES: usize = 5;
+pub(crate) const MAX_LIST_ACCESS_KEYS_PAGES: usize = 5;
 
 /// The wait after the `poll`-th poll (from 0).
 fn report_wait(poll: usize) -> std::time::Duration {
@@ -111,7 +111,7 @@ impl IamDirectory {
     /// is not called for it; anything but twelve digits is ignored. The
     /// Lambda function's ARN names its account, which is its execution
     /// role's (a function cannot run as another account's role).
-    pub fn know_account(&self, account: &str) {
+    pub(crate) fn know_account(&self, account: &str) {
         if is_account_id(account) {
             lock(&self.account).get_or_insert_with(|| account.to_string());
         }

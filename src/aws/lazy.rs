@@ -6,9 +6,12 @@
 //! process) and parsing them into a root store (once per client). Measured
 //! on the benchmark machine, that was most of a cold start that built every
 //! client up front (docs/benchmarks.md, "Cold start"). A Config event needs
-//! IAM, SES and the ledger; it never needs SQS, Organizations or SSM, and
-//! usually not STS. So every adapter holds its client as a [`Lazy`], and a
-//! client exists only once a call of the invocation's path needs it.
+//! IAM, SES and the ledger; SSM only when an exemption list is configured
+//! (`EXEMPT_USERS_PARAMETER`, read once the event has a user to judge), SNS
+//! only when it deactivates a key with chat on, never SQS or Organizations
+//! outside Organizations mode, and usually not STS. So every adapter holds
+//! its client as a [`Lazy`], and a client exists only once a call of the
+//! invocation's path needs it.
 //!
 //! Relied on (aws-smithy-http-client 1.1, `HyperClient::
 //! validate_base_client_config`): "Initialize the TCP connector at this
@@ -52,7 +55,7 @@ impl<C> Lazy<C> {
     }
 
     /// Whether the client has been built.
-    pub fn is_built(&self) -> bool {
+    pub(crate) fn is_built(&self) -> bool {
         self.0.built.get().is_some()
     }
 }

@@ -15,11 +15,11 @@ mod answers;
 mod classify;
 pub mod dynamodb;
 pub mod iam;
-pub mod lazy;
-pub mod pages;
+pub(crate) mod lazy;
+pub(crate) mod pages;
 pub mod ses;
 pub mod sns;
-pub mod sqs;
+pub(crate) mod sqs;
 pub mod ssm;
 
 pub use answers::{MAX_RESPONSE_BYTES, ResponseCheck};
@@ -38,18 +38,18 @@ use crate::ports::Ports;
 /// Attempts per call, the first included. IAM throttles per account and
 /// SES per second: a few attempts with jittered back-off ride out a burst;
 /// beyond that the event is better retried by the platform minutes later.
-pub const MAX_ATTEMPTS: u32 = 4;
+pub(crate) const MAX_ATTEMPTS: u32 = 4;
 /// Back-off before the second attempt (it grows exponentially, with jitter).
-pub const INITIAL_BACKOFF: Duration = Duration::from_millis(200);
-pub const MAX_BACKOFF: Duration = Duration::from_secs(4);
+pub(crate) const INITIAL_BACKOFF: Duration = Duration::from_millis(200);
+pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(4);
 /// Time to open a connection to an AWS endpoint.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// One attempt of one call.
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 /// One call with all its attempts and back-off: the function's timeout is
 /// 30 s, so one stuck call gives up with a retryable error while the
 /// invocation can still report it.
-pub const CALL_TIMEOUT: Duration = Duration::from_secs(15);
+pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The default credential chain and region, with the retry and time-out
 /// settings above; `AWS_ENDPOINT_URL` (and the per-service
@@ -66,7 +66,7 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 /// platform (aws-config 1.8 `web_identity_token::Builder::build`, seen in a
 /// profile of the cold start; docs/benchmarks.md). Without them (a local
 /// run with a profile or SSO), the default chain is used.
-pub async fn load_sdk_config() -> SdkConfig {
+pub(crate) async fn load_sdk_config() -> SdkConfig {
     let loader = with_retries_and_timeouts(aws_config::defaults(BehaviorVersion::latest()));
     let from_env = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
         .iter()
@@ -161,7 +161,7 @@ pub fn ssm_client(sdk: &SdkConfig) -> aws_sdk_ssm::Client {
 }
 
 /// An Organizations client whose answers are checked (size, completeness).
-pub fn organizations_client(sdk: &SdkConfig) -> aws_sdk_organizations::Client {
+pub(crate) fn organizations_client(sdk: &SdkConfig) -> aws_sdk_organizations::Client {
     aws_sdk_organizations::Client::from_conf(
         aws_sdk_organizations::config::Builder::from(sdk)
             .interceptor(ResponseCheck::json())

@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::mask::{QUOTE_LIMIT, bounded};
 
 /// One listing's progress and its bounds.
-pub struct Pages {
+pub(crate) struct Pages {
     service: &'static str,
     operation: &'static str,
     max_pages: usize,
@@ -25,7 +25,7 @@ pub struct Pages {
 
 impl Pages {
     /// A listing of at most `max_pages` pages and `max_items` items.
-    pub fn new(
+    pub(crate) fn new(
         service: &'static str,
         operation: &'static str,
         max_pages: usize,
@@ -45,7 +45,7 @@ impl Pages {
     /// Counts a page of `items` items that says whether it was `truncated`
     /// and where the next one starts; returns that marker, `None` when the
     /// listing is complete, or an error when a bound is crossed.
-    pub fn next(
+    pub(crate) fn next(
         &mut self,
         items: usize,
         truncated: bool,
@@ -77,11 +77,6 @@ impl Pages {
         Ok(Some(marker.to_string()))
     }
 
-    /// Pages counted so far.
-    pub fn pages(&self) -> usize {
-        self.pages
-    }
-
     fn broken(&self, why: String) -> Error {
         Error::Aws {
             service: self.service,
@@ -107,7 +102,7 @@ mod tests {
         assert_eq!(p.next(2, true, Some("m1")).unwrap().as_deref(), Some("m1"));
         assert_eq!(p.next(2, true, Some("m2")).unwrap().as_deref(), Some("m2"));
         assert_eq!(p.next(2, false, None).unwrap(), None);
-        assert_eq!(p.pages(), 3);
+        assert_eq!(p.pages, 3);
         // A marker on the last page means nothing without IsTruncated.
         assert_eq!(pages().next(1, false, Some("m")).unwrap(), None);
     }

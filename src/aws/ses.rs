@@ -21,7 +21,7 @@ impl SesMailer {
     }
 
     /// Whether the client has been built (it is, at its first call).
-    pub fn client_built(&self) -> bool {
+    pub(crate) fn client_built(&self) -> bool {
         self.client.is_built()
     }
 }

@@ -10,7 +10,7 @@ use aws_sdk_sns::Client;
 use crate::aws::classify;
 use crate::aws::lazy::Lazy;
 use crate::error::Error;
-use crate::ports::chat::ChatChannel;
+use crate::ports::channel::ChatChannel;
 
 pub struct SnsChat {
     client: Lazy<Client>,
@@ -26,7 +26,7 @@ impl SnsChat {
     }
 
     /// Whether the client has been built (it is, at its first call).
-    pub fn client_built(&self) -> bool {
+    pub(crate) fn client_built(&self) -> bool {
         self.client.is_built()
     }
 }

@@ -8,10 +8,10 @@ use crate::mask::quote;
 /// whole account (IAM and AWS STS quotas, IAM User Guide: request rates are
 /// throttled per account, not published as a number), so the sweep keeps a
 /// few calls in flight rather than as many as it could.
-pub const DEFAULT_SWEEP_CONCURRENCY: usize = 8;
+pub(crate) const DEFAULT_SWEEP_CONCURRENCY: usize = 8;
 /// The most users read at once: past this, IAM throttles and the sweep gets
 /// slower, not faster.
-pub const MAX_SWEEP_CONCURRENCY: usize = 32;
+pub(crate) const MAX_SWEEP_CONCURRENCY: usize = 32;
 
 /// `LEDGER_TABLE` (refusing the old `IDEMPOTENCY_TABLE`).
 pub(super) fn ledger_table(

@@ -20,7 +20,7 @@ use crate::enforcement::{EnforceMode, Enforcement};
 use crate::mask::quote;
 use crate::organization::Organization;
 
-mod chat;
+mod channel;
 mod enforcement;
 mod ledger;
 mod notices;
@@ -75,27 +75,25 @@ impl Config {
 
     /// Whether enforcement changes `key` in this run: the policy it is
     /// listed for is `true`, and not a dry run.
-    pub fn enforcement_acts_on(&self, key: &crate::model::DueKey) -> bool {
+    pub(crate) fn enforcement_acts_on(&self, key: &crate::model::DueKey) -> bool {
         self.enforcement.mode_for(key) == EnforceMode::On && !self.dry_run
     }
 }
 
-pub use ledger::{DEFAULT_SWEEP_CONCURRENCY, MAX_SWEEP_CONCURRENCY};
-pub use notices::DEFAULT_NOTICE_RULES;
 /// The sender `scan` is configured with when `SENDER_ADDRESS` is unset: scan
 /// sends nothing, so it needs none, and a reserved `.invalid` name can never
 /// be mailed from.
-pub const SCAN_SENDER: &str = "scan-sends-nothing@example.invalid";
+pub(crate) const SCAN_SENDER: &str = "scan-sends-nothing@example.invalid";
 
 impl Config {
     /// Reads the process environment.
-    pub fn from_env() -> Result<Config, ConfigError> {
+    pub(crate) fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var(name).ok())
     }
 
     /// Reads the process environment for `scan`, which sends nothing and so
     /// needs no `SENDER_ADDRESS` (every other variable is checked as usual).
-    pub fn for_scan() -> Result<Config, ConfigError> {
+    pub(crate) fn for_scan() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| match (name, std::env::var(name).ok()) {
             ("SENDER_ADDRESS", None) => Some(SCAN_SENDER.to_string()),
             ("SENDER_ADDRESS", Some(v)) if v.trim().is_empty() => Some(SCAN_SENDER.to_string()),
@@ -140,7 +138,7 @@ impl Config {
             ));
         }
 
-        let chat_topic_arn = chat::chat_topic(&get)?;
+        let chat_topic_arn = channel::chat_topic(&get)?;
 
         for variable in ENDPOINT_VARIABLES {
             if let Some(v) = get(variable) {

@@ -230,7 +230,7 @@ fn unused_rules(
     Ok(names)
 }
 
-pub const DEFAULT_NOTICE_RULES: &str = "access-keys-rotated-1=7,access-keys-rotated-2=14";
+pub(crate) const DEFAULT_NOTICE_RULES: &str = "access-keys-rotated-1=7,access-keys-rotated-2=14";
 const EX_SENDER: &str = "key-notices@example.com";
 const EX_ADDRESSES: &str = "security@example.com,platform@example.com";
 const EX_NOTICE_RULES: &str = "access-keys-rotated-1=7,access-keys-rotated-2=14";

@@ -15,16 +15,16 @@ use serde_path_to_error::Segment;
 
 use crate::mask::quote;
 
-pub use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-pub use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+pub(crate) use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+pub(crate) use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 
 /// An EventBridge event whose `detail` is read by the caller (the Config
 /// detail is this crate's own checked type), and may be absent.
-pub type Envelope = EventBridgeEvent<Option<Value>>;
+pub(crate) type Envelope = EventBridgeEvent<Option<Value>>;
 
 /// Reads `T` from `payload`; on failure, a message naming the field by its
 /// path, never serde's.
-pub fn read<T: DeserializeOwned>(payload: &Value) -> Result<T, String> {
+pub(crate) fn read<T: DeserializeOwned>(payload: &Value) -> Result<T, String> {
     serde_path_to_error::deserialize(payload).map_err(|e| {
         let segments: Vec<&Segment> = e.path().iter().collect();
         describe(payload, &segments, &e.inner().to_string())
@@ -61,7 +61,7 @@ fn at<'a>(payload: &'a Value, segments: &[&Segment]) -> Option<&'a Value> {
 }
 
 /// What kind of JSON value `v` is, for a message.
-pub fn kind(v: &Value) -> &'static str {
+pub(crate) fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -10,8 +10,8 @@ use serde_json::{Map, Value};
 
 use envelope::kind;
 
-pub mod envelope;
-pub mod sweep_message;
+pub(crate) mod envelope;
+pub(crate) mod sweep_message;
 
 use envelope::Envelope;
 
@@ -19,19 +19,19 @@ use crate::error::Error;
 use crate::mask::quote;
 use crate::model::SkipReason;
 
-pub const SOURCE: &str = "aws.config";
+pub(crate) const CONFIG_SOURCE: &str = "aws.config";
 /// A schedule's event: EventBridge scheduled rules send it with source
 /// `aws.events`; the template's EventBridge Scheduler schedule sends the same
 /// shape as its input with source `aws.scheduler`.
-pub const SCHEDULED_DETAIL_TYPE: &str = "Scheduled Event";
-pub const SCHEDULED_SOURCES: [&str; 2] = ["aws.events", "aws.scheduler"];
-pub const DETAIL_TYPE: &str = "Config Rules Compliance Change";
-pub const MESSAGE_TYPE: &str = "ComplianceChangeNotification";
+pub(crate) const SCHEDULED_DETAIL_TYPE: &str = "Scheduled Event";
+pub(crate) const SCHEDULED_SOURCES: [&str; 2] = ["aws.events", "aws.scheduler"];
+pub(crate) const DETAIL_TYPE: &str = "Config Rules Compliance Change";
+pub(crate) const MESSAGE_TYPE: &str = "ComplianceChangeNotification";
 pub const NON_COMPLIANT: &str = "NON_COMPLIANT";
-pub const IAM_USER: &str = "AWS::IAM::User";
+pub(crate) const IAM_USER: &str = "AWS::IAM::User";
 /// The longest event id accepted. EventBridge's ids are UUIDs (36
 /// characters); the id is repeated in the outcome and the logs.
-pub const MAX_EVENT_ID_LEN: usize = 64;
+pub(crate) const MAX_EVENT_ID_LEN: usize = 64;
 
 /// A NON_COMPLIANT result of a Config rule for an IAM user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,7 +142,7 @@ pub fn parse(payload: Value) -> Result<Parsed, Error> {
             run,
         });
     }
-    if source != SOURCE || detail_type != DETAIL_TYPE {
+    if source != CONFIG_SOURCE || detail_type != DETAIL_TYPE {
         return skip(SkipReason::NotComplianceChange, None, None, valid_account);
     }
     // The raw value, not the envelope's: a null detail is a detail that is
@@ -288,7 +288,7 @@ fn account_id(value: &str) -> Result<String, Error> {
 
 /// Config rule names as this function accepts them: 1-128 of letters,
 /// digits, `-` and `_` (what the managed rules and the template produce).
-pub fn is_config_rule_name(value: &str) -> bool {
+pub(crate) fn is_config_rule_name(value: &str) -> bool {
     (1..=128).contains(&value.len())
         && value
             .bytes()

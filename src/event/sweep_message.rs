@@ -10,11 +10,11 @@ use crate::mask::quote;
 use crate::organization::is_account_id;
 
 /// A message body is refused past this size: a real one is about 60 bytes.
-pub const MAX_BODY: usize = 1024;
+pub(crate) const MAX_BODY: usize = 1024;
 
 /// What each per-account message says: sweep this account for this run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SweepMessage {
+pub(crate) struct SweepMessage {
     pub account: String,
     /// The fan-out's date in the configured time zone: the summary is kept
     /// under it, so a sweep that runs past midnight still counts for its
@@ -23,12 +23,12 @@ pub struct SweepMessage {
 }
 
 impl SweepMessage {
-    pub fn body(&self) -> String {
+    pub(crate) fn body(&self) -> String {
         json!({"sweep_account": self.account, "run": self.run.to_string()}).to_string()
     }
 
     /// Reads a message body, checking each field.
-    pub fn parse(body: &str) -> Result<SweepMessage, String> {
+    pub(crate) fn parse(body: &str) -> Result<SweepMessage, String> {
         if body.len() > MAX_BODY {
             return Err(format!(
                 "the body is {} bytes, more than {MAX_BODY}",

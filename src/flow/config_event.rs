@@ -4,7 +4,7 @@
 //! checked), hand the user to the notice service (`service`), and fold
 //! its result into the event's [`Outcome`], telling the team's channel of
 //! any deactivation. Within the invocation's time budget (Lambda's deadline
-//! less [`DEADLINE_RESERVE`](super::DEADLINE_RESERVE)).
+//! less [`DEADLINE_RESERVE`](super::deps::DEADLINE_RESERVE)).
 
 use serde_json::{Value, json};
 
@@ -45,14 +45,6 @@ impl Handled {
             error: None,
         }
     }
-
-    /// `Ok` when nothing failed, otherwise the error that did.
-    pub fn into_result(self) -> Result<Handled, Error> {
-        match self.error {
-            Some(e) => Err(e),
-            None => Ok(self),
-        }
-    }
 }
 
 /// Handles one event payload, within the invocation's time budget. An
@@ -73,7 +65,7 @@ pub async fn handle<P: Ports>(
 }
 
 /// [`handle`] for an event already parsed.
-pub async fn handle_parsed<P: Ports>(
+pub(crate) async fn handle_parsed<P: Ports>(
     parsed: Parsed,
     deps: &Deps<P>,
     invocation: &Invocation,

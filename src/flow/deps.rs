@@ -14,7 +14,8 @@ use crate::ports::ledger::ClaimRequest;
 use crate::service::NoticeService;
 
 /// Every dependency of the function. Only the flows see the whole set;
-/// they hand the notice pipeline and the digests the parts they need.
+/// they make the notice service ([`Deps::service`]) and hand the digests
+/// the parts they need.
 pub struct Deps<P: Ports> {
     pub config: Config,
     /// The function's own account, and in Organizations mode the member
@@ -68,10 +69,10 @@ pub struct Invocation {
 /// by then stops with `Retryable.OutOfTime`, leaving the invocation this
 /// long to report the error before Lambda would kill it. Each AWS call has
 /// its own time-outs (`aws`); this bounds their sum.
-pub const DEADLINE_RESERVE: std::time::Duration = std::time::Duration::from_secs(2);
+pub(crate) const DEADLINE_RESERVE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The error of work that did not end within its `budget`.
-pub fn out_of_time(budget: std::time::Duration) -> Error {
+pub(crate) fn out_of_time(budget: std::time::Duration) -> Error {
     let ms = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     Error::OutOfTime {
         budget_ms: ms(budget),
@@ -99,7 +100,7 @@ impl Invocation {
 
     /// The moment this invocation's budget (as seen at `now`) ends, on
     /// tokio's clock; `None` without a deadline.
-    pub fn ends_at(&self, now: DateTime<Utc>) -> Option<tokio::time::Instant> {
+    pub(crate) fn ends_at(&self, now: DateTime<Utc>) -> Option<tokio::time::Instant> {
         self.budget(now)
             .map(|budget| tokio::time::Instant::now() + budget)
     }
@@ -137,7 +138,7 @@ impl Invocation {
     }
 
     /// The ids every log line of the invocation carries.
-    pub fn log_request(&self) -> logging::Request {
+    pub(crate) fn log_request(&self) -> logging::Request {
         logging::Request::new(self.request_id.clone(), self.trace_id.clone())
     }
 

@@ -1,6 +1,6 @@
 //! Both digests: an account's, after its sweep, and the Organization's,
 //! from the day's per-account summaries. Each renders its own view once
-//! ([`mail::digest`](crate::views::mail::digest), [`mail::org_digest`](crate::views::mail::org_digest))
+//! ([`digest`](crate::views::mail::digest), [`org_digest`](crate::views::mail::org_digest))
 //! and goes out through the same [`deliver`]: nothing in a dry run, one
 //! SendEmail to `DIGEST_RECIPIENTS` otherwise.
 //!
@@ -33,7 +33,7 @@ use crate::views::mail::org_digest::OrganizationView;
 use crate::views::mail::{self, Rendered};
 
 /// A digest not sent by the end of the sweep's budget.
-pub const OUT_OF_TIME: &str = "the digest was not sent within the sweep's time budget";
+pub(crate) const OUT_OF_TIME: &str = "the digest was not sent within the sweep's time budget";
 
 /// Summaries read at once.
 const READS_AT_ONCE: usize = 16;
@@ -63,7 +63,7 @@ async fn deliver<M: Mailer>(
 /// Renders and sends (or, in a dry run, only renders) an account's digest.
 /// A digest that fails, or is not sent by `end` (the sweep's budget), is
 /// reported in the outcome; the sweep's notices stand.
-pub async fn account_digest<M: Mailer>(
+pub(crate) async fn account_digest<M: Mailer>(
     config: &Config,
     mailer: &M,
     report: &Report,
@@ -125,7 +125,7 @@ async fn read_state<L: NoticeLedger>(
 /// Organization's digest. Listing the accounts or reading a summary
 /// failing is a retryable error (the digest would be wrong); a mail that
 /// fails is too.
-pub async fn organization_digest<P: Ports>(
+pub(crate) async fn organization_digest<P: Ports>(
     deps: &Deps<P>,
 ) -> Result<OrganizationDigestOutcome, Error> {
     let config = &deps.config;

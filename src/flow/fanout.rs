@@ -36,7 +36,7 @@ use crate::ports::queue::{MAX_BATCH, SweepQueue};
 /// retryable error after the rest are queued: the retry queues every
 /// account again, which costs a second sweep of some accounts and mails
 /// nobody twice (the ledger).
-pub async fn fan_out<P: Ports>(deps: &Deps<P>) -> Result<FanOutOutcome, Error> {
+pub(crate) async fn fan_out<P: Ports>(deps: &Deps<P>) -> Result<FanOutOutcome, Error> {
     let (Some(org), Some(queue)) = (&deps.config.organization, &deps.queue) else {
         return Err(Error::FanOut(
             "the fan-out needs MEMBER_ROLE_NAME and SWEEP_QUEUE_URL".into(),
@@ -93,7 +93,7 @@ pub async fn fan_out<P: Ports>(deps: &Deps<P>) -> Result<FanOutOutcome, Error> {
 /// Sweeps the account of each SQS message, one after the other. A record
 /// without a message id cannot be reported on its own, so it fails the
 /// whole batch (every message returns to the queue).
-pub async fn sweep_messages<P: Ports>(
+pub(crate) async fn sweep_messages<P: Ports>(
     event: &SqsEvent,
     deps: &Deps<P>,
     invocation: &Invocation,

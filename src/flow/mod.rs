@@ -1,6 +1,7 @@
 //! The flows: the only code that sees the whole dependency set ([`Deps`]).
-//! Each reads what its trigger names, then hands each user to the notice
-//! pipeline (`notice`) with the parts of the set it needs:
+//! Each reads the users its trigger names, hands each to the invocation's
+//! notice service (`service`, made once by [`Deps::service`]) and folds
+//! the typed results into its outcome:
 //!
 //! - [`config_event`]: one Config compliance change, one user;
 //! - [`sweep`]: the daily pass over every user of one account;
@@ -15,15 +16,15 @@
 //!   candidates, or every listed user).
 
 pub mod config_event;
-pub mod deps;
-pub mod digest;
-pub mod fanout;
-pub mod publish;
-pub mod scope;
+pub(crate) mod deps;
+pub(crate) mod digest;
+pub(crate) mod fanout;
+pub(crate) mod publish;
+pub(crate) mod scope;
 pub mod sweep;
-pub mod targets;
+pub(crate) mod targets;
 
-pub use deps::{DEADLINE_RESERVE, Deps, Invocation, Service};
+pub use deps::{Deps, Invocation, Service};
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,5 @@
 //! Publishing to the team's chat channel (`CHAT_TOPIC_ARN`): the messages
-//! [`chat`](crate::chat) builds, one Publish each. A failed publish is
+//! [`chat`](crate::views::chat) builds, one Publish each. A failed publish is
 //! reported (the outcome, the `ChatPublishFailed` metric and the digest),
 //! never raised: the sweep's notices and records stand, and nothing is
 //! mailed again. `DRY_RUN` renders the messages and publishes none.
@@ -16,15 +16,15 @@ use tokio::time::Instant;
 use crate::config::Config;
 use crate::logging::{self, Level};
 use crate::outcome::{ChatOutcome, ChatStatus};
-use crate::ports::chat::ChatChannel;
+use crate::ports::channel::ChatChannel;
 
 /// A message not published by the caller's moment.
-pub const OUT_OF_TIME: &str = "not published within the time budget";
+pub(crate) const OUT_OF_TIME: &str = "not published within the time budget";
 
 /// Publishes `messages` to `chat`, in order, each by `by` (`None`: no
 /// bound but the SDK's time-outs); `None` when chat is off or there is
 /// nothing to say.
-pub async fn publish<C: ChatChannel>(
+pub(crate) async fn publish<C: ChatChannel>(
     config: &Config,
     chat: Option<&C>,
     messages: Vec<Value>,

@@ -26,7 +26,10 @@ pub struct Scope<D> {
 }
 
 /// The accounts served (rule 4): `ACCOUNTS`, or the Organization's.
-pub async fn served<A: Accounts>(org: &Organization, accounts: &A) -> Result<Vec<String>, Error> {
+pub(crate) async fn served<A: Accounts>(
+    org: &Organization,
+    accounts: &A,
+) -> Result<Vec<String>, Error> {
     match &org.accounts {
         Some(listed) => Ok(listed.clone()),
         None => accounts.organization_accounts().await,
@@ -35,7 +38,7 @@ pub async fn served<A: Accounts>(org: &Organization, accounts: &A) -> Result<Vec
 
 /// The directory an event or sweep message of `account` is read from
 /// (rules 1 to 6), or why the account is not served.
-pub async fn scope<A: Accounts>(
+pub(crate) async fn scope<A: Accounts>(
     org: Option<&Organization>,
     accounts: &A,
     account: Option<&str>,
@@ -85,7 +88,7 @@ pub async fn scope<A: Accounts>(
 
 /// The accounts a digest covers, and the fan-out queues: those served, less
 /// the exempt; none outside Organizations mode.
-pub async fn digest_accounts<A: Accounts>(
+pub(crate) async fn digest_accounts<A: Accounts>(
     config: &Config,
     accounts: &A,
 ) -> Result<Vec<String>, Error> {

@@ -5,7 +5,7 @@
 //! events lost or decided while the function was off, a second key of a
 //! user already NON_COMPLIANT, and every overdue key's reminders. It makes
 //! the same decision and sends through the same ledger-guarded code as the
-//! Config path (the notice pipeline, `notice`), so whichever path gets to
+//! Config path (the notice service, `service`), so whichever path gets to
 //! a stage first sends it, and the other finds it `already_notified`.
 //!
 //! How it reads IAM (the users to read come from `targets`):
@@ -74,10 +74,10 @@ use crate::views::chat;
 
 /// Rounds after the first pass in which users that failed with a retryable
 /// error are tried again, each with half the concurrency of the one before.
-pub const RETRY_ROUNDS: u32 = 2;
+pub(crate) const RETRY_ROUNDS: u32 = 2;
 /// The pause before a retry round, doubled each round: throttling is an
 /// account-wide rate, and it needs a moment to recover.
-pub const RETRY_PAUSE: Duration = Duration::from_secs(1);
+pub(crate) const RETRY_PAUSE: Duration = Duration::from_secs(1);
 
 /// How the sweep runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +92,7 @@ pub enum Run {
 /// Time kept back for the users under way once no new user is admitted:
 /// a fifth of the budget, between 3 and 30 seconds (a user costs a few
 /// calls of at most `aws::CALL_TIMEOUT` each; most take milliseconds).
-pub fn stop_margin(budget: Duration) -> Duration {
+pub(crate) fn stop_margin(budget: Duration) -> Duration {
     (budget / 5).clamp(Duration::from_secs(3), Duration::from_secs(30))
 }
 
@@ -100,14 +100,14 @@ pub fn stop_margin(budget: Duration) -> Duration {
 /// resume point and the digest, one call each. A twentieth of the budget,
 /// between 1 and 5 seconds: always less than [`stop_margin`], so a user
 /// admitted last still has time.
-pub fn finish_reserve(budget: Duration) -> Duration {
+pub(crate) fn finish_reserve(budget: Duration) -> Duration {
     (budget / 20).clamp(Duration::from_secs(1), Duration::from_secs(5))
 }
 
 /// Time kept at the very end for the digest: half of [`finish_reserve`].
 /// The resume point and the chat channel must be done before it, so a
 /// slow SNS never takes the digest's time.
-pub fn digest_reserve(budget: Duration) -> Duration {
+pub(crate) fn digest_reserve(budget: Duration) -> Duration {
     finish_reserve(budget) / 2
 }
 
@@ -214,7 +214,7 @@ pub async fn run<P: Ports>(
 /// team's chat channel, then the digest). In Organizations mode the sweep
 /// keeps the account's summary for the Organization's digest instead of
 /// mailing a digest of its own.
-pub async fn run_in<P: Ports>(
+pub(crate) async fn run_in<P: Ports>(
     deps: &Deps<P>,
     service: &Service<'_, P>,
     invocation: &Invocation,

@@ -47,7 +47,7 @@ use crate::ports::directory::{ListedUser, UserDirectory};
 
 /// A user the sweep reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub(crate) struct Target {
     pub name: String,
     /// The UserId ListUsers gave, which GetUser must confirm; `None` for a
     /// user the report named and the listing did not (deleted since).
@@ -67,7 +67,7 @@ impl Target {
     /// IaC tool creating keys in parallel) can't be told apart, and neither
     /// is given another's last use; theirs is read afresh
     /// (GetAccessKeyLastUsed), like a listed user's.
-    pub fn with_report_last_use(&self, mut keys: Vec<AccessKey>) -> Vec<AccessKey> {
+    pub(crate) fn with_report_last_use(&self, mut keys: Vec<AccessKey>) -> Vec<AccessKey> {
         let second = |t: &DateTime<Utc>| t.timestamp();
         let listed: Vec<i64> = keys.iter().map(|k| second(&k.created)).collect();
         for k in &mut keys {
@@ -86,7 +86,7 @@ impl Target {
 
 /// The users to read, and what the sweep's outcome says about them.
 #[derive(Debug)]
-pub struct Targets {
+pub(crate) struct Targets {
     /// Sorted by name.
     pub users: Vec<Target>,
     pub source: Source,
@@ -103,7 +103,7 @@ pub struct Targets {
 
 /// The users to read at `now`: from the credential report (by `report_by`),
 /// or every listed user when `full` or when the report cannot be had.
-pub async fn targets<D: UserDirectory>(
+pub(crate) async fn targets<D: UserDirectory>(
     directory: &D,
     policy: &Policy,
     full: bool,
@@ -194,7 +194,7 @@ pub async fn targets<D: UserDirectory>(
 /// have its row. One made just before may have missed it, but it cannot
 /// hold a key old enough to be due or unused (a key is never older than
 /// its user), so nothing the sweep acts on is missed either way.
-pub const ROW_EXPECTED_AFTER: chrono::Duration = chrono::Duration::hours(1);
+pub(crate) const ROW_EXPECTED_AFTER: chrono::Duration = chrono::Duration::hours(1);
 
 /// How many listed users should have a row in `report` and have none.
 fn missing_rows(report: &CredentialReport, listed: &[ListedUser]) -> usize {

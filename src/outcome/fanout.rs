@@ -66,7 +66,7 @@ pub struct BatchOutcome {
 
 impl BatchOutcome {
     /// The messages to return to the queue.
-    pub fn failures(&self) -> Vec<&str> {
+    pub(crate) fn failures(&self) -> Vec<&str> {
         self.messages
             .iter()
             .filter(|m| m.status == MessageStatus::Failed)

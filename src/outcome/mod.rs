@@ -11,9 +11,9 @@ use crate::model::{
     DaysLeft, KeyAction, NoticeState, Recipients, SkipReason, Stage, Trigger, UserResult,
 };
 
-pub mod fanout;
-pub mod report;
-pub mod summary;
+pub(crate) mod fanout;
+pub(crate) mod report;
+pub(crate) mod summary;
 pub mod sweep;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -227,7 +227,7 @@ pub struct Report {
 }
 
 /// How far ahead the report looks for exemptions that end.
-pub const EXPIRING_WITHIN_DAYS: i64 = 14;
+pub(crate) const EXPIRING_WITHIN_DAYS: i64 = 14;
 
 impl Report {
     pub fn new(account: &str, now: DateTime<Utc>, policy: &Policy) -> Report {
@@ -254,7 +254,7 @@ impl Report {
     }
 
     /// Takes in what the sweep made of one user with a due key.
-    pub fn add(&mut self, result: &UserResult) {
+    pub(crate) fn add(&mut self, result: &UserResult) {
         let verdict = &result.verdict;
         let owner = match (verdict.owner_tag_present, verdict.owner_tag_rejected) {
             (_, Some(r)) => OwnerTag::Rejected(r.code()),
@@ -344,7 +344,7 @@ impl Report {
     /// Sorts the rows taken in into the report's sections: every due key
     /// in exactly one of exempt, unused, overdue and within a tier, and
     /// also in the enforcement sections it belongs to.
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         let mut rows = std::mem::take(&mut self.rows);
         // By user, each user's keys in the decision's order.
         rows.sort_by(|a, b| a.user.cmp(&b.user));
@@ -419,5 +419,243 @@ impl Report {
             .chain(&self.within_tier)
             .chain(&self.unused)
             .chain(&self.exempt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decision::{Mode, decide, due_keys};
+    use crate::model::{AccessKey, KeyAction, KeyEnforcement, KeyVerdict, Noticed, Tag};
+    use chrono::{Duration, TimeZone};
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
+    }
+
+    fn date(m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, d).unwrap()
+    }
+
+    fn policy() -> Policy {
+        crate::config::Config::from_lookup(|k| match k {
+            "SENDER_ADDRESS" => Some("n@example.com".into()),
+            "EXEMPT_TAG" => Some("Exempt".into()),
+            _ => None,
+        })
+        .unwrap()
+        .policy
+    }
+
+    /// A user with keys of these ages, tagged as given, each due key judged
+    /// by `judged` (in the due keys' order), the notice as `state`.
+    fn user(
+        name: &str,
+        ages: &[i64],
+        tags: &[(&str, &str)],
+        judged: &[Option<(KeyVerdict, Option<Action>)>],
+        state: NoticeState,
+    ) -> UserResult {
+        let p = policy();
+        let keys: Vec<AccessKey> = ages
+            .iter()
+            .map(|age| AccessKey {
+                id: format!("AKIA{:0>12}{age:04}", name.to_uppercase()),
+                active: true,
+                created: now() - Duration::days(*age),
+                last_used: None,
+            })
+            .collect();
+        let tags: Vec<Tag> = tags
+            .iter()
+            .map(|(k, v)| Tag {
+                key: k.to_string(),
+                value: v.to_string(),
+            })
+            .collect();
+        let due = due_keys(&p, &keys, now());
+        let verdict = decide(&p, Mode::Ledger, &tags, false, due, now());
+        let keys = verdict
+            .due
+            .iter()
+            .enumerate()
+            .map(|(i, k)| KeyResult {
+                key: k.clone(),
+                listed: None,
+                enforcement: judged.get(i).copied().flatten().map(|(verdict, action)| {
+                    KeyEnforcement {
+                        verdict,
+                        action: action.map(|action| KeyAction {
+                            user: name.into(),
+                            access_key_id: mask_key_id(&k.id),
+                            action,
+                            deadline: k.deadline_date,
+                            days_overdue: k.days.overdue(),
+                            unused_days: None,
+                            age_days: k.age_days,
+                            warned: None,
+                            mail: None,
+                            message_id: None,
+                        }),
+                    }
+                }),
+            })
+            .collect();
+        UserResult {
+            name: name.into(),
+            id: format!("AIDA{name}"),
+            verdict,
+            keys,
+            notice: Ok(Noticed {
+                state,
+                rendered: None,
+            }),
+            enforcement_error: None,
+        }
+    }
+
+    const OWNER: (&str, &str) = ("Email", "someone@example.com");
+
+    fn users(section: &[ReportKey]) -> Vec<&str> {
+        section.iter().map(|k| k.user.as_str()).collect()
+    }
+
+    #[test]
+    fn every_key_lands_in_one_section_in_that_section_s_order() {
+        let mut r = Report::new("123456789012", now(), &policy());
+        let sent = NoticeState::Sent("m".into());
+        r.add(&user("zoe", &[100], &[OWNER], &[], sent.clone()));
+        r.add(&user("amy", &[120, 80], &[OWNER], &[], sent.clone()));
+        r.add(&user("bob", &[85], &[OWNER], &[], sent.clone()));
+        r.add(&user(
+            "eve",
+            &[95],
+            &[OWNER, ("Exempt", "true")],
+            &[],
+            NoticeState::Skipped(SkipReason::Exempt),
+        ));
+        r.finish();
+        // Overdue oldest deadline first (amy 120 days, zoe 100), then due
+        // soon earliest first (bob 85, amy 80), the exempt apart.
+        assert_eq!(users(&r.overdue), ["amy", "zoe"]);
+        assert_eq!(users(&r.within_tier), ["bob", "amy"]);
+        assert_eq!(users(&r.exempt), ["eve"]);
+        assert!(r.unused.is_empty());
+        assert_eq!(r.keys().count(), 5, "each key once");
+        assert_eq!(r.exempt[0].notice, NoticeCode::Skipped(SkipReason::Exempt));
+        assert_eq!(r.overdue[0].notice, NoticeCode::Sent);
+    }
+
+    #[test]
+    fn enforcement_sections_follow_each_key_s_state() {
+        let mut r = Report::new("123456789012", now(), &policy());
+        let sent = NoticeState::Sent("m".into());
+        let acted = |a| Some((KeyVerdict::Deactivate, Some(a)));
+        r.add(&user(
+            "dee",
+            &[120],
+            &[OWNER],
+            &[acted(Action::Deactivated)],
+            sent.clone(),
+        ));
+        r.add(&user(
+            "dry",
+            &[119],
+            &[OWNER],
+            &[acted(Action::DryRun)],
+            sent.clone(),
+        ));
+        r.add(&user(
+            "cap",
+            &[118],
+            &[OWNER],
+            &[Some((KeyVerdict::HeldByCap, Some(Action::HeldByCap)))],
+            sent.clone(),
+        ));
+        r.add(&user(
+            "rea",
+            &[117],
+            &[OWNER],
+            &[acted(Action::Reactivated)],
+            sent.clone(),
+        ));
+        r.add(&user(
+            "nob",
+            &[116],
+            &[],
+            &[Some((KeyVerdict::NoOneToWarn, Some(Action::NoOneToWarn)))],
+            sent.clone(),
+        ));
+        // A verdict to act with no act: the run stopped first.
+        r.add(&user(
+            "err",
+            &[115],
+            &[OWNER],
+            &[Some((KeyVerdict::Deactivate, None))],
+            sent.clone(),
+        ));
+        // Waiting until tomorrow, and until next month.
+        r.add(&user(
+            "tom",
+            &[114],
+            &[OWNER],
+            &[Some((KeyVerdict::Wait { from: date(11, 24) }, None))],
+            sent.clone(),
+        ));
+        r.add(&user(
+            "mon",
+            &[113],
+            &[OWNER],
+            &[Some((
+                KeyVerdict::FinalWarning { from: date(12, 24) },
+                None,
+            ))],
+            sent.clone(),
+        ));
+        r.finish();
+        assert_eq!(users(&r.deactivated), ["dee", "dry"]);
+        assert_eq!(users(&r.next_run), ["cap", "err", "tom"]);
+        assert_eq!(users(&r.reactivated), ["rea"]);
+        assert_eq!(users(&r.no_one_to_warn), ["nob"]);
+        let owners: Vec<&str> = r.owner_problems.iter().map(|p| p.user.as_str()).collect();
+        assert_eq!(owners, ["nob"]);
+        let mon = r.overdue.iter().find(|k| k.user == "mon").unwrap();
+        assert_eq!(
+            serde_json::to_value(mon).unwrap()["enforcement"],
+            "final_warning, from 2026-12-24"
+        );
+        let err = r.overdue.iter().find(|k| k.user == "err").unwrap();
+        assert_eq!(err.enforcement, Some(EnforcementState::Failed));
+    }
+
+    #[test]
+    fn exemptions_ending_within_two_weeks_are_listed_soonest_first() {
+        let mut r = Report::new("123456789012", now(), &policy());
+        let exempt = NoticeState::Skipped(SkipReason::Exempt);
+        r.add(&user(
+            "late",
+            &[95],
+            &[OWNER, ("Exempt", "2027-06-01")],
+            &[],
+            exempt.clone(),
+        ));
+        r.add(&user(
+            "soon",
+            &[95],
+            &[OWNER, ("Exempt", "2026-12-07")],
+            &[],
+            exempt.clone(),
+        ));
+        r.add(&user(
+            "sooner",
+            &[96],
+            &[OWNER, ("Exempt", "2026-11-30")],
+            &[],
+            exempt.clone(),
+        ));
+        r.finish();
+        assert_eq!(users(&r.exempt).len(), 3);
+        assert_eq!(users(&r.exemptions_expiring), ["sooner", "soon"]);
+        assert_eq!(r.exemptions_expiring[0].exempt_until, Some(date(11, 30)));
     }
 }

@@ -14,11 +14,11 @@ use super::report::{Report, ReportKey};
 use super::sweep::SweepOutcome;
 
 /// The most overdue keys a summary names.
-pub const WORST_KEYS: usize = 5;
+pub(crate) const WORST_KEYS: usize = 5;
 
 /// One account's sweep, as the Organization's digest shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccountSummary {
+pub(crate) struct AccountSummary {
     pub account: String,
     /// "123456789012 (alias)".
     pub label: String,
@@ -38,7 +38,7 @@ pub struct AccountSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WorstKey {
+pub(crate) struct WorstKey {
     pub user: String,
     /// `AKIA…WXYZ`
     pub key: String,
@@ -46,7 +46,7 @@ pub struct WorstKey {
 }
 
 impl AccountSummary {
-    pub fn of(account: &str, label: &str, report: &Report, outcome: &SweepOutcome) -> Self {
+    pub(crate) fn of(account: &str, label: &str, report: &Report, outcome: &SweepOutcome) -> Self {
         let mut overdue: Vec<&ReportKey> = report.overdue.iter().collect();
         overdue.sort_by_key(|k| Reverse(k.days_overdue));
         AccountSummary {
@@ -96,7 +96,7 @@ pub struct SummaryOutcome {
 
 /// One account as the Organization's digest lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AccountState {
+pub(crate) enum AccountState {
     Swept(AccountSummary),
     /// No summary of the run: the sweep failed, is still queued, or sits in
     /// the dead-letter queue.
@@ -106,7 +106,7 @@ pub enum AccountState {
 }
 
 impl AccountState {
-    pub fn account(&self) -> &str {
+    pub(crate) fn account(&self) -> &str {
         match self {
             AccountState::Swept(s) => &s.account,
             AccountState::NotSwept { account } => account,
@@ -117,7 +117,7 @@ impl AccountState {
 /// The digest's order, worst first: accounts not swept; then the most
 /// overdue keys; then the longest overdue; then the most users failed or
 /// not reached; then the most keys due soon; then by id.
-pub fn worst_first(accounts: &mut [AccountState]) {
+pub(crate) fn worst_first(accounts: &mut [AccountState]) {
     accounts.sort_by(|a, b| {
         let rank = |s: &AccountState| match s {
             AccountState::NotSwept { .. } => (0, Reverse((0, 0, 0, 0))),

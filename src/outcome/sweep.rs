@@ -75,11 +75,13 @@ impl Fate {
 
 /// The most user names an outcome lists (not reached, failed); the counts
 /// are always complete.
-pub const MAX_LISTED: usize = 100;
+pub(crate) const MAX_LISTED: usize = 100;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct UserCounts {
-    /// Every user ListUsers returned; the sum of the five below.
+    /// Every user of the account: the credential report's rows (its root
+    /// row aside), or what ListUsers returned when the sweep listed every
+    /// user; the sum of the five below.
     pub listed: usize,
     /// Read, and no active key is due.
     pub checked: usize,

@@ -12,10 +12,10 @@ use crate::model::{AccessKey, LastUsed, User};
 /// allows 2 per user, so a listing of more is a damaged answer, refused by
 /// every directory as a retryable error (never judged): it bounds the keys
 /// one notice lists and the last-use lookups one notice makes.
-pub const MAX_ACCESS_KEYS: usize = 10;
+pub(crate) const MAX_ACCESS_KEYS: usize = 10;
 
 /// The error of a listing of `listed` keys, more than [`MAX_ACCESS_KEYS`].
-pub fn too_many_keys(listed: usize) -> Error {
+pub(crate) fn too_many_keys(listed: usize) -> Error {
     Error::damaged(
         "IAM",
         "ListAccessKeys",

@@ -20,7 +20,7 @@ use crate::mask::quote;
 use crate::sync::lock;
 
 /// How long a list read from the parameter is used before it is read again.
-pub const CACHE_FOR: Duration = Duration::minutes(5);
+pub(crate) const CACHE_FOR: Duration = Duration::minutes(5);
 
 /// Reads the exemption parameter's raw value.
 pub trait ExemptionSource: Send + Sync {

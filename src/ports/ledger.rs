@@ -3,7 +3,7 @@
 //! gets there first (a Config event of any tier, or a duplicate delivery of
 //! one; the daily sweep later).
 //!
-//! The notice pipeline uses it in three steps around the mail:
+//! The notice service uses it in three steps around the mail:
 //!
 //! - **claim** each listed key's stage before anything is sent: a
 //!   conditional write that succeeds only where nothing live is recorded.
@@ -56,7 +56,7 @@ use crate::model::Stage;
 /// year for most users), so a stage is never announced twice while the key
 /// can still be at it. A rotated key has a new id; its old records just age
 /// out.
-pub const RETENTION_DAYS: i64 = 400;
+pub(crate) const RETENTION_DAYS: i64 = 400;
 
 /// One stage of one key: the unit the ledger records.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -114,7 +114,7 @@ pub struct SentRecord {
 
 /// When a record of a notice about a key with `deadline`, sent at `now`,
 /// may be forgotten.
-pub fn record_expiry(deadline: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn record_expiry(deadline: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
     deadline.max(now) + Duration::days(RETENTION_DAYS)
 }
 
@@ -223,37 +223,37 @@ pub trait NoticeLedger: Send + Sync {
 
 /// The partition key of an account's summary of one sweep (Organizations
 /// mode): `summary#RUN#ACCOUNT`.
-pub fn summary_pk(run: NaiveDate, account: &str) -> String {
+pub(crate) fn summary_pk(run: NaiveDate, account: &str) -> String {
     format!("summary#{run}#{account}")
 }
 
 /// A sweep summary is forgotten (DynamoDB TTL) this long after its run;
 /// the digest reads it the same day.
-pub const SUMMARY_DAYS: i64 = 14;
+pub(crate) const SUMMARY_DAYS: i64 = 14;
 
 /// The partition key of an account's deactivations of one day (the daily
 /// cap's counter): `deactivations#ACCOUNT#DAY`.
-pub fn deactivations_pk(account: &str, day: NaiveDate) -> String {
+pub(crate) fn deactivations_pk(account: &str, day: NaiveDate) -> String {
     format!("deactivations#{account}#{day}")
 }
 
 /// A day's deactivation counter is forgotten (DynamoDB TTL) this long after
 /// the day; only its own day reads it.
-pub const DEACTIVATIONS_DAYS: i64 = 14;
+pub(crate) const DEACTIVATIONS_DAYS: i64 = 14;
 
 /// The partition key of a key's warning: `warning#ACCOUNT#KEYID`.
-pub fn warning_pk(account: &str, access_key_id: &str) -> String {
+pub(crate) fn warning_pk(account: &str, access_key_id: &str) -> String {
     format!("warning#{account}#{access_key_id}")
 }
 
 /// The partition key of an account's sweep position: `sweep#ACCOUNT`.
-pub fn sweep_pk(account: &str) -> String {
+pub(crate) fn sweep_pk(account: &str) -> String {
     format!("sweep#{account}")
 }
 
 /// A sweep position older than this is forgotten (DynamoDB TTL): a sweep
 /// runs daily, so it is long stale by then.
-pub const SWEEP_RESUME_DAYS: i64 = 30;
+pub(crate) const SWEEP_RESUME_DAYS: i64 = 30;
 
 #[cfg(test)]
 mod tests {

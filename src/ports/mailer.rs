@@ -6,7 +6,7 @@ use std::future::Future;
 use crate::address::Address;
 use crate::config::Config;
 use crate::error::Error;
-use crate::views::mail::Rendered;
+use crate::rendered::Rendered;
 
 /// One message, ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,22 +6,22 @@
 //!
 //! [`Ports`] names one adapter per port, so a flow takes one type
 //! parameter instead of six. It earns its keep twice: the flows, the
-//! pipeline and every test are generic over one parameter, and a set of
+//! service and every test are generic over one parameter, and a set of
 //! adapters (deployed, in memory, deployed at a fixed time) is written once,
 //! as a list, where it is chosen.
 
 pub mod accounts;
-pub mod chat;
+pub mod channel;
 pub mod directory;
 pub mod exemptions;
 pub mod ledger;
 pub mod mailer;
 pub mod memory;
-pub mod queue;
+pub(crate) mod queue;
 
 use crate::clock::{Clock, FixedClock};
 use accounts::Accounts;
-use chat::ChatChannel;
+use channel::ChatChannel;
 use exemptions::ExemptionSource;
 use ledger::NoticeLedger;
 use mailer::Mailer;
@@ -54,5 +54,5 @@ impl Ports for MemoryPorts {
     type Clock = FixedClock;
     type Exemptions = memory::exemptions::MemoryExemptionSource;
     type Queue = memory::queue::MemoryQueue;
-    type Chat = memory::chat::MemoryChat;
+    type Chat = memory::channel::MemoryChat;
 }

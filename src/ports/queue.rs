@@ -6,7 +6,7 @@ use std::future::Future;
 use crate::error::Error;
 
 /// SQS takes at most ten messages per SendMessageBatch.
-pub const MAX_BATCH: usize = 10;
+pub(crate) const MAX_BATCH: usize = 10;
 
 /// A message the queue did not take.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -23,7 +23,7 @@ use crate::ports::ledger::NoticeLedger;
 use crate::sync::lock;
 
 #[derive(Debug)]
-pub struct Cap {
+pub(crate) struct Cap {
     max: u32,
     /// The day places are counted for.
     day: NaiveDate,
@@ -38,7 +38,7 @@ impl Cap {
     /// `max` places per account on `day`; counted in the ledger when
     /// `counts_in_ledger` (enforcement acts), otherwise within this
     /// invocation.
-    pub fn new(max: u32, day: NaiveDate, counts_in_ledger: bool) -> Cap {
+    pub(crate) fn new(max: u32, day: NaiveDate, counts_in_ledger: bool) -> Cap {
         Cap {
             max,
             day,
@@ -49,7 +49,7 @@ impl Cap {
 
     /// The cap of the run at `now`: `ENFORCE_MAX_PER_DAY` places of today
     /// (in `TIME_ZONE`), counted in the ledger when enforcement acts.
-    pub fn today(config: &Config, now: DateTime<Utc>) -> Cap {
+    pub(crate) fn today(config: &Config, now: DateTime<Utc>) -> Cap {
         Cap::new(
             config.enforcement.max_per_day,
             config.policy.date_of(now),
@@ -58,7 +58,11 @@ impl Cap {
     }
 
     /// Takes one place for `account`; `false` when none is left today.
-    pub async fn take<L: NoticeLedger>(&self, ledger: &L, account: &str) -> Result<bool, Error> {
+    pub(crate) async fn take<L: NoticeLedger>(
+        &self,
+        ledger: &L,
+        account: &str,
+    ) -> Result<bool, Error> {
         if self.counts_in_ledger {
             ledger.take_deactivation(account, self.day, self.max).await
         } else {
@@ -68,7 +72,7 @@ impl Cap {
 
     /// Takes one place of a dry run (a key that would be deactivated) for
     /// `account`: counted within this invocation only, never in the ledger.
-    pub fn take_dry_run(&self, account: &str) -> bool {
+    pub(crate) fn take_dry_run(&self, account: &str) -> bool {
         let mut taken = lock(&self.taken_here);
         let n = taken.entry(account.to_string()).or_default();
         if *n >= self.max {
@@ -81,7 +85,7 @@ impl Cap {
     /// Returns a place taken for a key that was not deactivated after all.
     /// A place that cannot be given back stays taken until the day ends:
     /// the cap errs on the side of fewer deactivations.
-    pub async fn give_back<L: NoticeLedger>(&self, ledger: &L, account: &str) {
+    pub(crate) async fn give_back<L: NoticeLedger>(&self, ledger: &L, account: &str) {
         let Err(e) = (if self.counts_in_ledger {
             ledger.give_back_deactivation(account, self.day).await
         } else {

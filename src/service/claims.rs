@@ -10,7 +10,7 @@ use crate::mask::mask_key_id;
 use crate::ports::ledger::{Claim, ClaimRequest, NoticeKey, NoticeLedger};
 
 /// What claiming a notice's stages found.
-pub struct Claimed {
+pub(super) struct Claimed {
     /// Indices into the stages claimed here.
     pub acquired: Vec<usize>,
     /// Per stage: it was recorded as sent before.
@@ -21,7 +21,7 @@ pub struct Claimed {
 /// it with [`Error::NoticeInProgress`] (that invocation is mailing it right
 /// now; a retry finds it recorded), and like any failure drops the claims
 /// this call took.
-pub async fn claim_all<L: NoticeLedger>(
+pub(super) async fn claim_all<L: NoticeLedger>(
     ledger: &L,
     stages: &[NoticeKey],
     request: &ClaimRequest,
@@ -56,7 +56,7 @@ pub async fn claim_all<L: NoticeLedger>(
 /// Drops this invocation's claims on `stages[i]` for each `i` of
 /// `acquired`, so the platform's retry can go through at once; a claim
 /// that can't be dropped expires by itself.
-pub async fn release<L: NoticeLedger>(
+pub(super) async fn release<L: NoticeLedger>(
     ledger: &L,
     stages: &[NoticeKey],
     acquired: &[usize],

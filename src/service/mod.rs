@@ -46,7 +46,7 @@ mod claims;
 mod enforce;
 mod notify;
 
-pub use cap::Cap;
+pub(crate) use cap::Cap;
 
 /// The notice service of one invocation; see the module doc.
 pub struct NoticeService<'a, L, M, X> {

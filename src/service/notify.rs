@@ -33,7 +33,7 @@ pub(super) struct Sent {
 
 impl Sent {
     /// Nothing sent, for `reason`.
-    pub fn skipped(reason: SkipReason) -> Sent {
+    pub(super) fn skipped(reason: SkipReason) -> Sent {
         Sent {
             noticed: Noticed {
                 state: NoticeState::Skipped(reason),

@@ -36,25 +36,26 @@ use crate::model::{Action, EnforcementState, KeyAction};
 use crate::outcome::report::{Report, ReportKey};
 use crate::outcome::sweep::SweepOutcome;
 
-pub const VERSION: &str = "1.0";
-pub const SOURCE: &str = "custom";
-pub const TEXT_TYPE: &str = "client-markdown";
-pub const TITLE_MAX: usize = 250;
-pub const DESCRIPTION_MAX: usize = 3000;
-pub const SUMMARY_MAX: usize = 250;
-pub const ITEMS_SHOWN: usize = 10;
-pub const NEXT_STEPS_MAX: usize = 5;
-pub const KEYWORDS_MAX: usize = 10;
+pub(crate) const VERSION: &str = "1.0";
+/// The `source` every custom notification carries.
+pub(crate) const CUSTOM_SOURCE: &str = "custom";
+pub(crate) const TEXT_TYPE: &str = "client-markdown";
+pub(crate) const TITLE_MAX: usize = 250;
+pub(crate) const DESCRIPTION_MAX: usize = 3000;
+pub(crate) const SUMMARY_MAX: usize = 250;
+pub(crate) const ITEMS_SHOWN: usize = 10;
+pub(crate) const NEXT_STEPS_MAX: usize = 5;
+pub(crate) const KEYWORDS_MAX: usize = 10;
 
 /// The thread of one account and day: every message of a day's runs for an
 /// account shares it, so a channel shows one thread per account and day.
-pub fn thread_id(account: &str, today: &str) -> String {
+pub(crate) fn thread_id(account: &str, today: &str) -> String {
     format!("access-key-notifier-{account}-{today}")
 }
 
 /// The counts of a sweep, as the mail digest shows them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Counts {
+pub(crate) struct Counts {
     pub overdue: usize,
     pub due_soon: usize,
     pub unused: usize,
@@ -66,7 +67,7 @@ pub struct Counts {
 }
 
 impl Counts {
-    pub fn of(report: &Report) -> Counts {
+    pub(crate) fn of(report: &Report) -> Counts {
         Counts {
             overdue: report.overdue.len(),
             due_soon: report.within_tier.len(),
@@ -90,7 +91,7 @@ fn held(report: &Report) -> Vec<&ReportKey> {
 
 /// The summary after a sweep: the counts, the worst keys by name, and what
 /// to do.
-pub fn summary(report: &Report, outcome: &SweepOutcome) -> Value {
+pub(crate) fn summary(report: &Report, outcome: &SweepOutcome) -> Value {
     let c = Counts::of(report);
     let today = report.today.to_string();
     let dry = if outcome.dry_run { " (dry run)" } else { "" };
@@ -159,7 +160,7 @@ pub fn summary(report: &Report, outcome: &SweepOutcome) -> Value {
 /// What the team must act on after a sweep, each its own message: keys
 /// deactivated, keys held by the daily cap, enforcement stopped because the
 /// exemption list is unusable, users the sweep could not reach.
-pub fn alerts(report: &Report, outcome: &SweepOutcome) -> Vec<Value> {
+pub(crate) fn alerts(report: &Report, outcome: &SweepOutcome) -> Vec<Value> {
     let (account, today) = (&report.account, &report.today.to_string());
     let mut out = Vec::new();
     let deactivated: Vec<&ReportKey> = report
@@ -228,7 +229,7 @@ pub fn alerts(report: &Report, outcome: &SweepOutcome) -> Vec<Value> {
 }
 
 /// The deactivations of one Config event, as one message (`None`: none).
-pub fn deactivations(account: &str, today: &str, actions: &[KeyAction]) -> Option<Value> {
+pub(crate) fn deactivations(account: &str, today: &str, actions: &[KeyAction]) -> Option<Value> {
     let done: Vec<&KeyAction> = actions
         .iter()
         .filter(|a| a.action == Action::Deactivated)
@@ -357,7 +358,7 @@ fn notification(
         .collect();
     json!({
         "version": VERSION,
-        "source": SOURCE,
+        "source": CUSTOM_SOURCE,
         "id": format!("{}-{event_type}", thread_id(account, today)),
         "content": {
             "textType": TEXT_TYPE,

@@ -8,6 +8,6 @@
 //!   Developer in chat applications);
 //! - [`report`]: `scan`'s table and CSV.
 
-pub mod chat;
-pub mod mail;
-pub mod report;
+pub(crate) mod chat;
+pub(crate) mod mail;
+pub(crate) mod report;

@@ -20,7 +20,7 @@ const COLUMNS: [&str; 12] = [
 ];
 
 /// The report as an aligned text table.
-pub fn table(report: &Report) -> String {
+pub(crate) fn table(report: &Report) -> String {
     let header = COLUMNS.map(str::to_string).to_vec();
     let rows: Vec<Vec<String>> = std::iter::once(header)
         .chain(report.keys().map(row))
@@ -44,7 +44,7 @@ pub fn table(report: &Report) -> String {
 /// The report as CSV, RFC 4180 (the `csv` crate's writer: quotes where a
 /// cell needs them, lines ended by CRLF), no cell starting a spreadsheet
 /// formula ([`not_a_formula`]).
-pub fn csv(report: &Report) -> String {
+pub(crate) fn csv(report: &Report) -> String {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());

@@ -568,7 +568,7 @@ async fn a_deactivation_stays_in_the_outcome_and_its_metric_when_the_notice_afte
     let mut event = crate::fixtures::event("noncompliant-7-days.json");
     event["detail"]["resourceId"] = "AIDAMALLORY000000001".into();
     let deps = Ok(d);
-    let answered = crate::app::answer(&deps, event, &Invocation::local()).await;
+    let answered = crate::app::respond(&deps, event, &Invocation::local()).await;
     assert_eq!(answered.unwrap_err().error_type, "Retryable.SesError");
     assert_eq!(deps.as_ref().unwrap().accounts.deactivated().len(), 1);
 }

@@ -33,7 +33,8 @@ impl MemoryAccounts {
 
     /// Adds a member account with its alias, in the Organization, and
     /// returns its directory to fill.
-    pub fn add_member(&self, account: &str, alias: Option<&str>) -> Arc<MemoryDirectory> {
+    #[cfg(test)]
+    pub(crate) fn add_member(&self, account: &str, alias: Option<&str>) -> Arc<MemoryDirectory> {
         let directory = Arc::new(MemoryDirectory::of_account(account, alias));
         lock(&self.members).insert(account.to_string(), directory.clone());
         lock(&self.organization).push(account.to_string());
@@ -41,7 +42,8 @@ impl MemoryAccounts {
     }
 
     /// The directory of a member account added before.
-    pub fn directory_of(&self, account: &str) -> Arc<MemoryDirectory> {
+    #[cfg(test)]
+    pub(crate) fn directory_of(&self, account: &str) -> Arc<MemoryDirectory> {
         lock(&self.members)
             .get(account)
             .cloned()
@@ -49,7 +51,8 @@ impl MemoryAccounts {
     }
 
     /// The member role of `account` can no longer be assumed.
-    pub fn refuse_role(&self, account: &str) {
+    #[cfg(test)]
+    pub(crate) fn refuse_role(&self, account: &str) {
         lock(&self.unassumable).insert(account.to_string());
     }
 }

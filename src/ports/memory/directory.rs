@@ -24,7 +24,7 @@ use crate::ports::directory::{ListedUser, MAX_ACCESS_KEYS, UserDirectory, too_ma
 use crate::sync::lock;
 
 /// The account the in-memory directory says it reads.
-pub const ACCOUNT_ID: &str = "123456789012";
+pub(crate) const ACCOUNT_ID: &str = "123456789012";
 
 #[derive(Debug, Clone)]
 struct Stored {
@@ -89,7 +89,8 @@ impl MemoryDirectory {
     }
 
     /// A directory of the account `account`, whose alias is `alias`.
-    pub fn of_account(account: &str, alias: Option<&str>) -> MemoryDirectory {
+    #[cfg(test)]
+    pub(crate) fn of_account(account: &str, alias: Option<&str>) -> MemoryDirectory {
         MemoryDirectory {
             account: Some(account.to_string()),
             alias: Mutex::new(alias.map(str::to_string)),
@@ -110,14 +111,14 @@ impl MemoryDirectory {
 
     /// Renames a user, as `iam update-user --new-user-name` does; the cache
     /// is not told.
-    pub fn rename(&self, from: &str, to: &str) {
+    pub(crate) fn rename(&self, from: &str, to: &str) {
         for u in lock(&self.users).iter_mut().filter(|u| u.name == from) {
             u.name = to.to_string();
         }
     }
 
     /// Replaces a user's keys (a rotation, a deactivation).
-    pub fn set_keys(&self, name: &str, keys: Vec<(AccessKey, LastUsed)>) {
+    pub(crate) fn set_keys(&self, name: &str, keys: Vec<(AccessKey, LastUsed)>) {
         for u in lock(&self.users).iter_mut().filter(|u| u.name == name) {
             u.keys = keys.clone();
         }
@@ -125,7 +126,8 @@ impl MemoryDirectory {
 
     /// The next listing of `name`'s keys answers as before; right after it,
     /// the user's keys become `keys`.
-    pub fn change_keys_after_listing(&self, name: &str, keys: Vec<(AccessKey, LastUsed)>) {
+    #[cfg(test)]
+    pub(crate) fn change_keys_after_listing(&self, name: &str, keys: Vec<(AccessKey, LastUsed)>) {
         lock(&self.after_listing).insert(name.to_string(), keys);
     }
 
@@ -146,7 +148,8 @@ impl MemoryDirectory {
 
     /// Credential reports hold only the first `rows` users' rows, as a
     /// report cut at a row boundary would.
-    pub fn cut_reports_after(&self, rows: usize) {
+    #[cfg(test)]
+    pub(crate) fn cut_reports_after(&self, rows: usize) {
         *lock(&self.report_rows) = Some(rows);
     }
 

@@ -31,7 +31,8 @@ impl MemoryMailer {
 
     /// The next mail is accepted, but the caller gets a retryable error, as
     /// when the connection breaks after SES accepted the message.
-    pub fn lose_next_answer(&self) {
+    #[cfg(test)]
+    pub(crate) fn lose_next_answer(&self) {
         self.lose_next_answer.store(true, Ordering::SeqCst);
     }
 }

@@ -5,10 +5,10 @@
 //! check exactly which calls were made.
 
 pub mod accounts;
-pub mod chat;
-pub mod directory;
+pub mod channel;
+pub(crate) mod directory;
 pub mod exemptions;
 pub mod ledger;
 pub mod mailer;
-pub mod queue;
-pub mod script;
+pub(crate) mod queue;
+pub(crate) mod script;

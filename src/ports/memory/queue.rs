@@ -33,7 +33,8 @@ impl MemoryQueue {
     }
 
     /// Refuses the messages whose body contains `text`.
-    pub fn refuse_containing(&self, text: &str) {
+    #[cfg(test)]
+    pub(crate) fn refuse_containing(&self, text: &str) {
         *lock(&self.refuse) = Some(text.to_string());
     }
 }

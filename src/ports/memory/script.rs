@@ -25,13 +25,15 @@ pub struct Script {
 impl Script {
     /// The next call of `operation` fails with `error` (queued after any
     /// failure already waiting for it).
-    pub fn fail_next(&self, operation: &'static str, error: Error) {
+    #[cfg(test)]
+    pub(crate) fn fail_next(&self, operation: &'static str, error: Error) {
         self.fail_after(operation, 0, error);
     }
 
     /// `successes` more calls of `operation` go through, then one fails
     /// with `error`.
-    pub fn fail_after(&self, operation: &'static str, successes: usize, error: Error) {
+    #[cfg(test)]
+    pub(crate) fn fail_after(&self, operation: &'static str, successes: usize, error: Error) {
         let mut plan = lock(&self.plan);
         let queue = plan.entry(operation).or_default();
         queue.extend(std::iter::repeat_with(|| None).take(successes));
@@ -55,7 +57,8 @@ impl Script {
     }
 
     /// The most calls that were under way at the same time.
-    pub fn most_at_once(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn most_at_once(&self) -> u64 {
         lock(&self.running).1
     }
 

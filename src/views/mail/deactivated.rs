@@ -12,7 +12,7 @@ use crate::model::{DueKey, Locale};
 
 /// What the mail says, ready to lay out.
 #[derive(Debug, Clone)]
-pub struct DeactivatedView {
+pub(crate) struct DeactivatedView {
     pub user: String,
     pub account: String,
     /// `AKIA…WXYZ`
@@ -41,7 +41,7 @@ pub struct DeactivatedView {
 }
 
 /// Everything the view needs beside the key.
-pub struct DeactivatedContext<'a> {
+pub(crate) struct DeactivatedContext<'a> {
     pub user: &'a str,
     pub account: &'a str,
     pub at: DateTime<Utc>,
@@ -51,7 +51,11 @@ pub struct DeactivatedContext<'a> {
 }
 
 impl DeactivatedView {
-    pub fn new(key: &DueKey, ctx: &DeactivatedContext<'_>, locale: Locale) -> DeactivatedView {
+    pub(crate) fn new(
+        key: &DueKey,
+        ctx: &DeactivatedContext<'_>,
+        locale: Locale,
+    ) -> DeactivatedView {
         DeactivatedView {
             user: ctx.user.to_string(),
             account: ctx.account.to_string(),
@@ -100,8 +104,8 @@ mod tests {
     use crate::decision::due_keys;
     use crate::enforcement::EnforceMode;
     use crate::model::AccessKey;
+    use crate::rendered::Rendered;
     use crate::testkit;
-    use crate::views::mail::Rendered;
     use chrono::Duration;
 
     fn rendered(locale: Locale) -> Rendered {

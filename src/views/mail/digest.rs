@@ -13,10 +13,9 @@ use crate::outcome::sweep::SweepOutcome;
 
 /// A key's row, ready to lay out.
 #[derive(Debug, Clone)]
-pub struct RowView {
+pub(crate) struct RowView {
     pub user: String,
     pub key: String,
-    pub created: String,
     pub deadline: String,
     /// `12 days overdue`, `5 days left` (localised).
     pub status: String,
@@ -39,7 +38,7 @@ pub struct RowView {
 
 /// What the digest says.
 #[derive(Debug, Clone)]
-pub struct DigestView {
+pub(crate) struct DigestView {
     pub account: String,
     pub today: String,
     pub time_zone: String,
@@ -81,7 +80,7 @@ pub struct DigestView {
 }
 
 impl DigestView {
-    pub fn new(report: &Report, outcome: &SweepOutcome, locale: Locale) -> DigestView {
+    pub(crate) fn new(report: &Report, outcome: &SweepOutcome, locale: Locale) -> DigestView {
         let rows = |keys: &[ReportKey]| keys.iter().map(|k| row(k, locale)).collect();
         DigestView {
             account: report.account.clone(),
@@ -124,7 +123,7 @@ impl DigestView {
 
 impl DigestView {
     /// The users the sweep read: listed, less those it did not reach.
-    pub fn users_reached(&self) -> usize {
+    pub(crate) fn users_reached(&self) -> usize {
         self.users_listed.saturating_sub(self.users_not_reached)
     }
 }
@@ -133,7 +132,6 @@ fn row(k: &ReportKey, locale: Locale) -> RowView {
     RowView {
         user: k.user.clone(),
         key: k.access_key_id.clone(),
-        created: iso(k.created),
         deadline: iso(k.deadline),
         status: super::key_status(locale, k.days),
         notice: notice_words(locale, k.notice),

@@ -14,12 +14,12 @@ use chrono_tz::Tz;
 
 use crate::model::{DaysLeft, Locale};
 
-pub mod deactivated;
-pub mod digest;
-pub mod notice;
-pub mod org_digest;
+pub(crate) mod deactivated;
+pub(crate) mod digest;
+pub(crate) mod notice;
+pub(crate) mod org_digest;
 
-pub use crate::rendered::Rendered;
+pub(crate) use crate::rendered::Rendered;
 
 pub(crate) fn long_date(locale: Locale, tz: Tz, t: DateTime<Utc>) -> String {
     let local = t.with_timezone(&tz);
@@ -111,38 +111,38 @@ macro_rules! localized_mail {
 
             #[derive(Template)]
             #[template(path = $en_subject)]
-            pub struct EnSubject<'a> {
-                pub $var: &'a $view,
+            pub(super) struct EnSubject<'a> {
+                pub(super) $var: &'a $view,
             }
             #[derive(Template)]
             #[template(path = $en_text)]
-            pub struct EnText<'a> {
-                pub $var: &'a $view,
+            pub(super) struct EnText<'a> {
+                pub(super) $var: &'a $view,
             }
             #[derive(Template)]
             #[template(path = $en_html)]
-            pub struct EnHtml<'a> {
-                pub $var: &'a $view,
+            pub(super) struct EnHtml<'a> {
+                pub(super) $var: &'a $view,
             }
             #[derive(Template)]
             #[template(path = $ja_subject)]
-            pub struct JaSubject<'a> {
-                pub $var: &'a $view,
+            pub(super) struct JaSubject<'a> {
+                pub(super) $var: &'a $view,
             }
             #[derive(Template)]
             #[template(path = $ja_text)]
-            pub struct JaText<'a> {
-                pub $var: &'a $view,
+            pub(super) struct JaText<'a> {
+                pub(super) $var: &'a $view,
             }
             #[derive(Template)]
             #[template(path = $ja_html)]
-            pub struct JaHtml<'a> {
-                pub $var: &'a $view,
+            pub(super) struct JaHtml<'a> {
+                pub(super) $var: &'a $view,
             }
         }
 
         /// Renders subject, text and HTML in `locale`.
-        pub fn render(
+        pub(crate) fn render(
             view: &$view,
             locale: $crate::model::Locale,
         ) -> Result<$crate::rendered::Rendered, askama::Error> {

@@ -11,7 +11,7 @@ use crate::model::{LastUsed, Notice, Stage, Trigger};
 
 /// What a notice says, ready to lay out.
 #[derive(Debug, Clone)]
-pub struct NoticeView {
+pub(crate) struct NoticeView {
     pub user: String,
     pub account: String,
     /// The Config rule whose event sent the notice; `None` for the sweep.
@@ -36,7 +36,6 @@ pub struct NoticeView {
     pub deadline_long: String,
     /// The date the days are counted from.
     pub today: String,
-    pub time_zone: String,
     pub keys: Vec<KeyView>,
     /// A key is at enforcement's `final_warning` stage.
     pub final_warning: bool,
@@ -58,7 +57,7 @@ pub struct NoticeView {
 }
 
 #[derive(Debug, Clone)]
-pub struct KeyView {
+pub(crate) struct KeyView {
     /// `AKIA…WXYZ`
     pub masked_id: String,
     pub created_date: String,
@@ -81,14 +80,14 @@ pub struct KeyView {
 }
 
 #[derive(Debug, Clone)]
-pub struct LastUsedView {
+pub(crate) struct LastUsedView {
     pub date: String,
     pub service: String,
     pub region: String,
 }
 
 /// Everything the view needs that is not in the [`Notice`].
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     pub user: &'a str,
     pub account: &'a str,
     pub trigger: Trigger<'a>,
@@ -108,7 +107,7 @@ fn outside(value: Option<&str>) -> String {
 }
 
 impl NoticeView {
-    pub fn new(notice: &Notice, ctx: &Context<'_>) -> NoticeView {
+    pub(crate) fn new(notice: &Notice, ctx: &Context<'_>) -> NoticeView {
         let (tz, locale) = (ctx.time_zone, notice.locale);
         let keys = notice
             .keys
@@ -152,7 +151,6 @@ impl NoticeView {
             deadline_date: iso(lead.deadline_date),
             deadline_long: long_date(locale, tz, lead.deadline),
             today: iso(notice.today),
-            time_zone: tz.name().to_string(),
             final_warning: notice.keys.iter().any(|k| k.stage == Stage::FinalWarning),
             enforced: notice.keys.iter().any(|k| k.deactivation_from.is_some()),
             unused_only: notice.keys.iter().all(|k| k.listed_unused()),

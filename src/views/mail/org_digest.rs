@@ -7,7 +7,7 @@ use crate::outcome::summary::{AccountState, AccountSummary, worst_first};
 
 /// What the Organization's digest says.
 #[derive(Debug, Clone)]
-pub struct OrganizationView {
+pub(crate) struct OrganizationView {
     pub today: String,
     pub time_zone: String,
     pub dry_run: bool,
@@ -23,7 +23,12 @@ pub struct OrganizationView {
 
 impl OrganizationView {
     /// The view of `states`, ordered worst first.
-    pub fn new(mut states: Vec<AccountState>, today: &str, time_zone: &str, dry_run: bool) -> Self {
+    pub(crate) fn new(
+        mut states: Vec<AccountState>,
+        today: &str,
+        time_zone: &str,
+        dry_run: bool,
+    ) -> Self {
         worst_first(&mut states);
         let mut view = OrganizationView {
             today: today.to_string(),

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use super::script::Script;
 use crate::error::Error;
-use crate::ports::chat::ChatChannel;
+use crate::ports::channel::ChatChannel;
 use crate::sync::lock;
 
 #[derive(Default)]

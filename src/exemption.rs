@@ -143,7 +143,7 @@ pub enum ExemptionListing {
 
 impl ExemptionListing {
     /// Whether the user is listed, for notices: an unknown list lists
-    /// nobody (notices go on; enforcement asks [`Listing::known`]).
+    /// nobody (notices go on; enforcement asks [`ExemptionListing::known`]).
     pub fn lists(&self, account: &str, user_name: &str) -> bool {
         match self {
             ExemptionListing::Known(list) => list.contains(account, user_name),

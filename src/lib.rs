@@ -13,39 +13,68 @@
 //!
 //! # Layout
 //!
-//! Imports go one way, down this list (`docs/architecture.md` draws it):
+//! Imports go one way, down this list (`docs/architecture.md` draws it and
+//! gives the file-by-file path of one Config event and one sweep;
+//! `tests/layering.rs` fails on an import circle or two top-level modules
+//! that import each other):
 //!
 //! - **The edge.** `main.rs`, [`cli`] (the `invoke`, `sweep` and `scan`
 //!   commands), [`app`] (Lambda wiring: the deployed dependencies, one
-//!   invocation's answer, its log line and metrics), [`route`] (one
+//!   invocation's response, its log line and metrics), [`route`] (one
 //!   payload to the flow that handles it) and [`metrics`] (CloudWatch EMF
 //!   lines from outcomes).
 //! - **The flows** ([`flow`]): the only code that sees the whole
-//!   dependency set. One Config event, the sweep, the Organizations
-//!   fan-out, and both digests.
-//! - **The notice pipeline** ([`notice`]): one user in, what happened out:
-//!   decide, enforcement step, claim, render, send, record.
+//!   dependency set. Each reads the users its trigger names, hands them to
+//!   the notice service, and folds the results into its outcome: one
+//!   Config event, the sweep (plan, run, settle, publish), the
+//!   Organizations fan-out, both digests, the chat channel's publishes.
+//! - **The notice service** (`service`): built once per invocation
+//!   ([`flow::Deps::service`]) over the ledger, mailer and exemption list;
+//!   one user in, one typed result out: judge the keys, decide, enforce,
+//!   notify (claim, render, send, record).
 //! - **The ports** ([`ports`]): one trait per outside system, and the
 //!   in-memory adapters beside them. The SDK adapters that implement them
 //!   are [`aws`] (IAM, STS, Organizations, SES v2, DynamoDB, SSM, SQS, SNS),
 //!   named only by the edge.
-//! - **Records and views**: [`outcome`] (an event's outcome, the sweep's,
-//!   its report, the account summaries, the Organizations flows'), [`mail`]
-//!   (askama views: the notice, the deactivated mail, both digests),
-//!   [`chat`] (the team's chat channel: custom notifications for Amazon Q
-//!   Developer in chat applications).
-//! - **Pure rules**: [`decision`] (the heart: read it first),
-//!   [`unused`] (the unused-key policy), [`enforcement`], [`exemption`], [`organization`] (which accounts are
-//!   served), [`event`] (parsing and re-checking every payload), [`config`]
-//!   (the environment, typed and validated once at cold start), [`address`],
-//!   [`credential_report`] (IAM's credential report, read).
-//! - **Leaves**: [`error`], [`logging`] (JSON lines carrying the
-//!   invocation's `requestId`), [`mask`] (key ids masked, outside values
-//!   bounded), [`clock`], [`calendar`] (dates as printed), [`rendered`] (a
-//!   finished mail), [`sync`] (a poison-tolerant lock).
+//! - **Records and views**: [`outcome`] (an event's outcome folded from
+//!   its result, the sweep's, its report, the account summaries, the
+//!   Organizations flows'); `views`, the only code that makes words: the
+//!   mails (askama: the notice, the deactivated mail, both digests), the
+//!   chat messages (custom notifications for Amazon Q Developer in chat
+//!   applications) and `scan`'s table and CSV.
+//! - **Pure rules and the shared model**: [`model`] (the words every layer
+//!   speaks: user, key, tag, stage, locale, verdicts, one result per key),
+//!   [`decision`] (the heart: read it first), `unused` (the unused-key
+//!   policy), [`enforcement`], [`exemption`], `organization` (which
+//!   accounts are served), [`event`] (parsing and re-checking every
+//!   payload), [`config`] (the environment, typed and validated once at
+//!   cold start), [`address`], [`credential_report`] (IAM's credential
+//!   report, read).
+//! - **Leaves**: [`error`], `logging` (JSON lines carrying the invocation's
+//!   `requestId`), [`mask`] (key ids masked, outside values bounded),
+//!   [`clock`], `calendar` (dates as printed), `rendered` (a finished
+//!   mail), `sync` (a poison-tolerant lock).
 //! - `fixtures`, `testkit` (tests only): the sample events of
 //!   `tests/fixtures/events/`, and the in-memory dependencies the flow
 //!   tests share.
+//!
+//! # The public surface
+//!
+//! Public is what the binary, the tests, the benches and the example name;
+//! everything else is `pub(crate)`. The binary: [`cli`] and
+//! [`app::run_lambda`]. The tests and benches, beside them: the flows'
+//! entry points ([`route::answer`], [`flow::config_event::handle`],
+//! [`flow::sweep::run`], [`flow::Deps`], [`flow::Invocation`]) and the
+//! wiring that builds them ([`app::deps_from_sdk`], [`config::Config`],
+//! [`clock`]); the SDK adapters and their clients ([`aws`]), the ports and
+//! their in-memory adapters ([`ports`]), and the records they read
+//! ([`outcome`], [`model`], [`error`]); the pure rules the property tests
+//! drive ([`decision`], [`enforcement`], [`address`], [`event`],
+//! [`exemption`], [`credential_report`], [`mask`]) and [`metrics`].
+
+// The docs link the crate-private modules they explain: read them with
+// `cargo doc --document-private-items`.
+#![allow(rustdoc::private_intra_doc_links)]
 
 pub mod address;
 pub mod app;

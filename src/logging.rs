@@ -10,8 +10,9 @@
 //! finds the whole thread of an invocation.
 //!
 //! A task-local does not follow work into a new task, so work is never
-//! spawned with `tokio::spawn` (clippy refuses it, `clippy.toml`): it goes
-//! through [`spawn`], which carries the invocation's ids into the task.
+//! spawned with `tokio::spawn` (clippy refuses it, `clippy.toml`): the
+//! crate's concurrency is futures polled within the invocation's own task,
+//! which keep its ids.
 
 use std::future::Future;
 use std::io::Write;

@@ -8,7 +8,7 @@
 //! `GetAccessKeyLastUsed`, `GetCallerIdentity`, `ListAccountAliases`,
 //! `UpdateAccessKey`, and `GetCredentialReport` for the whole report), each of
 //! which can be made slow. A user's keys can be set to change right after
-//! the next listing ([`MemoryDirectory::change_keys_after_listing`]), as a
+//! the next listing (`MemoryDirectory::change_keys_after_listing`), as a
 //! rotation between a decision and the action on it would.
 
 use std::collections::HashMap;

@@ -170,9 +170,9 @@ impl Policy {
     fn tier_of(&self, stage: Stage) -> Option<u32> {
         match stage {
             Stage::Tier(days) => Some(days),
-            // Unused keys need the ledger (the configuration requires
-            // it), so no stateless event speaks for them.
-            Stage::Unused(_) => None,
+            // Unused keys and rotation need the ledger (the configuration
+            // requires it), so no stateless event speaks for them.
+            Stage::Unused(_) | Stage::Rotation | Stage::Rotated | Stage::RotationBlocked => None,
             Stage::Overdue | Stage::Reminder(_) | Stage::FinalWarning | Stage::Deactivated => self
                 .notice_rules
                 .iter()
@@ -350,6 +350,7 @@ fn due_key(policy: &Policy, key: &AccessKey, today: NaiveDate) -> Option<DueKey>
         unused,
         for_unused,
         last_used: key.last_used.clone(),
+        rotation: None,
     })
 }
 

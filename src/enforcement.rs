@@ -251,7 +251,8 @@ impl UserEnforcement {
     /// The notice as enforcement leaves it (`None`: no key is left to
     /// announce). A key deactivated (or, in a dry run, about to be) or
     /// found changed leaves it; a key whose warning is the final one is at
-    /// stage `final_warning`; when the notice reaches an owner, every other
+    /// stage `final_warning` (unless listed at one of rotation's stages); a
+    /// replaced key awaiting its new key's use states no date; when the notice reaches an owner, every other
     /// key carries the earliest date it may be deactivated (today for one
     /// held by the cap or whose action failed; none for a reactivated one
     /// or one nobody can be warned about).
@@ -266,10 +267,16 @@ impl UserEnforcement {
             };
             match (&judged.verdict, judged.action.as_ref().map(|a| a.action)) {
                 (KeyVerdict::FinalWarning { from }, _) => {
-                    key.stage = Stage::FinalWarning;
+                    // Rotation's own notice keeps its stage, and warns all
+                    // the same.
+                    if !key.stage.is_rotation() {
+                        key.stage = Stage::FinalWarning;
+                    }
                     key.deactivation_from = Some(*from);
                     true
                 }
+                // The old key stays until its replacement is used: no date.
+                (KeyVerdict::AwaitingNewKeyUse, _) => true,
                 (KeyVerdict::Wait { from }, _) => {
                     key.deactivation_from = announces.then_some(*from);
                     true
@@ -313,6 +320,7 @@ mod tests {
             unused: None,
             for_unused: false,
             last_used: None,
+            rotation: None,
         }
     }
 

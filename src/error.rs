@@ -34,6 +34,13 @@ pub enum Error {
     #[error("the {stage} notice of key {key} is being sent by another invocation")]
     NoticeInProgress { key: String, stage: String },
 
+    /// A rotation that stopped left a new key whose secret was never
+    /// stored: nobody has it, so it was deactivated.
+    #[error(
+        "a rotation that stopped left the new key {new_key} without its secret stored; the key is deactivated, and the owner deletes it"
+    )]
+    RotationIncomplete { new_key: String },
+
     /// The user's name and id disagreed again after the name was looked up
     /// afresh: the user is being renamed right now.
     #[error("user {0} was renamed while it was read")]
@@ -124,9 +131,11 @@ impl Error {
                 "Organizations" => "OrganizationsError",
                 "SQS" => "SqsError",
                 "SNS" => "SnsError",
+                "SecretsManager" => "SecretsManagerError",
                 _ => "AwsError",
             },
             Error::NoticeInProgress { .. } => "NoticeInProgress",
+            Error::RotationIncomplete { .. } => "RotationIncomplete",
             Error::UserChanged(_) => "UserChanged",
             Error::OutOfTime { .. } => "OutOfTime",
             Error::Render(_) => "RenderError",

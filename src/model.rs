@@ -156,9 +156,22 @@ pub enum Stage {
     /// Unused since this date (rule 12): one stage per unused period,
     /// named by the UTC date of its start ([`Unused::period`]).
     Unused(NaiveDate),
+    /// Rotation (`rotation`): the replacement of the key, claimed before
+    /// anything is created and recorded with the new key and its secret.
+    Rotation,
+    /// Rotation: the notice that told the owner the key was replaced.
+    Rotated,
+    /// Rotation: the notice that told the owner the key could not be
+    /// replaced while the user has two keys.
+    RotationBlocked,
 }
 
 impl Stage {
+    /// One of rotation's notices (`rotated`, `rotation_blocked`).
+    pub fn is_rotation(self) -> bool {
+        matches!(self, Stage::Rotated | Stage::RotationBlocked)
+    }
+
     /// The stable code used in outcomes and ledger records: `tier_14`,
     /// `tier_7`, `overdue`, `reminder_8`.
     pub fn code(self) -> String {
@@ -169,6 +182,9 @@ impl Stage {
             Stage::FinalWarning => "final_warning".to_string(),
             Stage::Deactivated => "deactivated".to_string(),
             Stage::Unused(since) => format!("unused_since_{since}"),
+            Stage::Rotation => "rotation".to_string(),
+            Stage::Rotated => "rotated".to_string(),
+            Stage::RotationBlocked => "rotation_blocked".to_string(),
         }
     }
 
@@ -236,6 +252,9 @@ pub struct DueKey {
     pub for_unused: bool,
     /// What IAM says of its last use, where it was read.
     pub last_used: Option<LastUsed>,
+    /// What rotation made of it (`rotation`), filled in by the notice
+    /// service for a user opted in; `None` otherwise.
+    pub rotation: Option<KeyRotation>,
 }
 
 impl DueKey {
@@ -422,6 +441,9 @@ pub enum KeyVerdict {
     NoOneToWarn,
     /// Not yet: it may be deactivated from `from` (rule 6).
     Wait { from: NaiveDate },
+    /// Replaced by rotation, and the date has come, but the new key has not
+    /// been used: the old key stays active (rotation rule 5).
+    AwaitingNewKeyUse,
 }
 
 /// What happened to a key enforcement would deactivate.
@@ -498,6 +520,8 @@ pub enum EnforcementState {
     FinalWarning(NaiveDate),
     /// Not yet; it may be deactivated from this date.
     Waits(NaiveDate),
+    /// Replaced, and kept active until the new key is used.
+    AwaitingNewKeyUse,
     /// Its verdict called for an act, and the run stopped before it (the
     /// user's error says why): the next run takes it.
     Failed,
@@ -509,6 +533,7 @@ impl KeyEnforcement {
             (Some(a), _) => EnforcementState::Acted(a.action),
             (None, KeyVerdict::FinalWarning { from }) => EnforcementState::FinalWarning(from),
             (None, KeyVerdict::Wait { from }) => EnforcementState::Waits(from),
+            (None, KeyVerdict::AwaitingNewKeyUse) => EnforcementState::AwaitingNewKeyUse,
             (None, KeyVerdict::Deactivate | KeyVerdict::HeldByCap | KeyVerdict::NoOneToWarn) => {
                 EnforcementState::Failed
             }
@@ -519,7 +544,7 @@ impl KeyEnforcement {
 /// The stable code of a key's enforcement state in reports and `scan`:
 /// `deactivated`, `would_deactivate`, `held_by_cap`, `no_one_to_warn`,
 /// `left_alone`, `reactivated`, `failed`, `final_warning, from 2026-11-26`,
-/// `from 2026-12-04`; the same in JSON.
+/// `from 2026-12-04`, `awaiting_new_key_use`; the same in JSON.
 impl EnforcementState {
     /// The state's stable code (see the `Serialize` impl).
     pub fn code(self) -> String {
@@ -533,6 +558,7 @@ impl EnforcementState {
             EnforcementState::Failed => "failed".to_string(),
             EnforcementState::FinalWarning(from) => format!("final_warning, from {from}"),
             EnforcementState::Waits(from) => format!("from {from}"),
+            EnforcementState::AwaitingNewKeyUse => "awaiting_new_key_use".to_string(),
         }
     }
 }
@@ -559,6 +585,97 @@ pub struct Listed {
     pub already_notified: bool,
 }
 
+/// A key's replacement: the new key and the secret that holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replacement {
+    /// The new key's id (an identifier, not a secret; views mask it).
+    pub new_key_id: String,
+    pub new_key_created: DateTime<Utc>,
+    /// The secret's name and ARN (its value never leaves Secrets Manager).
+    pub secret_name: String,
+    pub secret_arn: String,
+}
+
+/// What rotation made of one due key of a user opted in (`rotation`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRotation {
+    /// `ROTATE=dry_run` (or `DRY_RUN`, or `scan`): it would be replaced
+    /// now; nothing was created.
+    WouldRotate,
+    /// Replaced in this run (or a replacement an earlier run stored was
+    /// recorded).
+    Rotated(Replacement),
+    /// Replaced before; `new_key_used`: the new key has been used since it
+    /// was created, so the old key may be retired.
+    Replaced {
+        replacement: Replacement,
+        new_key_used: bool,
+    },
+    /// Replaced before, and the new key has since been deleted or
+    /// deactivated: rotation never retires the old key.
+    NewKeyGone(Replacement),
+    /// Not replaced: the user has the two keys IAM allows; `other_key_id`
+    /// is the other one (views mask it).
+    Blocked { other_key_id: String },
+    /// The replacement failed (the new key's secret could not be stored,
+    /// or a run that stopped left a new key nobody has): the new key was
+    /// deactivated; the user's rotation error says why.
+    Failed,
+    /// Not replaced now: another run is replacing it, or the key or its
+    /// user changed since it was read.
+    LeftAlone,
+}
+
+impl KeyRotation {
+    /// The key's replacement, if it has one.
+    pub fn replacement(&self) -> Option<&Replacement> {
+        match self {
+            KeyRotation::Rotated(r)
+            | KeyRotation::Replaced { replacement: r, .. }
+            | KeyRotation::NewKeyGone(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The new key has been used: rotation may retire the old one.
+    pub fn new_key_used(&self) -> bool {
+        matches!(
+            self,
+            KeyRotation::Replaced {
+                new_key_used: true,
+                ..
+            }
+        )
+    }
+
+    /// The stable code: `would_rotate`, `rotated`, `replaced`,
+    /// `awaiting_new_key_use`, `new_key_gone`, `rotation_blocked`,
+    /// `rotation_failed`, `left_alone`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            KeyRotation::WouldRotate => "would_rotate",
+            KeyRotation::Rotated(_) => "rotated",
+            KeyRotation::Replaced {
+                new_key_used: true, ..
+            } => "replaced",
+            KeyRotation::Replaced {
+                new_key_used: false,
+                ..
+            } => "awaiting_new_key_use",
+            KeyRotation::NewKeyGone(_) => "new_key_gone",
+            KeyRotation::Blocked { .. } => "rotation_blocked",
+            KeyRotation::Failed => "rotation_failed",
+            KeyRotation::LeftAlone => "left_alone",
+        }
+    }
+}
+
+impl serde::Serialize for KeyRotation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
 /// What one run did about one due key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyResult {
@@ -570,6 +687,8 @@ pub struct KeyResult {
     /// What enforcement made of it; `None`: its policy is off (or the
     /// user is exempt, or the run only reads).
     pub enforcement: Option<KeyEnforcement>,
+    /// What rotation made of it; `None`: the user is not opted in.
+    pub rotation: Option<KeyRotation>,
 }
 
 /// What became of a user's notice.
@@ -608,6 +727,9 @@ pub struct UserResult {
     /// unreadable exemption list, the ledger, IAM): the keys not yet acted
     /// on wait for the next run.
     pub enforcement_error: Option<crate::error::Error>,
+    /// What stopped a rotation (the secret could not be stored, IAM): the
+    /// user's other keys wait for the next run.
+    pub rotation_error: Option<crate::error::Error>,
 }
 
 impl UserResult {

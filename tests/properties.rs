@@ -235,6 +235,8 @@ mod enforcement {
                 }
                 // Only the pipeline's cap holds a key.
                 KeyVerdict::HeldByCap => prop_assert!(false, "judge never holds a key"),
+                // Only rotation's rule waits for a new key.
+                KeyVerdict::AwaitingNewKeyUse => prop_assert!(false, "judge never awaits a new key"),
             }
         }
     }

@@ -28,6 +28,7 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use crate::aws::iam::IamDirectory;
 use crate::aws::lazy::Lazy;
 use crate::aws::pages::Pages;
+use crate::aws::secrets::SecretsManagerStore;
 use crate::aws::{self, classify};
 use crate::error::Error;
 use crate::ports::accounts::Accounts;
@@ -166,12 +167,14 @@ pub fn partition(region: Option<&str>) -> &'static str {
 struct Member {
     credentials: Arc<RoleCredentials>,
     directory: Arc<IamDirectory>,
+    secrets: Arc<SecretsManagerStore>,
 }
 
 pub struct IamAccounts {
     sdk: SdkConfig,
     sts: Lazy<aws_sdk_sts::Client>,
     own: Arc<IamDirectory>,
+    own_secrets: Arc<SecretsManagerStore>,
     /// `MEMBER_ROLE_NAME`; `None`: a single-account deployment.
     member_role: Option<String>,
     members: Mutex<HashMap<String, Arc<Member>>>,
@@ -217,6 +220,10 @@ impl IamAccounts {
                 Lazy::new(sdk, aws::iam_client),
                 sts.clone(),
             )),
+            own_secrets: Arc::new(SecretsManagerStore::new(Lazy::new(
+                sdk,
+                aws::secretsmanager_client,
+            ))),
             sts,
             member_role: member_role.map(str::to_string),
             members: Mutex::new(HashMap::new()),
@@ -226,8 +233,9 @@ impl IamAccounts {
     }
 
     /// The names of the clients built so far (each is, at its first
-    /// call): `IAM`, `STS`, `Organizations`, and `member IAM` / `member
-    /// STS` when some member account's are.
+    /// call): `IAM`, `STS`, `Organizations`, `Secrets Manager`, and
+    /// `member IAM` / `member STS` / `member Secrets Manager` when some
+    /// member account's are.
     pub fn clients_built(&self) -> Vec<&'static str> {
         // The own directory's STS client is `self.sts`, shared.
         let (iam, _) = self.own.clients_built();
@@ -244,8 +252,13 @@ impl IamAccounts {
                     .as_ref()
                     .is_some_and(|(c, _)| c.is_built()),
             ),
+            ("Secrets Manager", self.own_secrets.client_built()),
             ("member IAM", member(|(iam, _)| iam)),
             ("member STS", member(|(_, sts)| sts)),
+            (
+                "member Secrets Manager",
+                members.values().any(|m| m.secrets.client_built()),
+            ),
         ]
         .into_iter()
         .filter_map(|(name, built)| built.then_some(name))
@@ -274,6 +287,10 @@ impl IamAccounts {
                         Lazy::new(&sdk, aws::iam_client),
                         Lazy::new(&sdk, aws::sts_client),
                     )),
+                    secrets: Arc::new(SecretsManagerStore::new(Lazy::new(
+                        &sdk,
+                        aws::secretsmanager_client,
+                    ))),
                 })
             })
             .clone()
@@ -302,9 +319,26 @@ impl ProvideCredentials for Shared {
 
 impl Accounts for IamAccounts {
     type Directory = IamDirectory;
+    type Secrets = SecretsManagerStore;
 
     fn own(&self) -> Arc<IamDirectory> {
         self.own.clone()
+    }
+
+    fn own_secrets(&self) -> Arc<SecretsManagerStore> {
+        self.own_secrets.clone()
+    }
+
+    async fn member_secrets(&self, account: &str) -> Result<Arc<SecretsManagerStore>, Error> {
+        let Some(role) = &self.member_role else {
+            return Err(Error::MemberRole {
+                account: account.to_string(),
+                message: "MEMBER_ROLE_NAME is not set".into(),
+            });
+        };
+        let member = self.member_entry(account, role);
+        member.credentials.ensure().await?;
+        Ok(member.secrets.clone())
     }
 
     async fn member(&self, account: &str) -> Result<Arc<IamDirectory>, Error> {

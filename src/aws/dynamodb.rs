@@ -12,6 +12,12 @@
 //! times), so the merge rule lives in one pure function and concurrent
 //! writers never lose the later date.
 //!
+//! A key's rotation is its `rotation` stage's item, claimed like any stage,
+//! marked with `started_at` (epoch seconds) just before the new key is
+//! created, and then recorded with `new_key_id`, `new_key_created` (epoch
+//! seconds), `secret_name` and `secret_arn`: where the new key's secret
+//! is, never the secret.
+//!
 //! An account's sweep position is the item `sweep#ACCOUNT` with
 //! `resume_from` (a user name) and `expires_at`.
 //!
@@ -31,9 +37,11 @@ use crate::aws::classify;
 use crate::aws::lazy::Lazy;
 use crate::enforcement::Warning;
 use crate::error::Error;
+use crate::model::Replacement;
 use crate::ports::ledger::{
-    Claim, ClaimRequest, DEACTIVATIONS_DAYS, NoticeKey, NoticeLedger, SUMMARY_DAYS,
-    SWEEP_RESUME_DAYS, SentRecord, deactivations_pk, summary_pk, sweep_pk, warning_pk,
+    Claim, ClaimRequest, DEACTIVATIONS_DAYS, NoticeKey, NoticeLedger, RotationRecord, SUMMARY_DAYS,
+    SWEEP_RESUME_DAYS, SentRecord, deactivations_pk, rotation_key, summary_pk, sweep_pk,
+    warning_pk,
 };
 
 const CLAIMED: &str = "CLAIMED";
@@ -318,6 +326,120 @@ impl NoticeLedger for DynamoDbLedger {
             message: format!("the warning changed under {WARNING_ATTEMPTS} writes in a row"),
             retryable: true,
         })
+    }
+
+    async fn rotation(
+        &self,
+        account: &str,
+        old_key_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<RotationRecord, Error> {
+        let pk = rotation_key(account, old_key_id).pk();
+        let Some(item) = self.item(&pk).await? else {
+            return Ok(RotationRecord::None);
+        };
+        let string = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+        let number = |name: &str| {
+            item.get(name)
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse::<i64>().ok())
+        };
+        let time = |name: &str| number(name).and_then(|t| DateTime::from_timestamp(t, 0));
+        match string("status").as_deref() {
+            Some(CLAIMED) => {
+                return Ok(time("started_at").map_or(RotationRecord::None, RotationRecord::Started));
+            }
+            Some(SENT) if number("expires_at").is_some_and(|t| t >= now.timestamp()) => {}
+            _ => return Ok(RotationRecord::None),
+        }
+        // A sent rotation without its replacement is a damaged record: the
+        // new key would be lost from sight, never retired on its evidence.
+        match (
+            string("new_key_id"),
+            time("new_key_created"),
+            string("secret_name"),
+            string("secret_arn"),
+        ) {
+            (Some(new_key_id), Some(new_key_created), Some(secret_name), Some(secret_arn)) => {
+                Ok(RotationRecord::Replaced(Replacement {
+                    new_key_id,
+                    new_key_created,
+                    secret_name,
+                    secret_arn,
+                }))
+            }
+            _ => Err(Error::damaged(
+                "DynamoDB",
+                "GetItem",
+                "a rotation record holds no replacement",
+            )),
+        }
+    }
+
+    async fn start_rotation(
+        &self,
+        account: &str,
+        old_key_id: &str,
+        owner: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let key = rotation_key(account, old_key_id);
+        let updated = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(&key.pk()))
+            .update_expression("SET started_at = :at")
+            .condition_expression("#status = :claimed AND #owner = :owner")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":claimed", s(CLAIMED))
+            .expression_attribute_values(":owner", s(owner))
+            .expression_attribute_values(":at", n(at))
+            .send()
+            .await;
+        match updated {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(Error::NoticeInProgress {
+                    key: crate::mask::mask_key_id(old_key_id),
+                    stage: key.stage.code(),
+                })
+            }
+            Err(e) => Err(classify("DynamoDB", "UpdateItem", e)),
+        }
+    }
+
+    async fn record_rotation(
+        &self,
+        account: &str,
+        old_key_id: &str,
+        replacement: &Replacement,
+        record: &SentRecord,
+    ) -> Result<(), Error> {
+        let key = rotation_key(account, old_key_id);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(&key.pk()))
+            .item("status", s(SENT))
+            .item("account", s(account))
+            .item("stage", s(&key.stage.code()))
+            .item("user", s(&record.user))
+            .item("source", s(&record.source))
+            .item("sent_at", n(record.sent_at))
+            .item("expires_at", n(record.expires_at))
+            .item("new_key_id", s(&replacement.new_key_id))
+            .item("new_key_created", n(replacement.new_key_created))
+            .item("secret_name", s(&replacement.secret_name))
+            .item("secret_arn", s(&replacement.secret_arn))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify("DynamoDB", "PutItem", e))
     }
 
     async fn sweep_resume(&self, account: &str) -> Result<Option<String>, Error> {

@@ -29,8 +29,9 @@ use crate::credential_report::{self, CredentialReport};
 use crate::error::Error;
 use crate::model::{AccessKey, LastUsed, Tag, User};
 use crate::organization::is_account_id;
-use crate::ports::directory::{ListedUser, MAX_ACCESS_KEYS, UserDirectory};
+use crate::ports::directory::{ListedUser, MAX_ACCESS_KEYS, NewAccessKey, UserDirectory};
 use crate::sync::lock;
+use secrecy::SecretString;
 
 /// IAM's largest ListUsers page.
 pub(crate) const MAX_PAGE_SIZE: i32 = 1000;
@@ -501,6 +502,36 @@ impl UserDirectory for IamDirectory {
             time,
             service: known(used.service_name()),
             region: known(used.region()),
+        })
+    }
+
+    async fn create_access_key(&self, user_name: &str) -> Result<NewAccessKey, Error> {
+        let out = self
+            .client
+            .create_access_key()
+            .user_name(user_name)
+            .send()
+            .await
+            .map_err(|e| classify("IAM", "CreateAccessKey", e))?;
+        // The SDK's Debug of the answer redacts the secret; it is taken
+        // into a SecretString and the answer dropped here.
+        let key = out
+            .access_key()
+            .ok_or_else(|| Error::damaged("IAM", "CreateAccessKey", "the answer holds no key"))?;
+        let created = key.create_date().and_then(to_chrono).ok_or_else(|| {
+            Error::damaged("IAM", "CreateAccessKey", "the answer holds no CreateDate")
+        })?;
+        if key.access_key_id().is_empty() || key.secret_access_key().is_empty() {
+            return Err(Error::damaged(
+                "IAM",
+                "CreateAccessKey",
+                "the answer holds no key id or no secret",
+            ));
+        }
+        Ok(NewAccessKey {
+            id: key.access_key_id().to_string(),
+            created,
+            secret: SecretString::from(key.secret_access_key().to_string()),
         })
     }
 

@@ -17,6 +17,7 @@ pub mod dynamodb;
 pub mod iam;
 pub(crate) mod lazy;
 pub(crate) mod pages;
+pub mod secrets;
 pub mod ses;
 pub mod sns;
 pub(crate) mod sqs;
@@ -164,6 +165,16 @@ pub fn ssm_client(sdk: &SdkConfig) -> aws_sdk_ssm::Client {
 pub(crate) fn organizations_client(sdk: &SdkConfig) -> aws_sdk_organizations::Client {
     aws_sdk_organizations::Client::from_conf(
         aws_sdk_organizations::config::Builder::from(sdk)
+            .interceptor(ResponseCheck::json())
+            .build(),
+    )
+}
+
+/// A Secrets Manager client whose answers are checked (size,
+/// completeness).
+pub fn secretsmanager_client(sdk: &SdkConfig) -> aws_sdk_secretsmanager::Client {
+    aws_sdk_secretsmanager::Client::from_conf(
+        aws_sdk_secretsmanager::config::Builder::from(sdk)
             .interceptor(ResponseCheck::json())
             .build(),
     )

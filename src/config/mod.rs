@@ -19,12 +19,14 @@ use crate::decision::Policy;
 use crate::enforcement::{EnforceMode, Enforcement};
 use crate::mask::quote;
 use crate::organization::Organization;
+use crate::rotation::RotationSettings;
 
 mod channel;
 mod enforcement;
 mod ledger;
 mod notices;
 mod organization;
+mod rotation;
 
 use notices::parse_tag_key;
 
@@ -64,6 +66,8 @@ pub struct Config {
     /// `CHAT_TOPIC_ARN`: the SNS topic of the team's chat channel; `None`:
     /// chat is off.
     pub chat_topic_arn: Option<String>,
+    /// Rotation for machine users (`ROTATE` and its settings).
+    pub rotation: RotationSettings,
 }
 
 impl Config {
@@ -71,12 +75,6 @@ impl Config {
     /// `ENFORCE_UNUSED=true`, and not a dry run.
     pub fn enforcement_acts(&self) -> bool {
         self.enforcement.strongest() == EnforceMode::On && !self.dry_run
-    }
-
-    /// Whether enforcement changes `key` in this run: the policy it is
-    /// listed for is `true`, and not a dry run.
-    pub(crate) fn enforcement_acts_on(&self, key: &crate::model::DueKey) -> bool {
-        self.enforcement.mode_for(key) == EnforceMode::On && !self.dry_run
     }
 }
 
@@ -139,6 +137,7 @@ impl Config {
         }
 
         let chat_topic_arn = channel::chat_topic(&get)?;
+        let rotation = rotation::rotation(&get, ledger_table.as_deref())?;
 
         for variable in ENDPOINT_VARIABLES {
             if let Some(v) = get(variable) {
@@ -158,6 +157,7 @@ impl Config {
             exempt_users_parameter,
             organization,
             chat_topic_arn,
+            rotation,
         })
     }
 }
@@ -167,7 +167,7 @@ impl Config {
 /// stands in for AWS). The SDK reads them itself; they are checked here
 /// because a value that is not a URL fails every call the same way, and
 /// should say so once, at start, as a configuration error.
-const ENDPOINT_VARIABLES: [&str; 9] = [
+const ENDPOINT_VARIABLES: [&str; 10] = [
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_IAM",
     "AWS_ENDPOINT_URL_SESV2",
@@ -177,6 +177,7 @@ const ENDPOINT_VARIABLES: [&str; 9] = [
     "AWS_ENDPOINT_URL_ORGANIZATIONS",
     "AWS_ENDPOINT_URL_SQS",
     "AWS_ENDPOINT_URL_SNS",
+    "AWS_ENDPOINT_URL_SECRETS_MANAGER",
 ];
 
 /// An endpoint URL: `http` or `https`, a host, nothing else required.
@@ -223,7 +224,7 @@ impl fmt::Display for Config {
             .collect();
         write!(
             f,
-            "notice rules {}, max key age {} days, overdue reminders every {} days, unused keys {}, time zone {}, dry run {}, ledger table {}, digest recipients {}, sweep concurrency {}, {}",
+            "notice rules {}, max key age {} days, overdue reminders every {} days, unused keys {}, time zone {}, dry run {}, ledger table {}, digest recipients {}, sweep concurrency {}, rotation {:?}, {}",
             rules.join(","),
             self.policy.max_key_age_days,
             self.policy.overdue_reminder_days,
@@ -243,6 +244,7 @@ impl fmt::Display for Config {
             self.ledger_table.as_deref().unwrap_or("none (stateless)"),
             self.digest_recipients.len(),
             self.sweep_concurrency,
+            self.rotation.mode,
             match &self.organization {
                 None => "one account".to_string(),
                 Some(o) => format!(

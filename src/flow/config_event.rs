@@ -136,13 +136,14 @@ async fn handle_event<P: Ports>(
         return Ok(skipped(&change, SkipReason::UserNotFound));
     };
 
-    // The notice service: decide, enforce, notify.
+    // The notice service: decide, rotate, enforce, notify.
     let service = deps.service(invocation);
     let keys = service.judge(directory, user.keys).await?;
     let account = Account {
         id: change.account.as_deref(),
         label: scope.label.as_deref(),
         directory,
+        secrets: &*scope.secrets,
     };
     let reading = Reading {
         id: &change.user_id,

@@ -14,8 +14,9 @@ use crate::organization::{Organization, account_label, admit, fan_out_targets};
 use crate::ports::accounts::Accounts;
 use crate::ports::directory::UserDirectory;
 
-/// The directory of one account, as an event or a sweep message reaches it.
-pub struct Scope<D> {
+/// The directory and secret store of one account, as an event or a sweep
+/// message reaches it.
+pub struct Scope<D, S> {
     /// The account's id, when known (a single-account event may lack it;
     /// the Config flow requires it whenever the ledger is used).
     pub account: Option<String>,
@@ -23,6 +24,8 @@ pub struct Scope<D> {
     /// Organizations mode.
     pub label: Option<String>,
     pub directory: Arc<D>,
+    /// Where a rotated key's secret goes (`ROTATE`).
+    pub secrets: Arc<S>,
 }
 
 /// The accounts served (rule 4): `ACCOUNTS`, or the Organization's.
@@ -42,7 +45,7 @@ pub(crate) async fn scope<A: Accounts>(
     org: Option<&Organization>,
     accounts: &A,
     account: Option<&str>,
-) -> Result<Result<Scope<A::Directory>, SkipReason>, Error> {
+) -> Result<Result<Scope<A::Directory, A::Secrets>, SkipReason>, Error> {
     let Some(org) = org else {
         // Outside Organizations mode the function serves its own account
         // only: an event naming another (anyone allowed to invoke the
@@ -56,6 +59,7 @@ pub(crate) async fn scope<A: Accounts>(
             account: account.map(str::to_string),
             label: account.map(str::to_string),
             directory: accounts.own(),
+            secrets: accounts.own_secrets(),
         }));
     };
     let Some(account) = account else {
@@ -83,6 +87,7 @@ pub(crate) async fn scope<A: Accounts>(
         account: Some(account.to_string()),
         label: Some(account_label(account, alias.as_deref())),
         directory,
+        secrets: accounts.member_secrets(account).await?,
     }))
 }
 

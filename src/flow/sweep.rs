@@ -68,7 +68,7 @@ use crate::outcome::sweep::{Fate, SweepOutcome};
 use crate::ports::accounts::Accounts;
 use crate::ports::directory::UserDirectory;
 use crate::ports::ledger::NoticeLedger;
-use crate::ports::{Dir, Ports};
+use crate::ports::{Dir, Ports, Sec};
 use crate::service::{Account, Reading};
 use crate::views::chat;
 
@@ -201,6 +201,7 @@ pub async fn run<P: Ports>(
         label: account.clone(),
         account,
         directory: deps.accounts.own(),
+        secrets: deps.accounts.own_secrets(),
     };
     let service = deps.service(invocation);
     run_in(deps, &service, invocation, scope, run).await
@@ -218,7 +219,7 @@ pub(crate) async fn run_in<P: Ports>(
     deps: &Deps<P>,
     service: &Service<'_, P>,
     invocation: &Invocation,
-    scope: Scope<Dir<P>>,
+    scope: Scope<Dir<P>, Sec<P>>,
     run: Run,
 ) -> Result<SweepOutcome, Error> {
     if run == Run::Sweep && deps.ledger.is_none() {
@@ -239,7 +240,7 @@ pub(crate) async fn run_in<P: Ports>(
 async fn plan<P: Ports>(
     deps: &Deps<P>,
     service: &Service<'_, P>,
-    scope: &Scope<Dir<P>>,
+    scope: &Scope<Dir<P>, Sec<P>>,
     run: Run,
     times: &Times,
 ) -> Result<Plan, Error> {
@@ -283,7 +284,7 @@ async fn plan<P: Ports>(
 async fn run_users<P: Ports>(
     deps: &Deps<P>,
     service: &Service<'_, P>,
-    scope: &Scope<Dir<P>>,
+    scope: &Scope<Dir<P>, Sec<P>>,
     plan: &Plan,
     run: Run,
     times: &Times,
@@ -292,6 +293,7 @@ async fn run_users<P: Ports>(
         id: Some(&plan.account),
         label: Some(&plan.label),
         directory: &*scope.directory,
+        secrets: &*scope.secrets,
     };
     let mut pending = plan.users.clone();
     let mut concurrency = deps.config.sweep_concurrency;
@@ -437,7 +439,7 @@ async fn publish<P: Ports>(
 /// at the users' end).
 async fn pass<P: Ports>(
     service: &Service<'_, P>,
-    account: &Account<'_, Dir<P>>,
+    account: &Account<'_, Dir<P>, Sec<P>>,
     run: Run,
     users: Vec<Target>,
     concurrency: usize,
@@ -488,7 +490,7 @@ async fn pass<P: Ports>(
 /// decides).
 async fn one_user<P: Ports>(
     service: &Service<'_, P>,
-    account: &Account<'_, Dir<P>>,
+    account: &Account<'_, Dir<P>, Sec<P>>,
     run: Run,
     user: &Target,
 ) -> Swept {
@@ -547,7 +549,7 @@ async fn one_user<P: Ports>(
         keys: &keys,
     };
     let result = match run {
-        Run::ReadOnly { .. } => service.decide_only(account.id, &reading).await,
+        Run::ReadOnly { .. } => service.decide_only(account, &reading).await,
         Run::Sweep => service.handle(account, &reading, Trigger::Sweep).await,
     };
     swept.fate = Fate::of(&result);

@@ -310,6 +310,8 @@ impl Report {
                 _ => Due::Never,
             },
             Some(EnforcementState::Failed) => Due::NextRun,
+            // Once the new key is used: no date can be told.
+            Some(EnforcementState::AwaitingNewKeyUse) => Due::Never,
             Some(EnforcementState::FinalWarning(from) | EnforcementState::Waits(from)) => {
                 Due::From(from)
             }
@@ -499,6 +501,7 @@ mod tests {
                         }),
                     }
                 }),
+                rotation: None,
             })
             .collect();
         UserResult {
@@ -511,6 +514,7 @@ mod tests {
                 rendered: None,
             }),
             enforcement_error: None,
+            rotation_error: None,
         }
     }
 

@@ -36,6 +36,15 @@ pub struct ListedUser {
     pub created: chrono::DateTime<chrono::Utc>,
 }
 
+/// A key just created: its secret access key is a [`SecretString`], which
+/// no `Debug`, `Display` or `Serialize` shows and which is zeroed when
+/// dropped.
+pub struct NewAccessKey {
+    pub id: String,
+    pub created: chrono::DateTime<chrono::Utc>,
+    pub secret: secrecy::SecretString,
+}
+
 /// Reads IAM users. Every method reports "no such user" as `Ok(None)` and
 /// keeps `Err` for failures worth reporting (and maybe retrying).
 pub trait UserDirectory: Send + Sync {
@@ -88,9 +97,17 @@ pub trait UserDirectory: Send + Sync {
     /// When and by which service the key was last used.
     fn last_used(&self, key_id: &str) -> impl Future<Output = Result<LastUsed, Error>> + Send;
 
-    /// Sets the key `key_id` of `user_name` to Inactive: the one change the
-    /// program makes to IAM (enforcement), and only when enforcement is on.
-    /// There is deliberately no method that deletes a key.
+    /// Creates a new access key for `user_name` (rotation, only when
+    /// `ROTATE=true`): its id, its creation, and its secret access key,
+    /// which goes nowhere but the secret store.
+    fn create_access_key(
+        &self,
+        user_name: &str,
+    ) -> impl Future<Output = Result<NewAccessKey, Error>> + Send;
+
+    /// Sets the key `key_id` of `user_name` to Inactive: enforcement's one
+    /// change to IAM, and rotation's to a new key whose secret could not be
+    /// stored. There is deliberately no method that deletes a key.
     fn deactivate_key(
         &self,
         user_name: &str,

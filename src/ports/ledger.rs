@@ -32,6 +32,10 @@
 //! stopped when it ran out of time ([`NoticeLedger::sweep_resume`]), so the
 //! next sweep starts with the users it did not reach.
 //!
+//! With rotation, a key's `rotation` stage is claimed before its
+//! replacement is created and recorded with the new key and its secret's
+//! name and ARN ([`NoticeLedger::record_rotation`]), never the secret.
+//!
 //! With enforcement, it counts each account's deactivations per calendar day
 //! ([`NoticeLedger::take_deactivation`]): the cap `ENFORCE_MAX_PER_DAY`
 //! holds across every invocation.
@@ -49,7 +53,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::enforcement::Warning;
 use crate::error::Error;
-use crate::model::Stage;
+use crate::model::{Replacement, Stage};
 
 /// How long a sent record outlives the later of the key's deadline and the
 /// notice: past any configured deadline (`MAX_KEY_AGE_DAYS` may be up to a
@@ -99,6 +103,27 @@ pub enum Claim {
     AlreadySent,
     /// Another invocation holds a live claim on it.
     HeldElsewhere,
+}
+
+/// What the ledger keeps of one key's rotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RotationRecord {
+    /// Never replaced, and no replacement under way.
+    None,
+    /// A replacement was begun at this instant and never recorded.
+    Started(DateTime<Utc>),
+    /// Replaced.
+    Replaced(Replacement),
+}
+
+/// The `rotation` stage of `old_key_id`: the item that claims, marks and
+/// records its replacement.
+pub(crate) fn rotation_key(account: &str, old_key_id: &str) -> NoticeKey {
+    NoticeKey {
+        account: account.to_string(),
+        access_key_id: old_key_id.to_string(),
+        stage: Stage::Rotation,
+    }
 }
 
 /// A sent notice, as recorded.
@@ -169,6 +194,41 @@ pub trait NoticeLedger: Send + Sync {
         access_key_id: &str,
         warning: &Warning,
         expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// What is kept of `old_key_id`'s rotation at `now`: its replacement
+    /// (the key's `rotation` stage, sent and not expired), or the instant a
+    /// replacement was begun and never recorded (a claim marked by
+    /// [`start_rotation`](NoticeLedger::start_rotation), live or expired:
+    /// the run that held it stopped between creating the new key and
+    /// recording it), or nothing.
+    fn rotation(
+        &self,
+        account: &str,
+        old_key_id: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<RotationRecord, Error>> + Send;
+
+    /// Marks the `rotation` stage of `old_key_id`, claimed by `owner`, as
+    /// begun at `at`, just before the new key is created. A claim that is
+    /// not `owner`'s any more is [`Error::NoticeInProgress`].
+    fn start_rotation(
+        &self,
+        account: &str,
+        old_key_id: &str,
+        owner: &str,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Records that `old_key_id` was replaced by `replacement`: its
+    /// `rotation` stage as sent (`record`), with the new key and its
+    /// secret, whatever was there (the claim this run holds).
+    fn record_rotation(
+        &self,
+        account: &str,
+        old_key_id: &str,
+        replacement: &Replacement,
+        record: &SentRecord,
     ) -> impl Future<Output = Result<(), Error>> + Send;
 
     /// The first user the account's last sweep did not reach, if it ran out

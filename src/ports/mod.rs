@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod mailer;
 pub mod memory;
 pub(crate) mod queue;
+pub mod secrets;
 
 use crate::clock::{Clock, FixedClock};
 use accounts::Accounts;
@@ -43,6 +44,9 @@ pub trait Ports: Send + Sync + 'static {
 
 /// The user directory type of a port set.
 pub type Dir<P> = <<P as Ports>::Accounts as Accounts>::Directory;
+
+/// The secret store type of a port set.
+pub type Sec<P> = <<P as Ports>::Accounts as Accounts>::Secrets;
 
 /// The in-memory adapters, at a fixed time.
 pub enum MemoryPorts {}

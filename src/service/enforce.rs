@@ -48,15 +48,16 @@ use crate::ports::directory::UserDirectory;
 use crate::ports::exemptions::ExemptionSource;
 use crate::ports::ledger::{self, NoticeKey, NoticeLedger, SentRecord};
 use crate::ports::mailer::{Mail, Mailer};
+use crate::rotation;
 use crate::unused;
 use crate::views::mail::deactivated::{self, DeactivatedContext, DeactivatedView};
 
 /// Judges and (when enforcement acts) deactivates the due keys of `user`,
 /// whose decision is `verdict`. Never fails: what stopped it is in
 /// [`UserEnforcement::error`].
-pub(super) async fn run<L, M, X, D>(
+pub(super) async fn run<L, M, X, D, S>(
     s: &NoticeService<'_, L, M, X>,
-    account: &Account<'_, D>,
+    account: &Account<'_, D, S>,
     user: &Reading<'_>,
     trigger: Trigger<'_>,
     verdict: &Verdict,
@@ -73,16 +74,18 @@ where
     let reaches_owner = verdict.recipients.as_ref().is_some_and(|r| r.reach_owner());
     // Each key by the policy it is listed for (rule 1): a key listed for
     // rotation by ENFORCE, one listed for its unused period by
-    // ENFORCE_UNUSED; a policy that is off judges nothing.
+    // ENFORCE_UNUSED, a replaced key also by ROTATE (rotation rule 5); a
+    // policy that is off judges nothing.
+    let mode = |k: &DueKey| rotation::retirement_mode(&settings, config.rotation.mode, k);
     let due: Vec<&DueKey> = verdict
         .due
         .iter()
-        .filter(|k| settings.mode_for(k) != EnforceMode::Off)
+        .filter(|k| mode(k) != EnforceMode::Off)
         .collect();
     let mut out = UserEnforcement {
         shaping: due
             .iter()
-            .filter(|k| settings.mode_for(k) == EnforceMode::On)
+            .filter(|k| mode(k) == EnforceMode::On)
             .map(|k| k.id.clone())
             .collect(),
         announces: reaches_owner,
@@ -113,7 +116,7 @@ where
             }
         };
         let warned = warning.map(|w| policy.date_of(w.first_sent));
-        let mut key_verdict = judge(
+        let judged = judge(
             &settings,
             key,
             warning,
@@ -121,6 +124,7 @@ where
             s.now,
             policy.time_zone,
         );
+        let mut key_verdict = rotation::retirement(judged, &settings, key);
         let act = Act {
             s,
             account,
@@ -129,12 +133,15 @@ where
             key,
             warned,
             verdict,
+            acts: mode(key) == EnforceMode::On && !config.dry_run,
         };
         let action = match key_verdict {
             KeyVerdict::Deactivate => act.deactivate(ledger).await,
             KeyVerdict::HeldByCap => Ok(act.report(Action::HeldByCap)),
             KeyVerdict::NoOneToWarn => Ok(act.report(Action::NoOneToWarn)),
-            KeyVerdict::FinalWarning { .. } | KeyVerdict::Wait { .. } => {
+            KeyVerdict::FinalWarning { .. }
+            | KeyVerdict::Wait { .. }
+            | KeyVerdict::AwaitingNewKeyUse => {
                 out.keys.push((
                     key.id.clone(),
                     KeyEnforcement {
@@ -179,17 +186,19 @@ where
 }
 
 /// Deactivating one key.
-struct Act<'a, 'b, L, M, X, D> {
+struct Act<'a, 'b, L, M, X, D, S> {
     s: &'a NoticeService<'b, L, M, X>,
-    account: &'a Account<'a, D>,
+    account: &'a Account<'a, D, S>,
     user: &'a Reading<'a>,
     trigger: Trigger<'a>,
     key: &'a DueKey,
     warned: Option<NaiveDate>,
     verdict: &'a Verdict,
+    /// Its policy (or rotation's) is `true`, and this is no dry run.
+    acts: bool,
 }
 
-impl<L, M, X, D> Act<'_, '_, L, M, X, D>
+impl<L, M, X, D, S> Act<'_, '_, L, M, X, D, S>
 where
     L: NoticeLedger,
     M: Mailer,
@@ -225,7 +234,7 @@ where
         let stage = self.stage();
         let account = self.account.id.unwrap_or_default();
         let directory = self.account.directory;
-        if !s.config.enforcement_acts_on(self.key) {
+        if !self.acts {
             if ledger.is_sent(&stage, now).await? {
                 return Ok(self.report(Action::Reactivated));
             }

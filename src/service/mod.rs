@@ -13,10 +13,15 @@
 //!    ([`decision::due_keys`]);
 //! 2. **decide** ([`NoticeService::decide`], pure: [`decision::decide`]):
 //!    exemption, stage, recipients, language;
-//! 3. **enforce** ([`enforce`]): judge each due key
-//!    ([`enforcement`](crate::enforcement)) and deactivate what is due now,
-//!    within the day's [`cap`];
-//! 4. **notify** ([`notify`]): shape the notice by enforcement's verdicts,
+//! 3. **rotate** ([`rotate`]): for a user opted in to rotation
+//!    ([`rotation`](crate::rotation)), replace each key due for it (a new
+//!    key, its secret into the account's secret store), or read where an
+//!    earlier replacement stands;
+//! 4. **enforce** ([`enforce`]): judge each due key
+//!    ([`enforcement`](crate::enforcement); a replaced key retired under
+//!    rotation's mode once its new key is used) and deactivate what is due
+//!    now, within the day's [`cap`];
+//! 5. **notify** ([`notify`]): shape the notice by enforcement's verdicts,
 //!    claim each listed key's stage in the ledger ([`claims`]), render,
 //!    send, record.
 //!
@@ -40,11 +45,14 @@ use crate::ports::directory::UserDirectory;
 use crate::ports::exemptions::{ExemptionSource, Exemptions};
 use crate::ports::ledger::{ClaimRequest, NoticeLedger};
 use crate::ports::mailer::Mailer;
+use crate::ports::secrets::SecretStore;
+use rotate::Writes;
 
 mod cap;
 mod claims;
 mod enforce;
 mod notify;
+mod rotate;
 
 pub(crate) use cap::Cap;
 
@@ -66,15 +74,17 @@ pub struct NoticeService<'a, L, M, X> {
 }
 
 /// The account a user is read from.
-pub struct Account<'a, D> {
+pub struct Account<'a, D, S> {
     /// Its id; present whenever there is a ledger (the flows check).
     pub id: Option<&'a str>,
     /// How mails name it: the id, and the alias in Organizations mode.
     pub label: Option<&'a str>,
     pub directory: &'a D,
+    /// Where its rotated keys' secrets go.
+    pub secrets: &'a S,
 }
 
-impl<D> Account<'_, D> {
+impl<D, S> Account<'_, D, S> {
     /// The account as mails name it.
     pub fn label(&self) -> &str {
         self.label.or(self.id).unwrap_or("-")
@@ -188,15 +198,17 @@ impl<'a, L: NoticeLedger, M: Mailer, X: ExemptionSource> NoticeService<'a, L, M,
     }
 
     /// Every step for one user, whose keys the flow judged: decide,
-    /// enforce, and notify once per stage. Never fails: what stopped the
-    /// notice or enforcement is in the result.
-    pub async fn handle<D: UserDirectory>(
+    /// rotate, enforce, and notify once per stage. Never fails: what
+    /// stopped the notice, rotation or enforcement is in the result.
+    pub async fn handle<D: UserDirectory, S: SecretStore>(
         &self,
-        account: &Account<'_, D>,
+        account: &Account<'_, D, S>,
         user: &Reading<'_>,
         trigger: Trigger<'_>,
     ) -> UserResult {
-        let verdict = self.decide(account.id, user, trigger).await;
+        let mut verdict = self.decide(account.id, user, trigger).await;
+        let rotated = rotate::run(self, account, user, trigger, &verdict, Writes::Yes).await;
+        rotated.apply(&mut verdict);
         let enforced = enforce::run(self, account, user, trigger, &verdict).await;
         let notified = match verdict.result.clone().map(|n| enforced.shape(n)) {
             Ok(Some(notice)) => notify::notify(self, account, user, trigger, &notice).await,
@@ -216,6 +228,7 @@ impl<'a, L: NoticeLedger, M: Mailer, X: ExemptionSource> NoticeService<'a, L, M,
             .map(|key| KeyResult {
                 listed: listed(&key.id),
                 enforcement: enforced.of(&key.id).cloned(),
+                rotation: key.rotation.clone(),
                 key: key.clone(),
             })
             .collect();
@@ -226,13 +239,22 @@ impl<'a, L: NoticeLedger, M: Mailer, X: ExemptionSource> NoticeService<'a, L, M,
             keys,
             notice: notified.map(|sent| sent.noticed),
             enforcement_error: enforced.error,
+            rotation_error: rotated.error,
         }
     }
 
     /// The decision alone, as a result (for `scan`, which only reads):
-    /// each due key unlisted and unjudged, the notice `due` or its reason.
-    pub async fn decide_only(&self, account: Option<&str>, user: &Reading<'_>) -> UserResult {
-        let verdict = self.decide(account, user, Trigger::Sweep).await;
+    /// each due key unlisted and unjudged by enforcement, what rotation
+    /// would make of it (read, never written), the notice `due` or its
+    /// reason.
+    pub async fn decide_only<D: UserDirectory, S: SecretStore>(
+        &self,
+        account: &Account<'_, D, S>,
+        user: &Reading<'_>,
+    ) -> UserResult {
+        let mut verdict = self.decide(account.id, user, Trigger::Sweep).await;
+        let rotated = rotate::run(self, account, user, Trigger::Sweep, &verdict, Writes::No).await;
+        rotated.apply(&mut verdict);
         let state = match &verdict.result {
             Ok(_) => NoticeState::Due,
             Err(reason) => NoticeState::Skipped(*reason),
@@ -247,6 +269,7 @@ impl<'a, L: NoticeLedger, M: Mailer, X: ExemptionSource> NoticeService<'a, L, M,
                     key: key.clone(),
                     listed: None,
                     enforcement: None,
+                    rotation: key.rotation.clone(),
                 })
                 .collect(),
             verdict,
@@ -255,6 +278,7 @@ impl<'a, L: NoticeLedger, M: Mailer, X: ExemptionSource> NoticeService<'a, L, M,
                 rendered: None,
             }),
             enforcement_error: None,
+            rotation_error: rotated.error,
         }
     }
 }

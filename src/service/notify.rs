@@ -45,9 +45,9 @@ impl Sent {
 }
 
 /// Sends `notice` once per stage (the module doc's steps).
-pub(super) async fn notify<L, M, X, D>(
+pub(super) async fn notify<L, M, X, D, S>(
     s: &NoticeService<'_, L, M, X>,
-    account: &Account<'_, D>,
+    account: &Account<'_, D, S>,
     user: &Reading<'_>,
     trigger: Trigger<'_>,
     notice: &Notice,
@@ -212,9 +212,9 @@ async fn record_warnings<L, M, X>(
 
 /// Looks up last use, renders, and sends (or, in a dry run, does not).
 /// `recorded[i]`: the stage of the notice's key `i` was sent before.
-async fn deliver<L, M, X, D>(
+async fn deliver<L, M, X, D, S>(
     s: &NoticeService<'_, L, M, X>,
-    account: &Account<'_, D>,
+    account: &Account<'_, D, S>,
     user: &Reading<'_>,
     trigger: Trigger<'_>,
     notice: &Notice,

@@ -389,6 +389,12 @@ async fn a_name_that_keeps_pointing_at_another_user_is_a_retryable_error() {
         async fn account_alias(&self) -> Result<Option<String>, Error> {
             self.0.account_alias().await
         }
+        async fn create_access_key(
+            &self,
+            name: &str,
+        ) -> Result<crate::ports::directory::NewAccessKey, Error> {
+            self.0.create_access_key(name).await
+        }
         async fn deactivate_key(&self, name: &str, id: &str) -> Result<(), Error> {
             self.0.deactivate_key(name, id).await
         }

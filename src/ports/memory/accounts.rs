@@ -8,16 +8,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 
-use super::directory::MemoryDirectory;
+use super::directory::{ACCOUNT_ID, MemoryDirectory};
 use super::script::Script;
+use super::secrets::MemorySecrets;
 use crate::error::Error;
 use crate::ports::accounts::Accounts;
 use crate::sync::lock;
 
-#[derive(Default)]
 pub struct MemoryAccounts {
     own: Arc<MemoryDirectory>,
+    own_secrets: Arc<MemorySecrets>,
     members: Mutex<BTreeMap<String, Arc<MemoryDirectory>>>,
+    member_secrets: Mutex<BTreeMap<String, Arc<MemorySecrets>>>,
     /// The Organization's active accounts, as ListAccounts answers.
     organization: Mutex<Vec<String>>,
     unassumable: Mutex<BTreeSet<String>>,
@@ -26,9 +28,41 @@ pub struct MemoryAccounts {
     pub calls: Script,
 }
 
+impl Default for MemoryAccounts {
+    fn default() -> MemoryAccounts {
+        MemoryAccounts {
+            own: Arc::default(),
+            own_secrets: Arc::new(MemorySecrets::new(ACCOUNT_ID)),
+            members: Mutex::default(),
+            member_secrets: Mutex::default(),
+            organization: Mutex::default(),
+            unassumable: Mutex::default(),
+            calls: Script::default(),
+        }
+    }
+}
+
 impl MemoryAccounts {
     pub fn new() -> MemoryAccounts {
         MemoryAccounts::default()
+    }
+
+    /// The secret store of the function's own account.
+    pub fn secrets(&self) -> Arc<MemorySecrets> {
+        self.own_secrets.clone()
+    }
+
+    /// The time keys are created and secrets stored at, in every account,
+    /// from now on (the flows' clock is the test's own).
+    pub fn set_now(&self, now: chrono::DateTime<chrono::Utc>) {
+        self.own.set_now(now);
+        self.own_secrets.set_now(now);
+        for d in lock(&self.members).values() {
+            d.set_now(now);
+        }
+        for s in lock(&self.member_secrets).values() {
+            s.set_now(now);
+        }
     }
 
     /// Adds a member account with its alias, in the Organization, and
@@ -37,6 +71,8 @@ impl MemoryAccounts {
     pub(crate) fn add_member(&self, account: &str, alias: Option<&str>) -> Arc<MemoryDirectory> {
         let directory = Arc::new(MemoryDirectory::of_account(account, alias));
         lock(&self.members).insert(account.to_string(), directory.clone());
+        lock(&self.member_secrets)
+            .insert(account.to_string(), Arc::new(MemorySecrets::new(account)));
         lock(&self.organization).push(account.to_string());
         directory
     }
@@ -68,9 +104,25 @@ impl Deref for MemoryAccounts {
 
 impl Accounts for MemoryAccounts {
     type Directory = MemoryDirectory;
+    type Secrets = MemorySecrets;
 
     fn own(&self) -> Arc<MemoryDirectory> {
         self.own.clone()
+    }
+
+    fn own_secrets(&self) -> Arc<MemorySecrets> {
+        self.own_secrets.clone()
+    }
+
+    async fn member_secrets(&self, account: &str) -> Result<Arc<MemorySecrets>, Error> {
+        self.member(account).await?;
+        lock(&self.member_secrets)
+            .get(account)
+            .cloned()
+            .ok_or_else(|| Error::MemberRole {
+                account: account.to_string(),
+                message: "NoSuchEntity: the account has no member role".into(),
+            })
     }
 
     async fn member(&self, account: &str) -> Result<Arc<MemoryDirectory>, Error> {

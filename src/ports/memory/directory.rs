@@ -20,8 +20,11 @@ use super::script::Script;
 use crate::credential_report::{CredentialReport, ReportKey, ReportUser};
 use crate::error::Error;
 use crate::model::{AccessKey, LastUsed, Tag, User};
-use crate::ports::directory::{ListedUser, MAX_ACCESS_KEYS, UserDirectory, too_many_keys};
+use crate::ports::directory::{
+    ListedUser, MAX_ACCESS_KEYS, NewAccessKey, UserDirectory, too_many_keys,
+};
 use crate::sync::lock;
+use secrecy::SecretString;
 
 /// The account the in-memory directory says it reads.
 pub(crate) const ACCOUNT_ID: &str = "123456789012";
@@ -80,6 +83,10 @@ pub struct MemoryDirectory {
     /// The credential report holds only this many users' rows (a report
     /// cut short at a row boundary).
     report_rows: Mutex<Option<usize>>,
+    /// When keys created here are created (the epoch until set).
+    now: Mutex<DateTime<Utc>>,
+    /// Keys created so far, for ids and secrets of their own.
+    created: Mutex<u32>,
     pub script: Script,
 }
 
@@ -144,6 +151,11 @@ impl MemoryDirectory {
     ) {
         let newcomer = Stored::new(id, name, tags, keys);
         lock(&self.after_get).insert(name.to_string(), (renamed_to.to_string(), newcomer));
+    }
+
+    /// The time keys are created at from now on.
+    pub fn set_now(&self, now: DateTime<Utc>) {
+        *lock(&self.now) = now;
     }
 
     /// Credential reports hold only the first `rows` users' rows, as a
@@ -290,6 +302,47 @@ impl UserDirectory for MemoryDirectory {
             }),
         }
     }
+    async fn create_access_key(&self, user_name: &str) -> Result<NewAccessKey, Error> {
+        self.script.answer("CreateAccessKey").await?;
+        let now = *lock(&self.now);
+        let n = {
+            let mut created = lock(&self.created);
+            *created += 1;
+            *created
+        };
+        let key = AccessKey {
+            id: format!("AKIAMEMORYNEWKEY{n:04}"),
+            active: true,
+            created: now,
+            last_used: None,
+        };
+        let mut users = lock(&self.users);
+        let Some(user) = users.iter_mut().find(|u| u.name == user_name) else {
+            return Err(Error::Aws {
+                service: "IAM",
+                operation: "CreateAccessKey",
+                code: Some("NoSuchEntity".into()),
+                message: "no such user".into(),
+                retryable: false,
+            });
+        };
+        if user.keys.len() >= 2 {
+            return Err(Error::Aws {
+                service: "IAM",
+                operation: "CreateAccessKey",
+                code: Some("LimitExceeded".into()),
+                message: "Cannot exceed quota for AccessKeysPerUser: 2".into(),
+                retryable: false,
+            });
+        }
+        user.keys.push((key.clone(), LastUsed::default()));
+        Ok(NewAccessKey {
+            id: key.id,
+            created: now,
+            secret: SecretString::from(format!("memory-secret-of-{n:04}-never-to-be-seen")),
+        })
+    }
+
     async fn deactivate_key(&self, user_name: &str, key_id: &str) -> Result<(), Error> {
         self.script.answer("UpdateAccessKey").await?;
         let mut users = lock(&self.users);

@@ -3,7 +3,8 @@
 //! owner's claim; expired entries count as absent), for the flow tests,
 //! the bench and the demo. Failures are scripted per operation
 //! (`Claim`, `RecordSent`, `Release`, `IsSent`, `Warning`, `RecordWarning`,
-//! `SweepResume`, `SetSweepResume`).
+//! `SweepResume`, `SetSweepResume`, `Rotation`, `StartRotation`,
+//! `RecordRotation`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -13,7 +14,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::script::Script;
 use crate::enforcement::Warning;
 use crate::error::Error;
-use crate::ports::ledger::{Claim, ClaimRequest, NoticeKey, NoticeLedger, SentRecord};
+use crate::model::Replacement;
+use crate::ports::ledger::{
+    Claim, ClaimRequest, NoticeKey, NoticeLedger, RotationRecord, SentRecord, rotation_key,
+};
 use crate::sync::lock;
 
 /// What is stored for one stage.
@@ -46,6 +50,12 @@ pub struct MemoryLedger {
     summaries: Mutex<HashMap<(NaiveDate, String), String>>,
     /// Deactivations taken, by (account, day).
     deactivations: Mutex<HashMap<(String, NaiveDate), u32>>,
+    /// Replacements, by (account, old key id).
+    rotations: Mutex<HashMap<(String, String), Replacement>>,
+    /// When a claimed rotation was begun, by its `rotation` stage; dropped
+    /// with the claim (a new claim, a release, the record), as the
+    /// DynamoDB item's attribute is.
+    started: Mutex<HashMap<NoticeKey, DateTime<Utc>>>,
     pub script: Script,
 }
 
@@ -109,6 +119,7 @@ impl NoticeLedger for MemoryLedger {
                         until: request.until,
                     },
                 );
+                lock(&self.started).remove(key);
                 Ok(Claim::Acquired)
             }
         }
@@ -117,6 +128,7 @@ impl NoticeLedger for MemoryLedger {
     async fn record_sent(&self, key: &NoticeKey, record: &SentRecord) -> Result<(), Error> {
         self.script.call("RecordSent")?;
         lock(&self.entries).insert(key.clone(), Entry::Sent(record.clone()));
+        lock(&self.started).remove(key);
         Ok(())
     }
 
@@ -125,6 +137,7 @@ impl NoticeLedger for MemoryLedger {
         let mut entries = lock(&self.entries);
         if matches!(entries.get(key), Some(Entry::Claimed { owner: o, .. }) if o == owner) {
             entries.remove(key);
+            lock(&self.started).remove(key);
         }
         Ok(())
     }
@@ -167,6 +180,65 @@ impl NoticeLedger for MemoryLedger {
             live.map_or(expires_at, |(_, until)| (*until).max(expires_at)),
         );
         warnings.insert(slot, kept);
+        Ok(())
+    }
+
+    async fn rotation(
+        &self,
+        account: &str,
+        old_key_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<RotationRecord, Error> {
+        self.script.call("Rotation")?;
+        let key = rotation_key(account, old_key_id);
+        let entry = lock(&self.entries).get(&key).cloned();
+        Ok(match entry {
+            Some(e @ Entry::Sent(_)) if e.expires_at() >= now => lock(&self.rotations)
+                .get(&(account.to_string(), old_key_id.to_string()))
+                .cloned()
+                .map_or(RotationRecord::None, RotationRecord::Replaced),
+            Some(Entry::Claimed { .. }) => lock(&self.started)
+                .get(&key)
+                .map_or(RotationRecord::None, |at| RotationRecord::Started(*at)),
+            _ => RotationRecord::None,
+        })
+    }
+
+    async fn start_rotation(
+        &self,
+        account: &str,
+        old_key_id: &str,
+        owner: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        self.script.call("StartRotation")?;
+        let key = rotation_key(account, old_key_id);
+        let entries = lock(&self.entries);
+        if !matches!(entries.get(&key), Some(Entry::Claimed { owner: o, .. }) if o == owner) {
+            return Err(Error::NoticeInProgress {
+                key: crate::mask::mask_key_id(old_key_id),
+                stage: key.stage.code(),
+            });
+        }
+        lock(&self.started).insert(key, at);
+        Ok(())
+    }
+
+    async fn record_rotation(
+        &self,
+        account: &str,
+        old_key_id: &str,
+        replacement: &Replacement,
+        record: &SentRecord,
+    ) -> Result<(), Error> {
+        self.script.call("RecordRotation")?;
+        let key = rotation_key(account, old_key_id);
+        lock(&self.rotations).insert(
+            (account.to_string(), old_key_id.to_string()),
+            replacement.clone(),
+        );
+        lock(&self.started).remove(&key);
+        lock(&self.entries).insert(key, Entry::Sent(record.clone()));
         Ok(())
     }
 

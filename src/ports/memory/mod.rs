@@ -12,3 +12,4 @@ pub mod ledger;
 pub mod mailer;
 pub(crate) mod queue;
 pub(crate) mod script;
+pub mod secrets;

@@ -84,9 +84,10 @@ use crate::model::{Action, DueKey, KeyEnforcement, KeyVerdict, Notice, Stage};
 
 /// Whether the account's deadline is enforced (rule 1).
 /// Ordered weakest first: `Off < DryRun < On`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EnforceMode {
+    #[default]
     Off,
     /// Every verdict is reached and reported; nothing is changed.
     DryRun,

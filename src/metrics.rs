@@ -25,13 +25,16 @@
 //! | `KeysHeldByCap` | both | keys past `ENFORCE_MAX_PER_DAY`, left for the next day |
 //! | `FinalWarnings` | sweep | keys whose notice was a final warning |
 //! | `EnforcementErrors` | sweep | users enforcement could not finish with |
+//! | `KeysRotated` | both | keys replaced by rotation (a new key, its secret in Secrets Manager) |
+//! | `RotationsBlocked` | both | keys not replaced: the user holds two keys |
+//! | `RotationsFailed` | both | keys whose replacement failed (the new key deactivated); the template's alarm watches it |
 //! | `ChatPublished` | both | messages published to the team's chat channel |
 //! | `ChatPublishFailed` | both | messages the chat topic refused or never answered |
 
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 
-use crate::model::Action;
+use crate::model::{Action, KeyRotation};
 use crate::outcome::sweep::SweepOutcome;
 use crate::outcome::{Outcome, Status};
 
@@ -80,6 +83,32 @@ pub fn event(outcome: &Outcome) -> Vec<Value> {
                 ("KeysDeactivated", "Count", count(Action::Deactivated)),
                 ("KeysDeactivatedDryRun", "Count", count(Action::DryRun)),
                 ("KeysHeldByCap", "Count", count(Action::HeldByCap)),
+            ],
+        ));
+    }
+    if !outcome.rotation.is_empty() {
+        let count = |f: fn(&KeyRotation) -> bool| {
+            let n = outcome.rotation.iter().filter(|k| f(&k.rotation)).count();
+            u64::try_from(n).unwrap_or(u64::MAX)
+        };
+        docs.push(document(
+            &path,
+            &[
+                (
+                    "KeysRotated",
+                    "Count",
+                    count(|r| matches!(r, KeyRotation::Rotated(_))),
+                ),
+                (
+                    "RotationsBlocked",
+                    "Count",
+                    count(|r| matches!(r, KeyRotation::Blocked { .. })),
+                ),
+                (
+                    "RotationsFailed",
+                    "Count",
+                    count(|r| matches!(r, KeyRotation::Failed)),
+                ),
             ],
         ));
     }
@@ -147,6 +176,16 @@ pub fn sweep(outcome: &SweepOutcome) -> Vec<Value> {
                 ("KeysHeldByCap", "Count", n(e.held_by_cap)),
                 ("FinalWarnings", "Count", n(e.final_warnings)),
                 ("EnforcementErrors", "Count", n(e.failed)),
+            ],
+        ));
+    }
+    if let Some(r) = &outcome.rotation {
+        docs.push(document(
+            &[("Path", "sweep")],
+            &[
+                ("KeysRotated", "Count", n(r.rotated)),
+                ("RotationsBlocked", "Count", n(r.blocked)),
+                ("RotationsFailed", "Count", n(r.failed)),
             ],
         ));
     }

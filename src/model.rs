@@ -637,6 +637,13 @@ impl KeyRotation {
         }
     }
 
+    /// The key's replacement is there (replaced now or before, its new key
+    /// still active): rotation retires the old key once the new one is
+    /// used.
+    pub fn retires(&self) -> bool {
+        matches!(self, KeyRotation::Rotated(_) | KeyRotation::Replaced { .. })
+    }
+
     /// The new key has been used: rotation may retire the old one.
     pub fn new_key_used(&self) -> bool {
         matches!(

@@ -107,13 +107,15 @@ pub fn secret_name(prefix: &str, account: &str, user: &str) -> String {
 }
 
 /// Rule 5: the mode `key` is judged under by enforcement's rules: its own
-/// policy's ([`Enforcement::mode_for`]), or, for a key with a replacement,
-/// rotation's `mode` where that is stronger.
+/// policy's ([`Enforcement::mode_for`]), or, for a key whose replacement
+/// is there ([`KeyRotation::retires`]), rotation's `mode` where that is
+/// stronger. A key whose new key is gone is judged as any key.
 pub fn retirement_mode(enforcement: &Enforcement, mode: EnforceMode, key: &DueKey) -> EnforceMode {
     let own = enforcement.mode_for(key);
-    match key.rotation.as_ref().and_then(KeyRotation::replacement) {
-        Some(_) => own.max(mode),
-        None => own,
+    if key.rotation.as_ref().is_some_and(KeyRotation::retires) {
+        own.max(mode)
+    } else {
+        own
     }
 }
 

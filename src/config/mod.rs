@@ -71,10 +71,22 @@ pub struct Config {
 }
 
 impl Config {
-    /// Whether enforcement changes keys in this run: `ENFORCE=true` or
-    /// `ENFORCE_UNUSED=true`, and not a dry run.
+    /// The strongest mode anything that deactivates keys runs in:
+    /// `ENFORCE`, `ENFORCE_UNUSED`, and `ROTATE` (which retires replaced
+    /// keys under enforcement's rules); `dry_run` for `DRY_RUN=true`
+    /// whatever they say, unless all are off.
+    pub fn deactivation_mode(&self) -> EnforceMode {
+        match self.enforcement.strongest().max(self.rotation.mode) {
+            EnforceMode::On if self.dry_run => EnforceMode::DryRun,
+            mode => mode,
+        }
+    }
+
+    /// Whether keys are deactivated in this run (enforcement, or rotation
+    /// retiring a replaced key): one of `ENFORCE`, `ENFORCE_UNUSED` and
+    /// `ROTATE` is `true`, and not a dry run.
     pub fn enforcement_acts(&self) -> bool {
-        self.enforcement.strongest() == EnforceMode::On && !self.dry_run
+        self.deactivation_mode() == EnforceMode::On
     }
 }
 

@@ -175,13 +175,24 @@ async fn handle_event<P: Ports>(
         Ok(noticed) => noticed.rendered.take(),
         Err(_) => None,
     };
-    // The notice's error first; then enforcement's (the notice is handled
-    // and recorded: a retry finds it sent and tries enforcement again).
-    let error = match (result.notice, result.enforcement_error) {
-        (Ok(_), error) => error,
+    // The notice's error first; then enforcement's, then rotation's (the
+    // notice is handled and recorded: a retry finds it sent and tries
+    // again what did not finish).
+    let done_else = !outcome.enforcement.is_empty()
+        || outcome
+            .rotation
+            .iter()
+            .any(|k| k.rotation.replacement().is_some())
+        || outcome.chat.is_some();
+    let error = match (
+        result.notice,
+        result.enforcement_error,
+        result.rotation_error,
+    ) {
+        (Ok(_), enforcement, rotation) => enforcement.or(rotation),
         // Nothing was done: the error alone answers.
-        (Err(e), _) if outcome.enforcement.is_empty() && outcome.chat.is_none() => return Err(e),
-        (Err(e), _) => Some(e),
+        (Err(e), _, _) if !done_else => return Err(e),
+        (Err(e), _, _) => Some(e),
     };
     // The invocation still fails (Lambda retries it), and its outcome says
     // what was done before.

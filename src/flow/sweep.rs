@@ -64,7 +64,7 @@ use crate::logging::{self, Level};
 use crate::model::{SkipReason, Trigger, UserResult};
 use crate::outcome::Status;
 use crate::outcome::report::Report;
-use crate::outcome::sweep::{Fate, SweepOutcome};
+use crate::outcome::sweep::{Fate, RotationOutcome, SweepOutcome};
 use crate::ports::accounts::Accounts;
 use crate::ports::directory::UserDirectory;
 use crate::ports::ledger::NoticeLedger;
@@ -353,13 +353,8 @@ async fn settle<P: Ports>(
     let config = &deps.config;
     let now = service.now();
     let sweeping = run == Run::Sweep;
-    let enforcement = (sweeping && config.enforcement.strongest() != EnforceMode::Off).then(|| {
-        if config.enforcement_acts() {
-            EnforceMode::On
-        } else {
-            EnforceMode::DryRun
-        }
-    });
+    let mode = config.deactivation_mode();
+    let enforcement = (sweeping && mode != EnforceMode::Off).then_some(mode);
     let targets = &plan.targets;
     let mut outcome = SweepOutcome::new(
         &plan.account,
@@ -370,6 +365,14 @@ async fn settle<P: Ports>(
         targets.listed,
     );
     outcome.resumed_from = plan.resumed_from.clone();
+    let rotation = match config.rotation.mode {
+        EnforceMode::On if config.dry_run || !sweeping => EnforceMode::DryRun,
+        mode => mode,
+    };
+    outcome.rotation = (rotation != EnforceMode::Off).then(|| RotationOutcome {
+        mode: rotation,
+        ..RotationOutcome::default()
+    });
     outcome.source(
         targets.source,
         targets.report_unavailable.clone(),
@@ -383,6 +386,9 @@ async fn settle<P: Ports>(
         outcome.count(&swept.user.name, swept.keys, &swept.fate);
         if let Some(result) = &swept.result {
             outcome.enforced(result);
+            if let Some(rotation) = outcome.rotation.as_mut() {
+                rotation.add(result);
+            }
             report.add(result);
         }
     }

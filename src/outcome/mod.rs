@@ -8,7 +8,8 @@ use serde::Serialize;
 use crate::calendar::iso;
 use crate::mask::mask_key_id;
 use crate::model::{
-    DaysLeft, KeyAction, NoticeState, Recipients, SkipReason, Stage, Trigger, UserResult,
+    DaysLeft, KeyAction, KeyRotation, NoticeState, Recipients, SkipReason, Stage, Trigger,
+    UserResult,
 };
 
 pub(crate) mod fanout;
@@ -42,6 +43,40 @@ pub struct KeyOutcome {
     /// again beside a key whose stage is new.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub already_notified: bool,
+}
+
+/// One key of a user opted in to rotation, as outcomes list it: never the
+/// secret, only where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RotatedKey {
+    pub user: String,
+    /// `AKIA…WXYZ`
+    pub access_key_id: String,
+    /// `rotated`, `would_rotate`, `rotation_blocked`, … ([`KeyRotation::code`]).
+    pub rotation: KeyRotation,
+    /// The new key, masked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_access_key_id: Option<String>,
+    /// The secret that holds the new key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_arn: Option<String>,
+}
+
+impl RotatedKey {
+    /// The due keys of `result` that rotation judged.
+    pub(crate) fn all(result: &UserResult) -> impl Iterator<Item = RotatedKey> + '_ {
+        result.keys.iter().filter_map(|k| {
+            let rotation = k.rotation.clone()?;
+            let replacement = rotation.replacement();
+            Some(RotatedKey {
+                user: result.name.clone(),
+                access_key_id: mask_key_id(&k.key.id),
+                new_access_key_id: replacement.map(|r| mask_key_id(&r.new_key_id)),
+                secret_arn: replacement.map(|r| r.secret_arn.clone()),
+                rotation,
+            })
+        })
+    }
 }
 
 /// Fields are filled in as far as the invocation got; empty ones are left
@@ -84,6 +119,9 @@ pub struct Outcome {
     /// user's keys.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub enforcement: Vec<KeyAction>,
+    /// What rotation made of the user's keys (a user opted in).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rotation: Vec<RotatedKey>,
     /// What the team's chat channel was sent about this event's
     /// deactivations (`CHAT_TOPIC_ARN`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -174,6 +212,7 @@ impl Outcome {
             user_id: Some(result.id.clone()),
             event_id: event_id.map(str::to_string),
             enforcement: result.actions().cloned().collect(),
+            rotation: RotatedKey::all(result).collect(),
             ..Outcome::skipped(SkipReason::NoActiveKeyDue)
         };
         let (status, reason, message_id) = match &result.notice {
@@ -190,6 +229,9 @@ impl Outcome {
         };
         (outcome.status, outcome.reason, outcome.message_id) = (status, reason, message_id);
         if let Some(e) = &result.enforcement_error {
+            outcome.error.get_or_insert_with(|| e.into());
+        }
+        if let Some(e) = &result.rotation_error {
             outcome.error.get_or_insert_with(|| e.into());
         }
         if !matches!(status, Status::Sent | Status::DryRun) {
@@ -238,6 +280,7 @@ impl Outcome {
             message_id: None,
             event_id: None,
             enforcement: Vec::new(),
+            rotation: Vec::new(),
             chat: None,
             error: None,
         }
@@ -291,6 +334,7 @@ mod tests {
             message_id: Some("0100018c".into()),
             event_id: None,
             enforcement: Vec::new(),
+            rotation: Vec::new(),
             chat: None,
             error: None,
         };

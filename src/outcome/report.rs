@@ -12,8 +12,8 @@ use crate::calendar;
 use crate::decision::Policy;
 use crate::mask::mask_key_id;
 use crate::model::{
-    Action, DaysLeft, EnforcementState, Exemption, KeyResult, NoticeState, SkipReason, Stage,
-    UserResult,
+    Action, DaysLeft, EnforcementState, Exemption, KeyResult, KeyRotation, NoticeState, SkipReason,
+    Stage, UserResult,
 };
 
 /// What the owner tag gave.
@@ -108,6 +108,11 @@ fn enforcement_code<S: Serializer>(
     }
 }
 
+/// Rotation's state as a code, `""` where the user is not rotated.
+fn rotation_code<S: Serializer>(rotation: &Option<KeyRotation>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(rotation.as_ref().map_or("", KeyRotation::code))
+}
+
 /// A key's stage as its code.
 fn stage_code<S: Serializer>(stage: &Stage, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&stage.code())
@@ -136,6 +141,10 @@ pub struct ReportKey {
     /// enforce (`""` in JSON).
     #[serde(serialize_with = "enforcement_code")]
     pub enforcement: Option<EnforcementState>,
+    /// What rotation made of it; `None` when the user is not rotated (`""`
+    /// in JSON).
+    #[serde(serialize_with = "rotation_code")]
+    pub rotation: Option<KeyRotation>,
     /// An exempt user's exemption ends after this date (the tag's date).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exempt_until: Option<NaiveDate>,
@@ -219,6 +228,11 @@ pub struct Report {
     /// Exempt users whose exemption tag ends within
     /// [`EXPIRING_WITHIN_DAYS`] days.
     pub exemptions_expiring: Vec<ReportKey>,
+    /// Keys of users opted in to rotation, in every state but a
+    /// replacement in use (that one's old key is in `deactivated` the day
+    /// it goes): replaced by this run, would be (dry run), blocked, failed,
+    /// awaiting their new key's use, or whose new key is gone.
+    pub rotation: Vec<ReportKey>,
     #[serde(skip)]
     tz: chrono_tz::Tz,
     /// The rows taken in, before [`Report::finish`] sorts them.
@@ -248,6 +262,7 @@ impl Report {
             reactivated: Vec::new(),
             no_one_to_warn: Vec::new(),
             exemptions_expiring: Vec::new(),
+            rotation: Vec::new(),
             tz: policy.time_zone,
             rows: Vec::new(),
         }
@@ -329,6 +344,7 @@ impl Report {
             exempt,
             notice,
             enforcement,
+            rotation: result.rotation.clone(),
             exempt_until,
             last_used: match &k.last_used {
                 None => LastUse::Unread,
@@ -383,6 +399,9 @@ impl Report {
             if row.exempt && expiring {
                 self.exemptions_expiring.push(row.clone());
             }
+            if row.rotation.as_ref().is_some_and(|r| !r.new_key_used()) {
+                self.rotation.push(row.clone());
+            }
             if row.exempt {
                 self.exempt.push(row);
             } else if row.listed_unused {
@@ -411,6 +430,11 @@ impl Report {
         });
         self.owner_problems.sort_by(|a, b| a.user.cmp(&b.user));
         self.failed.sort_by(|a, b| a.user.cmp(&b.user));
+    }
+
+    /// The time zone dates are counted in.
+    pub(crate) fn tz(&self) -> chrono_tz::Tz {
+        self.tz
     }
 
     /// Every due key, in the report's order: overdue, within a tier,

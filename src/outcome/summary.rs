@@ -33,6 +33,15 @@ pub(crate) struct AccountSummary {
     pub owner_problems: usize,
     /// Users whose reading or notice failed, or who were not reached.
     pub users_failed: usize,
+    /// Keys replaced by rotation (or that would be, in a dry run), blocked
+    /// (two keys), and failed; 0 where the account does not rotate (and in
+    /// summaries kept before rotation existed).
+    #[serde(default)]
+    pub rotated: usize,
+    #[serde(default)]
+    pub rotations_blocked: usize,
+    #[serde(default)]
+    pub rotations_failed: usize,
     /// The most overdue keys, most overdue first.
     pub worst: Vec<WorstKey>,
 }
@@ -61,6 +70,12 @@ impl AccountSummary {
             deactivated: report.deactivated.len(),
             owner_problems: report.owner_problems.len(),
             users_failed: outcome.users.failed + outcome.users.not_reached,
+            rotated: outcome
+                .rotation
+                .as_ref()
+                .map_or(0, |r| r.rotated + r.would_rotate),
+            rotations_blocked: outcome.rotation.as_ref().map_or(0, |r| r.blocked),
+            rotations_failed: outcome.rotation.as_ref().map_or(0, |r| r.failed),
             worst: overdue
                 .iter()
                 .take(WORST_KEYS)
@@ -154,6 +169,9 @@ mod tests {
             deactivated: 0,
             owner_problems: 0,
             users_failed: failed,
+            rotated: 0,
+            rotations_blocked: 0,
+            rotations_failed: 0,
             worst: Vec::new(),
         })
     }

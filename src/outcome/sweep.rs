@@ -10,7 +10,9 @@ use super::{MailStatus, Status};
 use crate::calendar;
 use crate::enforcement::EnforceMode;
 use crate::error::Error;
-use crate::model::{Action, KeyAction, KeyVerdict, NoticeState, SkipReason, UserResult};
+use crate::model::{
+    Action, KeyAction, KeyRotation, KeyVerdict, NoticeState, SkipReason, UserResult,
+};
 
 /// What happened to one user of a sweep.
 #[derive(Debug)]
@@ -146,6 +148,70 @@ pub struct EnforcementOutcome {
     pub stopped: bool,
 }
 
+/// What rotation did in this sweep or scan (present when `ROTATE` is not
+/// false).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RotationOutcome {
+    /// `on`, or `dry_run` (`ROTATE=dry_run`, `DRY_RUN=true`, or `scan`).
+    pub mode: EnforceMode,
+    /// Keys replaced by this run.
+    pub rotated: usize,
+    /// Keys a real run would replace now.
+    pub would_rotate: usize,
+    /// Keys not replaced: the user holds two keys.
+    pub blocked: usize,
+    /// Keys whose replacement failed (the new key deactivated).
+    pub failed: usize,
+    /// Keys replaced before whose new key has not been used: the old key
+    /// stays active.
+    pub awaiting_new_key_use: usize,
+    /// Keys replaced before whose new key is in use.
+    pub replaced: usize,
+    /// Keys replaced before whose new key was deleted or deactivated.
+    pub new_key_gone: usize,
+    /// Keys another run was replacing, or that changed since they were read.
+    pub left_alone: usize,
+    /// The first [`MAX_LISTED`] keys, every state but a replacement in use.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<super::RotatedKey>,
+    /// The first [`MAX_LISTED`] failures, one per user.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<UserError>,
+}
+
+impl RotationOutcome {
+    /// Takes in what rotation made of one user's keys.
+    pub fn add(&mut self, result: &UserResult) {
+        for key in super::RotatedKey::all(result) {
+            *match &key.rotation {
+                KeyRotation::Rotated(_) => &mut self.rotated,
+                KeyRotation::WouldRotate => &mut self.would_rotate,
+                KeyRotation::Blocked { .. } => &mut self.blocked,
+                KeyRotation::Failed => &mut self.failed,
+                KeyRotation::Replaced {
+                    new_key_used: false,
+                    ..
+                } => &mut self.awaiting_new_key_use,
+                KeyRotation::Replaced { .. } => &mut self.replaced,
+                KeyRotation::NewKeyGone(_) => &mut self.new_key_gone,
+                KeyRotation::LeftAlone => &mut self.left_alone,
+            } += 1;
+            if !key.rotation.new_key_used() && self.keys.len() < MAX_LISTED {
+                self.keys.push(key);
+            }
+        }
+        if let Some(error) = &result.rotation_error
+            && self.errors.len() < MAX_LISTED
+        {
+            self.errors.push(UserError {
+                user: result.name.clone(),
+                error_type: error.error_type(),
+                error: error.safe_message(),
+            });
+        }
+    }
+}
+
 /// A sweep, or a read-only one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -215,6 +281,8 @@ pub struct SweepOutcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enforcement: Option<EnforcementOutcome>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<RotationOutcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<DigestOutcome>,
     /// What the team's chat channel was sent (`CHAT_TOPIC_ARN`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -274,6 +342,7 @@ impl SweepOutcome {
                 errors: Vec::new(),
                 stopped: false,
             }),
+            rotation: None,
             digest: None,
             chat: None,
             duration_ms: 0,

@@ -32,7 +32,7 @@
 
 use serde_json::{Value, json};
 
-use crate::model::{Action, EnforcementState, KeyAction};
+use crate::model::{Action, EnforcementState, KeyAction, KeyRotation};
 use crate::outcome::report::{Report, ReportKey};
 use crate::outcome::sweep::SweepOutcome;
 
@@ -107,6 +107,15 @@ pub(crate) fn summary(report: &Report, outcome: &SweepOutcome) -> Value {
         "*Exemptions ending within 14 days* {} · *Owners without an address* {} · *Notices failed* {}",
         c.exemptions_ending, c.owners_without_address, c.notices_failed
     ));
+    if let Some(r) = &outcome.rotation {
+        lines.push(format!(
+            "*Rotated*{dry} {} · *Rotations blocked* {} · *Rotations failed* {} · *Awaiting the new key's use* {}",
+            r.rotated + r.would_rotate,
+            r.blocked,
+            r.failed,
+            r.awaiting_new_key_use
+        ));
+    }
     if outcome.users.not_reached > 0 || outcome.users.failed > 0 {
         lines.push(format!(
             ":warning: {} users not reached, {} failed: the next sweep starts with them",
@@ -122,6 +131,12 @@ pub(crate) fn summary(report: &Report, outcome: &SweepOutcome) -> Value {
     section(&mut lines, "Unused, longest first", &report.unused, |k| {
         format!("unused for {} days", k.unused_days.unwrap_or(0))
     });
+    section(&mut lines, "Rotation", &report.rotation, |k| {
+        k.rotation
+            .as_ref()
+            .map_or("", |r| r.code())
+            .replace('_', " ")
+    });
     let mut next = Vec::new();
     if c.overdue + c.due_soon > 0 {
         next.push(
@@ -134,7 +149,13 @@ pub(crate) fn summary(report: &Report, outcome: &SweepOutcome) -> Value {
     if c.unused > 0 {
         next.push("Ask the owners of unused keys to delete them".to_string());
     }
-    let context = [
+    let rotation = outcome.rotation.as_ref();
+    if rotation.is_some_and(|r| r.blocked > 0) {
+        next.push(
+            "Ask the owners of blocked rotations to delete the key they do not use".to_string(),
+        );
+    }
+    let mut context = vec![
         ("account", report.account.clone()),
         ("date", today.clone()),
         ("overdue", c.overdue.to_string()),
@@ -146,6 +167,14 @@ pub(crate) fn summary(report: &Report, outcome: &SweepOutcome) -> Value {
         ("ownersWithoutAddress", c.owners_without_address.to_string()),
         ("noticesFailed", c.notices_failed.to_string()),
     ];
+    if let Some(r) = rotation {
+        context.extend([
+            ("rotated", (r.rotated + r.would_rotate).to_string()),
+            ("rotationsBlocked", r.blocked.to_string()),
+            ("rotationsFailed", r.failed.to_string()),
+            ("awaitingNewKeyUse", r.awaiting_new_key_use.to_string()),
+        ]);
+    }
     notification(
         &report.account,
         &today,
@@ -193,6 +222,26 @@ pub(crate) fn alerts(report: &Report, outcome: &SweepOutcome) -> Vec<Value> {
                 "The next day's runs take them; raise ENFORCE_MAX_PER_DAY only if that is intended"
                     .to_string(),
             ],
+            &[("account", account.clone()), ("date", today.clone())],
+        ));
+    }
+    if let Some(r) = outcome.rotation.as_ref().filter(|r| r.failed > 0) {
+        let failed: Vec<_> = r
+            .keys
+            .iter()
+            .filter(|k| k.rotation == KeyRotation::Failed)
+            .collect();
+        let mut lines = Vec::new();
+        listed(&mut lines, &failed, |k| {
+            format!("• `{}` `{}` rotation failed", k.user, k.access_key_id)
+        });
+        out.push(notification(
+            account,
+            today,
+            "RotationsFailed",
+            &format!(":x: {} access key rotations failed in {account}", r.failed),
+            &lines,
+            &["The new keys were deactivated (nobody has their secret); the old keys are untouched. See the function's outcome log line for the errors".to_string()],
             &[("account", account.clone()), ("date", today.clone())],
         ));
     }

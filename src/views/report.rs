@@ -1,10 +1,11 @@
 //! The report's words for a terminal and a spreadsheet: `scan --format
 //! table` and `scan --format csv`, one row per due key in the report's
-//! order (overdue, within a tier, unused, exempt), the same twelve columns.
+//! order (overdue, within a tier, unused, exempt), the same thirteen
+//! columns.
 
 use crate::outcome::report::{Report, ReportKey};
 
-const COLUMNS: [&str; 12] = [
+const COLUMNS: [&str; 13] = [
     "user",
     "access_key_id",
     "created",
@@ -15,6 +16,7 @@ const COLUMNS: [&str; 12] = [
     "exempt",
     "notice",
     "enforcement",
+    "rotation",
     "last_used",
     "unused_days",
 ];
@@ -77,6 +79,10 @@ fn row(k: &ReportKey) -> Vec<String> {
         k.exempt.to_string(),
         k.notice.code().to_string(),
         k.enforcement.map(|e| e.code()).unwrap_or_default(),
+        k.rotation
+            .as_ref()
+            .map(|r| r.code().to_string())
+            .unwrap_or_default(),
         k.last_used.code(),
         k.unused_days.map(|d| d.to_string()).unwrap_or_default(),
     ]

@@ -4,4 +4,5 @@
 mod config_event;
 mod enforcement;
 mod organization;
+mod rotation;
 mod sweep;

@@ -165,6 +165,21 @@ impl MemoryDirectory {
         *lock(&self.report_rows) = Some(rows);
     }
 
+    /// The key `key_id` was used at `at` (by `s3`, in `us-east-1`).
+    #[cfg(test)]
+    pub(crate) fn use_key(&self, key_id: &str, at: DateTime<Utc>) {
+        for u in lock(&self.users).iter_mut() {
+            for (k, used) in u.keys.iter_mut().filter(|(k, _)| k.id == key_id) {
+                k.last_used = None;
+                *used = LastUsed {
+                    time: Some(at),
+                    service: Some("s3".into()),
+                    region: Some("us-east-1".into()),
+                };
+            }
+        }
+    }
+
     /// Every deactivation so far, in order: (user name, key id).
     pub fn deactivated(&self) -> Vec<(String, String)> {
         lock(&self.deactivated).clone()

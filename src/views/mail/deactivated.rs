@@ -38,6 +38,8 @@ pub(crate) struct DeactivatedView {
     /// The date of the unused key's last use, or empty.
     pub last_used: String,
     pub unused_key_days: u32,
+    /// Retired by rotation: its replacement, whose new key is in use.
+    pub replaced: Option<super::ReplacedView>,
 }
 
 /// Everything the view needs beside the key.
@@ -79,6 +81,11 @@ impl DeactivatedView {
                 .map(|t| calendar::date_in(ctx.policy.time_zone, t))
                 .unwrap_or_default(),
             unused_key_days: ctx.policy.unused_key_days,
+            replaced: key
+                .rotation
+                .as_ref()
+                .filter(|r| r.new_key_used())
+                .and_then(|r| super::replaced(r, ctx.policy.time_zone)),
         }
     }
 }

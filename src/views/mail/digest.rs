@@ -5,9 +5,10 @@
 //! HTML, in the configured `LOCALE`), from the [`Report`] only: masked key
 //! ids, owner-tag problems by reason code.
 
-use crate::calendar::iso;
-use crate::model::Locale;
+use crate::calendar::{date_in, iso};
+use crate::mask::mask_key_id;
 use crate::model::SkipReason;
+use crate::model::{KeyRotation, Locale};
 use crate::outcome::report::{LastUse, NoticeCode, OwnerTag, Report, ReportKey};
 use crate::outcome::sweep::SweepOutcome;
 
@@ -34,6 +35,8 @@ pub(crate) struct RowView {
     pub unused_days: u32,
     /// IAM says the key was never used.
     pub never_used: bool,
+    /// Where rotation stands, in words; empty when the user is not rotated.
+    pub rotation: String,
 }
 
 /// What the digest says.
@@ -77,11 +80,21 @@ pub(crate) struct DigestView {
     pub no_one_to_warn: Vec<RowView>,
     /// Exemptions that end within 14 days.
     pub expiring: Vec<RowView>,
+    /// The account rotates machine users' keys (`ROTATE`, or a dry run).
+    pub rotates: bool,
+    /// Keys replaced, blocked, failed in this run.
+    pub rotated: usize,
+    pub rotations_blocked: usize,
+    pub rotations_failed: usize,
+    /// Rotation's keys in every state but a replacement in use.
+    pub rotation: Vec<RowView>,
 }
 
 impl DigestView {
     pub(crate) fn new(report: &Report, outcome: &SweepOutcome, locale: Locale) -> DigestView {
-        let rows = |keys: &[ReportKey]| keys.iter().map(|k| row(k, locale)).collect();
+        let tz = report.tz();
+        let rows = |keys: &[ReportKey]| keys.iter().map(|k| row(k, locale, tz)).collect();
+        let rotation = outcome.rotation.as_ref();
         DigestView {
             account: report.account.clone(),
             today: iso(report.today),
@@ -117,6 +130,11 @@ impl DigestView {
             reactivated: rows(&report.reactivated),
             no_one_to_warn: rows(&report.no_one_to_warn),
             expiring: rows(&report.exemptions_expiring),
+            rotates: rotation.is_some(),
+            rotated: rotation.map_or(0, |r| r.rotated + r.would_rotate),
+            rotations_blocked: rotation.map_or(0, |r| r.blocked),
+            rotations_failed: rotation.map_or(0, |r| r.failed),
+            rotation: rows(&report.rotation),
         }
     }
 }
@@ -128,7 +146,7 @@ impl DigestView {
     }
 }
 
-fn row(k: &ReportKey, locale: Locale) -> RowView {
+fn row(k: &ReportKey, locale: Locale, tz: chrono_tz::Tz) -> RowView {
     RowView {
         user: k.user.clone(),
         key: k.access_key_id.clone(),
@@ -145,6 +163,56 @@ fn row(k: &ReportKey, locale: Locale) -> RowView {
         },
         unused_days: k.unused_days.unwrap_or(0),
         never_used: k.last_used == LastUse::Never,
+        rotation: k
+            .rotation
+            .as_ref()
+            .map(|r| rotation_words(locale, r, tz))
+            .unwrap_or_default(),
+    }
+}
+
+/// Where a key stands with rotation, in words: the new key masked, the
+/// secret by name, never its value.
+fn rotation_words(locale: Locale, rotation: &KeyRotation, tz: chrono_tz::Tz) -> String {
+    let by = rotation.replacement().map(|r| {
+        (
+            mask_key_id(&r.new_key_id),
+            date_in(tz, r.new_key_created),
+            r.secret_name.clone(),
+        )
+    });
+    let (new_key, on, secret) = by.unwrap_or_default();
+    match (locale, rotation) {
+        (Locale::En, KeyRotation::Rotated(_)) => {
+            format!("replaced today by {new_key} (secret {secret})")
+        }
+        (Locale::En, KeyRotation::WouldRotate) => "would be replaced (dry run)".into(),
+        (Locale::En, KeyRotation::Blocked { .. }) => "not replaced: the user holds two keys".into(),
+        (Locale::En, KeyRotation::Failed) => {
+            "replacement failed: the new key was deactivated".into()
+        }
+        (Locale::En, KeyRotation::Replaced { .. }) => {
+            format!("replaced {on} by {new_key}, which is not used yet: this key stays active")
+        }
+        (Locale::En, KeyRotation::NewKeyGone(_)) => {
+            format!("replaced {on}, but {new_key} was deleted or deactivated since")
+        }
+        (Locale::En, KeyRotation::LeftAlone) => "being replaced by another run".into(),
+        (Locale::Ja, KeyRotation::Rotated(_)) => {
+            format!("本日 {new_key} に置き換え（シークレット {secret}）")
+        }
+        (Locale::Ja, KeyRotation::WouldRotate) => "置き換え予定（ドライラン）".into(),
+        (Locale::Ja, KeyRotation::Blocked { .. }) => {
+            "置き換えなし：キーがすでに 2 つあります".into()
+        }
+        (Locale::Ja, KeyRotation::Failed) => "置き換え失敗：新しいキーは無効化しました".into(),
+        (Locale::Ja, KeyRotation::Replaced { .. }) => {
+            format!("{on} に {new_key} に置き換え済み、新しいキーは未使用：このキーは有効のまま")
+        }
+        (Locale::Ja, KeyRotation::NewKeyGone(_)) => {
+            format!("{on} に置き換え済み、ただし {new_key} はその後削除または無効化")
+        }
+        (Locale::Ja, KeyRotation::LeftAlone) => "別の実行が置き換え中".into(),
     }
 }
 

@@ -12,7 +12,9 @@
 use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
 
-use crate::model::{DaysLeft, Locale};
+use crate::calendar::date_in;
+use crate::mask::{bounded, mask_key_id};
+use crate::model::{DaysLeft, KeyRotation, Locale};
 
 pub(crate) mod deactivated;
 pub(crate) mod digest;
@@ -85,6 +87,49 @@ pub(crate) fn unused_for(locale: Locale, days: u32) -> String {
         Locale::En => days_en(days),
         Locale::Ja => format!("{days} 日"),
     }
+}
+
+/// A key's replacement, as the card shows it: never the secret.
+#[derive(Debug, Clone)]
+pub(crate) struct ReplacedView {
+    /// `AKIA…WXYZ`
+    pub new_key: String,
+    /// The date the new key was created.
+    pub on: String,
+    pub secret_name: String,
+    pub secret_arn: String,
+    /// `aws secretsmanager get-secret-value --secret-id …`
+    pub command: String,
+    /// The new key has been used since it was created.
+    pub in_use: bool,
+    /// The new key was deleted or deactivated since.
+    pub gone: bool,
+}
+
+/// The card's view of a replaced key; `None` for a key not replaced.
+pub(crate) fn replaced(rotation: &KeyRotation, tz: Tz) -> Option<ReplacedView> {
+    let r = rotation.replacement()?;
+    Some(ReplacedView {
+        new_key: mask_key_id(&r.new_key_id),
+        on: date_in(tz, r.new_key_created),
+        // Names this program made and Secrets Manager answered: bounded
+        // all the same.
+        secret_name: bounded(&r.secret_name, 600),
+        secret_arn: bounded(&r.secret_arn, 700),
+        command: secret_command(&bounded(&r.secret_arn, 700)),
+        in_use: rotation.new_key_used(),
+        gone: matches!(rotation, KeyRotation::NewKeyGone(_)),
+    })
+}
+
+/// The one command that reads a rotated key's secret (the secret's region
+/// is in its ARN: `arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME`).
+pub(crate) fn secret_command(arn: &str) -> String {
+    let region = arn.split(':').nth(3).filter(|r| !r.is_empty());
+    let region = region.map(|r| format!(" --region {r}")).unwrap_or_default();
+    format!(
+        "aws secretsmanager get-secret-value --secret-id {arn}{region} --query SecretString --output text"
+    )
 }
 
 pub(crate) fn age(locale: Locale, days: u32) -> String {

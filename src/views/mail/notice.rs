@@ -4,10 +4,10 @@
 
 use chrono_tz::Tz;
 
-use super::{age, key_status, long_date, overdue_by, unused_for, when};
+use super::{ReplacedView, age, key_status, long_date, overdue_by, replaced, unused_for, when};
 use crate::calendar::{date_in, iso};
 use crate::mask::{QUOTE_LIMIT, bounded, mask_key_id};
-use crate::model::{LastUsed, Notice, Stage, Trigger};
+use crate::model::{KeyRotation, LastUsed, Notice, Stage, Trigger};
 
 /// What a notice says, ready to lay out.
 #[derive(Debug, Clone)]
@@ -54,6 +54,15 @@ pub(crate) struct NoticeView {
     pub unused_key_days: u32,
     /// The notice was sent for an `iam-user-unused-credentials-check` rule.
     pub unused_rule: bool,
+    /// A key was replaced in this run or before and the owner was not
+    /// told yet (stage `rotated`): the notice announces the replacement.
+    pub rotated: bool,
+    /// A key could not be replaced while the user has two (stage
+    /// `rotation_blocked`).
+    pub blocked: bool,
+    /// The command that reads the new key of the first replaced key whose
+    /// new key is there: the steps say how to switch to it.
+    pub secret_command: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -77,6 +86,10 @@ pub(crate) struct KeyView {
     pub overdue: bool,
     /// How long it has gone unused, when it is unused (`120 days`).
     pub unused_for: Option<String>,
+    /// Replaced by rotation: the new key and where its secret is.
+    pub replaced: Option<ReplacedView>,
+    /// Not replaced, the user having two keys: the other one, masked.
+    pub blocked_by: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -131,8 +144,13 @@ impl NoticeView {
                 rotation: !k.listed_unused(),
                 overdue: !k.listed_unused() && k.days.is_overdue(),
                 unused_for: k.unused.as_ref().map(|u| unused_for(locale, u.days)),
+                replaced: k.rotation.as_ref().and_then(|r| replaced(r, tz)),
+                blocked_by: match &k.rotation {
+                    Some(KeyRotation::Blocked { other_key_id }) => Some(mask_key_id(other_key_id)),
+                    _ => None,
+                },
             })
-            .collect();
+            .collect::<Vec<KeyView>>();
         let lead = notice.lead();
         let first_unused = notice.keys.iter().find_map(|k| k.unused.as_ref());
         let rule = ctx.trigger.rule().map(str::to_string);
@@ -160,6 +178,16 @@ impl NoticeView {
             never_used: first_unused.is_some_and(|u| u.never_used()),
             unused_key_days: ctx.unused_key_days,
             unused_rule: matches!(ctx.trigger, Trigger::UnusedRule { .. }),
+            rotated: notice.keys.iter().any(|k| k.stage == Stage::Rotated),
+            blocked: notice
+                .keys
+                .iter()
+                .any(|k| k.stage == Stage::RotationBlocked),
+            secret_command: keys
+                .iter()
+                .filter_map(|k| k.replaced.as_ref())
+                .find(|r| !r.gone)
+                .map(|r| r.command.clone()),
             keys,
         }
     }

@@ -19,6 +19,9 @@ pub(crate) struct OrganizationView {
     pub notices_sent: usize,
     pub deactivated: usize,
     pub users_failed: usize,
+    pub rotated: usize,
+    pub rotations_blocked: usize,
+    pub rotations_failed: usize,
 }
 
 impl OrganizationView {
@@ -42,6 +45,9 @@ impl OrganizationView {
             notices_sent: 0,
             deactivated: 0,
             users_failed: 0,
+            rotated: 0,
+            rotations_blocked: 0,
+            rotations_failed: 0,
         };
         for state in states {
             match state {
@@ -52,6 +58,9 @@ impl OrganizationView {
                     view.notices_sent += s.notices_sent;
                     view.deactivated += s.deactivated;
                     view.users_failed += s.users_failed;
+                    view.rotated += s.rotated;
+                    view.rotations_blocked += s.rotations_blocked;
+                    view.rotations_failed += s.rotations_failed;
                     view.swept.push(s);
                 }
             }

@@ -100,7 +100,7 @@ pub(crate) mod organization;
 pub mod outcome;
 pub mod ports;
 pub(crate) mod rendered;
-pub(crate) mod rotation;
+pub mod rotation;
 pub mod route;
 pub(crate) mod service;
 pub(crate) mod sync;

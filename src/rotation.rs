@@ -12,8 +12,12 @@
 //!
 //! 1. **Opt-in twice.** Rotation is off unless `ROTATE` is `true` or
 //!    `dry_run` and the user carries the tag `ROTATE_TAG` (default
-//!    `KeyRotation`; the key matched case-insensitively) with the value
-//!    `secrets-manager`. An exempt user (decision rule 1) is never rotated.
+//!    `KeyRotation`) with the value `secrets-manager`, both matched
+//!    case-insensitively and nothing else (no trimming): exactly what the
+//!    template's IAM condition on CreateAccessKey admits
+//!    (`StringEqualsIgnoreCase` on `iam:ResourceTag/KeyRotation`; IAM matches
+//!    condition key names, the tag key among them, case-insensitively). An
+//!    exempt user (decision rule 1) is never rotated.
 //! 2. **When.** An active key is replaced when it is due for rotation by
 //!    its age (it has reached the first notice tier, the farthest from the
 //!    deadline, or any stage after it) and was not replaced before: the
@@ -77,8 +81,7 @@ impl RotationSettings {
         self.mode != EnforceMode::Off
             && !exempt
             && tags.iter().any(|t| {
-                t.key.eq_ignore_ascii_case(&self.tag)
-                    && t.value.trim().eq_ignore_ascii_case(TAG_VALUE)
+                t.key.eq_ignore_ascii_case(&self.tag) && t.value.eq_ignore_ascii_case(TAG_VALUE)
             })
     }
 }
@@ -168,7 +171,7 @@ mod tests {
 
     #[test]
     fn only_a_tagged_user_of_an_account_that_rotates_is_opted_in() {
-        let tagged = [tag("keyrotation", " Secrets-Manager ")];
+        let tagged = [tag("keyrotation", "Secrets-Manager")];
         assert!(on().opted_in(&tagged, false));
         assert!(!on().opted_in(&tagged, true), "exempt");
         assert!(
@@ -176,6 +179,10 @@ mod tests {
             "ROTATE=false"
         );
         assert!(!on().opted_in(&[tag("KeyRotation", "s3")], false));
+        assert!(
+            !on().opted_in(&[tag("KeyRotation", " secrets-manager")], false),
+            "IAM's condition would refuse it"
+        );
         assert!(!on().opted_in(&[tag("Owner", "secrets-manager")], false));
         let dry = RotationSettings {
             mode: EnforceMode::DryRun,

@@ -14,73 +14,11 @@ use access_key_notifier::flow::Invocation;
 use access_key_notifier::outcome::sweep::SweepOutcome;
 use access_key_notifier::route::{Answer, answer as dispatch};
 use chrono::{Duration, Utc};
-use common::{ACCOUNT, Emulator, fixture_event, rfc3339, utc_date};
+use common::{ACCOUNT, Emulator, fixture_event, published, rfc3339, topic_with_queue, utc_date};
 use serde_json::{Value, json};
 
 const TABLE: &str = "akn-ledger";
 const DIGEST_TO: &str = "security-lead@example.com";
-
-/// A topic with an SQS queue subscribed to it; returns (topic ARN, queue URL).
-async fn topic_with_queue(emu: &Emulator, name: &str) -> (String, String) {
-    let sdk = emu.sdk_config().await;
-    let sns = aws_sdk_sns::Client::new(&sdk);
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let topic = sns.create_topic().name(name).send().await.unwrap();
-    let topic = topic.topic_arn().unwrap().to_string();
-    let queue = sqs.create_queue().queue_name(name).send().await.unwrap();
-    let url = queue.queue_url().unwrap().to_string();
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap();
-    let arn =
-        attrs.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
-    // RawMessageDelivery left unset: the queue gets SNS's envelope.
-    sns.subscribe()
-        .topic_arn(&topic)
-        .protocol("sqs")
-        .endpoint(arn)
-        .send()
-        .await
-        .unwrap();
-    (topic, url)
-}
-
-/// Every message published so far: the `Message` of each SNS envelope on
-/// the queue, parsed.
-async fn published(emu: &Emulator, url: &str) -> Vec<Value> {
-    let sqs = aws_sdk_sqs::Client::new(&emu.sdk_config().await);
-    let mut out = Vec::new();
-    loop {
-        let got = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .unwrap();
-        let messages = got.messages();
-        if messages.is_empty() {
-            return out;
-        }
-        for m in messages {
-            let envelope: Value = serde_json::from_str(m.body().unwrap()).unwrap();
-            assert_eq!(envelope["Type"], "Notification", "{envelope}");
-            let text = envelope["Message"].as_str().unwrap();
-            assert!(text.len() <= 256 * 1024, "within SNS's 256 KB");
-            out.push(serde_json::from_str(text).unwrap());
-            sqs.delete_message()
-                .queue_url(url)
-                .receipt_handle(m.receipt_handle().unwrap())
-                .send()
-                .await
-                .unwrap();
-        }
-    }
-}
 
 /// The custom-notification schema, as the Amazon Q Developer guide states
 /// it: required fields and their fixed values, the allowed members and

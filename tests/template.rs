@@ -437,9 +437,39 @@ fn organization_agrees(central: Value, member: Value) -> Vec<(String, u32, u32)>
         "iam:ListAccessKeys",
         "iam:GetAccessKeyLastUsed",
     ];
-    let member_acts = member["EnforceDeadline"] == "true" || member["EnforceUnused"] == "true";
+    let member_rotates = member["RotateKeys"] == "true";
+    let member_acts =
+        member["EnforceDeadline"] == "true" || member["EnforceUnused"] == "true" || member_rotates;
     if member_acts {
         expected.push("iam:UpdateAccessKey");
+    }
+    if member_rotates {
+        expected.extend(ROTATION_ACTIONS);
+    }
+    assert_eq!(
+        config.rotation.mode == access_key_notifier::enforcement::EnforceMode::On,
+        member_rotates,
+        "central and member agree on rotation"
+    );
+    if member_rotates {
+        // Each member account's own key, by the alias the central function
+        // names, used by the member role through Secrets Manager only.
+        assert_eq!(
+            config.rotation.kms_key_id.as_deref(),
+            Some(format!("alias/{}", org.member_role).as_str())
+        );
+        assert!(
+            m["existing"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("RotationKeyAlias"))
+        );
+        let policy = &m["kms_keys"]["RotationKey"]["Statement"][1];
+        assert_eq!(policy["Principal"]["AWS"], "GETATT:MemberRole");
+        assert!(
+            c["kms_keys"].as_object().unwrap().is_empty(),
+            "no central key"
+        );
     }
     assert_eq!(member_may, expected);
     assert_eq!(
@@ -448,6 +478,110 @@ fn organization_agrees(central: Value, member: Value) -> Vec<(String, u32, u32)>
         "central and member agree on enforcement"
     );
     rules
+}
+
+/// What rotation adds to a role, beside iam:UpdateAccessKey.
+const ROTATION_ACTIONS: [&str; 5] = [
+    "iam:CreateAccessKey",
+    "secretsmanager:CreateSecret",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:TagResource",
+];
+
+#[test]
+fn rotation_writes_exist_only_with_rotate_true_and_only_for_tagged_users_and_the_prefix() {
+    for (rotate, kms) in [
+        ("false", ""),
+        ("dry_run", ""),
+        ("true", ""),
+        ("true", "alias/team-secrets"),
+    ] {
+        let t = render(with(json!({"RotateKeys": rotate, "RotateKmsKeyId": kms})));
+        let may = allowed(&t);
+        let acts = rotate == "true";
+        let rotation: Vec<&(String, Vec<String>)> = may
+            .iter()
+            .filter(|(a, _)| ROTATION_ACTIONS.contains(&a.as_str()))
+            .collect();
+        assert!(
+            !may.iter().any(|(a, _)| a == "secretsmanager:GetSecretValue"
+                || a == "iam:DeleteAccessKey"
+                || a.starts_with("kms:")),
+            "{rotate}: {may:?}"
+        );
+        let env: HashMap<String, String> =
+            serde_json::from_value(t["function_env"].clone()).unwrap();
+        let config = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+        let existing = t["existing"].as_array().unwrap();
+        if !acts {
+            assert!(rotation.is_empty(), "{rotate}: {rotation:?}");
+            assert!(!existing.contains(&json!("RotationKey")));
+            assert!(!existing.contains(&json!("RotationsFailedAlarm")));
+            assert!(!config.enforcement_acts(), "{rotate}");
+            continue;
+        }
+        assert_eq!(
+            rotation
+                .iter()
+                .map(|(a, r)| (a.as_str(), r.clone()))
+                .collect::<Vec<_>>(),
+            vec![
+                ("iam:CreateAccessKey", vec!["arn:aws:iam::123456789012:user/*".to_string()]),
+                ("secretsmanager:CreateSecret", vec!["arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:access-key-notifier/*".to_string()]),
+                ("secretsmanager:PutSecretValue", vec!["arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:access-key-notifier/*".to_string()]),
+                ("secretsmanager:DescribeSecret", vec!["arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:access-key-notifier/*".to_string()]),
+                ("secretsmanager:TagResource", vec!["arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:access-key-notifier/*".to_string()]),
+            ]
+        );
+        // CreateAccessKey only for users tagged as the function's default
+        // ROTATE_TAG says.
+        let statement = t["role_policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap())
+            .find(|s| s["Action"] == "iam:CreateAccessKey")
+            .unwrap();
+        assert_eq!(
+            statement["Condition"],
+            json!({"StringEqualsIgnoreCase": {
+                format!("iam:ResourceTag/{}", config.rotation.tag): access_key_notifier::rotation::TAG_VALUE
+            }})
+        );
+        // Rotation retires old keys: the cap's counter and UpdateAccessKey.
+        assert!(config.enforcement_acts());
+        assert!(may.iter().any(|(a, _)| a == "iam:UpdateAccessKey"));
+        assert!(existing.contains(&json!("RotationsFailedAlarm")));
+        if kms.is_empty() {
+            assert!(existing.contains(&json!("RotationKey")));
+            assert_eq!(
+                config.rotation.kms_key_id.as_deref(),
+                Some("GETATT:RotationKey")
+            );
+            let policy = &t["kms_keys"]["RotationKey"]["Statement"];
+            assert_eq!(policy[1]["Principal"]["AWS"], "GETATT:FunctionRole");
+            assert_eq!(
+                policy[1]["Action"],
+                json!(["kms:GenerateDataKey", "kms:Decrypt"])
+            );
+            assert_eq!(
+                policy[1]["Condition"]["StringEquals"]["kms:ViaService"],
+                "secretsmanager.ap-northeast-1.amazonaws.com"
+            );
+        } else {
+            assert!(!existing.contains(&json!("RotationKey")));
+            assert_eq!(config.rotation.kms_key_id.as_deref(), Some(kms));
+        }
+    }
+}
+
+#[test]
+fn central_and_member_templates_agree_on_rotation() {
+    let (mut central, mut member) = organization_params();
+    central["RotateKeys"] = json!("true");
+    member["RotateKeys"] = json!("true");
+    organization_agrees(central, member);
 }
 
 fn organization_params() -> (Value, Value) {

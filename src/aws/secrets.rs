@@ -8,7 +8,9 @@
 //! `ResourceExistsException` for a name in use; DescribeSecret answers
 //! `ResourceNotFoundException` for no such secret, and its
 //! `VersionIdsToStages` is empty while no value was stored;
-//! PutSecretValue stores a new version labelled `AWSCURRENT`. The SDK's
+//! PutSecretValue stores a new version labelled `AWSCURRENT`;
+//! DescribeSecret's `DeletedDate` is set while a secret is scheduled for
+//! deletion (and a value cannot be put into it). The SDK's
 //! `Debug` of a PutSecretValue request redacts the value.
 
 use aws_sdk_secretsmanager::Client;
@@ -18,7 +20,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::aws::lazy::Lazy;
 use crate::aws::{classify, to_chrono};
 use crate::error::Error;
-use crate::ports::secrets::{SecretRef, SecretState, SecretStore, value};
+use crate::ports::secrets::{SecretRef, SecretState, SecretStore, scheduled_for_deletion, value};
 
 pub struct SecretsManagerStore {
     client: Lazy<Client>,
@@ -80,6 +82,7 @@ impl SecretStore for SecretsManagerStore {
                     .is_some_and(|s| s.is_resource_exists_exception()) =>
             {
                 match self.describe(name).await? {
+                    Some(state) if state.deleted => Err(scheduled_for_deletion(name)),
                     Some(state) => Ok(state.secret),
                     None => Err(Error::damaged(
                         "SecretsManager",
@@ -129,6 +132,7 @@ impl SecretStore for SecretsManagerStore {
             },
             created,
             value_stored,
+            deleted: out.deleted_date().is_some(),
         }))
     }
 

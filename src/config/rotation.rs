@@ -86,3 +86,67 @@ pub(super) fn rotation(
         kms_key_id,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn read(vars: &[(&str, &str)]) -> Result<RotationSettings, ConfigError> {
+        let map: HashMap<&str, &str> = vars.iter().copied().collect();
+        let ledger = map.get("LEDGER_TABLE").map(|s| s.to_string());
+        rotation(&|k| map.get(k).map(|v| v.to_string()), ledger.as_deref())
+    }
+
+    #[test]
+    fn rotation_is_off_by_default_and_reads_every_variable() {
+        assert_eq!(read(&[]).unwrap(), RotationSettings::off());
+        let s = read(&[
+            ("ROTATE", " True "),
+            ("LEDGER_TABLE", "akn-ledger"),
+            ("ROTATE_TAG", "MachineUser"),
+            ("ROTATE_SECRET_PREFIX", "ci/keys/"),
+            (
+                "ROTATE_KMS_KEY_ID",
+                "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(s.mode, EnforceMode::On);
+        assert_eq!(s.tag, "MachineUser");
+        assert_eq!(s.secret_prefix, "ci/keys/");
+        assert!(s.kms_key_id.unwrap().ends_with("1234567890ab"));
+        let dry = read(&[("ROTATE", "dry_run"), ("LEDGER_TABLE", "t")]).unwrap();
+        assert_eq!(dry.mode, EnforceMode::DryRun);
+    }
+
+    #[test]
+    fn each_bad_value_is_refused_naming_its_variable_and_an_example() {
+        for (vars, variable, example) in [
+            (vec![("ROTATE", "yes")], "ROTATE", "dry_run"),
+            (vec![("ROTATE", "true")], "ROTATE", "dry_run"),
+            (
+                vec![("ROTATE_SECRET_PREFIX", "keys with spaces/")],
+                "ROTATE_SECRET_PREFIX",
+                "access-key-notifier/",
+            ),
+            (
+                vec![("ROTATE_KMS_KEY_ID", "alias/keys;drop")],
+                "ROTATE_KMS_KEY_ID",
+                "alias/access-key-notifier",
+            ),
+        ] {
+            let e = read(&vars).unwrap_err();
+            assert_eq!((e.variable, e.example), (variable, example), "{vars:?}");
+        }
+        let e = read(&[("ROTATE", "true")]).unwrap_err();
+        assert!(e.problem.contains("LEDGER_TABLE"), "{}", e.problem);
+        let long = "p".repeat(257);
+        assert_eq!(
+            read(&[("ROTATE_SECRET_PREFIX", long.as_str())])
+                .unwrap_err()
+                .variable,
+            "ROTATE_SECRET_PREFIX"
+        );
+    }
+}

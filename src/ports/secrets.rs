@@ -25,12 +25,17 @@ pub struct SecretState {
     pub created: DateTime<Utc>,
     /// When a value was last stored in it; `None`: it holds no value.
     pub value_stored: Option<DateTime<Utc>>,
+    /// It is scheduled for deletion (DescribeSecret's `DeletedDate`): no
+    /// new value goes into it.
+    pub deleted: bool,
 }
 
 pub trait SecretStore: Send + Sync {
     /// The secret `name`: created (encrypted with `kms_key_id`, or the
     /// store's default key; tagged with `tags`), or, when it exists
     /// already, as it is (a user's secret serves every rotation of theirs).
+    /// A secret scheduled for deletion is refused (a permanent error that
+    /// says how to restore it): a key stored there would be lost.
     fn ensure(
         &self,
         name: &str,
@@ -53,6 +58,19 @@ pub trait SecretStore: Send + Sync {
         access_key_id: &str,
         secret_access_key: &SecretString,
     ) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+/// The error for a secret scheduled for deletion.
+pub(crate) fn scheduled_for_deletion(name: &str) -> Error {
+    Error::Aws {
+        service: "SecretsManager",
+        operation: "CreateSecret",
+        code: Some("SecretScheduledForDeletion".into()),
+        message: format!(
+            "the secret {name} is scheduled for deletion: restore it (aws secretsmanager restore-secret --secret-id {name}) for the next run to use it"
+        ),
+        retryable: false,
+    }
 }
 
 /// The value stored for a key: `{"AccessKeyId": …, "SecretAccessKey": …}`.

@@ -349,12 +349,16 @@ pub type EmuDeps = access_key_notifier::flow::Deps<access_key_notifier::aws::Aws
 /// enforcement on with the exemption tag `KeyRotationExempt`, then `vars`,
 /// and a clock fixed at now (moved by hand).
 pub async fn enforcing_deps(emu: &Emulator, table: &str, vars: &[(&str, &str)]) -> EmuDeps {
-    let mut env: std::collections::HashMap<&str, &str> = std::collections::HashMap::from([
-        ("SENDER_ADDRESS", SENDER),
-        ("LEDGER_TABLE", table),
-        ("ENFORCE", "true"),
-        ("EXEMPT_TAG", "KeyRotationExempt"),
-    ]);
+    let mut all = vec![("ENFORCE", "true"), ("EXEMPT_TAG", "KeyRotationExempt")];
+    all.extend_from_slice(vars);
+    deps_at_now(emu, table, &all).await
+}
+
+/// In-process dependencies on the emulator: the sender, the ledger
+/// `table`, then `vars`, and a clock fixed at now (moved by hand).
+pub async fn deps_at_now(emu: &Emulator, table: &str, vars: &[(&str, &str)]) -> EmuDeps {
+    let mut env: std::collections::HashMap<&str, &str> =
+        std::collections::HashMap::from([("SENDER_ADDRESS", SENDER), ("LEDGER_TABLE", table)]);
     env.extend(vars.iter().copied());
     let config =
         access_key_notifier::config::Config::from_lookup(|k| env.get(k).map(|v| v.to_string()))
@@ -403,3 +407,65 @@ pub const SWEEP_IAM_OPERATIONS: [&str; 7] = [
     "GetAccessKeyLastUsed",
     "ListAccountAliases",
 ];
+
+/// A topic with an SQS queue subscribed to it; returns (topic ARN, queue URL).
+pub async fn topic_with_queue(emu: &Emulator, name: &str) -> (String, String) {
+    let sdk = emu.sdk_config().await;
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let topic = sns.create_topic().name(name).send().await.unwrap();
+    let topic = topic.topic_arn().unwrap().to_string();
+    let queue = sqs.create_queue().queue_name(name).send().await.unwrap();
+    let url = queue.queue_url().unwrap().to_string();
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap();
+    let arn =
+        attrs.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
+    // RawMessageDelivery left unset: the queue gets SNS's envelope.
+    sns.subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint(arn)
+        .send()
+        .await
+        .unwrap();
+    (topic, url)
+}
+
+/// Every message published so far: the `Message` of each SNS envelope on
+/// the queue, parsed.
+pub async fn published(emu: &Emulator, url: &str) -> Vec<Value> {
+    let sqs = aws_sdk_sqs::Client::new(&emu.sdk_config().await);
+    let mut out = Vec::new();
+    loop {
+        let got = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        let messages = got.messages();
+        if messages.is_empty() {
+            return out;
+        }
+        for m in messages {
+            let envelope: Value = serde_json::from_str(m.body().unwrap()).unwrap();
+            assert_eq!(envelope["Type"], "Notification", "{envelope}");
+            let text = envelope["Message"].as_str().unwrap();
+            assert!(text.len() <= 256 * 1024, "within SNS's 256 KB");
+            out.push(serde_json::from_str(text).unwrap());
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+}

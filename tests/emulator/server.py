@@ -56,6 +56,11 @@ Commands (all times are RFC 3339 UTC strings):
       before it does not
   {"op": "slow", "action": "iam:ListUsers", "ms": 3000}
       every later request of that "service:Action" takes ms longer
+  {"op": "fail_next", "action": "secretsmanager:PutSecretValue", "status": 500,
+   "code": "InternalServiceError", "message": "...", "times": 3}
+      the next `times` (default 1) requests of that "service:Action" (a
+      JSON-protocol service) answer with that error and change nothing;
+      counted in "requests" as the action with "Failed" appended
   {"op": "reset"}
 
 Organizations (the function's own account is 123456789012, as moto's
@@ -326,6 +331,17 @@ def _counting_call_action(self: BaseResponse):
     delay = SLOW.get(action)
     if delay:
         time.sleep(delay)
+    with ROTATE_LOCK:
+        failure = FAIL_NEXT.get(action)
+        if failure is not None:
+            failure["times"] -= 1
+            if failure["times"] <= 0:
+                del FAIL_NEXT[action]
+    if failure is not None:
+        REQUESTS[f"{action}Failed"] += 1
+        body = json.dumps({"__type": failure["code"], "message": failure.get("message", "")})
+        headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": failure["code"]}
+        return int(failure.get("status", 500)), headers, body
     if self.service_name == "iam":
         if IAM_LIMITS.latency:
             time.sleep(IAM_LIMITS.latency)
@@ -372,6 +388,8 @@ ROTATE_AFTER_LISTING: set = set()
 HAND_OVER: dict = {}
 # "service:Action" -> seconds every such request takes.
 SLOW: dict = {}
+# "service:Action" -> the error its next request answers with.
+FAIL_NEXT: dict = {}
 IAM_BY_ACCOUNT: Counter = Counter()
 REFUSED_ACCOUNTS: set = set()
 ACCESS_DENIED_BODY = (
@@ -514,6 +532,10 @@ def handle(cmd: dict, endpoint: str) -> dict:
         return {"ok": True}
     if op == "slow":
         SLOW[cmd["action"]] = float(cmd["ms"]) / 1000.0
+        return {"ok": True}
+    if op == "fail_next":
+        with ROTATE_LOCK:
+            FAIL_NEXT[cmd["action"]] = {**cmd, "times": int(cmd.get("times") or 1)}
         return {"ok": True}
     if op == "set_alias":
         _iam(cmd["account"]).create_account_alias(cmd["alias"])

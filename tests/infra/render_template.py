@@ -21,6 +21,8 @@ Prints one JSON object:
   roles           every AWS::IAM::Role: name (null: generated), trusted
                   principals, inline policies resolved like role_policies
   bus_policy      the central bus policy's statement, resolved
+  kms_keys        every AWS::KMS::Key: its key policy, resolved
+  existing        the logical ids of the resources whose Condition holds
   resources       every resource as written (for structural checks)
 
 Parameters take their template defaults unless given. Only the intrinsic
@@ -151,6 +153,7 @@ def main() -> int:
     event_rules = []
     roles = {}
     bus_policy = None
+    kms_keys = {}
     for logical, res in t.resources.items():
         if not t.exists(logical):
             continue
@@ -177,6 +180,8 @@ def main() -> int:
                 roles[logical]["name"] = None
         elif res["Type"] == "AWS::Events::EventBusPolicy":
             bus_policy = t.eval(props["Statement"])
+        elif res["Type"] == "AWS::KMS::Key":
+            kms_keys[logical] = t.eval(props["KeyPolicy"])
         if res["Type"] == "AWS::Config::ConfigRule":
             rules.append({
                 "logical_id": logical,
@@ -201,6 +206,8 @@ def main() -> int:
         "event_rules": event_rules,
         "roles": roles,
         "bus_policy": bus_policy,
+        "kms_keys": kms_keys,
+        "existing": [logical for logical in t.resources if t.exists(logical)],
         "resources": t.resources,
     }))
     return 0

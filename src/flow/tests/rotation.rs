@@ -624,3 +624,32 @@ async fn the_blocked_notice_is_told_once_and_the_rotated_notice_is_retold_until_
     };
     assert!(ledger.is_sent(&rotated, now()).await.unwrap());
 }
+
+#[tokio::test]
+async fn a_secret_scheduled_for_deletion_is_refused_before_any_key_is_created() {
+    let d = rotating(&[]);
+    add_machine(&d, "deployer", &[76], &[]);
+    let store = d.accounts.secrets();
+    store.ensure(SECRET, None, &[]).await.unwrap();
+    store.schedule_deletion(SECRET);
+    let o = sweep(&d).await;
+    let r = o.rotation.as_ref().unwrap();
+    assert_eq!((r.rotated, r.failed), (0, 0), "{r:?}");
+    assert_eq!(r.errors[0].error_type, "Permanent.SecretsManagerError");
+    assert!(
+        r.errors[0].error.contains("restore-secret --secret-id"),
+        "{}",
+        r.errors[0].error
+    );
+    assert_eq!(d.accounts.script.count("CreateAccessKey"), 0);
+    assert_eq!(d.accounts.keys_of("deployer").len(), 1);
+    // The claim went back: once the secret is restored, the next run
+    // rotates.
+    assert!(
+        d.ledger
+            .as_ref()
+            .unwrap()
+            .entry(&rotation_key(ACCOUNT, &key_id("deployer", 76)))
+            .is_none()
+    );
+}

@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::script::Script;
 use crate::error::Error;
-use crate::ports::secrets::{SecretRef, SecretState, SecretStore, value};
+use crate::ports::secrets::{SecretRef, SecretState, SecretStore, scheduled_for_deletion, value};
 use crate::sync::lock;
 
 /// One secret as stored.
@@ -23,6 +23,8 @@ pub struct Stored {
     pub tags: Vec<(String, String)>,
     /// Every value stored, oldest first, with when.
     pub values: Vec<(DateTime<Utc>, String)>,
+    /// Scheduled for deletion.
+    pub deleted: bool,
 }
 
 pub struct MemorySecrets {
@@ -51,6 +53,15 @@ impl MemorySecrets {
         *lock(&self.now) = now;
     }
 
+    /// Schedules the secret `name` for deletion, as DeleteSecret with a
+    /// recovery window does.
+    #[cfg(test)]
+    pub(crate) fn schedule_deletion(&self, name: &str) {
+        if let Some(s) = lock(&self.secrets).get_mut(name) {
+            s.deleted = true;
+        }
+    }
+
     /// Every secret, by name.
     pub fn secrets(&self) -> BTreeMap<String, Stored> {
         lock(&self.secrets).clone()
@@ -76,7 +87,11 @@ impl SecretStore for MemorySecrets {
             kms_key_id: kms_key_id.map(str::to_string),
             tags: tags.to_vec(),
             values: Vec::new(),
+            deleted: false,
         });
+        if stored.deleted {
+            return Err(scheduled_for_deletion(name));
+        }
         Ok(SecretRef {
             name: name.to_string(),
             arn: stored.arn.clone(),
@@ -92,6 +107,7 @@ impl SecretStore for MemorySecrets {
             },
             created: s.created,
             value_stored: s.values.last().map(|(t, _)| *t),
+            deleted: s.deleted,
         }))
     }
 

@@ -24,7 +24,16 @@ notice ever announced, and a 10-day-old one. The first enforcing sweep sends
 her a final warning and changes nothing; a sweep the same day waits for the
 warning to age; a sweep standing in for three days later deactivates the old
 key only, mails her, and the keys' status is read back from the emulator's
-IAM. Then the emulator stops.
+IAM.
+
+Last of all, rotation for machine users (ROTATE=true): deploy-bot, tagged
+KeyRotation=secrets-manager, holds a key 95 days old. The first sweep
+creates a new key, stores it in Secrets Manager and mails the owner where it
+is; a sweep once the announced date has come leaves the old key active,
+since nothing used the new one yet; once something does, the next sweep
+retires the old key. The secret is read back from Secrets Manager and
+searched for in everything the demo printed, mailed and recorded. Then the
+emulator stops.
 
 Usage: python scripts/demo.py PATH/TO/access-key-notifier
 """
@@ -261,6 +270,7 @@ def main() -> int:
 
         failed |= demo_sweep(binary, env, endpoint, now, len(messages))
         failed |= demo_enforcement(binary, env, endpoint, now)
+        failed |= demo_rotation(binary, env, endpoint, now)
     finally:
         server.stop()
     return 1 if failed else 0
@@ -389,6 +399,84 @@ def demo_enforcement(binary: str, env: dict, endpoint: str, now: datetime) -> bo
           and later["enforcement"]["deactivated"] == 1
           and statuses == {old: "Inactive", new: "Active"})
     print("\nRead back from IAM: the old key is Inactive, the new one Active, nothing deleted."
+          if ok else "\nUNEXPECTED: see the outcomes above.")
+    return not ok
+
+
+def demo_rotation(binary: str, env: dict, endpoint: str, now: datetime) -> bool:
+    """Rotation: a new key into Secrets Manager, the old one retired once the
+    new one is used."""
+    import boto3
+
+    secrets = boto3.client(
+        "secretsmanager", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="demo", aws_secret_access_key="demo",
+    )
+    old = emulator.handle({"op": "create_user", "name": "deploy-bot",
+                           "user_id": "AIDADEMODEPLOYBOT095",
+                           "tags": {"Email": "platform-team@example.com",
+                                    "KeyRotation": "secrets-manager"},
+                           "keys": [{"created": rfc3339(now - timedelta(days=95))}]},
+                          endpoint)["keys"][0]
+    print("\n== Rotation for machine users (ROTATE=true) ==\n")
+    print("Added deploy-bot, tagged KeyRotation=secrets-manager, with a key 95 days old.\n")
+    emulator.handle({"op": "credential_report", "forget": True}, endpoint)
+    rotate_env = dict(env, ROTATE="true")
+    before = len(emulator.messages(endpoint)["messages"])
+    printed: list[str] = []
+
+    def run(title: str) -> dict | None:
+        done = sweep(binary, rotate_env)
+        printed.extend([done.stdout, done.stderr])
+        if done.returncode != 0:
+            print(f"  FAILED (exit {done.returncode}): {done.stderr.strip()}")
+            return None
+        outcome = json.loads(done.stdout)
+        r = outcome.get("rotation", {})
+        print(f"# {title}")
+        print("  rotation: " + json.dumps({k: r.get(k) for k in
+              ("mode", "rotated", "awaiting_new_key_use", "replaced", "blocked", "failed")}))
+        for key in r.get("keys", []):
+            print("  key: " + json.dumps(key, ensure_ascii=False))
+        statuses = key_statuses(endpoint, "deploy-bot")
+        print("  deploy-bot's keys in IAM: "
+              + ", ".join(f"{mask(k)} {s}" for k, s in sorted(statuses.items())))
+        return outcome
+
+    first = run("First sweep: the key is past its first tier, so it is replaced")
+    mails = emulator.messages(endpoint)["messages"][before:]
+    for m in mails:
+        print(f"  mail to {m['destinations']['ToAddresses'][0]}: {m['subject']}")
+    statuses = key_statuses(endpoint, "deploy-bot")
+    new = next((k for k in statuses if k != old), None)
+    name = "access-key-notifier/123456789012/deploy-bot"
+    versions = secrets.list_secret_version_ids(SecretId=name)["Versions"]
+    print(f"  Secrets Manager: {name}, {len(versions)} version, holding {mask(new or '-')}")
+    print()
+    announced = age_warning(endpoint, old, timedelta(days=3))
+    waiting = run(f"The date announced has come (the demo moves the warning three days back: "
+                  f"{announced}), and nothing has used the new key: the old key stays")
+    print()
+    emulator.handle({"op": "use_key", "key": new, "time": rfc3339(datetime.now(timezone.utc)),
+                     "service": "codebuild", "region": "ap-northeast-1"}, endpoint)
+    retired = run("A job now signs with the new key: the next sweep retires the old one")
+    for m in emulator.messages(endpoint)["messages"][before + len(mails):]:
+        print(f"  mail to {m['destinations']['ToAddresses'][0]}: {m['subject']}")
+
+    value = json.loads(secrets.get_secret_value(SecretId=name)["SecretString"])
+    secret = value["SecretAccessKey"]
+    everything = "\n".join(printed) + json.dumps(emulator.messages(endpoint)) \
+        + json.dumps(dynamodb(endpoint).scan(TableName=TABLE)["Items"])
+    statuses = key_statuses(endpoint, "deploy-bot")
+    ok = (first is not None and waiting is not None and retired is not None
+          and first["rotation"]["rotated"] == 1
+          and waiting["rotation"]["awaiting_new_key_use"] == 1
+          and retired["enforcement"]["deactivated"] == 1
+          and value["AccessKeyId"] == new
+          and statuses == {old: "Inactive", new: "Active"}
+          and secret not in everything)
+    print(f"\nThe secret access key is in Secrets Manager only: searched {len(everything):,} "
+          "characters of outcomes, logs, mail and ledger items for it, and it is not there."
           if ok else "\nUNEXPECTED: see the outcomes above.")
     return not ok
 

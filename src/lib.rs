@@ -30,12 +30,13 @@
 //!   Organizations fan-out, both digests, the chat channel's publishes.
 //! - **The notice service** (`service`): built once per invocation
 //!   ([`flow::Deps::service`]) over the ledger, mailer and exemption list;
-//!   one user in, one typed result out: judge the keys, decide, enforce,
-//!   notify (claim, render, send, record).
+//!   one user in, one typed result out: judge the keys, decide, rotate (a
+//!   machine user's key into the account's secret store), enforce, notify
+//!   (claim, render, send, record).
 //! - **The ports** ([`ports`]): one trait per outside system, and the
 //!   in-memory adapters beside them. The SDK adapters that implement them
-//!   are [`aws`] (IAM, STS, Organizations, SES v2, DynamoDB, SSM, SQS, SNS),
-//!   named only by the edge.
+//!   are [`aws`] (IAM, STS, Organizations, SES v2, DynamoDB, SSM, SQS, SNS,
+//!   Secrets Manager), named only by the edge.
 //! - **Records and views**: [`outcome`] (an event's outcome folded from
 //!   its result, the sweep's, its report, the account summaries, the
 //!   Organizations flows'); `views`, the only code that makes words: the
@@ -45,7 +46,8 @@
 //! - **Pure rules and the shared model**: [`model`] (the words every layer
 //!   speaks: user, key, tag, stage, locale, verdicts, one result per key),
 //!   [`decision`] (the heart: read it first), `unused` (the unused-key
-//!   policy), [`enforcement`], [`exemption`], `organization` (which
+//!   policy), [`enforcement`], [`rotation`] (rotation for machine users),
+//!   [`exemption`], `organization` (which
 //!   accounts are served), [`event`] (parsing and re-checking every
 //!   payload), [`config`] (the environment, typed and validated once at
 //!   cold start), [`address`], [`credential_report`] (IAM's credential
@@ -69,7 +71,7 @@
 //! [`clock`]); the SDK adapters and their clients ([`aws`]), the ports and
 //! their in-memory adapters ([`ports`]), and the records they read
 //! ([`outcome`], [`model`], [`error`]); the pure rules the property tests
-//! drive ([`decision`], [`enforcement`], [`address`], [`event`],
+//! drive ([`decision`], [`enforcement`], [`rotation`], [`address`], [`event`],
 //! [`exemption`], [`credential_report`], [`mask`]) and [`metrics`].
 
 // The docs link the crate-private modules they explain: read them with

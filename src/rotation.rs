@@ -42,6 +42,8 @@ use chrono::{DateTime, Utc};
 
 use crate::decision::Policy;
 use crate::enforcement::{EnforceMode, Enforcement};
+#[cfg(test)]
+use crate::model::Replacement;
 use crate::model::{AccessKey, DueKey, KeyRotation, KeyVerdict, LastUsed, Tag};
 
 /// The tag value that asks for rotation into Secrets Manager.
@@ -126,11 +128,7 @@ pub fn retirement_mode(enforcement: &Enforcement, mode: EnforceMode, key: &DueKe
 /// whose deactivation only rotation's mode allows (its own policy is not
 /// `true`) stays active while its new key has not been used.
 pub fn retirement(verdict: KeyVerdict, enforcement: &Enforcement, key: &DueKey) -> KeyVerdict {
-    let replaced = key
-        .rotation
-        .as_ref()
-        .and_then(KeyRotation::replacement)
-        .is_some();
+    let replaced = key.rotation.as_ref().is_some_and(KeyRotation::retires);
     let new_key_used = key.rotation.as_ref().is_some_and(KeyRotation::new_key_used);
     match verdict {
         KeyVerdict::Deactivate
@@ -234,5 +232,115 @@ mod tests {
             created,
             Some(&used(created - Duration::days(1)))
         ));
+    }
+
+    /// An overdue key, with `rotation`.
+    fn overdue(rotation: Option<KeyRotation>) -> DueKey {
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
+        let policy = crate::config::Config::from_lookup(|k| {
+            (k == "SENDER_ADDRESS").then(|| "n@example.com".to_string())
+        })
+        .unwrap()
+        .policy;
+        let key = AccessKey {
+            id: "AKIAIOSFODNN7EXAMPLE".into(),
+            active: true,
+            created: now - Duration::days(100),
+            last_used: None,
+        };
+        let mut due = crate::decision::due_keys(&policy, &[key], now).remove(0);
+        due.rotation = rotation;
+        due
+    }
+
+    #[test]
+    fn a_replaced_key_is_retired_under_rotations_mode_only_once_its_new_key_is_used() {
+        let replacement = Replacement {
+            new_key_id: "AKIANEWKEYEXAMPLE001".into(),
+            new_key_created: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
+            secret_name: "access-key-notifier/123456789012/ci".into(),
+            secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:x".into(),
+        };
+        let replaced = |used| KeyRotation::Replaced {
+            replacement: replacement.clone(),
+            new_key_used: used,
+        };
+        let off = Enforcement::off();
+        let enforcing = Enforcement {
+            mode: EnforceMode::On,
+            ..Enforcement::off()
+        };
+        let from = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        // (rotation, enforcement, the mode judged, what Deactivate becomes)
+        let cases = [
+            (None, off, EnforceMode::Off, KeyVerdict::Deactivate),
+            (
+                Some(KeyRotation::WouldRotate),
+                off,
+                EnforceMode::Off,
+                KeyVerdict::Deactivate,
+            ),
+            (
+                Some(replaced(false)),
+                off,
+                EnforceMode::On,
+                KeyVerdict::AwaitingNewKeyUse,
+            ),
+            (
+                Some(replaced(true)),
+                off,
+                EnforceMode::On,
+                KeyVerdict::Deactivate,
+            ),
+            (
+                Some(KeyRotation::Rotated(replacement.clone())),
+                off,
+                EnforceMode::On,
+                KeyVerdict::AwaitingNewKeyUse,
+            ),
+            // ENFORCE's own rules still apply to an overdue key.
+            (
+                Some(replaced(false)),
+                enforcing,
+                EnforceMode::On,
+                KeyVerdict::Deactivate,
+            ),
+            // The new key gone: rotation stands aside.
+            (
+                Some(KeyRotation::NewKeyGone(replacement.clone())),
+                off,
+                EnforceMode::Off,
+                KeyVerdict::Deactivate,
+            ),
+        ];
+        for (rotation, enforcement, mode, deactivate) in cases {
+            let key = overdue(rotation.clone());
+            assert_eq!(
+                retirement_mode(&enforcement, EnforceMode::On, &key),
+                mode,
+                "{rotation:?}"
+            );
+            assert_eq!(
+                retirement(KeyVerdict::Deactivate, &enforcement, &key),
+                deactivate,
+                "{rotation:?}"
+            );
+            // Every other verdict passes as it is: the dates, the warning
+            // and the cap are enforcement's.
+            for other in [
+                KeyVerdict::Wait { from },
+                KeyVerdict::FinalWarning { from },
+                KeyVerdict::NoOneToWarn,
+                KeyVerdict::HeldByCap,
+            ] {
+                assert_eq!(retirement(other, &enforcement, &key), other);
+            }
+        }
+        // ROTATE=dry_run after a rotation: judged, never acted on.
+        let key = overdue(Some(replaced(true)));
+        assert_eq!(
+            retirement_mode(&off, EnforceMode::DryRun, &key),
+            EnforceMode::DryRun
+        );
     }
 }

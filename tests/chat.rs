@@ -10,11 +10,8 @@ use access_key_notifier::outcome::ChatStatus;
 
 use std::collections::HashMap;
 
-use access_key_notifier::flow::Invocation;
-use access_key_notifier::outcome::sweep::SweepOutcome;
-use access_key_notifier::route::{Answer, answer as dispatch};
 use chrono::{Duration, Utc};
-use common::{ACCOUNT, Emulator, fixture_event, published, rfc3339, topic_with_queue, utc_date};
+use common::{ACCOUNT, Emulator, published, rfc3339, sweep, topic_with_queue, utc_date};
 use serde_json::{Value, json};
 
 const TABLE: &str = "akn-ledger";
@@ -120,19 +117,6 @@ async fn deps(emu: &Emulator, vars: &[(&str, &str)]) -> common::EmuDeps {
     ];
     all.extend_from_slice(vars);
     common::enforcing_deps(emu, TABLE, &all).await
-}
-
-async fn sweep(deps: &common::EmuDeps) -> SweepOutcome {
-    match dispatch(
-        fixture_event("scheduled-event.json"),
-        deps,
-        &Invocation::local(),
-    )
-    .await
-    {
-        Ok(Answer::Sweep(o)) => *o,
-        other => panic!("a sweep: {other:?}"),
-    }
 }
 
 /// The number on one of the digest's summary cards, by its label.

@@ -9,11 +9,9 @@ use access_key_notifier::aws;
 use access_key_notifier::aws::AwsAtFixedTime;
 use access_key_notifier::clock::FixedClock;
 use access_key_notifier::config::Config;
-use access_key_notifier::flow::{Deps, Invocation};
-use access_key_notifier::outcome::sweep::SweepOutcome;
-use access_key_notifier::route::{Answer, answer as dispatch};
-use chrono::{DateTime, Duration, Utc};
-use common::{Emulator, fixture_event};
+use access_key_notifier::flow::Deps;
+use chrono::{Duration, Utc};
+use common::{Emulator, later, sweep};
 use serde_json::{Value, json};
 
 const TABLE: &str = "akn-ledger";
@@ -35,24 +33,6 @@ fn user(name: &str, ages: &[i64], tags: Value) -> Value {
         .unwrap()
         .extend(tags.as_object().unwrap().clone());
     user
-}
-
-async fn sweep(deps: &EmuDeps) -> SweepOutcome {
-    let answer = dispatch(
-        fixture_event("scheduled-event.json"),
-        deps,
-        &Invocation::local(),
-    )
-    .await
-    .unwrap();
-    let Answer::Sweep(o) = answer else {
-        panic!("a sweep")
-    };
-    *o
-}
-
-fn later(deps: &EmuDeps, start: DateTime<Utc>, days: i64) {
-    deps.clock.set(start + Duration::days(days));
 }
 
 #[tokio::test]

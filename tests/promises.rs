@@ -11,10 +11,9 @@ use std::time::Instant;
 
 use access_key_notifier::aws::AwsAtFixedTime;
 use access_key_notifier::flow::{Deps, Invocation};
-use access_key_notifier::outcome::sweep::SweepOutcome;
 use access_key_notifier::route::{Answer, answer as dispatch};
 use chrono::{Duration, Utc};
-use common::{Emulator, count, fixture_event, key_aged, notifier};
+use common::{Emulator, count, fixture_event, key_aged, notifier, sweep, sweep_with};
 use serde_json::{Value, json};
 
 const TABLE: &str = "akn-ledger";
@@ -34,19 +33,6 @@ async fn deps(emu: &Emulator, vars: &[(&str, &str)]) -> EmuDeps {
 
 fn user(name: &str, ages: &[i64]) -> Value {
     common::owned_user(name, ages)
-}
-
-/// The scheduled sweep, answered.
-async fn sweep_with(deps: &EmuDeps, invocation: &Invocation) -> Result<SweepOutcome, String> {
-    match dispatch(fixture_event("scheduled-event.json"), deps, invocation).await {
-        Ok(Answer::Sweep(o)) => Ok(*o),
-        Ok(_) => panic!("a sweep"),
-        Err(e) => Err(e.error_type()),
-    }
-}
-
-async fn sweep(deps: &EmuDeps) -> SweepOutcome {
-    sweep_with(deps, &Invocation::local()).await.unwrap()
 }
 
 /// An invocation whose deadline is `seconds` after the deps' clock.

@@ -10,13 +10,10 @@ mod common;
 use std::process::{Child, Command, Output, Stdio};
 
 use access_key_notifier::aws;
-use access_key_notifier::flow::Invocation;
-use access_key_notifier::outcome::sweep::SweepOutcome;
-use access_key_notifier::route::{Answer, answer as dispatch};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use common::{
-    EmuDeps, Emulator, RULE_14, event_for, fixture_event, key_aged, key_statuses, notifier,
-    published, rfc3339, topic_with_queue,
+    Emulator, RULE_14, event_for, key_aged, key_statuses, later, notifier, published, rfc3339,
+    sweep, topic_with_queue,
 };
 use serde_json::{Value, json};
 
@@ -262,24 +259,6 @@ async fn a_tagged_key_gets_one_new_key_and_one_secret_and_the_secret_is_nowhere_
             "the secret access key appears in output {i}"
         );
     }
-}
-
-async fn sweep(deps: &EmuDeps) -> SweepOutcome {
-    let answer = dispatch(
-        fixture_event("scheduled-event.json"),
-        deps,
-        &Invocation::local(),
-    )
-    .await
-    .unwrap();
-    let Answer::Sweep(o) = answer else {
-        panic!("a sweep")
-    };
-    *o
-}
-
-fn later(deps: &EmuDeps, start: DateTime<Utc>, days: i64) {
-    deps.clock.set(start + Duration::days(days));
 }
 
 #[tokio::test]

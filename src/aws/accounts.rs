@@ -265,6 +265,19 @@ impl IamAccounts {
         .collect()
     }
 
+    /// The member account `account`, its role's credentials at hand.
+    async fn reach(&self, account: &str) -> Result<Arc<Member>, Error> {
+        let Some(role) = &self.member_role else {
+            return Err(Error::MemberRole {
+                account: account.to_string(),
+                message: "MEMBER_ROLE_NAME is not set".into(),
+            });
+        };
+        let member = self.member_entry(account, role);
+        member.credentials.ensure().await?;
+        Ok(member)
+    }
+
     fn member_entry(&self, account: &str, role: &str) -> Arc<Member> {
         let mut members = lock(&self.members);
         members
@@ -330,27 +343,11 @@ impl Accounts for IamAccounts {
     }
 
     async fn member_secrets(&self, account: &str) -> Result<Arc<SecretsManagerStore>, Error> {
-        let Some(role) = &self.member_role else {
-            return Err(Error::MemberRole {
-                account: account.to_string(),
-                message: "MEMBER_ROLE_NAME is not set".into(),
-            });
-        };
-        let member = self.member_entry(account, role);
-        member.credentials.ensure().await?;
-        Ok(member.secrets.clone())
+        Ok(self.reach(account).await?.secrets.clone())
     }
 
     async fn member(&self, account: &str) -> Result<Arc<IamDirectory>, Error> {
-        let Some(role) = &self.member_role else {
-            return Err(Error::MemberRole {
-                account: account.to_string(),
-                message: "MEMBER_ROLE_NAME is not set".into(),
-            });
-        };
-        let member = self.member_entry(account, role);
-        member.credentials.ensure().await?;
-        Ok(member.directory.clone())
+        Ok(self.reach(account).await?.directory.clone())
     }
 
     async fn organization_accounts(&self) -> Result<Vec<String>, Error> {

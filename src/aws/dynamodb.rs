@@ -404,10 +404,7 @@ impl NoticeLedger for DynamoDbLedger {
                 if e.as_service_error()
                     .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
             {
-                Err(Error::NoticeInProgress {
-                    key: crate::mask::mask_key_id(old_key_id),
-                    stage: key.stage.code(),
-                })
+                Err(key.in_progress())
             }
             Err(e) => Err(classify("DynamoDB", "UpdateItem", e)),
         }

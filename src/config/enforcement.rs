@@ -12,27 +12,12 @@ fn enforce_mode(
     variable: &'static str,
     ledger_table: Option<&str>,
 ) -> Result<EnforceMode, ConfigError> {
-    let mode = match get(variable).map(|v| v.trim().to_ascii_lowercase()) {
-        None => EnforceMode::Off,
-        Some(v) if v == "true" => EnforceMode::On,
-        Some(v) if v == "false" => EnforceMode::Off,
-        Some(v) if v == "dry_run" => EnforceMode::DryRun,
-        Some(v) => {
-            return Err(err(
-                variable,
-                format!("`{}` is not true, false or dry_run", quote(&v)),
-                "dry_run",
-            ));
-        }
-    };
-    if mode != EnforceMode::Off && ledger_table.is_none() {
-        return Err(err(
-            variable,
-            "needs the notice ledger (LEDGER_TABLE): a key is deactivated only after a recorded warning",
-            "dry_run",
-        ));
-    }
-    Ok(mode)
+    super::mode_with_ledger(
+        get,
+        variable,
+        ledger_table,
+        "a key is deactivated only after a recorded warning",
+    )
 }
 
 /// What the enforcement and exemption variables say.

@@ -209,6 +209,37 @@ pub(crate) fn check_endpoint(variable: &'static str, v: &str) -> Result<(), Conf
     }
 }
 
+/// `variable`: `true`, `false` (the default) or `dry_run`; any but
+/// `false` needs the ledger, for the reason `why`.
+pub(crate) fn mode_with_ledger(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    ledger_table: Option<&str>,
+    why: &str,
+) -> Result<EnforceMode, ConfigError> {
+    let mode = match get(variable).map(|v| v.trim().to_ascii_lowercase()) {
+        None => EnforceMode::Off,
+        Some(v) if v == "true" => EnforceMode::On,
+        Some(v) if v == "false" => EnforceMode::Off,
+        Some(v) if v == "dry_run" => EnforceMode::DryRun,
+        Some(v) => {
+            return Err(err(
+                variable,
+                format!("`{}` is not true, false or dry_run", quote(&v)),
+                "dry_run",
+            ));
+        }
+    };
+    if mode != EnforceMode::Off && ledger_table.is_none() {
+        return Err(err(
+            variable,
+            format!("needs the notice ledger (LEDGER_TABLE): {why}"),
+            "dry_run",
+        ));
+    }
+    Ok(mode)
+}
+
 pub(crate) fn err(
     variable: &'static str,
     problem: impl Into<String>,

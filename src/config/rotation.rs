@@ -2,7 +2,6 @@
 //! `ROTATE_KMS_KEY_ID` (rotation for machine users, `rotation`).
 
 use super::{ConfigError, err, parse_tag_key};
-use crate::enforcement::EnforceMode;
 use crate::mask::quote;
 use crate::rotation::RotationSettings;
 
@@ -13,26 +12,12 @@ pub(super) fn rotation(
     get: &impl Fn(&str) -> Option<String>,
     ledger_table: Option<&str>,
 ) -> Result<RotationSettings, ConfigError> {
-    let mode = match get("ROTATE").map(|v| v.trim().to_ascii_lowercase()) {
-        None => EnforceMode::Off,
-        Some(v) if v == "true" => EnforceMode::On,
-        Some(v) if v == "false" => EnforceMode::Off,
-        Some(v) if v == "dry_run" => EnforceMode::DryRun,
-        Some(v) => {
-            return Err(err(
-                "ROTATE",
-                format!("`{}` is not true, false or dry_run", quote(&v)),
-                "dry_run",
-            ));
-        }
-    };
-    if mode != EnforceMode::Off && ledger_table.is_none() {
-        return Err(err(
-            "ROTATE",
-            "needs the notice ledger (LEDGER_TABLE): each old key is rotated once, claimed in the ledger before anything is created",
-            "dry_run",
-        ));
-    }
+    let mode = super::mode_with_ledger(
+        get,
+        "ROTATE",
+        ledger_table,
+        "each old key is rotated once, claimed in the ledger before anything is created",
+    )?;
     let tag = parse_tag_key(
         "ROTATE_TAG",
         get("ROTATE_TAG"),
@@ -90,6 +75,7 @@ pub(super) fn rotation(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::enforcement::EnforceMode;
     use std::collections::HashMap;
 
     fn read(vars: &[(&str, &str)]) -> Result<RotationSettings, ConfigError> {

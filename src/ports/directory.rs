@@ -36,7 +36,7 @@ pub struct ListedUser {
     pub created: chrono::DateTime<chrono::Utc>,
 }
 
-/// A key just created: its secret access key is a [`SecretString`], which
+/// A key just created: its secret access key is a [`SecretString`](secrecy::SecretString), which
 /// no `Debug`, `Display` or `Serialize` shows and which is zeroed when
 /// dropped.
 pub struct NewAccessKey {

@@ -83,6 +83,15 @@ impl NoticeKey {
             self.stage.code()
         )
     }
+
+    /// The error for a stage another invocation holds: it is at work on it
+    /// right now, and a retry finds its outcome.
+    pub(crate) fn in_progress(&self) -> Error {
+        Error::NoticeInProgress {
+            key: crate::mask::mask_key_id(&self.access_key_id),
+            stage: self.stage.code(),
+        }
+    }
 }
 
 /// Who claims, and until when.

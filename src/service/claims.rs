@@ -32,10 +32,7 @@ pub(super) async fn claim_all<L: NoticeLedger>(
     };
     for (i, key) in stages.iter().enumerate() {
         let found = match ledger.claim(key, request).await {
-            Ok(Claim::HeldElsewhere) => Err(Error::NoticeInProgress {
-                key: mask_key_id(&key.access_key_id),
-                stage: key.stage.code(),
-            }),
+            Ok(Claim::HeldElsewhere) => Err(key.in_progress()),
             other => other,
         };
         match found {

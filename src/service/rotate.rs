@@ -60,7 +60,7 @@ use crate::ports::ledger::{
     self, NoticeKey, NoticeLedger, RotationRecord, SentRecord, rotation_key,
 };
 use crate::ports::mailer::Mailer;
-use crate::ports::secrets::SecretStore;
+use crate::ports::secrets::{SecretRef, SecretStore};
 use crate::rotation::{self, RotationSettings};
 
 /// How long before the mark a key created by the run that set it may be
@@ -407,18 +407,9 @@ where
         if let Err(e) = stored {
             return Ok(self.retire_orphan(&new_key_id, e).await);
         }
-        let replacement = Replacement {
-            new_key_id,
-            new_key_created,
-            secret_name: secret.name,
-            secret_arn: secret.arn,
-        };
-        self.record(ledger, &replacement).await;
-        Ok(Held {
-            rotation: KeyRotation::Rotated(replacement),
-            error: None,
-            release: false,
-        })
+        Ok(self
+            .record(ledger, new_key_id, new_key_created, secret)
+            .await)
     }
 
     /// Step 3 for an active second key created by a run that stopped:
@@ -441,18 +432,9 @@ where
             };
             return Ok(self.retire_orphan(&other.id, why).await);
         };
-        let replacement = Replacement {
-            new_key_id: other.id.clone(),
-            new_key_created: other.created,
-            secret_name: secret.name,
-            secret_arn: secret.arn,
-        };
-        self.record(ledger, &replacement).await;
-        Ok(Held {
-            rotation: KeyRotation::Rotated(replacement),
-            error: None,
-            release: false,
-        })
+        Ok(self
+            .record(ledger, other.id.clone(), other.created, secret)
+            .await)
     }
 
     /// Deactivates (never deletes) a new key whose secret nobody has, after
@@ -486,10 +468,23 @@ where
         }
     }
 
-    /// Step 6. The new key exists and its secret is stored: a failure to
-    /// record is logged, and the next run, finding the claim marked and
-    /// the secret stored, records it.
-    async fn record(&self, ledger: &L, replacement: &Replacement) {
+    /// Step 6. The new key exists and its secret is stored: the
+    /// replacement is recorded, and the claim kept. A failure to record is
+    /// logged, and the next run, finding the claim marked and the secret
+    /// stored, records it.
+    async fn record(
+        &self,
+        ledger: &L,
+        new_key_id: String,
+        new_key_created: DateTime<Utc>,
+        secret: SecretRef,
+    ) -> Held {
+        let replacement = Replacement {
+            new_key_id,
+            new_key_created,
+            secret_name: secret.name,
+            secret_arn: secret.arn,
+        };
         let s = self.s;
         let record = SentRecord {
             user: self.user.name.to_string(),
@@ -499,7 +494,7 @@ where
             expires_at: ledger::record_expiry(self.key.deadline, s.now),
         };
         if let Err(e) = ledger
-            .record_rotation(self.account_id(), &self.key.id, replacement, &record)
+            .record_rotation(self.account_id(), &self.key.id, &replacement, &record)
             .await
         {
             logging::log(
@@ -507,6 +502,11 @@ where
                 "a rotation could not be recorded; the next run records it",
                 json!({"user": self.user.name, "access_key_id": mask_key_id(&self.key.id), "error": e.safe_message()}),
             );
+        }
+        Held {
+            rotation: KeyRotation::Rotated(replacement),
+            error: None,
+            release: false,
         }
     }
 }

@@ -469,3 +469,28 @@ pub async fn published(emu: &Emulator, url: &str) -> Vec<Value> {
         }
     }
 }
+
+/// The scheduled sweep through the router, answered (or its error's type).
+pub async fn sweep_with(
+    deps: &EmuDeps,
+    invocation: &access_key_notifier::flow::Invocation,
+) -> Result<access_key_notifier::outcome::sweep::SweepOutcome, String> {
+    use access_key_notifier::route::{Answer, answer};
+    match answer(fixture_event("scheduled-event.json"), deps, invocation).await {
+        Ok(Answer::Sweep(o)) => Ok(*o),
+        Ok(_) => panic!("a sweep"),
+        Err(e) => Err(e.error_type()),
+    }
+}
+
+/// The scheduled sweep, which must succeed.
+pub async fn sweep(deps: &EmuDeps) -> access_key_notifier::outcome::sweep::SweepOutcome {
+    sweep_with(deps, &access_key_notifier::flow::Invocation::local())
+        .await
+        .unwrap_or_else(|e| panic!("a sweep: {e}"))
+}
+
+/// The deps' clock `days` after `start`.
+pub fn later(deps: &EmuDeps, start: DateTime<Utc>, days: i64) {
+    deps.clock.set(start + Duration::days(days));
+}

@@ -369,3 +369,38 @@ async fn without_organization_settings_the_function_reads_its_own_account() {
         .unwrap_err();
     assert_eq!(e.error_type(), "Permanent.InvalidEvent");
 }
+
+#[tokio::test]
+async fn a_member_accounts_key_is_rotated_into_that_accounts_secret_store() {
+    let d = organization(&[("ROTATE", "true")]);
+    d.accounts.set_now(crate::testkit::now());
+    d.accounts.directory_of(PAYMENTS).add_user(
+        &user_id("deployer"),
+        "deployer",
+        &[
+            ("Email", "deployer@example.com"),
+            ("KeyRotation", "secrets-manager"),
+        ],
+        vec![key("AKIASHAREDKEYID00076", 76)],
+    );
+    let o = outcome(&d, event(PAYMENTS, "deployer")).await;
+    assert_eq!(o["rotation"][0]["rotation"], "rotated", "{o}");
+    let member = d.accounts.secrets_of(PAYMENTS).secrets();
+    let names: Vec<&String> = member.keys().collect();
+    assert_eq!(names, ["access-key-notifier/111111111111/deployer"]);
+    assert!(
+        member
+            .values()
+            .next()
+            .unwrap()
+            .arn
+            .contains(":111111111111:"),
+        "the member account's secret"
+    );
+    assert!(d.accounts.secrets().secrets().is_empty(), "nothing central");
+    assert!(d.accounts.secrets_of(DATA).secrets().is_empty());
+    assert_eq!(
+        d.accounts.directory_of(PAYMENTS).keys_of("deployer").len(),
+        2
+    );
+}

@@ -86,6 +86,15 @@ impl MemoryAccounts {
             .unwrap_or_else(|| panic!("no member account {account}"))
     }
 
+    /// The secret store of a member account added before.
+    #[cfg(test)]
+    pub(crate) fn secrets_of(&self, account: &str) -> Arc<MemorySecrets> {
+        lock(&self.member_secrets)
+            .get(account)
+            .cloned()
+            .unwrap_or_else(|| panic!("no member account {account}"))
+    }
+
     /// The member role of `account` can no longer be assumed.
     #[cfg(test)]
     pub(crate) fn refuse_role(&self, account: &str) {

@@ -215,10 +215,7 @@ impl NoticeLedger for MemoryLedger {
         let key = rotation_key(account, old_key_id);
         let entries = lock(&self.entries);
         if !matches!(entries.get(&key), Some(Entry::Claimed { owner: o, .. }) if o == owner) {
-            return Err(Error::NoticeInProgress {
-                key: crate::mask::mask_key_id(old_key_id),
-                stage: key.stage.code(),
-            });
+            return Err(key.in_progress());
         }
         lock(&self.started).insert(key, at);
         Ok(())

@@ -204,7 +204,7 @@ super::localized_mail!(
 mod tests {
     use super::*;
     use crate::decision::{Mode, Policy, decide, due_keys};
-    use crate::model::{AccessKey, Locale, Tag};
+    use crate::model::{AccessKey, KeyRotation, Locale, Tag};
     use crate::rendered::Rendered;
     use chrono::{DateTime, Duration, TimeZone, Utc};
 
@@ -314,6 +314,91 @@ mod tests {
         }
         assert!(!r.text.contains("AKIAIOSFODNN7EXAMPL0"));
         assert!(!r.html.contains("AKIAIOSFODNN7EXAMPL0"));
+    }
+
+    /// The notice of a key at 76 days (the 14-day tier) that rotation
+    /// replaced now, or that is blocked, in `locale`.
+    fn rotation_notice(locale: Locale, rotation: KeyRotation, stage: Stage) -> Rendered {
+        let mut n = notice(&[76], locale, Tz::UTC);
+        n.keys[0].rotation = Some(rotation);
+        n.keys[0].stage = stage;
+        n.keys[0].deactivation_from = chrono::NaiveDate::from_ymd_opt(2026, 12, 9);
+        render(&view(&n, "deployer", Tz::UTC), locale).unwrap()
+    }
+
+    fn replacement() -> crate::model::Replacement {
+        crate::model::Replacement {
+            new_key_id: "AKIANEWKEYEXAMPLE777".into(),
+            new_key_created: now(),
+            secret_name: "access-key-notifier/123456789012/deployer".into(),
+            secret_arn: "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:access-key-notifier/123456789012/deployer-AbCdEf".into(),
+        }
+    }
+
+    #[test]
+    fn a_rotated_notice_names_the_new_key_and_its_secret_and_how_to_read_it_in_both_languages() {
+        let command = "aws secretsmanager get-secret-value --secret-id arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:access-key-notifier/123456789012/deployer-AbCdEf --region ap-northeast-1 --query SecretString --output text";
+        for (locale, subject, words) in [
+            (
+                Locale::En,
+                "[Rotated] The IAM access key of deployer was replaced; the new key is in Secrets Manager",
+                [
+                    "replaced on 2026-11-24 by",
+                    "the new key has not been used yet",
+                    "How to switch to the new key",
+                ],
+            ),
+            (
+                Locale::Ja,
+                "【ローテーション済み】IAM ユーザー deployer のアクセスキーを新しいキーに置き換えました（新しいキーは Secrets Manager にあります）",
+                [
+                    "2026-11-24 に",
+                    "に置き換え済み",
+                    "新しいキーに切り替える手順",
+                ],
+            ),
+        ] {
+            let r = rotation_notice(locale, KeyRotation::Rotated(replacement()), Stage::Rotated);
+            assert_eq!(r.subject, subject);
+            for needle in words.iter().copied().chain([
+                "AKIA…MPL0",
+                "AKIA…E777",
+                "access-key-notifier/123456789012/deployer",
+                command,
+                "2026-12-09",
+            ]) {
+                assert_both_contain(&r, needle);
+            }
+            assert!(
+                !r.text.contains("create-access-key"),
+                "no manual rotation steps"
+            );
+        }
+    }
+
+    #[test]
+    fn a_blocked_notice_asks_to_delete_the_key_not_in_use_in_both_languages() {
+        let blocked = KeyRotation::Blocked {
+            other_key_id: "AKIAOTHERKEYEXAMPL99".into(),
+        };
+        for (locale, subject, needle) in [
+            (
+                Locale::En,
+                "[Action required] The IAM access key of deployer could not be rotated: the user holds two keys",
+                "this one and",
+            ),
+            (
+                Locale::Ja,
+                "【要対応】IAM ユーザー deployer のアクセスキーをローテーションできません（キーがすでに 2 つあります）",
+                "の 2 つのキーを持っています",
+            ),
+        ] {
+            let r = rotation_notice(locale, blocked.clone(), Stage::RotationBlocked);
+            assert_eq!(r.subject, subject);
+            assert_both_contain(&r, needle);
+            assert_both_contain(&r, "AKIA…PL99");
+            assert_both_contain(&r, "delete-access-key");
+        }
     }
 
     #[test]

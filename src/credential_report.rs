@@ -43,7 +43,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::decision::{self, Policy};
-use crate::model::{AccessKey, LastUsed};
+use crate::model::{AccessKey, ConsolePassword, LastUsed, PasswordPolicy};
 
 /// The root account's row.
 pub(crate) const ROOT_ROW: &str = "<root_account>";
@@ -96,6 +96,8 @@ pub struct ReportUser {
     pub arn: String,
     /// The two key slots, in the report's order.
     pub keys: Vec<ReportKey>,
+    /// The console password, when the user has one (`password_enabled`).
+    pub password: Option<ConsolePassword>,
 }
 
 /// The report, read.
@@ -127,16 +129,24 @@ impl ReportUser {
 
 /// The users a report-driven sweep reads afresh: those whose row shows an
 /// active key that is due or unused at `now` (decision rules 2, 3 and
-/// 12). The others have no key the sweep could mail or enforce about.
+/// 12), or a console password that is listed (the password rules, under
+/// the account's password policy `account`). The others have nothing the
+/// sweep could mail or enforce about.
 pub fn candidates<'a>(
     policy: &Policy,
+    account: Option<&PasswordPolicy>,
     report: &'a CredentialReport,
     now: DateTime<Utc>,
 ) -> Vec<&'a ReportUser> {
     report
         .users
         .iter()
-        .filter(|u| !decision::due_keys(policy, &u.access_keys(), now).is_empty())
+        .filter(|u| {
+            !decision::due_keys(policy, &u.access_keys(), now).is_empty()
+                || u.password.as_ref().is_some_and(|p| {
+                    crate::password::due_password(policy, account, "", p, now).is_some()
+                })
+        })
         .collect()
 }
 
@@ -172,6 +182,12 @@ pub fn parse(
     };
     let [user, arn] = COLUMNS.map(column);
     let (user, arn) = (user?, arn?);
+    let password_columns = [
+        column("password_enabled")?,
+        column("password_last_used")?,
+        column("password_last_changed")?,
+        column("password_next_rotation")?,
+    ];
     let mut slots = Vec::new();
     for n in 1..=2 {
         let col = |what: &str| column(&format!("access_key_{n}_{what}"));
@@ -260,10 +276,30 @@ pub fn parse(
         if name.is_empty() {
             return Err(format!("row {row} names no user"));
         }
+        let [enabled, used, changed, next] = password_columns.map(cell);
+        let password = match enabled {
+            "false" => None,
+            // A password never used reads `no_information` (or, before
+            // IAM tracked it, has no date): never used, by IAM's record.
+            "true" => Some(ConsolePassword {
+                last_used: LastUsed {
+                    time: date(used),
+                    ..LastUsed::default()
+                },
+                last_changed: date(changed),
+                next_rotation: date(next),
+            }),
+            _ => {
+                return Err(format!(
+                    "row {row}: password_enabled is neither true nor false"
+                ));
+            }
+        };
         report.users.push(ReportUser {
             name: name.to_string(),
             arn: cell(arn).to_string(),
             keys,
+            password,
         });
     }
     if !root_seen {
@@ -363,6 +399,7 @@ mod tests {
             name: name.into(),
             arn: String::new(),
             keys,
+            password: None,
         };
         let report = CredentialReport {
             generated: now(),
@@ -375,7 +412,7 @@ mod tests {
             ],
             root_key_active: false,
         };
-        let names: Vec<&str> = candidates(&policy, &report, now())
+        let names: Vec<&str> = candidates(&policy, None, &report, now())
             .iter()
             .map(|u| u.name.as_str())
             .collect();
@@ -397,7 +434,7 @@ mod tests {
             ],
             ..report
         };
-        let names: Vec<&str> = candidates(&unused, &report, now())
+        let names: Vec<&str> = candidates(&unused, None, &report, now())
             .iter()
             .map(|u| u.name.as_str())
             .collect();
@@ -476,7 +513,7 @@ mod tests {
         assert!(
             parse(no_column, now(), now())
                 .unwrap_err()
-                .contains("access_key_1_active")
+                .contains("no column password_enabled")
         );
         let bad = report(&[
             ROOT,

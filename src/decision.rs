@@ -121,6 +121,12 @@ pub struct Policy {
     /// Days without use after which an active key is unused (rule 12); 0:
     /// the unused-key policy is off.
     pub unused_key_days: u32,
+    /// `PASSWORD_NOTICE_DAYS`: days before a console password expires at
+    /// which its owner is told (empty: off; [`password`](crate::password)).
+    pub password_notice_days: Vec<u32>,
+    /// `UNUSED_PASSWORD_DAYS`: days without use after which a console
+    /// password is unused (0: off).
+    pub unused_password_days: u32,
     /// The `iam-user-unused-credentials-check` rules whose events enter the
     /// notice service (`UNUSED_RULES`).
     pub unused_rules: Vec<String>,
@@ -172,7 +178,14 @@ impl Policy {
             Stage::Tier(days) => Some(days),
             // Unused keys and rotation need the ledger (the configuration
             // requires it), so no stateless event speaks for them.
-            Stage::Unused(_) | Stage::Rotation | Stage::Rotated | Stage::RotationBlocked => None,
+            Stage::Unused(_)
+            | Stage::Rotation
+            | Stage::Rotated
+            | Stage::RotationBlocked
+            | Stage::PasswordExpiry { .. }
+            | Stage::PasswordUnused(_)
+            | Stage::PasswordFinalWarning(_)
+            | Stage::PasswordRemoved(_) => None,
             Stage::Overdue | Stage::Reminder(_) | Stage::FinalWarning | Stage::Deactivated => self
                 .notice_rules
                 .iter()
@@ -244,10 +257,14 @@ pub(crate) fn ledger_verdict(recorded: &[bool]) -> Result<(), SkipReason> {
 /// clock, which the notice stands in for.
 pub(crate) fn recorded_stages(policy: &Policy, key: &DueKey) -> Vec<Stage> {
     let mut stages = vec![key.stage];
-    let by_the_clock = [
-        policy.stage(key.days),
-        key.unused.as_ref().map(|u| Stage::Unused(u.period)),
-    ];
+    let by_the_clock = if key.is_password() {
+        [key.password_clock_stage(), None]
+    } else {
+        [
+            policy.stage(key.days),
+            key.unused.as_ref().map(|u| Stage::Unused(u.period)),
+        ]
+    };
     for stage in by_the_clock.into_iter().flatten() {
         if !stages.contains(&stage) {
             stages.push(stage);
@@ -351,6 +368,7 @@ fn due_key(policy: &Policy, key: &AccessKey, today: NaiveDate) -> Option<DueKey>
         for_unused,
         last_used: key.last_used.clone(),
         rotation: None,
+        credential: crate::model::Credential::AccessKey,
     })
 }
 
@@ -476,6 +494,8 @@ mod tests {
             time_zone: Tz::UTC,
             overdue_reminder_days: 7,
             unused_key_days: 0,
+            password_notice_days: vec![],
+            unused_password_days: 0,
             unused_rules: vec![],
             unused_listed_first: false,
         }

@@ -80,7 +80,7 @@ use chrono_tz::Tz;
 
 use crate::calendar::add_days;
 use crate::error::Error;
-use crate::model::{Action, DueKey, KeyEnforcement, KeyVerdict, Notice, Stage};
+use crate::model::{Action, DueKey, KeyEnforcement, KeyVerdict, Notice};
 
 /// Whether the account's deadline is enforced (rule 1).
 /// Ordered weakest first: `Off < DryRun < On`.
@@ -102,6 +102,10 @@ pub struct Enforcement {
     /// `ENFORCE_UNUSED`: keys listed for their unused period
     /// ([`unused`](crate::unused)).
     pub unused_mode: EnforceMode,
+    /// `ENFORCE_UNUSED_PASSWORDS`: console passwords listed for their
+    /// unused period, removed (DeleteLoginProfile) under the same rules
+    /// ([`password`](crate::password)).
+    pub password_mode: EnforceMode,
     /// Days after the deadline's date a key keeps working.
     pub grace_days: u32,
     /// How old the first counted warning must be, in days of 24 hours.
@@ -120,6 +124,7 @@ impl Enforcement {
         Enforcement {
             mode: EnforceMode::Off,
             unused_mode: EnforceMode::Off,
+            password_mode: EnforceMode::Off,
             grace_days: Self::DEFAULT_GRACE_DAYS,
             min_warning_days: Self::DEFAULT_MIN_WARNING_DAYS,
             max_per_day: Self::DEFAULT_MAX_PER_DAY,
@@ -136,19 +141,22 @@ impl Enforcement {
         }
     }
 
-    /// Rule 1: the mode of the policy `key` is listed for.
+    /// Rule 1: the mode of the policy `key` is listed for: a console
+    /// password's (only for its unused period), an unused key's, or the
+    /// deadline's.
     pub(crate) fn mode_for(&self, key: &DueKey) -> EnforceMode {
-        if key.listed_unused() {
-            self.unused_mode
-        } else {
-            self.mode
+        match (key.is_password(), key.listed_unused()) {
+            (true, true) => self.password_mode,
+            (true, false) => EnforceMode::Off,
+            (false, true) => self.unused_mode,
+            (false, false) => self.mode,
         }
     }
 
-    /// The stronger of the two policies' modes (`On` over `DryRun` over
+    /// The strongest of the policies' modes (`On` over `DryRun` over
     /// `Off`).
     pub(crate) fn strongest(&self) -> EnforceMode {
-        self.mode.max(self.unused_mode)
+        self.mode.max(self.unused_mode).max(self.password_mode)
     }
 }
 
@@ -271,7 +279,7 @@ impl UserEnforcement {
                     // Rotation's own notice keeps its stage, and warns all
                     // the same.
                     if !key.stage.is_rotation() {
-                        key.stage = Stage::FinalWarning;
+                        key.stage = key.final_warning_stage();
                     }
                     key.deactivation_from = Some(*from);
                     true
@@ -299,6 +307,7 @@ impl UserEnforcement {
 mod tests {
     use super::*;
     use crate::model::DaysLeft;
+    use crate::model::Stage;
     use chrono::{TimeZone, Utc};
 
     fn date(m: u32, d: u32) -> NaiveDate {
@@ -322,6 +331,7 @@ mod tests {
             for_unused: false,
             last_used: None,
             rotation: None,
+            credential: crate::model::Credential::AccessKey,
         }
     }
 
@@ -356,6 +366,7 @@ mod tests {
         Enforcement {
             mode: EnforceMode::On,
             unused_mode: EnforceMode::On,
+            password_mode: EnforceMode::Off,
             grace_days: grace,
             min_warning_days: min,
             max_per_day: 10,

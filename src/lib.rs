@@ -100,6 +100,7 @@ pub mod metrics;
 pub mod model;
 pub(crate) mod organization;
 pub mod outcome;
+pub mod password;
 pub mod ports;
 pub(crate) mod rendered;
 pub mod rotation;

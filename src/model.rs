@@ -61,6 +61,9 @@ pub struct User {
     pub id: String,
     pub name: String,
     pub tags: Vec<Tag>,
+    /// When the user's console password was last used (GetUser's
+    /// `PasswordLastUsed`); `None` when it never was, or there is none.
+    pub password_last_used: Option<DateTime<Utc>>,
 }
 
 /// When and where a key was last used, as IAM reports it.
@@ -164,6 +167,17 @@ pub enum Stage {
     /// Rotation: the notice that told the owner the key could not be
     /// replaced while the user has two keys.
     RotationBlocked,
+    /// A console password that expires on this date, at this notice tier
+    /// (`password_expires_<date>_tier_<n>`): a password changed since has
+    /// another date, and its own stages.
+    PasswordExpiry { expires: NaiveDate, tier: u32 },
+    /// A console password unused since this date (its period, as
+    /// [`Stage::Unused`]).
+    PasswordUnused(NaiveDate),
+    /// Enforcement: the final warning about an unused password's period.
+    PasswordFinalWarning(NaiveDate),
+    /// Enforcement: the unused password of this period was removed.
+    PasswordRemoved(NaiveDate),
 }
 
 impl Stage {
@@ -185,6 +199,12 @@ impl Stage {
             Stage::Rotation => "rotation".to_string(),
             Stage::Rotated => "rotated".to_string(),
             Stage::RotationBlocked => "rotation_blocked".to_string(),
+            Stage::PasswordExpiry { expires, tier } => {
+                format!("password_expires_{expires}_tier_{tier}")
+            }
+            Stage::PasswordUnused(since) => format!("password_unused_since_{since}"),
+            Stage::PasswordFinalWarning(since) => format!("password_final_warning_{since}"),
+            Stage::PasswordRemoved(since) => format!("password_removed_{since}"),
         }
     }
 
@@ -255,9 +275,116 @@ pub struct DueKey {
     /// What rotation made of it (`rotation`), filled in by the notice
     /// service for a user opted in; `None` otherwise.
     pub rotation: Option<KeyRotation>,
+    /// An access key, or the user's console password listed on the same
+    /// path (its `id` is then `password:USERID`, its `created` when the
+    /// password was last set, its deadline the expiry).
+    pub credential: Credential,
+}
+
+/// What a listed entry is about.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Credential {
+    #[default]
+    AccessKey,
+    ConsolePassword(PasswordFacts),
+}
+
+/// What a listed console password's notice says of it beside its unused
+/// period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordFacts {
+    /// When it expires, where the account's password policy dates it.
+    pub expiry: Option<PasswordExpiry>,
+}
+
+/// When a console password expires (the account's `MaxPasswordAge`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordExpiry {
+    pub at: DateTime<Utc>,
+    /// Its date in `TIME_ZONE`, and the days left to it.
+    pub date: NaiveDate,
+    pub days: DaysLeft,
+    /// The account's `HardExpiry`: once expired, only an administrator
+    /// can let its owner in again.
+    pub hard: bool,
+}
+
+/// A user's console password (login profile), as IAM reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsolePassword {
+    /// Its last use; `time: None` when it was never used.
+    pub last_used: LastUsed,
+    /// When it was last set: the credential report's
+    /// `password_last_changed`; elsewhere the login profile's CreateDate.
+    pub last_changed: Option<DateTime<Utc>>,
+    /// When IAM requires it changed (the report's
+    /// `password_next_rotation`); `None` where IAM does not say.
+    pub next_rotation: Option<DateTime<Utc>>,
+}
+
+/// The parts of the account's password policy that date a password
+/// (GetAccountPasswordPolicy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordPolicy {
+    /// `MaxPasswordAge`; `None`: passwords never expire.
+    pub max_age_days: Option<u32>,
+    /// `HardExpiry`.
+    pub hard_expiry: bool,
 }
 
 impl DueKey {
+    /// How outcomes, logs and mails name it: the masked key id
+    /// (`AKIA…WXYZ`), or `console-password`.
+    pub fn shown_id(&self) -> String {
+        if self.is_password() {
+            "console-password".to_string()
+        } else {
+            crate::mask::mask_key_id(&self.id)
+        }
+    }
+
+    /// The user's console password, not an access key.
+    pub fn is_password(&self) -> bool {
+        matches!(self.credential, Credential::ConsolePassword(_))
+    }
+
+    /// The stage of enforcement's final warning about it.
+    /// The stage by the clock a sent notice records for a listed password
+    /// beside its own (a final warning stands in for the unused period's
+    /// notice); `None` for an access key.
+    pub(crate) fn password_clock_stage(&self) -> Option<Stage> {
+        let Credential::ConsolePassword(facts) = &self.credential else {
+            return None;
+        };
+        match (&self.unused, &facts.expiry) {
+            (Some(u), _) => Some(Stage::PasswordUnused(u.period)),
+            (None, Some(e)) => match self.stage {
+                Stage::PasswordExpiry { tier, .. } => Some(Stage::PasswordExpiry {
+                    expires: e.date,
+                    tier,
+                }),
+                _ => None,
+            },
+            (None, None) => None,
+        }
+    }
+
+    pub(crate) fn final_warning_stage(&self) -> Stage {
+        match (&self.credential, self.unused_period()) {
+            (Credential::ConsolePassword(_), Some(u)) => Stage::PasswordFinalWarning(u.period),
+            _ => Stage::FinalWarning,
+        }
+    }
+
+    /// The stage of enforcement's act on it: `deactivated` for a key,
+    /// `password_removed_<period>` for a password.
+    pub(crate) fn acted_stage(&self) -> Stage {
+        match (&self.credential, self.unused_period()) {
+            (Credential::ConsolePassword(_), Some(u)) => Stage::PasswordRemoved(u.period),
+            _ => Stage::Deactivated,
+        }
+    }
+
     /// Listed for its unused period, not for rotation.
     pub(crate) fn listed_unused(&self) -> bool {
         self.unused_period().is_some()
@@ -464,13 +591,32 @@ pub enum Action {
     Reactivated,
 }
 
-/// One key enforcement acted on (or would have, or held), for outcomes,
-/// the log and the digest.
+/// Which kind of credential enforcement acted on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialKind {
+    #[default]
+    AccessKey,
+    ConsolePassword,
+}
+
+impl CredentialKind {
+    pub(crate) fn is_access_key(&self) -> bool {
+        *self == CredentialKind::AccessKey
+    }
+}
+
+/// One key (or console password) enforcement acted on (or would have, or
+/// held), for outcomes, the log and the digest.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct KeyAction {
     pub user: String,
-    /// `AKIA…WXYZ`
+    /// `AKIA…WXYZ`; `-` for a console password.
     pub access_key_id: String,
+    /// A console password (removed, for `deactivated`); left out for a
+    /// key.
+    #[serde(skip_serializing_if = "CredentialKind::is_access_key")]
+    pub credential: CredentialKind,
     pub action: Action,
     pub deadline: NaiveDate,
     pub days_overdue: u32,

@@ -91,7 +91,7 @@ impl RotationSettings {
 /// Rule 2: `key` is due for rotation by its age (it has a stage by the
 /// age policy: a notice tier, or overdue), not only for being unused.
 pub fn due_for_rotation(policy: &Policy, key: &DueKey) -> bool {
-    policy.stage(key.days).is_some()
+    !key.is_password() && policy.stage(key.days).is_some()
 }
 
 /// Rule 3: the user already has the two keys IAM allows; the one that is

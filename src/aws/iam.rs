@@ -27,7 +27,7 @@ use crate::aws::pages::Pages;
 use crate::aws::{classify, to_chrono};
 use crate::credential_report::{self, CredentialReport};
 use crate::error::Error;
-use crate::model::{AccessKey, LastUsed, Tag, User};
+use crate::model::{AccessKey, LastUsed, PasswordPolicy, Tag, User};
 use crate::organization::is_account_id;
 use crate::ports::directory::{ListedUser, MAX_ACCESS_KEYS, NewAccessKey, UserDirectory};
 use crate::sync::lock;
@@ -240,6 +240,7 @@ impl UserDirectory for IamDirectory {
                             value: t.value().to_string(),
                         })
                         .collect(),
+                    password_last_used: user.password_last_used().and_then(to_chrono),
                 }))
             }
             Err(e)
@@ -546,6 +547,84 @@ impl UserDirectory for IamDirectory {
             .send()
             .await
             .map_err(|e| classify("IAM", "UpdateAccessKey", e))?;
+        Ok(())
+    }
+
+    async fn login_profile(&self, user_name: &str) -> Result<Option<DateTime<Utc>>, Error> {
+        match self
+            .client
+            .get_login_profile()
+            .user_name(user_name)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let profile = out.login_profile().ok_or_else(|| {
+                    Error::damaged(
+                        "IAM",
+                        "GetLoginProfile",
+                        "the answer holds no login profile",
+                    )
+                })?;
+                to_chrono(profile.create_date()).map(Some).ok_or_else(|| {
+                    Error::damaged(
+                        "IAM",
+                        "GetLoginProfile",
+                        "the login profile has no CreateDate",
+                    )
+                })
+            }
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_no_such_entity_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(classify("IAM", "GetLoginProfile", e)),
+        }
+    }
+
+    async fn password_policy(&self) -> Result<Option<PasswordPolicy>, Error> {
+        match self.client.get_account_password_policy().send().await {
+            Ok(out) => {
+                let policy = out.password_policy().ok_or_else(|| {
+                    Error::damaged(
+                        "IAM",
+                        "GetAccountPasswordPolicy",
+                        "the answer holds no password policy",
+                    )
+                })?;
+                // IAM gives MaxPasswordAge only where passwords expire
+                // (ExpirePasswords), from 1 to 1095 days.
+                let max_age_days = policy
+                    .max_password_age()
+                    .filter(|_| policy.expire_passwords())
+                    .and_then(|d| u32::try_from(d).ok())
+                    .filter(|d| (1..=1095).contains(d));
+                Ok(Some(PasswordPolicy {
+                    max_age_days,
+                    hard_expiry: policy.hard_expiry().unwrap_or(false),
+                }))
+            }
+            // An account without a password policy: passwords never
+            // expire.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_no_such_entity_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(classify("IAM", "GetAccountPasswordPolicy", e)),
+        }
+    }
+
+    async fn delete_login_profile(&self, user_name: &str) -> Result<(), Error> {
+        self.client
+            .delete_login_profile()
+            .user_name(user_name)
+            .send()
+            .await
+            .map_err(|e| classify("IAM", "DeleteLoginProfile", e))?;
         Ok(())
     }
 }

@@ -83,6 +83,8 @@ pub(super) fn enforcing(
     let enforcement = Enforcement {
         mode,
         unused_mode,
+        // Set with the password settings (config/passwords.rs).
+        password_mode: EnforceMode::Off,
         grace_days: bounded(
             "ENFORCE_GRACE_DAYS",
             Enforcement::DEFAULT_GRACE_DAYS,

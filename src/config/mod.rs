@@ -26,6 +26,7 @@ mod enforcement;
 mod ledger;
 mod notices;
 mod organization;
+mod passwords;
 mod rotation;
 
 use notices::parse_tag_key;
@@ -133,10 +134,14 @@ impl Config {
             ));
         }
         let enforcement::Enforcing {
-            enforcement,
+            mut enforcement,
             exempt_tag,
             exempt_users_parameter,
         } = enforcement::enforcing(&get, ledger_table.as_deref(), policy.unused_key_days)?;
+        let passwords = passwords::passwords(&get, ledger_table.as_deref())?;
+        policy.password_notice_days = passwords.notice_days;
+        policy.unused_password_days = passwords.unused_days;
+        enforcement.password_mode = passwords.mode;
         policy.exempt_tag = exempt_tag;
         policy.unused_listed_first = enforcement.unused_mode > enforcement.mode;
         let organization = organization::organization(&get)?;
@@ -388,6 +393,7 @@ mod tests {
             Enforcement {
                 mode: EnforceMode::DryRun,
                 unused_mode: EnforceMode::Off,
+                password_mode: EnforceMode::Off,
                 grace_days: 7,
                 min_warning_days: 5,
                 max_per_day: 25,

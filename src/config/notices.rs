@@ -158,6 +158,9 @@ pub(super) fn notices(get: &impl Fn(&str) -> Option<String>) -> Result<Notices, 
             time_zone,
             overdue_reminder_days,
             unused_key_days,
+            // Set with the password settings (config/passwords.rs).
+            password_notice_days: Vec::new(),
+            unused_password_days: 0,
             unused_rules,
             // Set with the enforcement settings (config/enforcement.rs).
             unused_listed_first: false,

@@ -14,7 +14,7 @@ use crate::clock::Clock;
 use crate::error::Error;
 use crate::event::{self, ComplianceChange, Parsed};
 use crate::logging::{self, Level};
-use crate::model::{AccessKey, SkipReason, Tag, Trigger};
+use crate::model::{AccessKey, ConsolePassword, LastUsed, SkipReason, Tag, Trigger};
 use crate::outcome::Outcome;
 use crate::ports::Ports;
 use crate::ports::directory::UserDirectory;
@@ -135,16 +135,42 @@ async fn handle_event<P: Ports>(
     let Some(user) = load_user(directory, &change.user_id).await? else {
         return Ok(skipped(&change, SkipReason::UserNotFound));
     };
+    // A console password the event path can date: a used one, with the
+    // unused-password policy on. Its expiry, and a password never used
+    // (dated by its last change, which only the credential report
+    // gives), are the sweep's.
+    let password = match user.password_last_used {
+        Some(used) if policy.unused_password_days > 0 => directory
+            .login_profile(&user.name)
+            .await?
+            .map(|created| ConsolePassword {
+                last_used: LastUsed {
+                    time: Some(used),
+                    ..LastUsed::default()
+                },
+                last_changed: Some(created),
+                next_rotation: None,
+            }),
+        _ => None,
+    };
 
     // The notice service: decide, rotate, enforce, notify.
     let service = deps.service(invocation);
-    let keys = service.judge(directory, user.keys).await?;
     let account = Account {
         id: change.account.as_deref(),
         label: scope.label.as_deref(),
         directory,
         secrets: &*scope.secrets,
+        password_policy: None,
     };
+    let keys = service
+        .judge(
+            &account,
+            Some(&change.user_id),
+            user.keys,
+            password.as_ref(),
+        )
+        .await?;
     let reading = Reading {
         id: &change.user_id,
         name: &user.name,
@@ -218,6 +244,7 @@ pub(crate) struct User {
     name: String,
     tags: Vec<Tag>,
     keys: Vec<AccessKey>,
+    password_last_used: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Resolves the UserId and reads the user's tags and keys. The name may come
@@ -242,6 +269,7 @@ pub(crate) async fn load_user<D: UserDirectory>(
                     name: user.name,
                     tags: user.tags,
                     keys,
+                    password_last_used: user.password_last_used,
                 }));
             }
             (Some(_), Some(_)) if fresh => return Err(Error::UserChanged(user_id.to_string())),

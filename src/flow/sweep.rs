@@ -56,12 +56,12 @@ use tokio::time::Instant;
 
 use super::digest::account_digest;
 use super::scope::Scope;
-use super::targets::{Target, Targets, targets};
+use super::targets::{PasswordSeen, Target, Targets, targets};
 use super::{Deps, Invocation, Service};
 use crate::enforcement::EnforceMode;
 use crate::error::Error;
 use crate::logging::{self, Level};
-use crate::model::{SkipReason, Trigger, UserResult};
+use crate::model::{ConsolePassword, LastUsed, PasswordPolicy, SkipReason, Trigger, UserResult};
 use crate::outcome::Status;
 use crate::outcome::report::Report;
 use crate::outcome::sweep::{Fate, RotationOutcome, SweepOutcome};
@@ -166,6 +166,9 @@ struct Plan {
     /// The users to read, from where the last sweep stopped.
     users: Vec<Target>,
     resumed_from: Option<String>,
+    /// The account's password policy, read once where expiry notices are
+    /// on (`PASSWORD_NOTICE_DAYS`).
+    password_policy: Option<PasswordPolicy>,
 }
 
 /// One user's result.
@@ -254,14 +257,19 @@ async fn plan<P: Ports>(
         let report_by = times.end.map(|_| times.started + times.budget / 4);
         let full = matches!(run, Run::ReadOnly { full: true });
         let policy = &deps.config.policy;
-        let targets = targets(directory, policy, full, report_by, service.now()).await?;
+        let password_policy = match policy.password_notice_days.is_empty() {
+            true => None,
+            false => directory.password_policy().await?,
+        };
+        let passwords = password_policy.as_ref();
+        let targets = targets(directory, policy, passwords, full, report_by, service.now()).await?;
         let resumed_from = match ledger {
             Some(l) => l.sweep_resume(&account).await?,
             None => None,
         };
-        Ok((account, targets, resumed_from))
+        Ok((account, targets, resumed_from, password_policy))
     });
-    let (account, targets, resumed_from) = listed.await?;
+    let (account, targets, resumed_from, password_policy) = listed.await?;
     let mut users = targets.users.clone();
     if let Some(first) = &resumed_from {
         // Start where the last sweep stopped; the users before it follow.
@@ -274,6 +282,7 @@ async fn plan<P: Ports>(
         targets,
         users,
         resumed_from,
+        password_policy,
     })
 }
 
@@ -294,6 +303,7 @@ async fn run_users<P: Ports>(
         label: Some(&plan.label),
         directory: &*scope.directory,
         secrets: &*scope.secrets,
+        password_policy: plan.password_policy,
     };
     let mut pending = plan.users.clone();
     let mut concurrency = deps.config.sweep_concurrency;
@@ -520,10 +530,26 @@ async fn one_user<P: Ports>(
         }
     };
     swept.keys = keys.len();
-    let keys = match service
-        .judge(directory, user.with_report_last_use(keys))
-        .await
-    {
+    let (password, read) = match console_password::<P>(service, directory, user).await {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            swept.fate = Fate::Skipped(SkipReason::UserNotFound);
+            return swept;
+        }
+        Err(e) => {
+            swept.fate = Fate::Failed((&e).into());
+            return swept;
+        }
+    };
+    let keys = service
+        .judge(
+            account,
+            user.id.as_deref(),
+            user.with_report_last_use(keys),
+            password.as_ref(),
+        )
+        .await;
+    let keys = match keys {
         Ok(keys) => keys,
         Err(e) => {
             swept.fate = Fate::Failed((&e).into());
@@ -535,7 +561,11 @@ async fn one_user<P: Ports>(
     }
     // A listed user's id must still be the name's; a user the report
     // named is known by the id GetUser gives.
-    let (user_id, tags) = match directory.user(&user.name).await {
+    let fetched = match read {
+        Some(u) => Ok(Some(u)),
+        None => directory.user(&user.name).await,
+    };
+    let (user_id, tags) = match fetched {
         Ok(Some(u)) if user.id.as_ref().is_none_or(|id| *id == u.id) => (u.id, u.tags),
         // Deleted, or the name now belongs to another user: that one is
         // read under its own id next time.
@@ -568,10 +598,44 @@ async fn one_user<P: Ports>(
     swept
 }
 
+/// The console password of `user`, where the password rules are on: the
+/// report's, or, for a listed user, read afresh (GetLoginProfile, then
+/// GetUser for its last use, which the caller reuses). `None`: the user is
+/// gone.
+async fn console_password<P: Ports>(
+    service: &Service<'_, P>,
+    directory: &Dir<P>,
+    user: &Target,
+) -> Result<Option<(Option<ConsolePassword>, Option<crate::model::User>)>, Error> {
+    let policy = &service.config().policy;
+    let on = !policy.password_notice_days.is_empty() || policy.unused_password_days > 0;
+    match &user.password {
+        _ if !on => Ok(Some((None, None))),
+        PasswordSeen::Reported(password) => Ok(Some((password.clone(), None))),
+        PasswordSeen::Unread => {
+            let Some(created) = directory.login_profile(&user.name).await? else {
+                return Ok(Some((None, None)));
+            };
+            let Some(read) = directory.user(&user.name).await? else {
+                return Ok(None);
+            };
+            let password = ConsolePassword {
+                last_used: LastUsed {
+                    time: read.password_last_used,
+                    ..LastUsed::default()
+                },
+                last_changed: Some(created),
+                next_rotation: None,
+            };
+            Ok(Some((Some(password), Some(read))))
+        }
+    }
+}
+
 fn log_notice(user: &str, result: &UserResult, status: Status) {
     let keys: Vec<_> = result
         .listed()
-        .map(|(k, l)| json!({"access_key_id": crate::mask::mask_key_id(&k.id), "stage": l.stage.code(), "deadline": crate::calendar::iso(k.deadline_date)}))
+        .map(|(k, l)| json!({"access_key_id": k.shown_id(), "stage": l.stage.code(), "deadline": crate::calendar::iso(k.deadline_date)}))
         .collect();
     logging::log(
         Level::Info,

@@ -41,7 +41,7 @@ use crate::credential_report::{self, CredentialReport};
 use crate::decision::Policy;
 use crate::error::Error;
 use crate::logging::{self, Level};
-use crate::model::{AccessKey, LastUsed};
+use crate::model::{AccessKey, ConsolePassword, LastUsed, PasswordPolicy};
 use crate::outcome::sweep::Source;
 use crate::ports::directory::{ListedUser, UserDirectory};
 
@@ -57,6 +57,18 @@ pub(crate) struct Target {
     /// that slot's key (`None`: the report does not say). Empty for a
     /// listed user.
     pub last_used: Vec<(DateTime<Utc>, Option<LastUsed>)>,
+    /// The console password, as the report shows it.
+    pub password: PasswordSeen,
+}
+
+/// What the sweep knows of a user's console password before reading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PasswordSeen {
+    /// A listed user: read afresh when the password rules are on
+    /// (GetLoginProfile, and GetUser's last use).
+    Unread,
+    /// The credential report's row: the password, or none.
+    Reported(Option<ConsolePassword>),
 }
 
 impl Target {
@@ -106,6 +118,7 @@ pub(crate) struct Targets {
 pub(crate) async fn targets<D: UserDirectory>(
     directory: &D,
     policy: &Policy,
+    passwords: Option<&PasswordPolicy>,
     full: bool,
     report_by: Option<Instant>,
     now: DateTime<Utc>,
@@ -154,7 +167,7 @@ pub(crate) async fn targets<D: UserDirectory>(
                     .iter()
                     .map(|u| (u.name.as_str(), u.id.as_str()))
                     .collect();
-                let candidates = credential_report::candidates(policy, &report, now);
+                let candidates = credential_report::candidates(policy, passwords, &report, now);
                 let mut users: Vec<Target> = candidates
                     .iter()
                     .map(|u| Target {
@@ -167,6 +180,7 @@ pub(crate) async fn targets<D: UserDirectory>(
                             .iter()
                             .map(|k| (k.last_rotated, k.last_used.clone()))
                             .collect(),
+                        password: PasswordSeen::Reported(u.password.clone()),
                     })
                     .collect();
                 users.sort_by(|a, b| a.name.cmp(&b.name));
@@ -224,6 +238,7 @@ fn listing_targets(listed: Vec<ListedUser>, report_unavailable: Option<String>) 
             name: u.name,
             id: Some(u.id),
             last_used: Vec::new(),
+            password: PasswordSeen::Unread,
         })
         .collect();
     users.sort_by(|a, b| a.name.cmp(&b.name));

@@ -249,7 +249,7 @@ impl Outcome {
         outcome.keys = listed
             .iter()
             .map(|(k, l)| KeyOutcome {
-                access_key_id: mask_key_id(&k.id),
+                access_key_id: k.shown_id(),
                 created: iso(k.created_date),
                 deadline: iso(k.deadline_date),
                 days_remaining: k.days.remaining(),

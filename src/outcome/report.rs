@@ -10,10 +10,9 @@ use serde::{Serialize, Serializer};
 
 use crate::calendar;
 use crate::decision::Policy;
-use crate::mask::mask_key_id;
 use crate::model::{
-    Action, DaysLeft, EnforcementState, Exemption, KeyResult, KeyRotation, NoticeState, SkipReason,
-    Stage, UserResult,
+    Action, Credential, DaysLeft, EnforcementState, Exemption, KeyResult, KeyRotation, NoticeState,
+    SkipReason, Stage, UserResult,
 };
 
 /// What the owner tag gave.
@@ -118,12 +117,19 @@ fn stage_code<S: Serializer>(stage: &Stage, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&stage.code())
 }
 
-/// One due key, as the report shows it.
+/// One due key (or console password), as the report shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReportKey {
     pub user: String,
-    /// `AKIA…WXYZ`
+    /// `AKIA…WXYZ`; `console-password` for the user's console password.
     pub access_key_id: String,
+    /// The console password's expiry date, where the account's policy
+    /// dates it; `None` for a key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_expires: Option<NaiveDate>,
+    /// A console password, not a key.
+    #[serde(skip)]
+    pub password: bool,
     pub created: NaiveDate,
     pub deadline: NaiveDate,
     pub age_days: u32,
@@ -228,6 +234,12 @@ pub struct Report {
     /// Exempt users whose exemption tag ends within
     /// [`EXPIRING_WITHIN_DAYS`] days.
     pub exemptions_expiring: Vec<ReportKey>,
+    /// Console passwords within an expiry tier, of users who are not
+    /// exempt, earliest expiry first.
+    pub passwords_expiring: Vec<ReportKey>,
+    /// Console passwords listed for their unused period, of users who are
+    /// not exempt, longest unused first.
+    pub passwords_unused: Vec<ReportKey>,
     /// Keys of users opted in to rotation, in every state but a
     /// replacement in use (that one's old key is in `deactivated` the day
     /// it goes): replaced by this run, would be (dry run), blocked, failed,
@@ -262,6 +274,8 @@ impl Report {
             reactivated: Vec::new(),
             no_one_to_warn: Vec::new(),
             exemptions_expiring: Vec::new(),
+            passwords_expiring: Vec::new(),
+            passwords_unused: Vec::new(),
             rotation: Vec::new(),
             tz: policy.time_zone,
             rows: Vec::new(),
@@ -331,9 +345,15 @@ impl Report {
                 Due::From(from)
             }
         };
+        let password_expires = match &k.credential {
+            Credential::ConsolePassword(facts) => facts.expiry.map(|e| e.date),
+            Credential::AccessKey => None,
+        };
         ReportKey {
             user: user.to_string(),
-            access_key_id: mask_key_id(&k.id),
+            access_key_id: k.shown_id(),
+            password_expires,
+            password: k.is_password(),
             created: k.created_date,
             deadline: k.deadline_date,
             age_days: k.age_days,
@@ -404,6 +424,10 @@ impl Report {
             }
             if row.exempt {
                 self.exempt.push(row);
+            } else if row.password && row.listed_unused {
+                self.passwords_unused.push(row);
+            } else if row.password {
+                self.passwords_expiring.push(row);
             } else if row.listed_unused {
                 self.unused.push(row);
             } else if row.days.is_overdue() {
@@ -419,6 +443,13 @@ impl Report {
         self.exempt.sort_by(by_deadline);
         self.unused
             .sort_by(|a, b| b.unused_days.cmp(&a.unused_days).then(a.user.cmp(&b.user)));
+        self.passwords_unused
+            .sort_by(|a, b| b.unused_days.cmp(&a.unused_days).then(a.user.cmp(&b.user)));
+        self.passwords_expiring.sort_by(|a, b| {
+            a.password_expires
+                .cmp(&b.password_expires)
+                .then(a.user.cmp(&b.user))
+        });
         self.deactivated.sort_by(by_deadline);
         self.next_run.sort_by(by_deadline);
         self.reactivated.sort_by(by_deadline);
@@ -438,12 +469,14 @@ impl Report {
     }
 
     /// Every due key, in the report's order: overdue, within a tier,
-    /// unused, exempt.
+    /// unused, the console passwords (expiring, unused), exempt.
     pub fn keys(&self) -> impl Iterator<Item = &ReportKey> {
         self.overdue
             .iter()
             .chain(&self.within_tier)
             .chain(&self.unused)
+            .chain(&self.passwords_expiring)
+            .chain(&self.passwords_unused)
             .chain(&self.exempt)
     }
 }
@@ -513,7 +546,8 @@ mod tests {
                         verdict,
                         action: action.map(|action| KeyAction {
                             user: name.into(),
-                            access_key_id: mask_key_id(&k.id),
+                            access_key_id: crate::mask::mask_key_id(&k.id),
+                            credential: Default::default(),
                             action,
                             deadline: k.deadline_date,
                             days_overdue: k.days.overdue(),

@@ -6,7 +6,7 @@ use std::future::Future;
 
 use crate::credential_report::CredentialReport;
 use crate::error::Error;
-use crate::model::{AccessKey, LastUsed, User};
+use crate::model::{AccessKey, LastUsed, PasswordPolicy, User};
 
 /// The most keys [`UserDirectory::access_keys`] lists for one user. IAM
 /// allows 2 per user, so a listing of more is a damaged answer, refused by
@@ -104,6 +104,26 @@ pub trait UserDirectory: Send + Sync {
         &self,
         user_name: &str,
     ) -> impl Future<Output = Result<NewAccessKey, Error>> + Send;
+
+    /// When the console password of `user_name` was set (GetLoginProfile's
+    /// CreateDate); `None` when the user has no password.
+    fn login_profile(
+        &self,
+        user_name: &str,
+    ) -> impl Future<Output = Result<Option<chrono::DateTime<chrono::Utc>>, Error>> + Send;
+
+    /// The account's password policy, the parts that date a password
+    /// (GetAccountPasswordPolicy); `None` when the account has none.
+    fn password_policy(&self)
+    -> impl Future<Output = Result<Option<PasswordPolicy>, Error>> + Send;
+
+    /// Removes the console password of `user_name` (DeleteLoginProfile):
+    /// enforcement's one change about passwords. Nothing else about the
+    /// user (keys, MFA devices, the user itself) is ever changed.
+    fn delete_login_profile(
+        &self,
+        user_name: &str,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
 
     /// Sets the key `key_id` of `user_name` to Inactive: enforcement's one
     /// change to IAM, and rotation's to a new key whose secret could not be

@@ -42,7 +42,8 @@ use crate::error::Error;
 use crate::logging::{self, Level};
 use crate::mask::mask_key_id;
 use crate::model::{
-    Action, DueKey, KeyAction, KeyEnforcement, KeyVerdict, MailState, Stage, Trigger, Verdict,
+    Action, CredentialKind, DueKey, KeyAction, KeyEnforcement, KeyVerdict, LastUsed, MailState,
+    Trigger, Verdict,
 };
 use crate::ports::directory::UserDirectory;
 use crate::ports::exemptions::ExemptionSource;
@@ -206,9 +207,14 @@ where
     D: UserDirectory,
 {
     fn report(&self, action: Action) -> KeyAction {
+        let (access_key_id, credential) = match self.key.is_password() {
+            true => ("-".to_string(), CredentialKind::ConsolePassword),
+            false => (mask_key_id(&self.key.id), CredentialKind::AccessKey),
+        };
         KeyAction {
             user: self.user.name.to_string(),
-            access_key_id: mask_key_id(&self.key.id),
+            access_key_id,
+            credential,
             action,
             deadline: self.key.deadline_date,
             days_overdue: self.key.days.overdue(),
@@ -224,8 +230,25 @@ where
         NoticeKey {
             account: self.account.id.unwrap_or_default().to_string(),
             access_key_id: self.key.id.clone(),
-            stage: Stage::Deactivated,
+            stage: self.key.acted_stage(),
         }
+    }
+
+    /// Step 2's first read: the key is still there, active, with the
+    /// CreateDate that was judged (the directory's listing is bounded, its
+    /// contract: a damaged one is an error here too); a password, still
+    /// there (GetLoginProfile).
+    async fn still_there(&self) -> Result<bool, Error> {
+        let (directory, user) = (self.account.directory, self.user.name);
+        if self.key.is_password() {
+            return Ok(directory.login_profile(user).await?.is_some());
+        }
+        Ok(directory
+            .access_keys(user)
+            .await?
+            .unwrap_or_default()
+            .iter()
+            .any(|k| k.id == self.key.id && k.active && k.created == self.key.created))
     }
 
     /// Steps 1 to 6 of the module's list.
@@ -257,14 +280,8 @@ where
         };
         let release = || claims::release(ledger, &held, &acquired, &s.claim.owner);
         let user = self.user.name;
-        // The directory's listing is bounded (its contract): a damaged one
-        // is an error here too.
-        let reread = directory.access_keys(user).await;
-        let unchanged = match reread {
-            Ok(keys) => keys
-                .unwrap_or_default()
-                .iter()
-                .any(|k| k.id == self.key.id && k.active && k.created == self.key.created),
+        let unchanged = match self.still_there().await {
+            Ok(unchanged) => unchanged,
             Err(e) => {
                 release().await;
                 return Err(e);
@@ -292,17 +309,29 @@ where
             // the name still belongs to the UserId the decision was made
             // for.
             let owner = directory.user(user).await?;
-            if owner.is_none_or(|u| u.id != self.user.id) {
+            let Some(owner) = owner.filter(|u| u.id == self.user.id) else {
                 return Ok(Some(Action::LeftAlone));
-            }
-            // An unused key must still be unused, in the same period: its
-            // last use read again, since the decision's may be the
-            // credential report's, hours old (enforcement rule 8).
+            };
+            // An unused key (or password) must still be unused, in the
+            // same period: its last use read again, since the decision's
+            // may be the credential report's, hours old (enforcement rule
+            // 8). A password's is GetUser's, just read.
             if let Some(period) = self.key.unused_period() {
                 let policy = &s.config.policy;
-                let fresh = directory.last_used(&self.key.id).await?;
-                let today = policy.date_of(now);
-                let (days, tz) = (policy.unused_key_days, policy.time_zone);
+                let (fresh, days) = match self.key.is_password() {
+                    true => (
+                        LastUsed {
+                            time: owner.password_last_used,
+                            ..LastUsed::default()
+                        },
+                        policy.unused_password_days,
+                    ),
+                    false => (
+                        directory.last_used(&self.key.id).await?,
+                        policy.unused_key_days,
+                    ),
+                };
+                let (today, tz) = (policy.date_of(now), policy.time_zone);
                 if !unused::still_in(period, days, self.key.created, &fresh, today, tz) {
                     return Ok(Some(Action::LeftAlone));
                 }
@@ -326,7 +355,11 @@ where
                 return Err(e);
             }
         }
-        if let Err(e) = directory.deactivate_key(user, &self.key.id).await {
+        let done = match self.key.is_password() {
+            true => directory.delete_login_profile(user).await,
+            false => directory.deactivate_key(user, &self.key.id).await,
+        };
+        if let Err(e) = done {
             release().await;
             s.cap.give_back(ledger, account).await;
             return Err(e);
@@ -383,7 +416,7 @@ where
                     &rendered,
                     vec![
                         ("notice_source".into(), self.trigger.source().to_string()),
-                        ("notice_stage".into(), Stage::Deactivated.code()),
+                        ("notice_stage".into(), self.key.acted_stage().code()),
                     ],
                 );
                 self.s.mailer.send(&message).await
@@ -396,7 +429,7 @@ where
                 logging::log(
                     Level::Error,
                     "the deactivated notice could not be sent; the key stays deactivated",
-                    json!({"user": self.user.name, "access_key_id": mask_key_id(&self.key.id), "errorType": e.error_type(), "error": e.safe_message()}),
+                    json!({"user": self.user.name, "access_key_id": self.key.shown_id(), "errorType": e.error_type(), "error": e.safe_message()}),
                 );
                 (MailState::Failed, None)
             }
@@ -410,19 +443,37 @@ fn log_action(action: &KeyAction) {
         Action::Deactivated | Action::HeldByCap | Action::NoOneToWarn => Level::Warn,
         _ => Level::Info,
     };
+    let message = match (action.credential, action.action) {
+        (CredentialKind::ConsolePassword, Action::Deactivated) => "console password removed",
+        (CredentialKind::ConsolePassword, Action::DryRun) => {
+            "console password would be removed (dry run)"
+        }
+        (CredentialKind::ConsolePassword, Action::HeldByCap) => {
+            "console password held by ENFORCE_MAX_PER_DAY"
+        }
+        (CredentialKind::ConsolePassword, Action::NoOneToWarn) => {
+            "console password held: no owner address to warn (a copy is no warning)"
+        }
+        (CredentialKind::ConsolePassword, Action::LeftAlone) => {
+            "console password used or changed since it was read; left alone"
+        }
+        (CredentialKind::ConsolePassword, Action::Reactivated) => {
+            "console password set again after its removal; left alone"
+        }
+        (_, Action::Deactivated) => "access key deactivated",
+        (_, Action::DryRun) => "access key would be deactivated (dry run)",
+        (_, Action::HeldByCap) => "access key held by ENFORCE_MAX_PER_DAY",
+        (_, Action::NoOneToWarn) => {
+            "access key held: no owner address to warn (a copy is no warning)"
+        }
+        (_, Action::LeftAlone) => "access key changed since it was read; left alone",
+        (_, Action::Reactivated) => "access key reactivated after its deactivation; left alone",
+    };
     logging::log(
         level,
-        match action.action {
-            Action::Deactivated => "access key deactivated",
-            Action::DryRun => "access key would be deactivated (dry run)",
-            Action::HeldByCap => "access key held by ENFORCE_MAX_PER_DAY",
-            Action::NoOneToWarn => {
-                "access key held: no owner address to warn (a copy is no warning)"
-            }
-            Action::LeftAlone => "access key changed since it was read; left alone",
-            Action::Reactivated => "access key reactivated after its deactivation; left alone",
-        },
+        message,
         json!({
+            "credential": action.credential,
             "enforcement": action.action,
             "user": action.user,
             "access_key_id": action.access_key_id,

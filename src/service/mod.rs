@@ -38,8 +38,8 @@ use crate::error::Error;
 use crate::exemption::ExemptionListing;
 use crate::logging::{self, Level};
 use crate::model::{
-    AccessKey, DueKey, KeyResult, Listed, NoticeState, Noticed, SkipReason, Tag, Trigger,
-    UserResult, Verdict,
+    AccessKey, ConsolePassword, DueKey, KeyResult, Listed, NoticeState, Noticed, PasswordPolicy,
+    SkipReason, Tag, Trigger, UserResult, Verdict,
 };
 use crate::ports::directory::UserDirectory;
 use crate::ports::exemptions::{ExemptionSource, Exemptions};
@@ -82,6 +82,8 @@ pub struct Account<'a, D, S> {
     pub directory: &'a D,
     /// Where its rotated keys' secrets go.
     pub secrets: &'a S,
+    /// Its password policy, where the flow read it (expiry notices on).
+    pub password_policy: Option<PasswordPolicy>,
 }
 
 impl<D, S> Account<'_, D, S> {
@@ -137,6 +139,11 @@ impl<'a, L: NoticeLedger, M: Mailer, X: ExemptionSource> NoticeService<'a, L, M,
         self.now
     }
 
+    /// The configuration it runs under.
+    pub fn config(&self) -> &Config {
+        self.config
+    }
+
     /// The exemption list, read the first time a user needs it.
     async fn listing(&self) -> &ExemptionListing {
         self.listing
@@ -147,12 +154,17 @@ impl<'a, L: NoticeLedger, M: Mailer, X: ExemptionSource> NoticeService<'a, L, M,
     /// Step 1: `keys` with the last use the decision needs (with the
     /// unused-key policy on, decision rule 12: every active key's, read
     /// with GetAccessKeyLastUsed, all at once, where the caller did not
-    /// know it already), and the due keys among them, computed once.
-    pub async fn judge<D: UserDirectory>(
+    /// know it already), and the due keys among them, computed once; then
+    /// the console password of the user `user_id`, where the password
+    /// rules list it ([`password`](crate::password)).
+    pub async fn judge<D: UserDirectory, S>(
         &self,
-        directory: &D,
+        account: &Account<'_, D, S>,
+        user_id: Option<&str>,
         keys: Vec<AccessKey>,
+        password: Option<&ConsolePassword>,
     ) -> Result<Judged, Error> {
+        let directory = account.directory;
         let policy = &self.config.policy;
         let keys = futures_util::future::try_join_all(keys.into_iter().map(|mut key| async {
             if policy.unused_key_days > 0 && key.active && key.last_used.is_none() {
@@ -161,7 +173,13 @@ impl<'a, L: NoticeLedger, M: Mailer, X: ExemptionSource> NoticeService<'a, L, M,
             Ok::<_, Error>(key)
         }))
         .await?;
-        let due = decision::due_keys(policy, &keys, self.now);
+        let mut due = decision::due_keys(policy, &keys, self.now);
+        if let (Some(user_id), Some(password)) = (user_id, password) {
+            let account = account.password_policy.as_ref();
+            due.extend(crate::password::due_password(
+                policy, account, user_id, password, self.now,
+            ));
+        }
         Ok(Judged { keys, due })
     }
 

@@ -204,7 +204,7 @@ async fn record_warnings<L, M, X>(
             logging::log(
                 Level::Error,
                 "a warning could not be recorded; the key is not deactivated on it",
-                json!({"access_key_id": mask_key_id(&key.id), "announced": iso(announced), "error": e.safe_message()}),
+                json!({"access_key_id": key.shown_id(), "announced": iso(announced), "error": e.safe_message()}),
             );
         }
     }

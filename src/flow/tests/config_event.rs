@@ -398,6 +398,18 @@ async fn a_name_that_keeps_pointing_at_another_user_is_a_retryable_error() {
         async fn deactivate_key(&self, name: &str, id: &str) -> Result<(), Error> {
             self.0.deactivate_key(name, id).await
         }
+        async fn login_profile(
+            &self,
+            name: &str,
+        ) -> Result<Option<chrono::DateTime<chrono::Utc>>, Error> {
+            self.0.login_profile(name).await
+        }
+        async fn password_policy(&self) -> Result<Option<crate::model::PasswordPolicy>, Error> {
+            self.0.password_policy().await
+        }
+        async fn delete_login_profile(&self, name: &str) -> Result<(), Error> {
+            self.0.delete_login_profile(name).await
+        }
     }
     let directory = Renaming(MemoryDirectory::new());
     directory.0.add_user(

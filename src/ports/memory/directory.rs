@@ -6,7 +6,8 @@
 //! Lambda container. Calls are counted and failures scripted per IAM
 //! operation (`ListUsers`, `GetUser`, `ListAccessKeys`,
 //! `GetAccessKeyLastUsed`, `GetCallerIdentity`, `ListAccountAliases`,
-//! `UpdateAccessKey`, and `GetCredentialReport` for the whole report), each of
+//! `UpdateAccessKey`, `GetLoginProfile`, `GetAccountPasswordPolicy`,
+//! `DeleteLoginProfile`, and `GetCredentialReport` for the whole report), each of
 //! which can be made slow. A user's keys can be set to change right after
 //! the next listing (`MemoryDirectory::change_keys_after_listing`), as a
 //! rotation between a decision and the action on it would.
@@ -19,7 +20,7 @@ use chrono::{DateTime, Utc};
 use super::script::Script;
 use crate::credential_report::{CredentialReport, ReportKey, ReportUser};
 use crate::error::Error;
-use crate::model::{AccessKey, LastUsed, Tag, User};
+use crate::model::{AccessKey, ConsolePassword, LastUsed, PasswordPolicy, Tag, User};
 use crate::ports::directory::{
     ListedUser, MAX_ACCESS_KEYS, NewAccessKey, UserDirectory, too_many_keys,
 };
@@ -37,6 +38,9 @@ struct Stored {
     created: DateTime<Utc>,
     tags: Vec<Tag>,
     keys: Vec<(AccessKey, LastUsed)>,
+    /// The console password: when its login profile was created, and
+    /// what the credential report says of it.
+    password: Option<(DateTime<Utc>, ConsolePassword)>,
 }
 
 impl Stored {
@@ -58,6 +62,7 @@ impl Stored {
                 })
                 .collect(),
             keys,
+            password: None,
         }
     }
 }
@@ -87,6 +92,10 @@ pub struct MemoryDirectory {
     now: Mutex<DateTime<Utc>>,
     /// Keys created so far, for ids and secrets of their own.
     created: Mutex<u32>,
+    /// The account's password policy.
+    password_policy: Mutex<Option<PasswordPolicy>>,
+    /// Each removed console password: the user's name.
+    passwords_removed: Mutex<Vec<String>>,
     pub script: Script,
 }
 
@@ -180,6 +189,29 @@ impl MemoryDirectory {
         }
     }
 
+    /// Gives `name` a console password whose login profile was created
+    /// at `created`, as `password` says of it (over any it had).
+    pub fn set_password(&self, name: &str, created: DateTime<Utc>, password: ConsolePassword) {
+        for u in lock(&self.users).iter_mut().filter(|u| u.name == name) {
+            u.password = Some((created, password.clone()));
+        }
+    }
+
+    /// The account's password policy from now on.
+    pub fn set_password_policy(&self, policy: Option<PasswordPolicy>) {
+        *lock(&self.password_policy) = policy;
+    }
+
+    /// Every console password removed so far, by user name.
+    pub fn passwords_removed(&self) -> Vec<String> {
+        lock(&self.passwords_removed).clone()
+    }
+
+    /// Whether `name` has a console password now.
+    pub fn has_password(&self, name: &str) -> bool {
+        self.find(name, |u| u.password.is_some()).unwrap_or(false)
+    }
+
     /// Every deactivation so far, in order: (user name, key id).
     pub fn deactivated(&self) -> Vec<(String, String)> {
         lock(&self.deactivated).clone()
@@ -225,6 +257,7 @@ impl UserDirectory for MemoryDirectory {
             id: u.id.clone(),
             name: u.name.clone(),
             tags: u.tags.clone(),
+            password_last_used: u.password.as_ref().and_then(|(_, p)| p.last_used.time),
         });
         if let Some((renamed_to, newcomer)) = lock(&self.after_get).remove(user_name) {
             self.rename(user_name, &renamed_to);
@@ -293,6 +326,7 @@ impl UserDirectory for MemoryDirectory {
                             last_used: Some(used.clone()),
                         })
                         .collect(),
+                    password: u.password.as_ref().map(|(_, p)| p.clone()),
                 })
                 .collect(),
             root_key_active: false,
@@ -356,6 +390,42 @@ impl UserDirectory for MemoryDirectory {
             created: now,
             secret: SecretString::from(format!("memory-secret-of-{n:04}-never-to-be-seen")),
         })
+    }
+
+    async fn login_profile(&self, user_name: &str) -> Result<Option<DateTime<Utc>>, Error> {
+        self.script.answer("GetLoginProfile").await?;
+        Ok(self
+            .find(user_name, |u| {
+                u.password.as_ref().map(|(created, _)| *created)
+            })
+            .flatten())
+    }
+
+    async fn password_policy(&self) -> Result<Option<PasswordPolicy>, Error> {
+        self.script.answer("GetAccountPasswordPolicy").await?;
+        Ok(*lock(&self.password_policy))
+    }
+
+    async fn delete_login_profile(&self, user_name: &str) -> Result<(), Error> {
+        self.script.answer("DeleteLoginProfile").await?;
+        let mut users = lock(&self.users);
+        match users
+            .iter_mut()
+            .find(|u| u.name == user_name && u.password.is_some())
+        {
+            Some(u) => {
+                u.password = None;
+                lock(&self.passwords_removed).push(user_name.to_string());
+                Ok(())
+            }
+            None => Err(Error::Aws {
+                service: "IAM",
+                operation: "DeleteLoginProfile",
+                code: Some("NoSuchEntity".into()),
+                message: "no login profile for this user".into(),
+                retryable: false,
+            }),
+        }
     }
 
     async fn deactivate_key(&self, user_name: &str, key_id: &str) -> Result<(), Error> {

@@ -7,7 +7,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::calendar;
 use crate::decision::Policy;
 use crate::enforcement::Enforcement;
-use crate::mask::mask_key_id;
 use crate::model::{DueKey, Locale};
 
 /// What the mail says, ready to lay out.
@@ -40,6 +39,9 @@ pub(crate) struct DeactivatedView {
     pub unused_key_days: u32,
     /// Retired by rotation: its replacement, whose new key is in use.
     pub replaced: Option<super::ReplacedView>,
+    /// The user's console password was removed (not a key).
+    pub password: bool,
+    pub unused_password_days: u32,
 }
 
 /// Everything the view needs beside the key.
@@ -61,7 +63,7 @@ impl DeactivatedView {
         DeactivatedView {
             user: ctx.user.to_string(),
             account: ctx.account.to_string(),
-            masked_id: mask_key_id(&key.id),
+            masked_id: key.shown_id(),
             created_date: calendar::iso(key.created_date),
             age: super::age(locale, key.age_days),
             deadline_date: calendar::iso(key.deadline_date),
@@ -86,6 +88,8 @@ impl DeactivatedView {
                 .as_ref()
                 .filter(|r| r.new_key_used())
                 .and_then(|r| super::replaced(r, ctx.policy.time_zone)),
+            password: key.is_password(),
+            unused_password_days: ctx.policy.unused_password_days,
         }
     }
 }

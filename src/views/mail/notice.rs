@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use super::{ReplacedView, age, key_status, long_date, overdue_by, replaced, unused_for, when};
 use crate::calendar::{date_in, iso};
 use crate::mask::{QUOTE_LIMIT, bounded, mask_key_id};
-use crate::model::{KeyRotation, LastUsed, Notice, Stage, Trigger};
+use crate::model::{Credential, DueKey, KeyRotation, LastUsed, Notice, Stage, Trigger};
 
 /// What a notice says, ready to lay out.
 #[derive(Debug, Clone)]
@@ -60,6 +60,18 @@ pub(crate) struct NoticeView {
     /// A key could not be replaced while the user has two (stage
     /// `rotation_blocked`).
     pub blocked: bool,
+    /// Every listed entry is the console password (no key).
+    pub password_only: bool,
+    /// The console password is listed.
+    pub has_password: bool,
+    /// The listed password is listed for its unused period (else for its
+    /// expiry).
+    pub password_unused: bool,
+    /// The listed password's expiry: its date, `within 7 days` (`まであと 7
+    /// 日`), and whether it locks its owner out.
+    pub password_expires: String,
+    pub password_when: String,
+    pub hard_expiry: bool,
     /// The command that reads the new key of the first replaced key whose
     /// new key is there: the steps say how to switch to it.
     pub secret_command: Option<String>,
@@ -90,6 +102,21 @@ pub(crate) struct KeyView {
     pub replaced: Option<ReplacedView>,
     /// Not replaced, the user having two keys: the other one, masked.
     pub blocked_by: Option<String>,
+    /// The user's console password, not a key: what its card says.
+    pub password: Option<PasswordView>,
+}
+
+/// A console password's card.
+#[derive(Debug, Clone)]
+pub(crate) struct PasswordView {
+    /// When it was last set (`2026-08-20`).
+    pub changed: String,
+    /// When it expires, where the account's policy dates it.
+    pub expires: Option<String>,
+    /// `14 days left` (`あと 14 日`), beside `expires`.
+    pub expires_status: String,
+    /// An expired password locks its owner out (`HardExpiry`).
+    pub hard: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -127,7 +154,7 @@ impl NoticeView {
             .iter()
             .enumerate()
             .map(|(i, k)| KeyView {
-                masked_id: mask_key_id(&k.id),
+                masked_id: k.shown_id(),
                 created_date: iso(k.created_date),
                 age: age(locale, k.age_days),
                 deadline_date: iso(k.deadline_date),
@@ -149,10 +176,32 @@ impl NoticeView {
                     Some(KeyRotation::Blocked { other_key_id }) => Some(mask_key_id(other_key_id)),
                     _ => None,
                 },
+                password: match &k.credential {
+                    Credential::ConsolePassword(facts) => Some(PasswordView {
+                        changed: iso(k.created_date),
+                        expires: facts.expiry.map(|e| iso(e.date)),
+                        expires_status: facts
+                            .expiry
+                            .map(|e| key_status(locale, e.days))
+                            .unwrap_or_default(),
+                        hard: facts.expiry.is_some_and(|e| e.hard),
+                    }),
+                    Credential::AccessKey => None,
+                },
             })
             .collect::<Vec<KeyView>>();
-        let lead = notice.lead();
-        let first_unused = notice.keys.iter().find_map(|k| k.unused.as_ref());
+        // The keys' words come from the keys; the password's from its own.
+        let access_keys: Vec<&DueKey> = notice.keys.iter().filter(|k| !k.is_password()).collect();
+        let password = notice.keys.iter().find(|k| k.is_password());
+        let expiry = password.and_then(|p| match &p.credential {
+            Credential::ConsolePassword(facts) => facts.expiry,
+            Credential::AccessKey => None,
+        });
+        let lead = access_keys.first().copied().unwrap_or(notice.lead());
+        let first_unused = access_keys
+            .iter()
+            .find_map(|k| k.unused.as_ref())
+            .or(password.and_then(|p| p.unused.as_ref()));
         let rule = ctx.trigger.rule().map(str::to_string);
         let tier_days = ctx.trigger.tier_days().unwrap_or(0);
         NoticeView {
@@ -169,11 +218,22 @@ impl NoticeView {
             deadline_date: iso(lead.deadline_date),
             deadline_long: long_date(locale, tz, lead.deadline),
             today: iso(notice.today),
-            final_warning: notice.keys.iter().any(|k| k.stage == Stage::FinalWarning),
+            final_warning: notice.keys.iter().any(|k| {
+                matches!(
+                    k.stage,
+                    Stage::FinalWarning | Stage::PasswordFinalWarning(_)
+                )
+            }),
             enforced: notice.keys.iter().any(|k| k.deactivation_from.is_some()),
-            unused_only: notice.keys.iter().all(|k| k.listed_unused()),
-            lists_unused: notice.keys.iter().any(|k| k.listed_unused())
-                && notice.keys.iter().any(|k| !k.listed_unused()),
+            unused_only: !access_keys.is_empty() && access_keys.iter().all(|k| k.listed_unused()),
+            lists_unused: access_keys.iter().any(|k| k.listed_unused())
+                && access_keys.iter().any(|k| !k.listed_unused()),
+            password_only: access_keys.is_empty(),
+            has_password: password.is_some(),
+            password_unused: password.is_some_and(|p| p.listed_unused()),
+            password_expires: expiry.map(|e| iso(e.date)).unwrap_or_default(),
+            password_when: expiry.map(|e| when(locale, e.days)).unwrap_or_default(),
+            hard_expiry: expiry.is_some_and(|e| e.hard),
             unused_for: first_unused.map_or_else(String::new, |u| unused_for(locale, u.days)),
             never_used: first_unused.is_some_and(|u| u.never_used()),
             unused_key_days: ctx.unused_key_days,

@@ -178,6 +178,17 @@ def sweep(binary: str, env: dict) -> subprocess.CompletedProcess:
     )
 
 
+def sweep_outcome(binary: str, env: dict, title: str) -> dict | None:
+    """A sweep's outcome under the heading `title`, or None (its failure
+    printed)."""
+    done = sweep(binary, env)
+    if done.returncode != 0:
+        print(f"  FAILED (exit {done.returncode}): {done.stderr.strip()}")
+        return None
+    print(f"# {title}")
+    return json.loads(done.stdout)
+
+
 def chat_topic(endpoint: str) -> str:
     """An SNS topic on the emulator, standing in for the one Amazon Q
     Developer in chat applications delivers to the team's channel."""
@@ -271,6 +282,7 @@ def main() -> int:
         failed |= demo_sweep(binary, env, endpoint, now, len(messages))
         failed |= demo_enforcement(binary, env, endpoint, now)
         failed |= demo_rotation(binary, env, endpoint, now)
+        failed |= demo_passwords(binary, env, endpoint, now)
     finally:
         server.stop()
     return 1 if failed else 0
@@ -361,13 +373,10 @@ def demo_enforcement(binary: str, env: dict, endpoint: str, now: datetime) -> bo
     before = len(emulator.messages(endpoint)["messages"])
 
     def run(title: str, run_env: dict) -> dict | None:
-        done = sweep(binary, run_env)
-        if done.returncode != 0:
-            print(f"  FAILED (exit {done.returncode}): {done.stderr.strip()}")
+        outcome = sweep_outcome(binary, run_env, title)
+        if outcome is None:
             return None
-        outcome = json.loads(done.stdout)
         e = outcome.get("enforcement", {})
-        print(f"# {title}")
         print("  enforcement: " + json.dumps({k: e.get(k) for k in
               ("mode", "final_warnings", "deactivated", "held_by_cap", "left_alone")}))
         for action in e.get("actions", []):
@@ -478,6 +487,81 @@ def demo_rotation(binary: str, env: dict, endpoint: str, now: datetime) -> bool:
     print(f"\nThe secret access key is in Secrets Manager only: searched {len(everything):,} "
           "characters of outcomes, logs, mail and ledger items for it, and it is not there."
           if ok else "\nUNEXPECTED: see the outcomes above.")
+    return not ok
+
+
+def has_login_profile(endpoint: str, user: str) -> bool:
+    """Whether IAM (the emulator) has a console password for `user`."""
+    import boto3
+
+    iam = boto3.client(
+        "iam", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="demo", aws_secret_access_key="demo",
+    )
+    try:
+        iam.get_login_profile(UserName=user)
+        return True
+    except iam.exceptions.NoSuchEntityException:
+        return False
+
+
+def demo_passwords(binary: str, env: dict, endpoint: str, now: datetime) -> bool:
+    """Console passwords: an expiry told before a hard lock-out, an unused
+    password warned and then removed."""
+    emulator.handle({"op": "password_policy", "max_age": 90, "hard_expiry": True}, endpoint)
+    emulator.handle({"op": "create_user", "name": "pia", "user_id": "AIDADEMOPIA000000080",
+                     "tags": {"Email": "pia@example.com"},
+                     "password": {"changed": rfc3339(now - timedelta(days=80)),
+                                  "last_used": rfc3339(now - timedelta(days=1))}}, endpoint)
+    emulator.handle({"op": "create_user", "name": "otto", "user_id": "AIDADEMOOTTO00000120",
+                     "tags": {"Email": "otto@example.com"},
+                     "keys": [{"created": rfc3339(now - timedelta(days=10))}],
+                     "password": {"changed": rfc3339(now - timedelta(days=300)),
+                                  "last_used": rfc3339(now - timedelta(days=120))}}, endpoint)
+    print("\n== Console passwords (PASSWORD_NOTICE_DAYS=14,7, UNUSED_PASSWORD_DAYS=90, "
+          "ENFORCE_UNUSED_PASSWORDS=true) ==\n")
+    print("The account's password policy: MaxPasswordAge 90, HardExpiry. Added pia, whose "
+          "password was set 80 days ago,\nand otto, who has not signed in for 120 days "
+          "(and has a key 10 days old).\n")
+    emulator.handle({"op": "credential_report", "forget": True}, endpoint)
+    run_env = dict(env, PASSWORD_NOTICE_DAYS="14,7", UNUSED_PASSWORD_DAYS="90",
+                   ENFORCE_UNUSED_PASSWORDS="true")
+    before = len(emulator.messages(endpoint)["messages"])
+
+    def run(title: str) -> dict | None:
+        outcome = sweep_outcome(binary, run_env, title)
+        if outcome is None:
+            return None
+        e = outcome.get("enforcement", {})
+        print("  passwords: " + json.dumps(outcome.get("passwords")))
+        print("  enforcement: " + json.dumps({k: e.get(k) for k in
+              ("final_warnings", "passwords_removed", "deactivated")}))
+        print(f"  otto's console password in IAM: "
+              f"{'present' if has_login_profile(endpoint, 'otto') else 'removed'}")
+        return outcome
+
+    first = run("First sweep: pia's expiry (10 days left, the 14-day tier) and otto's "
+                "final warning")
+    mails = emulator.messages(endpoint)["messages"][before:]
+    for m in mails:
+        print(f"  mail to {m['destinations']['ToAddresses'][0]}: {m['subject']}")
+    print()
+    otto_user = "AIDADEMOOTTO00000120"
+    announced = age_warning(endpoint, f"password:{otto_user}#unused", timedelta(days=3))
+    later = run(f"Three days later (the demo moves otto's warning three days back: the date "
+                f"it announced, {announced}, is today)")
+    for m in emulator.messages(endpoint)["messages"][before + len(mails):]:
+        print(f"  mail to {m['destinations']['ToAddresses'][0]}: {m['subject']}")
+    statuses = key_statuses(endpoint, "otto")
+    ok = (first is not None and later is not None
+          and first["passwords"]["expiring"] == 1 and first["passwords"]["unused"] == 1
+          and first["enforcement"]["final_warnings"] == 1
+          and later["enforcement"]["passwords_removed"] == 1
+          and not has_login_profile(endpoint, "otto")
+          and has_login_profile(endpoint, "pia")
+          and list(statuses.values()) == ["Active"])
+    print("\nRead back from IAM: otto's login profile is gone, his key still Active; "
+          "pia keeps her password." if ok else "\nUNEXPECTED: see the outcomes above.")
     return not ok
 
 

@@ -46,7 +46,8 @@
 //! - **Pure rules and the shared model**: [`model`] (the words every layer
 //!   speaks: user, key, tag, stage, locale, verdicts, one result per key),
 //!   [`decision`] (the heart: read it first), `unused` (the unused-key
-//!   policy), [`enforcement`], [`rotation`] (rotation for machine users),
+//!   policy), [`password`] (console passwords: expiry tiers and the unused
+//!   period), [`enforcement`], [`rotation`] (rotation for machine users),
 //!   [`exemption`], `organization` (which
 //!   accounts are served), [`event`] (parsing and re-checking every
 //!   payload), [`config`] (the environment, typed and validated once at

@@ -22,6 +22,10 @@
 //! | `RootAccessKeyActive` | sweep | 1 per sweep whose credential report shows an active root access key |
 //! | `KeysDeactivated` | both | keys enforcement deactivated |
 //! | `KeysDeactivatedDryRun` | both | keys a dry run would have deactivated |
+//! | `PasswordsRemoved` | both | console passwords removed (login profile deleted) by `ENFORCE_UNUSED_PASSWORDS`; the template's alarm watches it |
+//! | `PasswordsRemovedDryRun` | both | console passwords a dry run would have removed |
+//! | `PasswordsExpiring` | sweep | console passwords within an expiry tier (`PASSWORD_NOTICE_DAYS`) |
+//! | `PasswordsUnused` | sweep | console passwords listed as unused (`UNUSED_PASSWORD_DAYS`) |
 //! | `KeysHeldByCap` | both | keys past `ENFORCE_MAX_PER_DAY`, left for the next day |
 //! | `FinalWarnings` | sweep | keys whose notice was a final warning |
 //! | `EnforcementErrors` | sweep | users enforcement could not finish with |
@@ -34,7 +38,7 @@
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 
-use crate::model::{Action, KeyRotation};
+use crate::model::{Action, CredentialKind, KeyRotation};
 use crate::outcome::sweep::SweepOutcome;
 use crate::outcome::{Outcome, Status};
 
@@ -68,21 +72,33 @@ fn document(dimensions: &[(&str, &str)], metrics: &[(&str, &str, u64)]) -> Value
 pub fn event(outcome: &Outcome) -> Vec<Value> {
     let path = [("Path", "event")];
     let mut docs = notice(outcome);
-    let count = |action: Action| {
+    let count = |action: Action, credential: CredentialKind| {
         let n = outcome
             .enforcement
             .iter()
-            .filter(|a| a.action == action)
+            .filter(|a| a.action == action && a.credential == credential)
             .count();
         u64::try_from(n).unwrap_or(u64::MAX)
     };
+    let (key, password) = (CredentialKind::AccessKey, CredentialKind::ConsolePassword);
     if !outcome.enforcement.is_empty() {
+        let held = count(Action::HeldByCap, key) + count(Action::HeldByCap, password);
         docs.push(document(
             &path,
             &[
-                ("KeysDeactivated", "Count", count(Action::Deactivated)),
-                ("KeysDeactivatedDryRun", "Count", count(Action::DryRun)),
-                ("KeysHeldByCap", "Count", count(Action::HeldByCap)),
+                ("KeysDeactivated", "Count", count(Action::Deactivated, key)),
+                ("KeysDeactivatedDryRun", "Count", count(Action::DryRun, key)),
+                ("KeysHeldByCap", "Count", held),
+                (
+                    "PasswordsRemoved",
+                    "Count",
+                    count(Action::Deactivated, password),
+                ),
+                (
+                    "PasswordsRemovedDryRun",
+                    "Count",
+                    count(Action::DryRun, password),
+                ),
             ],
         ));
     }
@@ -173,6 +189,12 @@ pub fn sweep(outcome: &SweepOutcome) -> Vec<Value> {
             &[
                 ("KeysDeactivated", "Count", n(e.deactivated)),
                 ("KeysDeactivatedDryRun", "Count", n(e.dry_run)),
+                ("PasswordsRemoved", "Count", n(e.passwords_removed)),
+                (
+                    "PasswordsRemovedDryRun",
+                    "Count",
+                    n(e.passwords_would_remove),
+                ),
                 ("KeysHeldByCap", "Count", n(e.held_by_cap)),
                 ("FinalWarnings", "Count", n(e.final_warnings)),
                 ("EnforcementErrors", "Count", n(e.failed)),
@@ -186,6 +208,15 @@ pub fn sweep(outcome: &SweepOutcome) -> Vec<Value> {
                 ("KeysRotated", "Count", n(r.rotated)),
                 ("RotationsBlocked", "Count", n(r.blocked)),
                 ("RotationsFailed", "Count", n(r.failed)),
+            ],
+        ));
+    }
+    if let Some(p) = &outcome.passwords {
+        docs.push(document(
+            &[("Path", "sweep")],
+            &[
+                ("PasswordsExpiring", "Count", n(p.expiring)),
+                ("PasswordsUnused", "Count", n(p.unused)),
             ],
         ));
     }

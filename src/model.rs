@@ -349,6 +349,15 @@ impl DueKey {
     }
 
     /// The stage of enforcement's final warning about it.
+    /// The deadline a log or table shows: a key's, a console password's
+    /// expiry, or `None` for a password its policy lets live forever.
+    pub fn shown_deadline(&self) -> Option<NaiveDate> {
+        match &self.credential {
+            Credential::AccessKey => Some(self.deadline_date),
+            Credential::ConsolePassword(facts) => facts.expiry.map(|e| e.date),
+        }
+    }
+
     /// The stage by the clock a sent notice records for a listed password
     /// beside its own (a final warning stands in for the unused period's
     /// notice); `None` for an access key.

@@ -90,9 +90,10 @@ pub fn due_password(
         .last_changed
         .or(password.last_used.time)
         .unwrap_or(now);
-    // Without an expiry the deadline is never reached: a century on,
-    // never printed (the views print the expiry, or nothing).
-    let deadline = expiry.map_or(created + Duration::days(36_525), |e| e.at);
+    // Without an expiry a password has no deadline: it is due now (what
+    // the ledger keeps of it is kept from now), and the views print its
+    // expiry, or nothing.
+    let deadline = expiry.map_or(now, |e| e.at);
     let created_date = policy.date_of(created);
     let deadline_date = policy.date_of(deadline);
     Some(DueKey {

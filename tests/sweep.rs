@@ -216,13 +216,13 @@ fn scan_reads_the_account_and_changes_nothing() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
         lines[0],
-        "user,access_key_id,created,deadline,days,stage,owner_tag,exempt,notice,enforcement,rotation,last_used,unused_days"
+        "user,access_key_id,created,deadline,days,stage,owner_tag,exempt,notice,enforcement,rotation,last_used,unused_days,password_last_used,password_expires"
     );
     assert!(lines[1].starts_with("dave,AKIA…"), "{stdout}");
     // Not enforcing; never used, as the report says; not counted unused
     // (UNUSED_KEY_DAYS is off).
     assert!(
-        lines[1].ends_with(",-5,overdue,ok,false,due,,,never,"),
+        lines[1].ends_with(",-5,overdue,ok,false,due,,,never,,,"),
         "{stdout}"
     );
     assert!(lines[2].starts_with("\"erin, ci\",AKIA…"), "{stdout}");

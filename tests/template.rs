@@ -440,12 +440,35 @@ fn organization_agrees(central: Value, member: Value) -> Vec<(String, u32, u32)>
     let member_rotates = member["RotateKeys"] == "true";
     let member_acts =
         member["EnforceDeadline"] == "true" || member["EnforceUnused"] == "true" || member_rotates;
+    let member_watches_passwords = member["PasswordNoticeDays"]
+        .as_str()
+        .is_some_and(|d| !d.is_empty())
+        || member["UnusedPasswordDays"]
+            .as_str()
+            .is_some_and(|d| d != "0");
+    if member_watches_passwords {
+        expected.extend(["iam:GetAccountPasswordPolicy", "iam:GetLoginProfile"]);
+    }
+    let member_removes_passwords = member["EnforceUnusedPasswords"] == "true";
+    if member_removes_passwords {
+        expected.push("iam:DeleteLoginProfile");
+    }
     if member_acts {
         expected.push("iam:UpdateAccessKey");
     }
     if member_rotates {
         expected.extend(ROTATION_ACTIONS);
     }
+    assert_eq!(
+        config.policy.password_notice_days.is_empty() && config.policy.unused_password_days == 0,
+        !member_watches_passwords,
+        "central and member agree on console passwords"
+    );
+    assert_eq!(
+        config.enforcement.password_mode == access_key_notifier::enforcement::EnforceMode::On,
+        member_removes_passwords,
+        "central and member agree on removing passwords"
+    );
     assert_eq!(
         config.rotation.mode == access_key_notifier::enforcement::EnforceMode::On,
         member_rotates,
@@ -474,7 +497,7 @@ fn organization_agrees(central: Value, member: Value) -> Vec<(String, u32, u32)>
     assert_eq!(member_may, expected);
     assert_eq!(
         config.enforcement_acts(),
-        member_acts,
+        member_acts || member_removes_passwords,
         "central and member agree on enforcement"
     );
     rules
@@ -573,6 +596,94 @@ fn rotation_writes_exist_only_with_rotate_true_and_only_for_tagged_users_and_the
             assert!(!existing.contains(&json!("RotationKey")));
             assert_eq!(config.rotation.kms_key_id.as_deref(), Some(kms));
         }
+    }
+}
+
+#[test]
+fn central_and_member_templates_agree_on_console_passwords() {
+    let (mut central, mut member) = organization_params();
+    for (name, value) in [
+        ("PasswordNoticeDays", "14,7"),
+        ("UnusedPasswordDays", "90"),
+        ("EnforceUnusedPasswords", "true"),
+    ] {
+        central[name] = json!(value);
+        member[name] = json!(value);
+    }
+    organization_agrees(central, member);
+}
+
+/// Console passwords: their policy and login profiles readable with either
+/// setting on, DeleteLoginProfile only with EnforceUnusedPasswords=true, and
+/// the daily cap's counter with it; no other password or user write ever.
+#[test]
+fn password_reads_exist_with_either_setting_and_delete_login_profile_only_when_removal_acts() {
+    let never = [
+        "iam:UpdateLoginProfile",
+        "iam:CreateLoginProfile",
+        "iam:DeleteUser",
+        "iam:DeactivateMFADevice",
+        "iam:DeleteAccessKey",
+    ];
+    for (notice, unused, enforce) in [
+        ("", "0", "false"),
+        ("14,7", "0", "false"),
+        ("", "90", "false"),
+        ("", "90", "dry_run"),
+        ("14,7", "90", "true"),
+    ] {
+        let t = render(with(json!({
+            "PasswordNoticeDays": notice,
+            "UnusedPasswordDays": unused,
+            "EnforceUnusedPasswords": enforce,
+        })));
+        let allowed = allowed(&t);
+        let of = |action: &str| -> Vec<Vec<String>> {
+            allowed
+                .iter()
+                .filter(|(a, _)| a == action)
+                .map(|(_, r)| r.clone())
+                .collect()
+        };
+        let watches = !notice.is_empty() || unused != "0";
+        let users = vec![vec!["arn:aws:iam::123456789012:user/*".to_string()]];
+        if watches {
+            assert_eq!(
+                of("iam:GetAccountPasswordPolicy"),
+                vec![vec!["*".to_string()]]
+            );
+            assert_eq!(of("iam:GetLoginProfile"), users);
+        } else {
+            assert!(
+                of("iam:GetAccountPasswordPolicy").is_empty(),
+                "{notice}/{unused}"
+            );
+            assert!(of("iam:GetLoginProfile").is_empty(), "{notice}/{unused}");
+        }
+        if enforce == "true" {
+            assert_eq!(of("iam:DeleteLoginProfile"), users);
+            assert_eq!(
+                of("dynamodb:UpdateItem").len(),
+                1,
+                "the daily cap's counter"
+            );
+        } else {
+            assert!(of("iam:DeleteLoginProfile").is_empty(), "{enforce}");
+            assert!(of("dynamodb:UpdateItem").is_empty(), "{enforce}");
+        }
+        for action in never {
+            assert!(of(action).is_empty(), "{action} with {enforce}");
+        }
+        // And the function starts with what the template gives it.
+        let env: HashMap<String, String> =
+            serde_json::from_value(t["function_env"].clone()).unwrap();
+        let config = Config::from_lookup(|k| env.get(k).cloned())
+            .unwrap_or_else(|e| panic!("the function would not start: {e}"));
+        assert_eq!(
+            config.policy.password_notice_days.is_empty(),
+            notice.is_empty()
+        );
+        assert_eq!(config.policy.unused_password_days.to_string(), unused);
     }
 }
 

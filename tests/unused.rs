@@ -225,16 +225,20 @@ async fn scan_prints_each_keys_last_use_and_its_unused_days() {
         String::from_utf8_lossy(&out.stderr)
     );
     let lines: Vec<&str> = stdout.lines().collect();
-    assert!(lines[0].ends_with(",last_used,unused_days"), "{}", lines[0]);
+    assert!(
+        lines[0].ends_with(",last_used,unused_days,password_last_used,password_expires"),
+        "{}",
+        lines[0]
+    );
     // Longest unused first; busy's key is in use, and not listed.
     assert_eq!(lines.len(), 3, "{stdout}");
     assert!(lines[1].starts_with("ivy,"), "{stdout}");
     assert!(
-        lines[1].ends_with(&format!(",{},120", utc_date(-120))),
+        lines[1].ends_with(&format!(",{},120,,", utc_date(-120))),
         "{stdout}"
     );
     assert!(lines[2].starts_with("nora,"), "{stdout}");
-    assert!(lines[2].ends_with(",never,100"), "{stdout}");
+    assert!(lines[2].ends_with(",never,100,,"), "{stdout}");
     let r = emu.requests();
     assert_eq!(count(&r, "ses:SendEmail") + count(&r, "sesv2:SendEmail"), 0);
     assert_eq!(

@@ -63,8 +63,8 @@ use crate::error::Error;
 use crate::logging::{self, Level};
 use crate::model::{ConsolePassword, LastUsed, PasswordPolicy, SkipReason, Trigger, UserResult};
 use crate::outcome::Status;
-use crate::outcome::report::Report;
-use crate::outcome::sweep::{Fate, RotationOutcome, SweepOutcome};
+use crate::outcome::report::{PasswordExpiry, Report};
+use crate::outcome::sweep::{Fate, PasswordCounts, RotationOutcome, SweepOutcome};
 use crate::ports::accounts::Accounts;
 use crate::ports::directory::UserDirectory;
 use crate::ports::ledger::NoticeLedger;
@@ -391,6 +391,7 @@ async fn settle<P: Ports>(
     );
     outcome.root_access_key_active = targets.root_key_active;
     let mut report = Report::new(&plan.account, now, &config.policy);
+    report.password_expiry = PasswordExpiry::of(&config.policy, plan.password_policy.as_ref());
     outcome.retried = ran.retried;
     for swept in &ran.done {
         outcome.count(&swept.user.name, swept.keys, &swept.fate);
@@ -403,6 +404,14 @@ async fn settle<P: Ports>(
         }
     }
     report.finish();
+    let policy = &config.policy;
+    if !policy.password_notice_days.is_empty() || policy.unused_password_days > 0 {
+        outcome.passwords = Some(PasswordCounts {
+            expiring: report.passwords_expiring.len(),
+            unused: report.passwords_unused.len(),
+            exempt: report.exempt.iter().filter(|k| k.password).count(),
+        });
+    }
     ran.not_reached.sort_by(|a, b| a.name.cmp(&b.name));
     let names: Vec<String> = ran.not_reached.iter().map(|u| u.name.clone()).collect();
     outcome.not_reached(&names);
@@ -517,27 +526,18 @@ async fn one_user<P: Ports>(
         fate: Fate::Checked,
         result: None,
     };
-    let keys = match directory.access_keys(&user.name).await {
-        Ok(Some(keys)) => keys,
-        // Deleted since it was listed.
-        Ok(None) => {
-            swept.fate = Fate::Skipped(SkipReason::UserNotFound);
-            return swept;
-        }
-        Err(e) => {
-            swept.fate = Fate::Failed((&e).into());
+    let keys = match found(directory.access_keys(&user.name).await) {
+        Ok(keys) => keys,
+        Err(fate) => {
+            swept.fate = fate;
             return swept;
         }
     };
     swept.keys = keys.len();
-    let (password, read) = match console_password::<P>(service, directory, user).await {
-        Ok(Some(found)) => found,
-        Ok(None) => {
-            swept.fate = Fate::Skipped(SkipReason::UserNotFound);
-            return swept;
-        }
-        Err(e) => {
-            swept.fate = Fate::Failed((&e).into());
+    let (password, read) = match found(console_password::<P>(service, directory, user).await) {
+        Ok(found) => found,
+        Err(fate) => {
+            swept.fate = fate;
             return swept;
         }
     };
@@ -598,6 +598,17 @@ async fn one_user<P: Ports>(
     swept
 }
 
+/// What a read of a listed user gives: the answer, or the user's fate: a
+/// user deleted since it was listed is `user_not_found`, a failed read
+/// fails it.
+fn found<T>(read: Result<Option<T>, Error>) -> Result<T, Fate> {
+    match read {
+        Ok(Some(found)) => Ok(found),
+        Ok(None) => Err(Fate::Skipped(SkipReason::UserNotFound)),
+        Err(e) => Err(Fate::Failed((&e).into())),
+    }
+}
+
 /// The console password of `user`, where the password rules are on: the
 /// report's, or, for a listed user, read afresh (GetLoginProfile, then
 /// GetUser for its last use, which the caller reuses). `None`: the user is
@@ -635,7 +646,7 @@ async fn console_password<P: Ports>(
 fn log_notice(user: &str, result: &UserResult, status: Status) {
     let keys: Vec<_> = result
         .listed()
-        .map(|(k, l)| json!({"access_key_id": k.shown_id(), "stage": l.stage.code(), "deadline": crate::calendar::iso(k.deadline_date)}))
+        .map(|(k, l)| json!({"access_key_id": k.shown_id(), "stage": l.stage.code(), "deadline": k.shown_deadline().map(crate::calendar::iso)}))
         .collect();
     logging::log(
         Level::Info,

@@ -12,7 +12,7 @@ use crate::calendar;
 use crate::decision::Policy;
 use crate::model::{
     Action, Credential, DaysLeft, EnforcementState, Exemption, KeyResult, KeyRotation, NoticeState,
-    SkipReason, Stage, UserResult,
+    PasswordPolicy, SkipReason, Stage, UserResult,
 };
 
 /// What the owner tag gave.
@@ -112,6 +112,48 @@ fn rotation_code<S: Serializer>(rotation: &Option<KeyRotation>, s: S) -> Result<
     s.serialize_str(rotation.as_ref().map_or("", KeyRotation::code))
 }
 
+/// Whether console passwords' expiry is told, and if not, why: `scan`
+/// says it beside the rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum PasswordExpiry {
+    /// `PASSWORD_NOTICE_DAYS` is empty.
+    #[default]
+    Off,
+    /// The account has no password policy: passwords never expire.
+    NoPasswordPolicy,
+    /// The account's password policy sets no `MaxPasswordAge`.
+    NoMaxPasswordAge,
+    /// Told, by this policy.
+    Told {
+        max_password_age_days: u32,
+        hard_expiry: bool,
+    },
+}
+
+impl PasswordExpiry {
+    /// From the tiers and the password policy the sweep read (`None`: the
+    /// account has none, or it was not read because the tiers are off).
+    pub(crate) fn of(policy: &Policy, account: Option<&PasswordPolicy>) -> PasswordExpiry {
+        if policy.password_notice_days.is_empty() {
+            return PasswordExpiry::Off;
+        }
+        match account {
+            None => PasswordExpiry::NoPasswordPolicy,
+            Some(PasswordPolicy {
+                max_age_days: None, ..
+            }) => PasswordExpiry::NoMaxPasswordAge,
+            Some(PasswordPolicy {
+                max_age_days: Some(days),
+                hard_expiry,
+            }) => PasswordExpiry::Told {
+                max_password_age_days: *days,
+                hard_expiry: *hard_expiry,
+            },
+        }
+    }
+}
+
 /// A key's stage as its code.
 fn stage_code<S: Serializer>(stage: &Stage, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&stage.code())
@@ -206,6 +248,10 @@ pub struct Report {
     pub max_key_age_days: u32,
     /// The unused-key policy's days (0: off).
     pub unused_key_days: u32,
+    /// The unused-password policy's days (0: off).
+    pub unused_password_days: u32,
+    /// Whether console passwords' expiry is told, or why not.
+    pub password_expiry: PasswordExpiry,
     /// Overdue keys of users who are not exempt, oldest deadline first.
     pub overdue: Vec<ReportKey>,
     /// Keys within a notice tier, of users who are not exempt, earliest
@@ -263,6 +309,8 @@ impl Report {
             time_zone: policy.time_zone.name().to_string(),
             max_key_age_days: policy.max_key_age_days,
             unused_key_days: policy.unused_key_days,
+            unused_password_days: policy.unused_password_days,
+            password_expiry: PasswordExpiry::default(),
             overdue: Vec::new(),
             within_tier: Vec::new(),
             unused: Vec::new(),

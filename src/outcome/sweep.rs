@@ -11,7 +11,7 @@ use crate::calendar;
 use crate::enforcement::EnforceMode;
 use crate::error::Error;
 use crate::model::{
-    Action, KeyAction, KeyRotation, KeyVerdict, NoticeState, SkipReason, UserResult,
+    Action, CredentialKind, KeyAction, KeyRotation, KeyVerdict, NoticeState, SkipReason, UserResult,
 };
 
 /// What happened to one user of a sweep.
@@ -120,9 +120,14 @@ pub struct UserError {
 pub struct EnforcementOutcome {
     /// `on`, or `dry_run` (`ENFORCE=dry_run`, or `DRY_RUN=true`).
     pub mode: EnforceMode,
+    /// Access keys deactivated.
     pub deactivated: usize,
     /// Keys a real run would have deactivated.
     pub dry_run: usize,
+    /// Console passwords removed (their login profile deleted).
+    pub passwords_removed: usize,
+    /// Console passwords a real run would have removed.
+    pub passwords_would_remove: usize,
     /// Keys past the cap (`ENFORCE_MAX_PER_DAY`): the next day's runs take them.
     pub held_by_cap: usize,
     /// Keys held because no warning counts and the user's notice reaches no
@@ -212,6 +217,19 @@ impl RotationOutcome {
     }
 }
 
+/// The console passwords a sweep or scan listed (present when
+/// `PASSWORD_NOTICE_DAYS` or `UNUSED_PASSWORD_DAYS` is set); what
+/// enforcement removed is in `enforcement`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PasswordCounts {
+    /// Within an expiry tier, of users who are not exempt.
+    pub expiring: usize,
+    /// Listed for their unused period, of users who are not exempt.
+    pub unused: usize,
+    /// Of exempt users.
+    pub exempt: usize,
+}
+
 /// A sweep, or a read-only one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -283,6 +301,8 @@ pub struct SweepOutcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rotation: Option<RotationOutcome>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub passwords: Option<PasswordCounts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<DigestOutcome>,
     /// What the team's chat channel was sent (`CHAT_TOPIC_ARN`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -332,6 +352,8 @@ impl SweepOutcome {
                 mode,
                 deactivated: 0,
                 dry_run: 0,
+                passwords_removed: 0,
+                passwords_would_remove: 0,
                 held_by_cap: 0,
                 no_one_to_warn: 0,
                 left_alone: 0,
@@ -343,6 +365,7 @@ impl SweepOutcome {
                 stopped: false,
             }),
             rotation: None,
+            passwords: None,
             digest: None,
             chat: None,
             duration_ms: 0,
@@ -403,7 +426,10 @@ impl SweepOutcome {
             return;
         };
         for action in result.actions() {
+            let password = action.credential == CredentialKind::ConsolePassword;
             *match action.action {
+                Action::Deactivated if password => &mut e.passwords_removed,
+                Action::DryRun if password => &mut e.passwords_would_remove,
                 Action::Deactivated => &mut e.deactivated,
                 Action::DryRun => &mut e.dry_run,
                 Action::HeldByCap => &mut e.held_by_cap,

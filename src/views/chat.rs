@@ -116,6 +116,16 @@ pub(crate) fn summary(report: &Report, outcome: &SweepOutcome) -> Value {
             r.awaiting_new_key_use
         ));
     }
+    if let Some(p) = &outcome.passwords {
+        let removed = outcome
+            .enforcement
+            .as_ref()
+            .map_or(0, |e| e.passwords_removed + e.passwords_would_remove);
+        lines.push(format!(
+            "*Console passwords expiring* {} · *Unused console passwords* {} · *Removed*{dry} {}",
+            p.expiring, p.unused, removed
+        ));
+    }
     if outcome.users.not_reached > 0 || outcome.users.failed > 0 {
         lines.push(format!(
             ":warning: {} users not reached, {} failed: the next sweep starts with them",
@@ -131,6 +141,18 @@ pub(crate) fn summary(report: &Report, outcome: &SweepOutcome) -> Value {
     section(&mut lines, "Unused, longest first", &report.unused, |k| {
         format!("unused for {} days", k.unused_days.unwrap_or(0))
     });
+    section(
+        &mut lines,
+        "Console passwords expiring",
+        &report.passwords_expiring,
+        |k| format!("{} days left", k.days_remaining),
+    );
+    section(
+        &mut lines,
+        "Unused console passwords",
+        &report.passwords_unused,
+        |k| format!("unused for {} days", k.unused_days.unwrap_or(0)),
+    );
     section(&mut lines, "Rotation", &report.rotation, |k| {
         k.rotation
             .as_ref()
@@ -155,6 +177,11 @@ pub(crate) fn summary(report: &Report, outcome: &SweepOutcome) -> Value {
             "Ask the owners of blocked rotations to delete the key they do not use".to_string(),
         );
     }
+    if !report.passwords_unused.is_empty() {
+        next.push(
+            "Ask the owners of unused console passwords whether they still need them".to_string(),
+        );
+    }
     let mut context = vec![
         ("account", report.account.clone()),
         ("date", today.clone()),
@@ -173,6 +200,12 @@ pub(crate) fn summary(report: &Report, outcome: &SweepOutcome) -> Value {
             ("rotationsBlocked", r.blocked.to_string()),
             ("rotationsFailed", r.failed.to_string()),
             ("awaitingNewKeyUse", r.awaiting_new_key_use.to_string()),
+        ]);
+    }
+    if let Some(p) = &outcome.passwords {
+        context.extend([
+            ("passwordsExpiring", p.expiring.to_string()),
+            ("passwordsUnused", p.unused.to_string()),
         ]);
     }
     notification(

@@ -1,11 +1,13 @@
 //! The report's words for a terminal and a spreadsheet: `scan --format
 //! table` and `scan --format csv`, one row per due key in the report's
-//! order (overdue, within a tier, unused, exempt), the same thirteen
-//! columns.
+//! order (overdue, within a tier, unused, the console passwords, exempt),
+//! the same fifteen columns. A console password's row names it
+//! `console-password` and fills `password_last_used` and
+//! `password_expires` where a key's fills `last_used`.
 
-use crate::outcome::report::{Report, ReportKey};
+use crate::outcome::report::{PasswordExpiry, Report, ReportKey};
 
-const COLUMNS: [&str; 13] = [
+const COLUMNS: [&str; 15] = [
     "user",
     "access_key_id",
     "created",
@@ -19,6 +21,8 @@ const COLUMNS: [&str; 13] = [
     "rotation",
     "last_used",
     "unused_days",
+    "password_last_used",
+    "password_expires",
 ];
 
 /// The report as an aligned text table.
@@ -40,7 +44,24 @@ pub(crate) fn table(report: &Report) -> String {
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');
     }
+    if let Some(why) = password_expiry_note(report.password_expiry) {
+        out.push_str(&format!("\nconsole password expiry: {why}\n"));
+    }
     out
+}
+
+/// Why console passwords' expiry is not told, when it was asked for and
+/// cannot be.
+fn password_expiry_note(expiry: PasswordExpiry) -> Option<&'static str> {
+    match expiry {
+        PasswordExpiry::Off | PasswordExpiry::Told { .. } => None,
+        PasswordExpiry::NoPasswordPolicy => {
+            Some("not told: the account has no password policy, so no console password expires")
+        }
+        PasswordExpiry::NoMaxPasswordAge => Some(
+            "not told: the account's password policy sets no MaxPasswordAge, so no console password expires",
+        ),
+    }
 }
 
 /// The report as CSV, RFC 4180 (the `csv` crate's writer: quotes where a
@@ -68,11 +89,18 @@ fn row(k: &ReportKey) -> Vec<String> {
     } else {
         k.days_remaining.to_string()
     };
+    // A console password's deadline is its expiry, when its policy has
+    // one; otherwise it has none.
+    let (deadline, days) = match (k.password, k.password_expires) {
+        (false, _) => (crate::calendar::iso(k.deadline), days),
+        (true, Some(expires)) => (crate::calendar::iso(expires), days),
+        (true, None) => (String::new(), String::new()),
+    };
     vec![
         k.user.clone(),
         k.access_key_id.clone(),
         k.created.to_string(),
-        k.deadline.to_string(),
+        deadline,
         days,
         k.stage.code(),
         k.owner.code().to_string(),
@@ -83,8 +111,20 @@ fn row(k: &ReportKey) -> Vec<String> {
             .as_ref()
             .map(|r| r.code().to_string())
             .unwrap_or_default(),
-        k.last_used.code(),
+        if k.password {
+            String::new()
+        } else {
+            k.last_used.code()
+        },
         k.unused_days.map(|d| d.to_string()).unwrap_or_default(),
+        if k.password {
+            k.last_used.code()
+        } else {
+            String::new()
+        },
+        k.password_expires
+            .map(crate::calendar::iso)
+            .unwrap_or_default(),
     ]
 }
 

@@ -104,7 +104,13 @@ as shipped (but for one change of speed, below):
   GenerateCredentialReport is called (STARTED, then COMPLETE), hands the
   same report back for four hours (later changes are not in it), dates it
   with GeneratedTime, writes the root row first and a key's last-use date,
-  region and service; the emulator does the same, per account.
+  region and service; the emulator does the same, per account. Its
+  password columns follow IAM too: `N/A` for a user without a password,
+  `no_information` for a password never used, `not_supported` on the root
+  row, and `password_next_rotation` only under a password policy with a
+  maximum age.
+- moto dates a login profile (GetLoginProfile's CreateDate) by the user's
+  creation; IAM by when the password was set, which the emulator keeps.
 
 One change is for speed alone and changes no answer: moto's server lists
 its own package directory (an isdir per service, about 200) on every
@@ -224,7 +230,7 @@ def _report_csv(backend: IAMBackend) -> str:
         "N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A"
     )
     for user in backend.users.values():
-        cells = [user.name, user.arn, _iso(user.create_date), "false", "N/A", "N/A", "N/A", "false"]
+        cells = [user.name, user.arn, _iso(user.create_date), *_password_cells(backend, user), "false"]
         keys = list(user.access_keys)[:2]
         for i in range(2):
             if i < len(keys):
@@ -242,6 +248,45 @@ def _report_csv(backend: IAMBackend) -> str:
         cells += ["false", "N/A", "false", "N/A"]
         rows.append(",".join(f'"{c}"' if "," in c else c for c in cells))
     return "\n".join(rows) + "\n"
+
+
+def _password_changed(user) -> datetime:
+    """When the user's password was set: seeded by `create_user`, else the
+    user's creation (moto keeps no such date)."""
+    return getattr(user, "password_changed", None) or user.create_date
+
+
+def _password_cells(backend: IAMBackend, user) -> list:
+    """password_enabled, password_last_used, password_last_changed and
+    password_next_rotation as IAM writes them: `N/A` without a password,
+    `no_information` for a password never used, the next rotation only
+    under a password policy with a maximum age."""
+    if not user.password:
+        return ["false", "N/A", "N/A", "N/A"]
+    used = user.password_last_used
+    changed = _password_changed(user)
+    policy = backend.account_password_policy
+    max_age = policy.max_password_age if policy and policy.expire_passwords else 0
+    rotation = _iso(changed + timedelta(days=max_age)) if max_age else "N/A"
+    return ["true", _iso(used) if used else "no_information", _iso(changed), rotation]
+
+
+def _get_login_profile(self: IamResponse) -> ActionResult:
+    """moto dates a login profile by the user's creation; IAM by the
+    password's (the profile is recreated when an administrator resets it)."""
+    user = self.backend.get_login_profile(self._get_param("UserName"))
+    return ActionResult(
+        {
+            "LoginProfile": {
+                "UserName": user.name,
+                "CreateDate": _password_changed(user),
+                "PasswordResetRequired": user.password_reset_required,
+            }
+        }
+    )
+
+
+IamResponse.get_login_profile = _get_login_profile  # type: ignore[method-assign]
 
 
 class ReportAccessDenied(IAMException):
@@ -453,7 +498,42 @@ def create_user(cmd: dict) -> dict:
                 _naive_utc(used["time"]), used["service"], used["region"]
             )
         key_ids.append(key.access_key_id)
+    password = cmd.get("password")
+    if password:
+        # A console password set at `changed`, last used at `last_used`
+        # (absent: never used).
+        user.password = "emulated-password"
+        user.password_changed = _naive_utc(password["changed"])
+        used = password.get("last_used")
+        user.password_last_used = _naive_utc(used) if used else None
     return {"ok": True, "keys": key_ids}
+
+
+def use_password(cmd: dict) -> dict:
+    user = _iam(cmd.get("account") or ACCOUNT).get_user(cmd["name"])
+    user.password_last_used = _naive_utc(cmd["time"])
+    return {"ok": True}
+
+
+def password_policy(cmd: dict) -> dict:
+    """The account's password policy: `max_age` days (0: passwords never
+    expire) and `hard_expiry`; `delete` removes it."""
+    iam = _iam(cmd.get("account") or ACCOUNT)
+    if cmd.get("delete"):
+        iam.account_password_policy = None
+        return {"ok": True}
+    iam.update_account_password_policy(
+        allow_change_password=True,
+        hard_expiry=bool(cmd.get("hard_expiry")),
+        max_password_age=int(cmd.get("max_age") or 0),
+        minimum_password_length=14,
+        password_reuse_prevention=0,
+        require_lowercase_characters=True,
+        require_numbers=True,
+        require_symbols=True,
+        require_uppercase_characters=True,
+    )
+    return {"ok": True}
 
 
 def use_key(cmd: dict) -> dict:
@@ -500,6 +580,10 @@ def handle(cmd: dict, endpoint: str) -> dict:
         return create_user(cmd)
     if op == "create_users":
         return create_users(cmd)
+    if op == "use_password":
+        return use_password(cmd)
+    if op == "password_policy":
+        return password_policy(cmd)
     if op == "use_key":
         return use_key(cmd)
     if op == "messages":

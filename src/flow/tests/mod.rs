@@ -4,5 +4,6 @@
 mod config_event;
 mod enforcement;
 mod organization;
+mod passwords;
 mod rotation;
 mod sweep;

@@ -9,7 +9,7 @@ use crate::calendar::{date_in, iso};
 use crate::mask::mask_key_id;
 use crate::model::SkipReason;
 use crate::model::{KeyRotation, Locale};
-use crate::outcome::report::{LastUse, NoticeCode, OwnerTag, Report, ReportKey};
+use crate::outcome::report::{LastUse, NoticeCode, OwnerTag, PasswordExpiry, Report, ReportKey};
 use crate::outcome::sweep::SweepOutcome;
 
 /// A key's row, ready to lay out.
@@ -88,6 +88,15 @@ pub(crate) struct DigestView {
     pub rotations_failed: usize,
     /// Rotation's keys in every state but a replacement in use.
     pub rotation: Vec<RowView>,
+    /// Console passwords' expiry is told (`PASSWORD_NOTICE_DAYS`): the
+    /// section is shown, or why it cannot be.
+    pub password_expiry: PasswordExpiry,
+    /// Console passwords within an expiry tier, earliest first.
+    pub passwords_expiring: Vec<RowView>,
+    /// The unused-password policy's days (0: off, no section).
+    pub unused_password_days: u32,
+    /// Console passwords listed as unused, longest unused first.
+    pub passwords_unused: Vec<RowView>,
 }
 
 impl DigestView {
@@ -135,6 +144,10 @@ impl DigestView {
             rotations_blocked: rotation.map_or(0, |r| r.blocked),
             rotations_failed: rotation.map_or(0, |r| r.failed),
             rotation: rows(&report.rotation),
+            password_expiry: report.password_expiry,
+            passwords_expiring: rows(&report.passwords_expiring),
+            unused_password_days: report.unused_password_days,
+            passwords_unused: rows(&report.passwords_unused),
         }
     }
 }
@@ -143,6 +156,31 @@ impl DigestView {
     /// The users the sweep read: listed, less those it did not reach.
     pub(crate) fn users_reached(&self) -> usize {
         self.users_listed.saturating_sub(self.users_not_reached)
+    }
+
+    /// Console passwords' expiry was asked for (`PASSWORD_NOTICE_DAYS`).
+    pub(crate) fn tells_password_expiry(&self) -> bool {
+        self.password_expiry != PasswordExpiry::Off
+    }
+
+    /// The account's policy lets no console password expire.
+    pub(crate) fn no_password_expiry(&self) -> bool {
+        matches!(
+            self.password_expiry,
+            PasswordExpiry::NoPasswordPolicy | PasswordExpiry::NoMaxPasswordAge
+        )
+    }
+
+    /// The account's policy locks an expired password until an
+    /// administrator resets it (`HardExpiry`).
+    pub(crate) fn hard_expiry(&self) -> bool {
+        matches!(
+            self.password_expiry,
+            PasswordExpiry::Told {
+                hard_expiry: true,
+                ..
+            }
+        )
     }
 }
 

@@ -114,24 +114,39 @@ pub enum Trigger<'a> {
     Rule { name: &'a str, tier_days: u32 },
     /// The Config event of this `iam-user-unused-credentials-check` rule.
     UnusedRule { name: &'a str },
+    /// An IAM Access Analyzer unused-access finding of this type
+    /// (`UnusedIAMUserAccessKey`, `UnusedIAMUserPassword`): served as an
+    /// unused rule's event is.
+    AccessAnalyzer { finding_type: &'a str },
     /// The daily sweep.
     Sweep,
 }
 
 impl<'a> Trigger<'a> {
-    /// The Config rule whose event this is; `None` for the sweep.
+    /// The Config rule whose event this is (an Access Analyzer
+    /// finding's type); `None` for the sweep.
     pub fn rule(self) -> Option<&'a str> {
         match self {
             Trigger::Rule { name, .. } | Trigger::UnusedRule { name } => Some(name),
+            Trigger::AccessAnalyzer { finding_type } => Some(finding_type),
             Trigger::Sweep => None,
         }
+    }
+
+    /// An unused-credentials trigger: an unused rule's event or an Access
+    /// Analyzer finding.
+    pub fn is_unused(self) -> bool {
+        matches!(
+            self,
+            Trigger::UnusedRule { .. } | Trigger::AccessAnalyzer { .. }
+        )
     }
 
     /// The tier of the notice rule whose event this is.
     pub fn tier_days(self) -> Option<u32> {
         match self {
             Trigger::Rule { tier_days, .. } => Some(tier_days),
-            Trigger::UnusedRule { .. } | Trigger::Sweep => None,
+            Trigger::UnusedRule { .. } | Trigger::AccessAnalyzer { .. } | Trigger::Sweep => None,
         }
     }
 
@@ -467,6 +482,9 @@ pub enum SkipReason {
     NotComplianceChange,
     NotNonCompliant,
     NotIamUser,
+    /// An Access Analyzer finding that is not `ACTIVE` (resolved,
+    /// archived): nothing to tell.
+    FindingNotActive,
     UnknownRule,
     UserNotFound,
     NoActiveKeyDue,
@@ -490,6 +508,7 @@ impl SkipReason {
             SkipReason::NotComplianceChange => "not_compliance_change",
             SkipReason::NotNonCompliant => "not_non_compliant",
             SkipReason::NotIamUser => "not_iam_user",
+            SkipReason::FindingNotActive => "finding_not_active",
             SkipReason::UnknownRule => "unknown_rule",
             SkipReason::UserNotFound => "user_not_found",
             SkipReason::NoActiveKeyDue => "no_active_key_due",

@@ -893,3 +893,51 @@ fn sns_publish_exists_only_with_chat_on_and_names_the_one_topic() {
     assert_eq!(publish(&teams).len(), 1);
     assert_eq!(starts(&teams).chat_topic_arn.as_deref(), Some(made));
 }
+
+/// Access Analyzer's findings reach the function only with
+/// UnusedAccessAnalyzer=true, in one account, for the policies that are on;
+/// the pattern is what the function accepts (ACTIVE findings about users).
+#[test]
+fn the_access_analyzer_rule_exists_only_when_asked_and_names_the_policies_that_are_on() {
+    let rule_of = |t: &Value| -> Option<Value> {
+        t["event_rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["logical_id"] == "UnusedAccessFindingRule")
+            .cloned()
+    };
+    assert!(rule_of(&render(with(json!({"UnusedKeyDays": "90"})))).is_none());
+    assert!(
+        rule_of(&render(with(json!({"UnusedAccessAnalyzer": "true"})))).is_none(),
+        "no unused policy on"
+    );
+    for (keys, passwords, types) in [
+        ("90", "0", json!(["UnusedIAMUserAccessKey"])),
+        ("0", "90", json!(["UnusedIAMUserPassword"])),
+        (
+            "90",
+            "90",
+            json!(["UnusedIAMUserAccessKey", "UnusedIAMUserPassword"]),
+        ),
+    ] {
+        let t = render(with(json!({
+            "UnusedAccessAnalyzer": "true",
+            "UnusedKeyDays": keys,
+            "UnusedPasswordDays": passwords,
+        })));
+        let rule = rule_of(&t).expect("the Access Analyzer rule");
+        assert_eq!(rule["pattern"]["source"], json!(["aws.access-analyzer"]));
+        assert_eq!(
+            rule["pattern"]["detail-type"],
+            json!(["Unused Access Finding for IAM entities"])
+        );
+        assert_eq!(rule["pattern"]["detail"]["findingType"], types);
+        assert_eq!(rule["pattern"]["detail"]["status"], json!(["ACTIVE"]));
+        assert_eq!(rule["targets"], json!(["GETATT:Function"]));
+    }
+    let (mut central, _) = organization_params();
+    central["UnusedAccessAnalyzer"] = json!("true");
+    central["UnusedKeyDays"] = json!("90");
+    assert!(rule_of(&render(central)).is_none(), "one account only");
+}

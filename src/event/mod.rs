@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use envelope::kind;
 
+pub(crate) mod access_analyzer;
 pub(crate) mod envelope;
 pub(crate) mod sweep_message;
 
@@ -33,14 +34,45 @@ pub(crate) const IAM_USER: &str = "AWS::IAM::User";
 /// characters); the id is repeated in the outcome and the logs.
 pub(crate) const MAX_EVENT_ID_LEN: usize = 64;
 
-/// A NON_COMPLIANT result of a Config rule for an IAM user.
+/// A NON_COMPLIANT result of a Config rule for an IAM user, or an
+/// Access Analyzer unused-access finding about one: a hint, never the
+/// evidence (the user is read and decided on afresh).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ComplianceChange {
     pub event_id: Option<String>,
     pub account: Option<String>,
+    /// The Config rule's name, or the Access Analyzer finding type
+    /// (`UnusedIAMUserAccessKey`, `UnusedIAMUserPassword`).
     pub rule: String,
-    /// The IAM UserId (`AIDA…`) Config reports as the resource.
-    pub user_id: String,
+    pub source: ChangeSource,
+    /// The user as the event names it.
+    pub user: Subject,
+}
+
+/// Who sent the change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeSource {
+    Config,
+    AccessAnalyzer,
+}
+
+/// How an event names its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// The IAM UserId (`AIDA…`), as Config reports the resource.
+    Id(String),
+    /// The user name from the user's ARN, as Access Analyzer reports it.
+    Name(String),
+}
+
+impl Subject {
+    /// The UserId, when the event gives it.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Subject::Id(id) => Some(id),
+            Subject::Name(_) => None,
+        }
+    }
 }
 
 /// What the parser made of an event.
@@ -142,6 +174,9 @@ pub fn parse(payload: Value) -> Result<Parsed, Error> {
             run,
         });
     }
+    if source == access_analyzer::SOURCE && detail_type == access_analyzer::DETAIL_TYPE {
+        return access_analyzer::parse(&payload, event_id, envelope_account);
+    }
     if source != CONFIG_SOURCE || detail_type != DETAIL_TYPE {
         return skip(SkipReason::NotComplianceChange, None, None, valid_account);
     }
@@ -195,7 +230,8 @@ pub fn parse(payload: Value) -> Result<Parsed, Error> {
         event_id,
         account,
         rule,
-        user_id,
+        source: ChangeSource::Config,
+        user: Subject::Id(user_id),
     }))
 }
 
@@ -231,7 +267,11 @@ fn qualifier_resource_type(result: &Object) -> Result<Option<&str>, Error> {
 
 /// A string field of `object`; absent or null is `None`, another type an
 /// error naming the field by `path` + `field` and its type, not its value.
-fn string<'a>(object: &'a Object, field: &str, path: &str) -> Result<Option<&'a str>, String> {
+pub(crate) fn string<'a>(
+    object: &'a Object,
+    field: &str,
+    path: &str,
+) -> Result<Option<&'a str>, String> {
     match object.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -248,7 +288,7 @@ fn object<'a>(object: &'a Object, field: &str, path: &str) -> Result<Option<&'a 
     }
 }
 
-fn invalid(message: impl Into<String>) -> Error {
+pub(crate) fn invalid(message: impl Into<String>) -> Error {
     Error::InvalidEvent(message.into())
 }
 
@@ -258,7 +298,7 @@ fn required<'a>(value: Option<&'a str>, field: &str) -> Result<&'a str, Error> {
 
 /// `value` when it is `ok`, else an error that names `field` and quotes
 /// at most 64 characters of the value: "{field} `…` is not {what}".
-fn checked(value: &str, ok: bool, field: &str, what: &str) -> Result<String, Error> {
+pub(crate) fn checked(value: &str, ok: bool, field: &str, what: &str) -> Result<String, Error> {
     if ok {
         Ok(value.to_string())
     } else {
@@ -281,7 +321,7 @@ fn event_id(value: &str) -> Result<String, Error> {
     )
 }
 
-fn account_id(value: &str) -> Result<String, Error> {
+pub(crate) fn account_id(value: &str) -> Result<String, Error> {
     let ok = crate::organization::is_account_id(value);
     checked(value, ok, "account", "a 12-digit AWS account id")
 }
@@ -334,7 +374,8 @@ mod tests {
                 event_id: None,
                 account: Some("123456789012".into()),
                 rule: rule.into(),
-                user_id: "AIDATCKAQT2XHRAS7UPNO".into(),
+                source: ChangeSource::Config,
+                user: Subject::Id("AIDATCKAQT2XHRAS7UPNO".into()),
             })
         };
         let strip_id = |p: Parsed| match p {

@@ -12,7 +12,7 @@ use super::scope::scope;
 use super::{Deps, Invocation};
 use crate::clock::Clock;
 use crate::error::Error;
-use crate::event::{self, ComplianceChange, Parsed};
+use crate::event::{self, ChangeSource, ComplianceChange, Parsed, Subject, access_analyzer};
 use crate::logging::{self, Level};
 use crate::model::{AccessKey, ConsolePassword, LastUsed, SkipReason, Tag, Trigger};
 use crate::outcome::Outcome;
@@ -105,13 +105,28 @@ async fn handle_event<P: Ports>(
     };
     // An event of another rule can't mail: it costs no AWS call.
     let policy = &deps.config.policy;
-    let trigger = match policy.tier_for_rule(&change.rule) {
-        Some(tier_days) => Trigger::Rule {
+    let trigger = match (change.source, policy.tier_for_rule(&change.rule)) {
+        // A finding of a policy that is off is an unknown rule.
+        (ChangeSource::AccessAnalyzer, _) => {
+            let on = match change.rule.as_str() {
+                access_analyzer::UNUSED_ACCESS_KEY => policy.unused_key_days > 0,
+                _ => policy.unused_password_days > 0,
+            };
+            if !on {
+                return Ok(skipped(&change, SkipReason::UnknownRule));
+            }
+            Trigger::AccessAnalyzer {
+                finding_type: &change.rule,
+            }
+        }
+        (ChangeSource::Config, Some(tier_days)) => Trigger::Rule {
             name: &change.rule,
             tier_days,
         },
-        None if policy.is_unused_rule(&change.rule) => Trigger::UnusedRule { name: &change.rule },
-        None => return Ok(skipped(&change, SkipReason::UnknownRule)),
+        (ChangeSource::Config, None) if policy.is_unused_rule(&change.rule) => {
+            Trigger::UnusedRule { name: &change.rule }
+        }
+        (ChangeSource::Config, None) => return Ok(skipped(&change, SkipReason::UnknownRule)),
     };
     // The ledger records notices per account; a real event always names it.
     if deps.ledger.is_some() && change.account.is_none() {
@@ -132,7 +147,13 @@ async fn handle_event<P: Ports>(
         Err(reason) => return Ok(skipped(&change, reason)),
     };
     let directory = &*scope.directory;
-    let Some(user) = load_user(directory, &change.user_id).await? else {
+    let found = match &change.user {
+        Subject::Id(id) => load_user(directory, id)
+            .await?
+            .map(|user| (id.clone(), user)),
+        Subject::Name(name) => load_user_named(directory, name).await?,
+    };
+    let Some((user_id, user)) = found else {
         return Ok(skipped(&change, SkipReason::UserNotFound));
     };
     // A console password the event path can date: a used one, with the
@@ -164,15 +185,10 @@ async fn handle_event<P: Ports>(
         password_policy: None,
     };
     let keys = service
-        .judge(
-            &account,
-            Some(&change.user_id),
-            user.keys,
-            password.as_ref(),
-        )
+        .judge(&account, Some(&user_id), user.keys, password.as_ref())
         .await?;
     let reading = Reading {
-        id: &change.user_id,
+        id: &user_id,
         name: &user.name,
         tags: &user.tags,
         keys: &keys,
@@ -234,7 +250,7 @@ fn skipped(change: &ComplianceChange, reason: SkipReason) -> Handled {
     Handled::of(Outcome {
         rule: Some(change.rule.clone()),
         account: change.account.clone(),
-        user_id: Some(change.user_id.clone()),
+        user_id: change.user.id().map(str::to_string),
         event_id: change.event_id.clone(),
         ..Outcome::skipped(reason)
     })
@@ -283,6 +299,29 @@ pub(crate) async fn load_user<D: UserDirectory>(
         directory.forget(user_id);
     }
     Ok(None)
+}
+
+/// Reads the user an Access Analyzer finding names by its name: its
+/// UserId (GetUser), tags, keys and password's last use; `None` when no
+/// user holds the name now.
+async fn load_user_named<D: UserDirectory>(
+    directory: &D,
+    name: &str,
+) -> Result<Option<(String, User)>, Error> {
+    let (user, keys) = tokio::join!(directory.user(name), directory.access_keys(name));
+    let keys = keys?;
+    Ok(match (user?, keys) {
+        (Some(user), Some(keys)) => Some((
+            user.id,
+            User {
+                name: user.name,
+                tags: user.tags,
+                keys,
+                password_last_used: user.password_last_used,
+            },
+        )),
+        _ => None,
+    })
 }
 
 /// Time kept after the chat channel's publishes for answering the event.

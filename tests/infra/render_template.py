@@ -162,7 +162,12 @@ def main() -> int:
             event_rules.append({
                 "logical_id": logical,
                 "bus": t.eval(props["EventBusName"]) if "EventBusName" in props else None,
-                "pattern_rules": t.eval(props["EventPattern"]["detail"]["configRuleName"]),
+                "pattern_rules": (
+                    t.eval(props["EventPattern"]["detail"]["configRuleName"])
+                    if "configRuleName" in props["EventPattern"]["detail"]
+                    else None
+                ),
+                "pattern": t.eval(props["EventPattern"]),
                 "targets": [t.eval(target["Arn"]) for target in props["Targets"]],
             })
             if event_rules[-1]["bus"] is NO_VALUE:  # the default bus
@@ -190,7 +195,7 @@ def main() -> int:
                 "max_access_key_age": int(t.eval(props["InputParameters"].get("maxAccessKeyAge", "0"))),
                 "max_credential_usage_age": int(t.eval(props["InputParameters"].get("maxCredentialUsageAge", "0"))),
             })
-        elif res["Type"] == "AWS::Events::Rule":
+        elif res["Type"] == "AWS::Events::Rule" and "configRuleName" in props["EventPattern"]["detail"]:
             pattern_rules = t.eval(props["EventPattern"]["detail"]["configRuleName"])
         elif res["Type"] == "AWS::Serverless::Function":
             env = {k: t.eval(v) for k, v in props["Environment"]["Variables"].items()}

@@ -54,6 +54,9 @@ pub(crate) struct NoticeView {
     pub unused_key_days: u32,
     /// The notice was sent for an `iam-user-unused-credentials-check` rule.
     pub unused_rule: bool,
+    /// The notice was sent for an IAM Access Analyzer unused-access
+    /// finding (its type is `rule`).
+    pub access_analyzer: bool,
     /// A key was replaced in this run or before and the owner was not
     /// told yet (stage `rotated`): the notice announces the replacement.
     pub rotated: bool,
@@ -237,7 +240,8 @@ impl NoticeView {
             unused_for: first_unused.map_or_else(String::new, |u| unused_for(locale, u.days)),
             never_used: first_unused.is_some_and(|u| u.never_used()),
             unused_key_days: ctx.unused_key_days,
-            unused_rule: matches!(ctx.trigger, Trigger::UnusedRule { .. }),
+            unused_rule: ctx.trigger.is_unused(),
+            access_analyzer: matches!(ctx.trigger, Trigger::AccessAnalyzer { .. }),
             rotated: notice.keys.iter().any(|k| k.stage == Stage::Rotated),
             blocked: notice
                 .keys

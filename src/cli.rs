@@ -141,6 +141,9 @@ pub enum Format {
     Table,
     Json,
     Csv,
+    /// The Security Hub findings a sweep would import (one JSON array of
+    /// ASFF findings), imported nowhere.
+    Asff,
 }
 
 /// The read-only report of the caller's account: every due key, where it
@@ -176,6 +179,23 @@ pub async fn scan(format: Format, full: bool) -> ExitCode {
     let text = match format {
         Format::Table => crate::views::report::table(report),
         Format::Csv => crate::views::report::csv(report),
+        Format::Asff => {
+            // The region the function would import into: the SDK's.
+            let region = std::env::var("AWS_REGION")
+                .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+                .unwrap_or_else(|_| "us-east-1".to_string());
+            let findings = crate::flow::findings::of(
+                &deps.config,
+                report,
+                outcome.root_access_key_active,
+                &region,
+                chrono::Utc::now(),
+            );
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&findings).unwrap_or_default()
+            )
+        }
         Format::Json => {
             let mut v = serde_json::to_value(report).unwrap_or_default();
             v["summary"] = serde_json::to_value(&outcome).unwrap_or_default();

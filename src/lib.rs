@@ -92,6 +92,7 @@ pub mod enforcement;
 pub mod error;
 pub mod event;
 pub mod exemption;
+pub mod findings;
 #[cfg(test)]
 mod fixtures;
 pub mod flow;

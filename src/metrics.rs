@@ -32,6 +32,9 @@
 //! | `KeysRotated` | both | keys replaced by rotation (a new key, its secret in Secrets Manager) |
 //! | `RotationsBlocked` | both | keys not replaced: the user holds two keys |
 //! | `RotationsFailed` | both | keys whose replacement failed (the new key deactivated); the template's alarm watches it |
+//! | `FindingsImported` | sweep | Security Hub findings imported (`SECURITY_HUB`) |
+//! | `FindingsArchived` | sweep | Security Hub findings archived (the credential rotated, deleted, deactivated or exempt) |
+//! | `FindingsFailed` | sweep | findings Security Hub refused (`FailedFindings`), plus 1 when the import itself failed; the template's alarm watches it |
 //! | `ChatPublished` | both | messages published to the team's chat channel |
 //! | `ChatPublishFailed` | both | messages the chat topic refused or never answered |
 
@@ -39,7 +42,7 @@ use chrono::Utc;
 use serde_json::{Map, Value, json};
 
 use crate::model::{Action, CredentialKind, KeyRotation};
-use crate::outcome::sweep::SweepOutcome;
+use crate::outcome::sweep::{SecurityHubStatus, SweepOutcome};
 use crate::outcome::{Outcome, Status};
 
 pub(crate) const NAMESPACE: &str = "AccessKeyNotifier";
@@ -208,6 +211,17 @@ pub fn sweep(outcome: &SweepOutcome) -> Vec<Value> {
                 ("KeysRotated", "Count", n(r.rotated)),
                 ("RotationsBlocked", "Count", n(r.blocked)),
                 ("RotationsFailed", "Count", n(r.failed)),
+            ],
+        ));
+    }
+    if let Some(h) = &outcome.security_hub {
+        let failed = h.failed + usize::from(h.status == SecurityHubStatus::Failed);
+        docs.push(document(
+            &[("Path", "sweep")],
+            &[
+                ("FindingsImported", "Count", n(h.imported)),
+                ("FindingsArchived", "Count", n(h.archived)),
+                ("FindingsFailed", "Count", n(failed)),
             ],
         ));
     }

@@ -60,6 +60,8 @@ pub struct User {
     /// The UserId (`AIDA…`): stable across renames, unlike the name.
     pub id: String,
     pub name: String,
+    /// The user's ARN (with its path): how Security Hub names it.
+    pub arn: String,
     pub tags: Vec<Tag>,
     /// When the user's console password was last used (GetUser's
     /// `PasswordLastUsed`); `None` when it never was, or there is none.
@@ -898,6 +900,8 @@ pub struct Noticed {
 #[derive(Debug)]
 pub struct UserResult {
     pub name: String,
+    /// The user's ARN, as GetUser gave it.
+    pub arn: String,
     /// The UserId the reading was checked against.
     pub id: String,
     pub verdict: Verdict,

@@ -89,6 +89,16 @@ pub(crate) fn is_account_id(v: &str) -> bool {
     v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The AWS partition of `region` (`aws`, `aws-cn`, `aws-us-gov`): for the
+/// member role's ARN and Security Hub's product ARN.
+pub fn partition(region: Option<&str>) -> &'static str {
+    match region {
+        Some(r) if r.starts_with("cn-") => "aws-cn",
+        Some(r) if r.starts_with("us-gov-") => "aws-us-gov",
+        _ => "aws",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -453,6 +453,14 @@ fn organization_agrees(central: Value, member: Value) -> Vec<(String, u32, u32)>
     if member_removes_passwords {
         expected.push("iam:DeleteLoginProfile");
     }
+    let member_imports = member["SecurityHub"] == "true";
+    if member_imports {
+        expected.extend(["securityhub:BatchImportFindings", "securityhub:GetFindings"]);
+    }
+    assert_eq!(
+        config.security_hub, member_imports,
+        "central and member agree on Security Hub"
+    );
     if member_acts {
         expected.push("iam:UpdateAccessKey");
     }
@@ -940,4 +948,44 @@ fn the_access_analyzer_rule_exists_only_when_asked_and_names_the_policies_that_a
     central["UnusedAccessAnalyzer"] = json!("true");
     central["UnusedKeyDays"] = json!("90");
     assert!(rule_of(&render(central)).is_none(), "one account only");
+}
+
+/// Security Hub's calls exist only with SecurityHub=true: the import on the
+/// account's default product alone; in Organizations mode in the member
+/// roles only.
+#[test]
+fn security_hub_calls_exist_only_when_asked_and_import_into_the_default_product_only() {
+    let of = |t: &Value, action: &str| -> Vec<Vec<String>> {
+        allowed(t)
+            .into_iter()
+            .filter(|(a, _)| a == action)
+            .map(|(_, r)| r)
+            .collect()
+    };
+    let off = render(with(json!({})));
+    assert!(
+        allowed(&off)
+            .iter()
+            .all(|(a, _)| !a.starts_with("securityhub:"))
+    );
+    let on = render(with(json!({"SecurityHub": "true"})));
+    assert_eq!(
+        of(&on, "securityhub:BatchImportFindings"),
+        vec![vec![
+            "arn:aws:securityhub:ap-northeast-1:123456789012:product/123456789012/default"
+                .to_string()
+        ]]
+    );
+    assert_eq!(
+        of(&on, "securityhub:GetFindings"),
+        vec![vec!["*".to_string()]]
+    );
+    let env: HashMap<String, String> = serde_json::from_value(on["function_env"].clone()).unwrap();
+    let config = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+    assert!(config.security_hub);
+
+    let (mut central, mut member) = organization_params();
+    central["SecurityHub"] = json!("true");
+    member["SecurityHub"] = json!("true");
+    organization_agrees(central, member);
 }

@@ -29,6 +29,7 @@ use crate::aws::iam::IamDirectory;
 use crate::aws::lazy::Lazy;
 use crate::aws::pages::Pages;
 use crate::aws::secrets::SecretsManagerStore;
+use crate::aws::securityhub::SecurityHub;
 use crate::aws::{self, classify};
 use crate::error::Error;
 use crate::ports::accounts::Accounts;
@@ -154,20 +155,13 @@ impl ProvideCredentials for RoleCredentials {
     }
 }
 
-/// The AWS partition of `region` (`aws`, `aws-cn`, `aws-us-gov`), for the
-/// member role's ARN.
-pub fn partition(region: Option<&str>) -> &'static str {
-    match region {
-        Some(r) if r.starts_with("cn-") => "aws-cn",
-        Some(r) if r.starts_with("us-gov-") => "aws-us-gov",
-        _ => "aws",
-    }
-}
+pub use crate::organization::partition;
 
 struct Member {
     credentials: Arc<RoleCredentials>,
     directory: Arc<IamDirectory>,
     secrets: Arc<SecretsManagerStore>,
+    findings: Arc<SecurityHub>,
 }
 
 pub struct IamAccounts {
@@ -175,6 +169,7 @@ pub struct IamAccounts {
     sts: Lazy<aws_sdk_sts::Client>,
     own: Arc<IamDirectory>,
     own_secrets: Arc<SecretsManagerStore>,
+    own_findings: Arc<SecurityHub>,
     /// `MEMBER_ROLE_NAME`; `None`: a single-account deployment.
     member_role: Option<String>,
     members: Mutex<HashMap<String, Arc<Member>>>,
@@ -224,6 +219,10 @@ impl IamAccounts {
                 sdk,
                 aws::secretsmanager_client,
             ))),
+            own_findings: Arc::new(SecurityHub::new(
+                Lazy::new(sdk, aws::securityhub_client),
+                sdk.region().map(|r| r.as_ref()),
+            )),
             sts,
             member_role: member_role.map(str::to_string),
             members: Mutex::new(HashMap::new()),
@@ -304,6 +303,10 @@ impl IamAccounts {
                         &sdk,
                         aws::secretsmanager_client,
                     ))),
+                    findings: Arc::new(SecurityHub::new(
+                        Lazy::new(&sdk, aws::securityhub_client),
+                        region.as_deref(),
+                    )),
                 })
             })
             .clone()
@@ -333,6 +336,14 @@ impl ProvideCredentials for Shared {
 impl Accounts for IamAccounts {
     type Directory = IamDirectory;
     type Secrets = SecretsManagerStore;
+    type Findings = SecurityHub;
+
+    async fn findings(&self, account: &str) -> Result<Arc<SecurityHub>, Error> {
+        match &self.member_role {
+            None => Ok(self.own_findings.clone()),
+            Some(_) => Ok(self.reach(account).await?.findings.clone()),
+        }
+    }
 
     fn own(&self) -> Arc<IamDirectory> {
         self.own.clone()

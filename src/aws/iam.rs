@@ -232,6 +232,7 @@ impl UserDirectory for IamDirectory {
                 Ok(Some(User {
                     id: user.user_id().to_string(),
                     name: user.user_name().to_string(),
+                    arn: user.arn().to_string(),
                     tags: user
                         .tags()
                         .iter()

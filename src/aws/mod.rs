@@ -18,6 +18,7 @@ pub mod iam;
 pub(crate) mod lazy;
 pub(crate) mod pages;
 pub mod secrets;
+pub mod securityhub;
 pub mod ses;
 pub mod sns;
 pub(crate) mod sqs;
@@ -175,6 +176,15 @@ pub(crate) fn organizations_client(sdk: &SdkConfig) -> aws_sdk_organizations::Cl
 pub fn secretsmanager_client(sdk: &SdkConfig) -> aws_sdk_secretsmanager::Client {
     aws_sdk_secretsmanager::Client::from_conf(
         aws_sdk_secretsmanager::config::Builder::from(sdk)
+            .interceptor(ResponseCheck::json())
+            .build(),
+    )
+}
+
+/// A Security Hub client whose answers are checked (size, completeness).
+pub fn securityhub_client(sdk: &SdkConfig) -> aws_sdk_securityhub::Client {
+    aws_sdk_securityhub::Client::from_conf(
+        aws_sdk_securityhub::config::Builder::from(sdk)
             .interceptor(ResponseCheck::json())
             .build(),
     )

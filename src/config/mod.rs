@@ -69,6 +69,9 @@ pub struct Config {
     pub chat_topic_arn: Option<String>,
     /// Rotation for machine users (`ROTATE` and its settings).
     pub rotation: RotationSettings,
+    /// `SECURITY_HUB`: each sweep imports its findings into the account's
+    /// Security Hub (`findings`).
+    pub security_hub: bool,
 }
 
 impl Config {
@@ -155,6 +158,7 @@ impl Config {
 
         let chat_topic_arn = channel::chat_topic(&get)?;
         let rotation = rotation::rotation(&get, ledger_table.as_deref())?;
+        let security_hub = flag(&get, "SECURITY_HUB")?;
 
         for variable in ENDPOINT_VARIABLES {
             if let Some(v) = get(variable) {
@@ -175,6 +179,7 @@ impl Config {
             organization,
             chat_topic_arn,
             rotation,
+            security_hub,
         })
     }
 }
@@ -254,6 +259,23 @@ pub(crate) fn err(
         variable,
         problem: problem.into(),
         example,
+    }
+}
+
+/// A switch: `true`/`1` or `false`/`0` (any case), `false` when unset.
+pub(super) fn flag(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+) -> Result<bool, ConfigError> {
+    match get(variable).map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(false),
+        Some(v) if v == "true" || v == "1" => Ok(true),
+        Some(v) if v == "false" || v == "0" => Ok(false),
+        Some(v) => Err(err(
+            variable,
+            format!("`{}` is not true or false", crate::mask::quote(&v)),
+            "true",
+        )),
     }
 }
 

@@ -111,18 +111,7 @@ pub(super) fn notices(get: &impl Fn(&str) -> Option<String>) -> Result<Notices, 
             Some(v)
         }
     };
-    let dry_run = match get("DRY_RUN").map(|v| v.trim().to_ascii_lowercase()) {
-        None => false,
-        Some(v) if v == "true" || v == "1" => true,
-        Some(v) if v == "false" || v == "0" => false,
-        Some(v) => {
-            return Err(err(
-                "DRY_RUN",
-                format!("`{}` is not true or false", quote(&v)),
-                "true",
-            ));
-        }
-    };
+    let dry_run = super::flag(get, "DRY_RUN")?;
 
     let overdue_reminder_days =
         days_from_zero(get, "OVERDUE_REMINDER_DAYS", (7, 365), "no reminders", "7")?;

@@ -190,6 +190,7 @@ async fn handle_event<P: Ports>(
     let reading = Reading {
         id: &user_id,
         name: &user.name,
+        arn: &user.arn,
         tags: &user.tags,
         keys: &keys,
     };
@@ -258,6 +259,7 @@ fn skipped(change: &ComplianceChange, reason: SkipReason) -> Handled {
 
 pub(crate) struct User {
     name: String,
+    arn: String,
     tags: Vec<Tag>,
     keys: Vec<AccessKey>,
     password_last_used: Option<chrono::DateTime<chrono::Utc>>,
@@ -283,6 +285,7 @@ pub(crate) async fn load_user<D: UserDirectory>(
             (Some(user), Some(keys)) if user.id == user_id => {
                 return Ok(Some(User {
                     name: user.name,
+                    arn: user.arn,
                     tags: user.tags,
                     keys,
                     password_last_used: user.password_last_used,
@@ -315,6 +318,7 @@ async fn load_user_named<D: UserDirectory>(
             user.id,
             User {
                 name: user.name,
+                arn: user.arn,
                 tags: user.tags,
                 keys,
                 password_last_used: user.password_last_used,

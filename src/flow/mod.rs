@@ -19,6 +19,7 @@ pub mod config_event;
 pub(crate) mod deps;
 pub(crate) mod digest;
 pub(crate) mod fanout;
+pub(crate) mod findings;
 pub(crate) mod publish;
 pub(crate) mod scope;
 pub mod sweep;

@@ -446,6 +446,13 @@ async fn publish<P: Ports>(
     times: &Times,
 ) {
     let config = &deps.config;
+    if run == Run::Sweep && config.security_hub {
+        let root_key = outcome.root_access_key_active;
+        // Boxed: Security Hub's SDK futures are large, and the sweep's
+        // future would carry them inline.
+        let hub = super::findings::import(deps, &report, root_key, (times.chat_end, times.budget));
+        outcome.security_hub = Some(Box::pin(hub).await);
+    }
     if run == Run::Sweep {
         let mut messages = vec![chat::summary(&report, outcome)];
         messages.extend(chat::alerts(&report, outcome));
@@ -565,8 +572,8 @@ async fn one_user<P: Ports>(
         Some(u) => Ok(Some(u)),
         None => directory.user(&user.name).await,
     };
-    let (user_id, tags) = match fetched {
-        Ok(Some(u)) if user.id.as_ref().is_none_or(|id| *id == u.id) => (u.id, u.tags),
+    let (user_id, arn, tags) = match fetched {
+        Ok(Some(u)) if user.id.as_ref().is_none_or(|id| *id == u.id) => (u.id, u.arn, u.tags),
         // Deleted, or the name now belongs to another user: that one is
         // read under its own id next time.
         Ok(_) => {
@@ -581,6 +588,7 @@ async fn one_user<P: Ports>(
     let reading = Reading {
         id: &user_id,
         name: &user.name,
+        arn: &arn,
         tags: &tags,
         keys: &keys,
     };

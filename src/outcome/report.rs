@@ -163,6 +163,9 @@ fn stage_code<S: Serializer>(stage: &Stage, s: S) -> Result<S::Ok, S::Error> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReportKey {
     pub user: String,
+    /// The user's ARN (Security Hub's resource).
+    #[serde(skip)]
+    pub user_arn: String,
     /// `AKIA…WXYZ`; `console-password` for the user's console password.
     pub access_key_id: String,
     /// The console password's expiry date, where the account's policy
@@ -360,7 +363,7 @@ impl Report {
         let exempt = verdict.exemption.is_some();
         for k in &result.keys {
             self.rows
-                .push(self.row(&result.name, k, owner, exempt, notice, exempt_until));
+                .push(self.row(result, k, owner, exempt, notice, exempt_until));
         }
         if owner != OwnerTag::Used {
             self.owner_problems.push(OwnerProblem {
@@ -372,7 +375,7 @@ impl Report {
 
     fn row(
         &self,
-        user: &str,
+        user: &UserResult,
         result: &KeyResult,
         owner: OwnerTag,
         exempt: bool,
@@ -398,7 +401,8 @@ impl Report {
             Credential::AccessKey => None,
         };
         ReportKey {
-            user: user.to_string(),
+            user: user.name.clone(),
+            user_arn: user.arn.clone(),
             access_key_id: k.shown_id(),
             password_expires,
             password: k.is_password(),
@@ -612,6 +616,7 @@ mod tests {
             .collect();
         UserResult {
             name: name.into(),
+            arn: format!("arn:aws:iam::123456789012:user/{name}"),
             id: format!("AIDA{name}"),
             verdict,
             keys,
@@ -767,5 +772,41 @@ mod tests {
         assert_eq!(users(&r.exempt).len(), 3);
         assert_eq!(users(&r.exemptions_expiring), ["sooner", "soon"]);
         assert_eq!(r.exemptions_expiring[0].exempt_until, Some(date(11, 30)));
+    }
+}
+
+/// Rows for the tests of what is made from the report.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    /// `user`'s key `AKIA…WXYZ` (created 2026-08-25), `remaining` days to
+    /// its deadline or `overdue` days past it, not exempt.
+    pub(crate) fn row(user: &str, remaining: u32, overdue: u32) -> ReportKey {
+        let created = NaiveDate::from_ymd_opt(2026, 8, 25).unwrap();
+        ReportKey {
+            user: user.to_string(),
+            user_arn: format!("arn:aws:iam::123456789012:user/{user}"),
+            access_key_id: "AKIA…WXYZ".to_string(),
+            password_expires: None,
+            password: false,
+            created,
+            deadline: created + chrono::Duration::days(90),
+            age_days: 90,
+            days_remaining: remaining,
+            days_overdue: overdue,
+            stage: Stage::Overdue,
+            owner: OwnerTag::Used,
+            exempt: false,
+            notice: NoticeCode::Due,
+            enforcement: None,
+            rotation: None,
+            exempt_until: None,
+            last_used: LastUse::Never,
+            unused_days: None,
+            days: DaysLeft(i64::from(remaining) - i64::from(overdue)),
+            listed_unused: false,
+            due: Due::Never,
+        }
     }
 }

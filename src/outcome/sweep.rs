@@ -230,6 +230,35 @@ pub struct PasswordCounts {
     pub exempt: usize,
 }
 
+/// What the sweep did with Security Hub (`SECURITY_HUB`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SecurityHubOutcome {
+    /// `imported`, `dry_run` (nothing imported: `DRY_RUN=true`), or
+    /// `failed` (a call was refused or the time ran out; `error` says).
+    pub status: SecurityHubStatus,
+    /// Findings this sweep imported (or, in a dry run, would have).
+    pub imported: usize,
+    /// Findings archived: their credential is rotated, deleted,
+    /// deactivated or exempt.
+    pub archived: usize,
+    /// Findings Security Hub refused (`FailedFindings`), in all.
+    pub failed: usize,
+    /// The same, by Security Hub's `ErrorCode`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub failures: BTreeMap<String, usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecurityHubStatus {
+    #[default]
+    Imported,
+    DryRun,
+    Failed,
+}
+
 /// A sweep, or a read-only one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -303,6 +332,8 @@ pub struct SweepOutcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub passwords: Option<PasswordCounts>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_hub: Option<SecurityHubOutcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<DigestOutcome>,
     /// What the team's chat channel was sent (`CHAT_TOPIC_ARN`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -366,6 +397,7 @@ impl SweepOutcome {
             }),
             rotation: None,
             passwords: None,
+            security_hub: None,
             digest: None,
             chat: None,
             duration_ms: 0,

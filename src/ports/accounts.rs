@@ -10,12 +10,14 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::ports::directory::UserDirectory;
+use crate::ports::findings::FindingsHub;
 use crate::ports::secrets::SecretStore;
 
 /// Reaches the accounts the function serves.
 pub trait Accounts: Send + Sync {
     type Directory: UserDirectory + 'static;
     type Secrets: SecretStore + 'static;
+    type Findings: FindingsHub + 'static;
 
     /// The directory of the function's own account.
     fn own(&self) -> Arc<Self::Directory>;
@@ -43,5 +45,13 @@ pub trait Accounts: Send + Sync {
 
     /// The ids of the Organization's ACTIVE accounts (ListAccounts). An
     /// adapter may keep the answer a few minutes.
+    /// Where `account`'s Security Hub findings go: the function's own hub
+    /// in a single account, the member account's (through its member role)
+    /// in Organizations mode.
+    fn findings(
+        &self,
+        account: &str,
+    ) -> impl Future<Output = Result<Arc<Self::Findings>, Error>> + Send;
+
     fn organization_accounts(&self) -> impl Future<Output = Result<Vec<String>, Error>> + Send;
 }

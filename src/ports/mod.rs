@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod channel;
 pub mod directory;
 pub mod exemptions;
+pub mod findings;
 pub mod ledger;
 pub mod mailer;
 pub mod memory;

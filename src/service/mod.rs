@@ -107,6 +107,7 @@ pub struct Reading<'a> {
     /// The UserId the reading was checked against.
     pub id: &'a str,
     pub name: &'a str,
+    pub arn: &'a str,
     pub tags: &'a [Tag],
     pub keys: &'a Judged,
 }
@@ -252,6 +253,7 @@ impl<'a, L: NoticeLedger, M: Mailer, X: ExemptionSource> NoticeService<'a, L, M,
             .collect();
         UserResult {
             name: user.name.to_string(),
+            arn: user.arn.to_string(),
             id: user.id.to_string(),
             verdict,
             keys,
@@ -279,6 +281,7 @@ impl<'a, L: NoticeLedger, M: Mailer, X: ExemptionSource> NoticeService<'a, L, M,
         };
         UserResult {
             name: user.name.to_string(),
+            arn: user.arn.to_string(),
             id: user.id.to_string(),
             keys: verdict
                 .due

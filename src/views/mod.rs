@@ -6,8 +6,11 @@
 //!   HTML): the owner's notice, the deactivated mail, both digests;
 //! - [`chat`]: the team's chat channel (custom notifications for Amazon Q
 //!   Developer in chat applications);
-//! - [`report`]: `scan`'s table and CSV.
+//! - [`report`]: `scan`'s table and CSV;
+//! - [`findings`]: Security Hub's findings (ASFF), for the hub and for
+//!   `scan --format asff`.
 
 pub(crate) mod chat;
+pub(crate) mod findings;
 pub(crate) mod mail;
 pub(crate) mod report;

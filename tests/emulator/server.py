@@ -143,6 +143,8 @@ from moto.iam.exceptions import IAMException, ReportNotPresentException
 from moto.iam.models import AccessKeyLastUsed, IAMBackend, iam_backends
 from moto.iam.responses import IamResponse
 from moto.organizations.models import organizations_backends
+from moto.securityhub.models import Finding as HubFinding, SecurityHubBackend
+from moto.securityhub.exceptions import InvalidInputException
 from moto.server import ThreadedMotoServer
 from moto.ses.models import ses_backends
 
@@ -287,6 +289,60 @@ def _get_login_profile(self: IamResponse) -> ActionResult:
 
 
 IamResponse.get_login_profile = _get_login_profile  # type: ignore[method-assign]
+
+
+# Security Hub as its API reference states it, where moto is looser:
+# BatchImportFindings takes 1 to 100 findings, refuses a finding without
+# ASFF's required attributes, and updates an existing finding only when its
+# UpdatedAt is later; GetFindings applies EQUALS string filters. Findings
+# whose Id contains a string of HUB_REFUSE are refused with its code.
+ASFF_REQUIRED = (
+    "AwsAccountId", "CreatedAt", "Description", "GeneratorId", "Id", "ProductArn",
+    "Resources", "SchemaVersion", "Severity", "Title", "Types", "UpdatedAt",
+)
+HUB_REFUSE: dict = {}
+
+
+def _batch_import_findings(self, findings):
+    if not 1 <= len(findings) <= 100:
+        raise InvalidInputException(
+            op="BatchImportFindings", msg="Findings must hold 1 to 100 findings"
+        )
+    failed, success = [], 0
+    for data in findings:
+        fid = data.get("Id", "")
+        missing = [a for a in ASFF_REQUIRED if not data.get(a)]
+        refused = next((code for part, code in HUB_REFUSE.items() if part in fid), None)
+        if missing or refused:
+            failed.append({"Id": fid, "ErrorCode": refused or "InvalidInput",
+                           "ErrorMessage": f"missing {missing}" if missing else "refused"})
+            continue
+        existing = next((f for f in self.findings if f.id == fid), None)
+        if existing is None:
+            self.findings.append(HubFinding(fid, data))
+        elif data["UpdatedAt"] > existing.data.get("UpdatedAt", ""):
+            existing.data = data
+        success += 1
+    return len(failed), success, failed
+
+
+def _matches(data: dict, filters: dict) -> bool:
+    for field, conditions in (filters or {}).items():
+        wanted = [c["Value"] for c in conditions if c.get("Comparison") == "EQUALS"]
+        if wanted and data.get(field) not in wanted:
+            return False
+    return True
+
+
+def _get_findings(self, filters=None, sort_criteria=None, max_results=None, next_token=None):
+    found = [f.as_dict() for f in self.findings if _matches(f.data, filters)]
+    start, size = int(next_token or 0), int(max_results or 100)
+    after = start + size
+    return found[start:after], (str(after) if after < len(found) else None)
+
+
+SecurityHubBackend.batch_import_findings = _batch_import_findings  # type: ignore[method-assign]
+SecurityHubBackend.get_findings = _get_findings  # type: ignore[method-assign]
 
 
 class ReportAccessDenied(IAMException):
@@ -580,6 +636,9 @@ def handle(cmd: dict, endpoint: str) -> dict:
         return create_user(cmd)
     if op == "create_users":
         return create_users(cmd)
+    if op == "hub_refuse":
+        HUB_REFUSE[cmd["id_containing"]] = cmd["code"]
+        return {"ok": True}
     if op == "use_password":
         return use_password(cmd)
     if op == "password_policy":

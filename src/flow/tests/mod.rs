@@ -3,6 +3,7 @@
 
 mod config_event;
 mod enforcement;
+mod findings;
 mod organization;
 mod passwords;
 mod rotation;

@@ -9,6 +9,7 @@ use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 
 use super::directory::{ACCOUNT_ID, MemoryDirectory};
+use super::findings::MemoryFindings;
 use super::script::Script;
 use super::secrets::MemorySecrets;
 use crate::error::Error;
@@ -20,6 +21,8 @@ pub struct MemoryAccounts {
     own_secrets: Arc<MemorySecrets>,
     members: Mutex<BTreeMap<String, Arc<MemoryDirectory>>>,
     member_secrets: Mutex<BTreeMap<String, Arc<MemorySecrets>>>,
+    /// Each account's Security Hub findings.
+    findings: Mutex<BTreeMap<String, Arc<MemoryFindings>>>,
     /// The Organization's active accounts, as ListAccounts answers.
     organization: Mutex<Vec<String>>,
     unassumable: Mutex<BTreeSet<String>>,
@@ -35,6 +38,7 @@ impl Default for MemoryAccounts {
             own_secrets: Arc::new(MemorySecrets::new(ACCOUNT_ID)),
             members: Mutex::default(),
             member_secrets: Mutex::default(),
+            findings: Mutex::default(),
             organization: Mutex::default(),
             unassumable: Mutex::default(),
             calls: Script::default(),
@@ -45,6 +49,14 @@ impl Default for MemoryAccounts {
 impl MemoryAccounts {
     pub fn new() -> MemoryAccounts {
         MemoryAccounts::default()
+    }
+
+    /// The Security Hub findings of `account`.
+    pub fn findings_of(&self, account: &str) -> Arc<MemoryFindings> {
+        lock(&self.findings)
+            .entry(account.to_string())
+            .or_insert_with(|| Arc::new(MemoryFindings::new()))
+            .clone()
     }
 
     /// The secret store of the function's own account.
@@ -114,6 +126,11 @@ impl Deref for MemoryAccounts {
 impl Accounts for MemoryAccounts {
     type Directory = MemoryDirectory;
     type Secrets = MemorySecrets;
+    type Findings = MemoryFindings;
+
+    async fn findings(&self, account: &str) -> Result<Arc<MemoryFindings>, Error> {
+        Ok(self.findings_of(account))
+    }
 
     fn own(&self) -> Arc<MemoryDirectory> {
         self.own.clone()

@@ -133,6 +133,18 @@ impl MemoryDirectory {
         }
     }
 
+    /// Sets the user's tag `key` to `value`, as `iam tag-user` does.
+    #[cfg(test)]
+    pub(crate) fn set_tag(&self, name: &str, key: &str, value: &str) {
+        for u in lock(&self.users).iter_mut().filter(|u| u.name == name) {
+            u.tags.retain(|t| t.key != key);
+            u.tags.push(Tag {
+                key: key.to_string(),
+                value: value.to_string(),
+            });
+        }
+    }
+
     /// Replaces a user's keys (a rotation, a deactivation).
     pub(crate) fn set_keys(&self, name: &str, keys: Vec<(AccessKey, LastUsed)>) {
         for u in lock(&self.users).iter_mut().filter(|u| u.name == name) {
@@ -256,6 +268,11 @@ impl UserDirectory for MemoryDirectory {
         let found = self.find(user_name, |u| User {
             id: u.id.clone(),
             name: u.name.clone(),
+            arn: format!(
+                "arn:aws:iam::{}:user/{}",
+                self.account.as_deref().unwrap_or("123456789012"),
+                u.name
+            ),
             tags: u.tags.clone(),
             password_last_used: u.password.as_ref().and_then(|(_, p)| p.last_used.time),
         });

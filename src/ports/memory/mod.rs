@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod channel;
 pub(crate) mod directory;
 pub mod exemptions;
+pub mod findings;
 pub mod ledger;
 pub mod mailer;
 pub(crate) mod queue;

@@ -57,6 +57,9 @@ pub(crate) struct DigestView {
     pub root_key_active: bool,
     /// Messages the team's chat channel did not get (`CHAT_TOPIC_ARN`).
     pub chat_failed: usize,
+    /// Security Hub (`SECURITY_HUB`): (findings imported, archived,
+    /// refused, why: `ErrorCode ×count`, or the import's error).
+    pub security_hub: Option<(usize, usize, usize, String)>,
     pub overdue: Vec<RowView>,
     pub within_tier: Vec<RowView>,
     /// Keys listed as unused, longest unused first.
@@ -118,6 +121,15 @@ impl DigestView {
             users_not_reached: outcome.users.not_reached,
             root_key_active: outcome.root_access_key_active,
             chat_failed: outcome.chat.as_ref().map_or(0, |c| c.failed),
+            security_hub: outcome.security_hub.as_ref().map(|h| {
+                let mut why: Vec<String> = h
+                    .failures
+                    .iter()
+                    .map(|(code, n)| format!("{code} ×{n}"))
+                    .collect();
+                why.extend(h.error.clone());
+                (h.imported, h.archived, h.failed, why.join(", "))
+            }),
             overdue: rows(&report.overdue),
             within_tier: rows(&report.within_tier),
             unused: rows(&report.unused),

@@ -44,7 +44,8 @@ package: $(VENV)/.package
 	cp dist/lambda/access-key-notifier/bootstrap.zip dist/access-key-notifier.zip
 	@ls -l dist/access-key-notifier.zip
 
-## pictures: the README's pictures of a notice, a digest and a chat summary,
+## pictures: the README's pictures of a notice, a digest, a chat summary and
+## the Security Hub findings,
 ## rendered from the real templates by headless Chromium (installs Debian's
 ## chromium and its emoji font if missing)
 CHROMIUM ?= /usr/bin/chromium
@@ -53,7 +54,7 @@ pictures:
 	test -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf || apt-get install -y fonts-noto-color-emoji
 	mkdir -p docs/pictures
 	cargo run --quiet --example render_samples -- $(abspath docs/pictures)
-	for page in notice:900 digest:1050 chat:560; do \
+	for page in notice:900 digest:1050 chat:560 finding:1100; do \
 	  name=$${page%%:*}; height=$${page##*:}; \
 	  $(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 	    --disable-background-networking --disable-component-update --disable-sync \

@@ -43,6 +43,7 @@ async fn main() {
         ("TIME_ZONE", "Asia/Tokyo"),
         ("UNUSED_KEY_DAYS", "45"),
         ("LEDGER_TABLE", "samples"),
+        ("SECURITY_HUB", "true"),
         (
             "CHAT_TOPIC_ARN",
             "arn:aws:sns:ap-northeast-1:123456789012:access-key-notifier-chat",
@@ -156,7 +157,71 @@ async fn main() {
     let summary: serde_json::Value =
         serde_json::from_str(chat.first().expect("the chat summary")).expect("JSON");
     std::fs::write(format!("{out}/chat.html"), slack_like(&summary)).expect("writable");
-    println!("wrote {out}/notice.html, {out}/digest.html and {out}/chat.html");
+    let findings: Vec<serde_json::Value> = deps
+        .accounts
+        .findings_of("123456789012")
+        .all()
+        .values()
+        .map(|f| serde_json::to_value(f).expect("JSON"))
+        .collect();
+    std::fs::write(format!("{out}/finding.html"), console_like(&findings)).expect("writable");
+    println!("wrote {out}/notice.html, {out}/digest.html, {out}/chat.html and {out}/finding.html");
+}
+
+/// The findings as Security Hub's console lists them (severity, title,
+/// resource, updated), the most severe first, and the first one's details
+/// beside: laid out from the findings' real JSON, for the picture only.
+fn console_like(findings: &[serde_json::Value]) -> String {
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let text = |v: &serde_json::Value| escape(v.as_str().unwrap_or_default());
+    let rank = |f: &serde_json::Value| match f["Severity"]["Label"].as_str() {
+        Some("CRITICAL") => 0,
+        Some("HIGH") => 1,
+        Some("MEDIUM") => 2,
+        Some("LOW") => 3,
+        _ => 4,
+    };
+    let colour = |label: &str| match label {
+        "CRITICAL" => "#7d2105",
+        "HIGH" => "#d13212",
+        "MEDIUM" => "#ec7211",
+        "LOW" => "#1d8102",
+        _ => "#545b64",
+    };
+    let mut sorted: Vec<&serde_json::Value> = findings.iter().collect();
+    sorted.sort_by_key(|f| rank(f));
+    let rows: String = sorted
+        .iter()
+        .map(|f| {
+            let label = f["Severity"]["Label"].as_str().unwrap_or_default();
+            format!(
+                "<tr><td><span class=sev style=\"background:{}\">{label}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                colour(label),
+                text(&f["Title"]),
+                text(&f["Resources"][0]["Id"]),
+                text(&f["Compliance"]["Status"]),
+                text(&f["UpdatedAt"]),
+            )
+        })
+        .collect();
+    let first = sorted.first().copied().cloned().unwrap_or_default();
+    let detail = escape(&serde_json::to_string_pretty(&first).unwrap_or_default());
+    format!(
+        "<!doctype html><meta charset=utf-8><style>body{{font:13px 'Amazon Ember',Arial,sans-serif;margin:0;color:#16191f;background:#f2f3f3}}\
+header{{background:#232f3e;color:#fff;padding:10px 16px;font-weight:bold}}main{{padding:12px 16px}}\
+h2{{font-size:16px;margin:4px 0 10px}}table{{border-collapse:collapse;width:100%;background:#fff}}\
+th,td{{text-align:left;padding:7px 8px;border-bottom:1px solid #eaeded;vertical-align:top}}th{{background:#fafafa}}\
+.sev{{color:#fff;border-radius:2px;padding:1px 6px;font-size:11px;font-weight:bold}}\
+pre{{background:#fff;border:1px solid #eaeded;padding:10px;font-size:11px;white-space:pre-wrap}}</style>\
+<header>Security Hub &rsaquo; Findings</header><main><h2>Findings ({n}) &middot; GeneratorId = access-key-notifier</h2>\
+<table><tr><th>Severity</th><th>Title</th><th>Resource</th><th>Compliance status</th><th>Updated at</th></tr>{rows}</table>\
+<h2 style=\"margin-top:14px\">Finding JSON (the most severe)</h2><pre>{detail}</pre></main>",
+        n = findings.len()
+    )
 }
 
 /// The message as a Slack client lays out a custom notification: the

@@ -36,7 +36,7 @@
 //! - **The ports** ([`ports`]): one trait per outside system, and the
 //!   in-memory adapters beside them. The SDK adapters that implement them
 //!   are [`aws`] (IAM, STS, Organizations, SES v2, DynamoDB, SSM, SQS, SNS,
-//!   Secrets Manager), named only by the edge.
+//!   Secrets Manager, Security Hub), named only by the edge.
 //! - **Records and views**: [`outcome`] (an event's outcome folded from
 //!   its result, the sweep's, its report, the account summaries, the
 //!   Organizations flows'); `views`, the only code that makes words: the
@@ -47,7 +47,8 @@
 //!   speaks: user, key, tag, stage, locale, verdicts, one result per key),
 //!   [`decision`] (the heart: read it first), `unused` (the unused-key
 //!   policy), [`password`] (console passwords: expiry tiers and the unused
-//!   period), [`enforcement`], [`rotation`] (rotation for machine users),
+//!   period), [`findings`] (Security Hub findings: which, their `Id`,
+//!   their severity), [`enforcement`], [`rotation`] (rotation for machine users),
 //!   [`exemption`], `organization` (which
 //!   accounts are served), [`event`] (parsing and re-checking every
 //!   payload), [`config`] (the environment, typed and validated once at

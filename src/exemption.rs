@@ -1,13 +1,19 @@
 //! The exemption list's rules: IAM users exempt from notices and
 //! enforcement, named in one Parameter Store parameter
-//! (`EXEMPT_USERS_PARAMETER`, a StringList of user names or user ARNs),
+//! (`EXEMPT_USERS_PARAMETER`, a StringList of user names, user ARNs or
+//! UserIds),
 //! beside the per-user exemption tag that [`decision`](crate::decision)
 //! reads (rule 1). Pure: what a value lists, and what a run may do with a
 //! list it could not read ([`ExemptionListing`]). The parameter is read, and kept a
 //! few minutes, through `ports::exemptions`.
 //!
+//! Which entry follows a rename: a UserId (`AIDA…`) names the user
+//! whatever it is called later; a name or an ARN names whoever holds that
+//! name, so a renamed user leaves it (and a newcomer taking the name gets
+//! it).
+//!
 //! Entries are validated like any value from outside: an entry that is
-//! neither a user name nor a user ARN is reported with its position and a
+//! neither a user name, a user ARN nor a UserId is reported with its position and a
 //! reason, never its text, and makes the whole list unusable
 //! (`ports::exemptions`).
 
@@ -25,6 +31,8 @@ enum Entry {
         account: String,
         name: String,
     },
+    /// A user's UserId (`AIDA…`): the same user across renames.
+    UserId(String),
 }
 
 /// The users the parameter names.
@@ -57,7 +65,19 @@ fn is_user_name(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
 }
 
+/// An IAM user's unique id: `AIDA` and upper-case letters and digits, 16
+/// to 128 characters in all (IAM User Guide, "Unique identifiers").
+fn is_user_id(s: &str) -> bool {
+    s.starts_with("AIDA")
+        && (16..=128).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
 fn parse_entry(raw: &str) -> Result<Entry, EntryProblem> {
+    if is_user_id(raw) {
+        return Ok(Entry::UserId(raw.to_string()));
+    }
     if !raw.starts_with("arn:") {
         return if is_user_name(raw) {
             Ok(Entry::Name(raw.to_string()))
@@ -111,13 +131,15 @@ impl ExemptList {
         (ExemptList { entries }, problems)
     }
 
-    /// Whether the user `user_name` of `account` is on the list. IAM user
-    /// names are unique regardless of case (IAM User Guide, "IAM
-    /// identifiers"), so they are compared that way.
-    pub fn contains(&self, account: &str, user_name: &str) -> bool {
+    /// Whether the user `user_name` (UserId `user_id`) of `account` is on
+    /// the list. IAM user names are unique regardless of case (IAM User
+    /// Guide, "IAM identifiers"), so they are compared that way; UserIds
+    /// exactly.
+    pub fn contains(&self, account: &str, user_name: &str, user_id: &str) -> bool {
         self.entries.iter().any(|e| match e {
             Entry::Name(name) => name.eq_ignore_ascii_case(user_name),
             Entry::Arn { account: a, name } => a == account && name.eq_ignore_ascii_case(user_name),
+            Entry::UserId(id) => id == user_id,
         })
     }
 
@@ -144,9 +166,9 @@ pub enum ExemptionListing {
 impl ExemptionListing {
     /// Whether the user is listed, for notices: an unknown list lists
     /// nobody (notices go on; enforcement asks [`ExemptionListing::known`]).
-    pub fn lists(&self, account: &str, user_name: &str) -> bool {
+    pub fn lists(&self, account: &str, user_name: &str, user_id: &str) -> bool {
         match self {
-            ExemptionListing::Known(list) => list.contains(account, user_name),
+            ExemptionListing::Known(list) => list.contains(account, user_name, user_id),
             ExemptionListing::NotConfigured | ExemptionListing::Unavailable(_) => false,
         }
     }
@@ -165,6 +187,9 @@ impl ExemptionListing {
 mod tests {
     use super::*;
 
+    /// A UserId no entry below names.
+    const ID: &str = "AIDAOTHER000000000001";
+
     #[test]
     fn names_and_user_arns_are_read_and_anything_else_is_ignored_by_position() {
         let (list, problems) = ExemptList::parse(
@@ -180,17 +205,31 @@ mod tests {
                 (6, EntryProblem::NotAUserArn),
             ]
         );
-        assert!(list.contains("123456789012", "BUILD-BOT"));
+        assert!(list.contains("123456789012", "BUILD-BOT", ID));
         assert!(
-            list.contains("999999999999", "build-bot"),
+            list.contains("999999999999", "build-bot", ID),
             "a name is any account's"
         );
-        assert!(list.contains("123456789012", "deployer"));
+        assert!(list.contains("123456789012", "deployer", ID));
         assert!(
-            !list.contains("999999999999", "deployer"),
+            !list.contains("999999999999", "deployer", ID),
             "an ARN names one account"
         );
-        assert!(list.contains("210987654321", "ops"));
-        assert!(!list.contains("123456789012", "admin"));
+        assert!(list.contains("210987654321", "ops", ID));
+        assert!(!list.contains("123456789012", "admin", ID));
+    }
+
+    #[test]
+    fn a_user_id_entry_follows_its_user_through_a_rename_and_a_name_does_not() {
+        let (list, problems) = ExemptList::parse("AIDADEPLOYBOT0000001, legacy-etl");
+        assert_eq!(list.len(), 2);
+        assert!(problems.is_empty());
+        // The deploy bot renamed: still exempt by its id.
+        assert!(list.contains("123456789012", "deploy-bot-v2", "AIDADEPLOYBOT0000001"));
+        assert!(!list.contains("123456789012", "deploy-bot-v2", ID));
+        // legacy-etl renamed: its name entry no longer names it, and a
+        // newcomer called legacy-etl is exempt instead.
+        assert!(!list.contains("123456789012", "legacy-etl-old", "AIDALEGACY0000000001"));
+        assert!(list.contains("123456789012", "legacy-etl", ID));
     }
 }

@@ -113,21 +113,23 @@ mod tests {
         let source = MemoryExemptionSource::new("alice");
         let exemptions = Exemptions::new(Some(source));
         let src = exemptions.source().unwrap();
-        assert!(
-            exemptions
-                .listing(at(0))
-                .await
-                .lists("123456789012", "alice")
-        );
+        assert!(exemptions.listing(at(0)).await.lists(
+            "123456789012",
+            "alice",
+            "AIDAALICE00000000001"
+        ));
         src.set("bob");
-        assert!(
-            exemptions
-                .listing(at(4))
-                .await
-                .lists("123456789012", "alice")
-        );
+        assert!(exemptions.listing(at(4)).await.lists(
+            "123456789012",
+            "alice",
+            "AIDAALICE00000000001"
+        ));
         assert_eq!(src.script.count("GetParameter"), 1);
-        assert!(exemptions.listing(at(5)).await.lists("123456789012", "bob"));
+        assert!(exemptions.listing(at(5)).await.lists(
+            "123456789012",
+            "bob",
+            "AIDABOB0000000000001"
+        ));
         assert_eq!(src.script.count("GetParameter"), 2);
 
         src.script.fail_next(
@@ -143,7 +145,7 @@ mod tests {
         let listing = exemptions.listing(at(11)).await;
         assert!(matches!(listing, ExemptionListing::Unavailable(_)));
         assert!(listing.known().is_err());
-        assert!(!listing.lists("123456789012", "bob"));
+        assert!(!listing.lists("123456789012", "bob", "AIDABOB0000000000001"));
         // The next run reads again.
         assert!(exemptions.listing(at(11)).await.known().is_ok());
         assert_eq!(src.script.count("GetParameter"), 4);

@@ -203,7 +203,7 @@ impl<'a, L: NoticeLedger, M: Mailer, X: ExemptionSource> NoticeService<'a, L, M,
         let listed = self
             .listing()
             .await
-            .lists(account.unwrap_or_default(), user.name);
+            .lists(account.unwrap_or_default(), user.name, user.id);
         let verdict = decision::decide(
             policy,
             mode,

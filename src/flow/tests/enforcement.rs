@@ -899,3 +899,27 @@ async fn keys_held_by_the_cap_and_a_stopped_enforcement_are_each_told_at_once() 
         ["AccessKeySweepSummary", "EnforcementStopped"]
     );
 }
+
+#[tokio::test]
+async fn a_user_listed_by_its_user_id_stays_exempt_when_renamed_and_a_name_entry_does_not() {
+    let mut d = enforcing(&[("EXEMPT_USERS_PARAMETER", "/akn/exempt")]);
+    d.exemptions = Exemptions::new(Some(MemoryExemptionSource::new(&format!(
+        "{}, legacy-etl",
+        user_id("deploybot")
+    ))));
+    add(&d, "deploybot", &[120]);
+    add(&d, "legacy-etl", &[120]);
+    d.accounts.rename("deploybot", "deploybot-v2");
+    d.accounts.rename("legacy-etl", "etl-v2");
+    let out = sweep(&d).await;
+    assert_eq!(out.skipped.get("exempt"), Some(&1), "{:?}", out.skipped);
+    let to: Vec<String> = d.mailer.sent().iter().map(|m| m.subject.clone()).collect();
+    assert_eq!(to.len(), 1, "{to:?}");
+    assert!(to[0].contains("etl-v2"), "{to:?}");
+    assert!(
+        d.accounts
+            .deactivated()
+            .iter()
+            .all(|(u, _)| u != "deploybot-v2")
+    );
+}

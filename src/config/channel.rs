@@ -5,6 +5,23 @@ use super::{ConfigError, err};
 use crate::mask::quote;
 use crate::organization::is_account_id;
 
+/// `CHAT_LOCALE`: `en` or `ja`; unset, the chat speaks `LOCALE`.
+pub(super) fn chat_locale(
+    get: &impl Fn(&str) -> Option<String>,
+    default: crate::model::Locale,
+) -> Result<crate::model::Locale, ConfigError> {
+    match get("CHAT_LOCALE") {
+        None => Ok(default),
+        Some(v) => crate::model::Locale::from_tag(&v).ok_or_else(|| {
+            err(
+                "CHAT_LOCALE",
+                format!("`{}` is not `en` or `ja`", quote(&v)),
+                "ja",
+            )
+        }),
+    }
+}
+
 const EX_TOPIC: &str = "arn:aws:sns:us-east-1:111111111111:access-key-notifier-chat";
 
 /// `CHAT_TOPIC_ARN`: empty, or a standard SNS topic's ARN

@@ -72,6 +72,8 @@ pub struct Config {
     /// `SECURITY_HUB`: each sweep imports its findings into the account's
     /// Security Hub (`findings`).
     pub security_hub: bool,
+    /// The chat channel's language: `CHAT_LOCALE`, else `LOCALE`.
+    pub chat_locale: crate::model::Locale,
 }
 
 impl Config {
@@ -159,6 +161,7 @@ impl Config {
         let chat_topic_arn = channel::chat_topic(&get)?;
         let rotation = rotation::rotation(&get, ledger_table.as_deref())?;
         let security_hub = flag(&get, "SECURITY_HUB")?;
+        let chat_locale = channel::chat_locale(&get, policy.default_locale)?;
 
         for variable in ENDPOINT_VARIABLES {
             if let Some(v) = get(variable) {
@@ -180,6 +183,7 @@ impl Config {
             chat_topic_arn,
             rotation,
             security_hub,
+            chat_locale,
         })
     }
 }
@@ -464,6 +468,8 @@ mod tests {
             (&[sender, ("NOTICE_RULES", " , ")], "NOTICE_RULES"),
             (&[sender, ("MAX_KEY_AGE_DAYS", "0")], "MAX_KEY_AGE_DAYS"),
             (&[sender, ("MAX_KEY_AGE_DAYS", "-5")], "MAX_KEY_AGE_DAYS"),
+            (&[sender, ("CHAT_LOCALE", "fr")], "CHAT_LOCALE"),
+            (&[sender, ("SECURITY_HUB", "yes")], "SECURITY_HUB"),
             (
                 &[sender, ("FALLBACK_RECIPIENTS", "ops team")],
                 "FALLBACK_RECIPIENTS",

@@ -201,7 +201,12 @@ async fn handle_event<P: Ports>(
     // the budget less a second kept for the answer.
     let today = crate::calendar::iso(policy.date_of(service.now()));
     let actions: Vec<_> = result.actions().cloned().collect();
-    let told = chat::deactivations(account.id.unwrap_or_default(), &today, &actions);
+    let told = chat::deactivations(
+        deps.config.chat_locale,
+        account.id.unwrap_or_default(),
+        &today,
+        &actions,
+    );
     let chat_by = invocation
         .ends_at(deps.clock.now())
         .map(|end| end - CHAT_ANSWER_RESERVE);

@@ -454,8 +454,9 @@ async fn publish<P: Ports>(
         outcome.security_hub = Some(Box::pin(hub).await);
     }
     if run == Run::Sweep {
-        let mut messages = vec![chat::summary(&report, outcome)];
-        messages.extend(chat::alerts(&report, outcome));
+        let l = config.chat_locale;
+        let mut messages = vec![chat::summary(&report, outcome, l)];
+        messages.extend(chat::alerts(&report, outcome, l));
         outcome.chat =
             super::publish::publish(config, deps.chat.as_ref(), messages, times.chat_end).await;
         if config.organization.is_none() && !config.digest_recipients.is_empty() {

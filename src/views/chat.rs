@@ -29,10 +29,14 @@
 //! owner's address, a tag's value, or anything the digest would not show.
 //! User names are set in code spans (IAM names cannot hold a backtick), so
 //! no name is read as markdown.
+//!
+//! In the team's language (`CHAT_LOCALE`, else `LOCALE`: English or
+//! Japanese); the bounds count characters, not bytes, and a cut never
+//! splits a character.
 
 use serde_json::{Value, json};
 
-use crate::model::{Action, EnforcementState, KeyAction, KeyRotation};
+use crate::model::{Action, EnforcementState, KeyAction, KeyRotation, Locale};
 use crate::outcome::report::{Report, ReportKey};
 use crate::outcome::sweep::SweepOutcome;
 
@@ -89,31 +93,84 @@ fn held(report: &Report) -> Vec<&ReportKey> {
         .collect()
 }
 
+/// The words of `l`: `en` or `ja`.
+fn t(l: Locale, en: String, ja: String) -> String {
+    match l {
+        Locale::En => en,
+        Locale::Ja => ja,
+    }
+}
+
+/// Days overdue, left or unused, in words.
+fn days(l: Locale, what: &str, n: u32) -> String {
+    match (l, what) {
+        (Locale::En, "overdue") => format!("{n} days overdue"),
+        (Locale::En, "left") => format!("{n} days left"),
+        (Locale::En, _) => format!("unused for {n} days"),
+        (Locale::Ja, "overdue") => format!("期限超過 {n} 日"),
+        (Locale::Ja, "left") => format!("残り {n} 日"),
+        (Locale::Ja, _) => format!("{n} 日間未使用"),
+    }
+}
+
 /// The summary after a sweep: the counts, the worst keys by name, and what
-/// to do.
-pub(crate) fn summary(report: &Report, outcome: &SweepOutcome) -> Value {
+/// to do, in `l`.
+pub(crate) fn summary(report: &Report, outcome: &SweepOutcome, l: Locale) -> Value {
     let c = Counts::of(report);
     let today = report.today.to_string();
-    let dry = if outcome.dry_run { " (dry run)" } else { "" };
-    let title = format!(
-        ":key: Access keys in {} on {}{dry}: {} overdue, {} due soon, {} unused",
-        report.account, report.today, c.overdue, c.due_soon, c.unused
+    let dry = match (outcome.dry_run, l) {
+        (false, _) => "",
+        (true, Locale::En) => " (dry run)",
+        (true, Locale::Ja) => "（ドライラン）",
+    };
+    let title = t(
+        l,
+        format!(
+            ":key: Access keys in {} on {}{dry}: {} overdue, {} due soon, {} unused",
+            report.account, report.today, c.overdue, c.due_soon, c.unused
+        ),
+        format!(
+            ":key: {} のアクセスキー（{}）{dry}：期限超過 {}、期限間近 {}、未使用 {}",
+            report.account, report.today, c.overdue, c.due_soon, c.unused
+        ),
     );
-    let mut lines = vec![format!(
-        "*Overdue* {} · *Due soon* {} · *Unused* {} · *Deactivated* {} · *Held by the daily cap* {}",
-        c.overdue, c.due_soon, c.unused, c.deactivated, c.held_by_cap
+    let mut lines = vec![t(
+        l,
+        format!(
+            "*Overdue* {} · *Due soon* {} · *Unused* {} · *Deactivated* {} · *Held by the daily cap* {}",
+            c.overdue, c.due_soon, c.unused, c.deactivated, c.held_by_cap
+        ),
+        format!(
+            "*期限超過* {} · *期限間近* {} · *未使用* {} · *無効化* {} · *日次上限で保留* {}",
+            c.overdue, c.due_soon, c.unused, c.deactivated, c.held_by_cap
+        ),
     )];
-    lines.push(format!(
-        "*Exemptions ending within 14 days* {} · *Owners without an address* {} · *Notices failed* {}",
-        c.exemptions_ending, c.owners_without_address, c.notices_failed
+    lines.push(t(
+        l,
+        format!(
+            "*Exemptions ending within 14 days* {} · *Owners without an address* {} · *Notices failed* {}",
+            c.exemptions_ending, c.owners_without_address, c.notices_failed
+        ),
+        format!(
+            "*14 日以内に終わる適用除外* {} · *宛先のない所有者* {} · *送信失敗* {}",
+            c.exemptions_ending, c.owners_without_address, c.notices_failed
+        ),
     ));
     if let Some(r) = &outcome.rotation {
-        lines.push(format!(
-            "*Rotated*{dry} {} · *Rotations blocked* {} · *Rotations failed* {} · *Awaiting the new key's use* {}",
+        let (rotated, blocked, failed, waiting) = (
             r.rotated + r.would_rotate,
             r.blocked,
             r.failed,
-            r.awaiting_new_key_use
+            r.awaiting_new_key_use,
+        );
+        lines.push(t(
+            l,
+            format!(
+                "*Rotated*{dry} {rotated} · *Rotations blocked* {blocked} · *Rotations failed* {failed} · *Awaiting the new key's use* {waiting}"
+            ),
+            format!(
+                "*置き換え*{dry} {rotated} · *置き換え不可* {blocked} · *置き換え失敗* {failed} · *新しいキーの使用待ち* {waiting}"
+            ),
         ));
     }
     if let Some(p) = &outcome.passwords {
@@ -121,66 +178,109 @@ pub(crate) fn summary(report: &Report, outcome: &SweepOutcome) -> Value {
             .enforcement
             .as_ref()
             .map_or(0, |e| e.passwords_removed + e.passwords_would_remove);
-        lines.push(format!(
-            "*Console passwords expiring* {} · *Unused console passwords* {} · *Removed*{dry} {}",
-            p.expiring, p.unused, removed
+        lines.push(t(
+            l,
+            format!(
+                "*Console passwords expiring* {} · *Unused console passwords* {} · *Removed*{dry} {removed}",
+                p.expiring, p.unused
+            ),
+            format!(
+                "*期限が近いコンソールパスワード* {} · *未使用のコンソールパスワード* {} · *削除*{dry} {removed}",
+                p.expiring, p.unused
+            ),
         ));
     }
-    if outcome.users.not_reached > 0 || outcome.users.failed > 0 {
-        lines.push(format!(
-            ":warning: {} users not reached, {} failed: the next sweep starts with them",
-            outcome.users.not_reached, outcome.users.failed
+    let (not_reached, failed) = (outcome.users.not_reached, outcome.users.failed);
+    if not_reached > 0 || failed > 0 {
+        lines.push(t(
+            l,
+            format!(":warning: {not_reached} users not reached, {failed} failed: the next sweep starts with them"),
+            format!(":warning: 未到達のユーザー {not_reached}、失敗 {failed}：次の点検はここから始めます"),
         ));
     }
-    section(&mut lines, "Overdue, oldest first", &report.overdue, |k| {
-        format!("{} days overdue", k.days_overdue)
-    });
-    section(&mut lines, "Due soon", &report.within_tier, |k| {
-        format!("{} days left", k.days_remaining)
-    });
-    section(&mut lines, "Unused, longest first", &report.unused, |k| {
-        format!("unused for {} days", k.unused_days.unwrap_or(0))
-    });
+    let heading = |en: &str, ja: &str| t(l, en.to_string(), ja.to_string());
     section(
+        l,
         &mut lines,
-        "Console passwords expiring",
+        &heading("Overdue, oldest first", "期限超過（古い順）"),
+        &report.overdue,
+        |k| days(l, "overdue", k.days_overdue),
+    );
+    section(
+        l,
+        &mut lines,
+        &heading("Due soon", "期限間近"),
+        &report.within_tier,
+        |k| days(l, "left", k.days_remaining),
+    );
+    section(
+        l,
+        &mut lines,
+        &heading("Unused, longest first", "未使用（長い順）"),
+        &report.unused,
+        |k| days(l, "unused", k.unused_days.unwrap_or(0)),
+    );
+    section(
+        l,
+        &mut lines,
+        &heading(
+            "Console passwords expiring",
+            "期限が近いコンソールパスワード",
+        ),
         &report.passwords_expiring,
-        |k| format!("{} days left", k.days_remaining),
+        |k| days(l, "left", k.days_remaining),
     );
     section(
+        l,
         &mut lines,
-        "Unused console passwords",
+        &heading("Unused console passwords", "未使用のコンソールパスワード"),
         &report.passwords_unused,
-        |k| format!("unused for {} days", k.unused_days.unwrap_or(0)),
+        |k| days(l, "unused", k.unused_days.unwrap_or(0)),
     );
-    section(&mut lines, "Rotation", &report.rotation, |k| {
-        k.rotation
-            .as_ref()
-            .map_or("", |r| r.code())
-            .replace('_', " ")
-    });
+    section(
+        l,
+        &mut lines,
+        &heading("Rotation", "置き換え"),
+        &report.rotation,
+        |k| {
+            k.rotation
+                .as_ref()
+                .map_or("", |r| r.code())
+                .replace('_', " ")
+        },
+    );
     let mut next = Vec::new();
+    let step = |en: &str, ja: &str| t(l, en.to_string(), ja.to_string());
     if c.overdue + c.due_soon > 0 {
-        next.push(
-            "Each owner was mailed with the key's deadline; `scan` lists every key".to_string(),
-        );
+        next.push(step(
+            "Each owner was mailed with the key's deadline; `scan` lists every key",
+            "各所有者にキーの期限をメールしました。`scan` ですべてのキーを一覧できます",
+        ));
     }
     if c.owners_without_address > 0 {
-        next.push("Tag the users without an owner address (`scan` shows them)".to_string());
+        next.push(step(
+            "Tag the users without an owner address (`scan` shows them)",
+            "所有者のアドレスがないユーザーにタグを付けてください（`scan` で表示されます）",
+        ));
     }
     if c.unused > 0 {
-        next.push("Ask the owners of unused keys to delete them".to_string());
+        next.push(step(
+            "Ask the owners of unused keys to delete them",
+            "未使用のキーの所有者に削除を依頼してください",
+        ));
     }
     let rotation = outcome.rotation.as_ref();
     if rotation.is_some_and(|r| r.blocked > 0) {
-        next.push(
-            "Ask the owners of blocked rotations to delete the key they do not use".to_string(),
-        );
+        next.push(step(
+            "Ask the owners of blocked rotations to delete the key they do not use",
+            "置き換えできないキーの所有者に、使っていないキーの削除を依頼してください",
+        ));
     }
     if !report.passwords_unused.is_empty() {
-        next.push(
-            "Ask the owners of unused console passwords whether they still need them".to_string(),
-        );
+        next.push(step(
+            "Ask the owners of unused console passwords whether they still need them",
+            "未使用のコンソールパスワードの所有者に、まだ必要か確認してください",
+        ));
     }
     let mut context = vec![
         ("account", report.account.clone()),
@@ -209,8 +309,8 @@ pub(crate) fn summary(report: &Report, outcome: &SweepOutcome) -> Value {
         ]);
     }
     notification(
-        &report.account,
-        &today,
+        l,
+        (&report.account, &today),
         "AccessKeySweepSummary",
         &title,
         &lines,
@@ -222,7 +322,7 @@ pub(crate) fn summary(report: &Report, outcome: &SweepOutcome) -> Value {
 /// What the team must act on after a sweep, each its own message: keys
 /// deactivated, keys held by the daily cap, enforcement stopped because the
 /// exemption list is unusable, users the sweep could not reach.
-pub(crate) fn alerts(report: &Report, outcome: &SweepOutcome) -> Vec<Value> {
+pub(crate) fn alerts(report: &Report, outcome: &SweepOutcome, l: Locale) -> Vec<Value> {
     let (account, today) = (&report.account, &report.today.to_string());
     let mut out = Vec::new();
     let deactivated: Vec<&ReportKey> = report
@@ -231,30 +331,34 @@ pub(crate) fn alerts(report: &Report, outcome: &SweepOutcome) -> Vec<Value> {
         .filter(|k| k.enforcement == Some(EnforcementState::Acted(Action::Deactivated)))
         .collect();
     if !deactivated.is_empty() {
-        out.push(deactivated_alert(
-            account,
-            today,
-            &deactivated,
-            report_key_line,
-        ));
+        out.push(deactivated_alert(l, account, today, &deactivated, |k| {
+            report_key_line(l, k)
+        }));
     }
     let held = held(report);
     if !held.is_empty() {
         let mut lines = Vec::new();
-        listed(&mut lines, &held, report_key_line);
+        listed(l, &mut lines, &held, |k| report_key_line(l, k));
+        let n = held.len();
         out.push(notification(
-            account,
-            today,
+            l,
+            (account, today),
             "AccessKeysHeldByCap",
-            &format!(
-                ":hourglass: {} access keys held by the daily cap in {account}",
-                held.len()
+            &t(
+                l,
+                format!(":hourglass: {n} access keys held by the daily cap in {account}"),
+                format!(
+                    ":hourglass: {account} で {n} 個のアクセスキーを日次上限により保留しました"
+                ),
             ),
             &lines,
-            &[
+            &[t(
+                l,
                 "The next day's runs take them; raise ENFORCE_MAX_PER_DAY only if that is intended"
-                    .to_string(),
-            ],
+                    .into(),
+                "翌日の実行で処理されます。意図する場合のみ ENFORCE_MAX_PER_DAY を上げてください"
+                    .into(),
+            )],
             &[("account", account.clone()), ("date", today.clone())],
         ));
     }
@@ -265,40 +369,74 @@ pub(crate) fn alerts(report: &Report, outcome: &SweepOutcome) -> Vec<Value> {
             .filter(|k| k.rotation == KeyRotation::Failed)
             .collect();
         let mut lines = Vec::new();
-        listed(&mut lines, &failed, |k| {
-            format!("• `{}` `{}` rotation failed", k.user, k.access_key_id)
+        listed(l, &mut lines, &failed, |k| {
+            let why = t(l, "rotation failed".into(), "置き換え失敗".into());
+            format!("• `{}` `{}` {why}", k.user, k.access_key_id)
         });
+        let n = r.failed;
         out.push(notification(
-            account,
-            today,
+            l,
+            (account, today),
             "RotationsFailed",
-            &format!(":x: {} access key rotations failed in {account}", r.failed),
+            &t(
+                l,
+                format!(":x: {n} access key rotations failed in {account}"),
+                format!(":x: {account} で {n} 個のアクセスキーの置き換えに失敗しました"),
+            ),
             &lines,
-            &["The new keys were deactivated (nobody has their secret); the old keys are untouched. See the function's outcome log line for the errors".to_string()],
+            &[t(
+                l,
+                "The new keys were deactivated (nobody has their secret); the old keys are untouched. See the function's outcome log line for the errors".into(),
+                "新しいキーは無効化しました（そのシークレットは誰も持っていません）。古いキーはそのままです。エラーは関数の outcome ログ行を参照してください".into(),
+            )],
             &[("account", account.clone()), ("date", today.clone())],
         ));
     }
     let stopped = outcome.enforcement.as_ref().is_some_and(|e| e.stopped);
     if stopped {
         out.push(notification(
-            account,
-            today,
+            l,
+            (account, today),
             "EnforcementStopped",
-            &format!(":octagonal_sign: Enforcement stopped in {account}: the exemption list is unusable"),
-            &["No key is deactivated until the exemption list can be read and every entry is a user name or ARN. Notices go on.".to_string()],
-            &["Fix the Parameter Store list named by EXEMPT_USERS_PARAMETER".to_string()],
+            &t(
+                l,
+                format!(":octagonal_sign: Enforcement stopped in {account}: the exemption list is unusable"),
+                format!(":octagonal_sign: {account} の強制を停止しました：適用除外リストが使えません"),
+            ),
+            &[t(
+                l,
+                "No key is deactivated until the exemption list can be read and every entry is a user name, ARN or UserId. Notices go on.".into(),
+                "適用除外リストが読めて、すべての項目がユーザー名・ARN・UserId になるまで、キーは無効化しません。通知は続けます。".into(),
+            )],
+            &[t(
+                l,
+                "Fix the Parameter Store list named by EXEMPT_USERS_PARAMETER".into(),
+                "EXEMPT_USERS_PARAMETER が指す Parameter Store のリストを直してください".into(),
+            )],
             &[("account", account.clone()), ("date", today.clone())],
         ));
     }
     let (not_reached, failed) = (outcome.users.not_reached, outcome.users.failed);
     if not_reached + failed > 0 {
         out.push(notification(
-            account,
-            today,
+            l,
+            (account, today),
             "SweepIncomplete",
-            &format!(":warning: The sweep of {account} did not reach {} users", not_reached + failed),
-            &[format!("{not_reached} users not reached before the time ran out, {failed} users failed; the next sweep starts with them.")],
-            &["See the function's outcome log line for the reasons".to_string()],
+            &t(
+                l,
+                format!(":warning: The sweep of {account} did not reach {} users", not_reached + failed),
+                format!(":warning: {account} の点検は {} 人のユーザーに届きませんでした", not_reached + failed),
+            ),
+            &[t(
+                l,
+                format!("{not_reached} users not reached before the time ran out, {failed} users failed; the next sweep starts with them."),
+                format!("時間切れで未到達 {not_reached} 人、失敗 {failed} 人。次の点検はここから始めます。"),
+            )],
+            &[t(
+                l,
+                "See the function's outcome log line for the reasons".into(),
+                "理由は関数の outcome ログ行を参照してください".into(),
+            )],
             &[
                 ("account", account.clone()),
                 ("date", today.clone()),
@@ -311,37 +449,49 @@ pub(crate) fn alerts(report: &Report, outcome: &SweepOutcome) -> Vec<Value> {
 }
 
 /// The deactivations of one Config event, as one message (`None`: none).
-pub(crate) fn deactivations(account: &str, today: &str, actions: &[KeyAction]) -> Option<Value> {
+pub(crate) fn deactivations(
+    l: Locale,
+    account: &str,
+    today: &str,
+    actions: &[KeyAction],
+) -> Option<Value> {
     let done: Vec<&KeyAction> = actions
         .iter()
         .filter(|a| a.action == Action::Deactivated)
         .collect();
     (!done.is_empty()).then(|| {
-        deactivated_alert(account, today, &done, |a| {
-            key_line(&a.user, &a.access_key_id, a.unused_days, a.days_overdue)
+        deactivated_alert(l, account, today, &done, |a| {
+            key_line(l, &a.user, &a.access_key_id, a.unused_days, a.days_overdue)
         })
     })
 }
 
 /// The message about deactivated keys, a sweep's or a Config event's.
 fn deactivated_alert<T>(
+    l: Locale,
     account: &str,
     today: &str,
     keys: &[T],
     line: impl Fn(&T) -> String,
 ) -> Value {
     let mut lines = Vec::new();
-    listed(&mut lines, keys, line);
+    listed(l, &mut lines, keys, line);
+    let n = keys.len();
     notification(
-        account,
-        today,
+        l,
+        (account, today),
         "AccessKeysDeactivated",
-        &format!(
-            ":no_entry: {} access keys deactivated in {account}",
-            keys.len()
+        &t(
+            l,
+            format!(":no_entry: {n} access keys deactivated in {account}"),
+            format!(":no_entry: {account} で {n} 個のアクセスキーを無効化しました"),
         ),
         &lines,
-        &["Owners were mailed how to restore service; nothing was deleted".to_string()],
+        &[t(
+            l,
+            "Owners were mailed how to restore service; nothing was deleted".into(),
+            "所有者には復旧の手順をメールしました。削除したものはありません".into(),
+        )],
         &[
             ("account", account.to_string()),
             ("date", today.to_string()),
@@ -352,21 +502,28 @@ fn deactivated_alert<T>(
 /// One key's line: the user and the masked id in code spans, and why the
 /// key is listed (unused, for a key listed for its unused period; else
 /// its days overdue).
-fn key_line(user: &str, key: &str, unused_days: Option<u32>, days_overdue: u32) -> String {
+fn key_line(
+    l: Locale,
+    user: &str,
+    key: &str,
+    unused_days: Option<u32>,
+    days_overdue: u32,
+) -> String {
     let why = match unused_days {
-        Some(days) => format!("unused for {days} days"),
-        None => format!("{days_overdue} days overdue"),
+        Some(n) => days(l, "unused", n),
+        None => days(l, "overdue", days_overdue),
     };
     format!("• `{user}` `{key}` {why}")
 }
 
-fn report_key_line(k: &&ReportKey) -> String {
+fn report_key_line(l: Locale, k: &&ReportKey) -> String {
     let unused = k.unused_days.filter(|_| k.listed_unused);
-    key_line(&k.user, &k.access_key_id, unused, k.days_overdue)
+    key_line(l, &k.user, &k.access_key_id, unused, k.days_overdue)
 }
 
 /// A section of the summary: its heading and its keys, when it has any.
 fn section(
+    l: Locale,
     lines: &mut Vec<String>,
     heading: &str,
     keys: &[ReportKey],
@@ -376,16 +533,21 @@ fn section(
         return;
     }
     lines.push(format!("*{heading}*"));
-    listed(lines, keys, |k| {
+    listed(l, lines, keys, |k| {
         format!("• `{}` `{}` {}", k.user, k.access_key_id, status(k))
     });
 }
 
 /// One line per item, at most [`ITEMS_SHOWN`], then "…and N more".
-fn listed<T>(lines: &mut Vec<String>, items: &[T], line: impl Fn(&T) -> String) {
+fn listed<T>(l: Locale, lines: &mut Vec<String>, items: &[T], line: impl Fn(&T) -> String) {
     lines.extend(items.iter().take(ITEMS_SHOWN).map(line));
     if items.len() > ITEMS_SHOWN {
-        lines.push(format!("…and {} more", items.len() - ITEMS_SHOWN));
+        let more = items.len() - ITEMS_SHOWN;
+        lines.push(t(
+            l,
+            format!("…and {more} more"),
+            format!("…ほか {more} 件"),
+        ));
     }
 }
 
@@ -401,11 +563,15 @@ fn bounded(text: &str, max: usize) -> String {
 
 /// The lines joined, within [`DESCRIPTION_MAX`]: whole lines while they
 /// fit, then "…and N more lines".
-fn description(lines: &[String]) -> String {
+fn description(l: Locale, lines: &[String]) -> String {
     let mut out = String::new();
     for (i, line) in lines.iter().enumerate() {
         let rest = lines.len() - i;
-        let tail = format!("\n…and {rest} more lines");
+        let tail = t(
+            l,
+            format!("\n…and {rest} more lines"),
+            format!("\n…ほか {rest} 行"),
+        );
         let needed = out.chars().count() + 1 + line.chars().count();
         if needed + tail.chars().count() > DESCRIPTION_MAX && rest > 1 {
             out.push_str(&tail);
@@ -420,8 +586,8 @@ fn description(lines: &[String]) -> String {
 }
 
 fn notification(
-    account: &str,
-    today: &str,
+    l: Locale,
+    (account, today): (&str, &str),
     event_type: &str,
     title: &str,
     lines: &[String],
@@ -445,7 +611,7 @@ fn notification(
         "content": {
             "textType": TEXT_TYPE,
             "title": title,
-            "description": description(lines),
+            "description": description(l, lines),
             "nextSteps": next_steps
                 .iter()
                 .take(NEXT_STEPS_MAX)
@@ -472,7 +638,7 @@ mod tests {
         let lines: Vec<String> = (0..500)
             .map(|i| format!("• `user-{i:04}` `AKIA…WXYZ` 10 days overdue"))
             .collect();
-        let d = description(&lines);
+        let d = description(Locale::En, &lines);
         assert!(
             d.chars().count() <= DESCRIPTION_MAX,
             "{}",
@@ -483,6 +649,26 @@ mod tests {
             d.ends_with(&format!("…and {} more lines", 500 - shown)),
             "{d}"
         );
+    }
+
+    #[test]
+    fn a_japanese_description_is_bounded_in_characters_and_stays_whole() {
+        // Each line 3 bytes a character for most of it: bytes would cut
+        // three times too early, or mid-character.
+        let lines: Vec<String> = (0..500)
+            .map(|i| format!("• `利用者-{i:04}` `AKIA…WXYZ` 期限超過 10 日"))
+            .collect();
+        let d = description(Locale::Ja, &lines);
+        assert!(d.chars().count() <= DESCRIPTION_MAX);
+        assert!(
+            d.len() > DESCRIPTION_MAX,
+            "counted in characters, not bytes"
+        );
+        let shown = d.lines().filter(|l| l.starts_with('•')).count();
+        assert!(d.ends_with(&format!("…ほか {} 行", 500 - shown)), "{d}");
+        let title = bounded(&"期".repeat(400), TITLE_MAX);
+        assert_eq!(title.chars().count(), TITLE_MAX);
+        assert!(title.ends_with('…'));
     }
 
     #[test]

@@ -751,3 +751,47 @@ async fn a_chat_topic_that_never_answers_keeps_the_sweep_in_its_budget_and_the_d
     let text = &digest.rendered.as_ref().unwrap().text;
     assert!(text.to_lowercase().contains("chat"), "{text}");
 }
+
+#[tokio::test]
+async fn the_chat_speaks_the_team_s_language_and_chat_locale_overrides_it() {
+    for (locale, chat_locale, japanese) in [
+        ("ja", None, true),
+        ("ja", Some("en"), false),
+        ("en", Some("ja"), true),
+    ] {
+        let mut vars = vec![
+            ("LOCALE", locale),
+            (
+                "CHAT_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:123456789012:akn-chat",
+            ),
+        ];
+        if let Some(c) = chat_locale {
+            vars.push(("CHAT_LOCALE", c));
+        }
+        let d = deps_with(true, &vars);
+        for i in 0..25 {
+            add(&d, &format!("user{i:02}"), &[95]);
+        }
+        run(&d, &Invocation::local(), Some(ACCOUNT.into()), Run::Sweep)
+            .await
+            .unwrap();
+        let published = d.chat.as_ref().unwrap().published();
+        let summary: serde_json::Value = serde_json::from_str(&published[0]).unwrap();
+        let title = summary["content"]["title"].as_str().unwrap();
+        let description = summary["content"]["description"].as_str().unwrap();
+        assert_eq!(title.contains("のアクセスキー"), japanese, "{title}");
+        assert_eq!(
+            description.contains("期限超過 5 日"),
+            japanese,
+            "{description}"
+        );
+        assert_eq!(
+            description.contains("…ほか 15 件"),
+            japanese,
+            "{description}"
+        );
+        assert!(description.chars().count() <= crate::views::chat::DESCRIPTION_MAX);
+        assert!(title.chars().count() <= crate::views::chat::TITLE_MAX);
+    }
+}

@@ -42,6 +42,12 @@ pub(crate) struct AccountSummary {
     pub rotations_blocked: usize,
     #[serde(default)]
     pub rotations_failed: usize,
+    /// Keys listed as unused (0 in summaries kept before they were counted).
+    #[serde(default)]
+    pub unused: usize,
+    /// The credential report shows an active root access key.
+    #[serde(default)]
+    pub root_key_active: bool,
     /// The most overdue keys, most overdue first.
     pub worst: Vec<WorstKey>,
 }
@@ -76,6 +82,8 @@ impl AccountSummary {
                 .map_or(0, |r| r.rotated + r.would_rotate),
             rotations_blocked: outcome.rotation.as_ref().map_or(0, |r| r.blocked),
             rotations_failed: outcome.rotation.as_ref().map_or(0, |r| r.failed),
+            unused: report.unused.len(),
+            root_key_active: outcome.root_access_key_active,
             worst: overdue
                 .iter()
                 .take(WORST_KEYS)
@@ -172,6 +180,8 @@ mod tests {
             rotated: 0,
             rotations_blocked: 0,
             rotations_failed: 0,
+            unused: 0,
+            root_key_active: false,
             worst: Vec::new(),
         })
     }

@@ -22,6 +22,10 @@ pub(crate) struct OrganizationView {
     pub rotated: usize,
     pub rotations_blocked: usize,
     pub rotations_failed: usize,
+    /// Keys listed as unused, in every account.
+    pub unused: usize,
+    /// The accounts whose root user has an active access key.
+    pub root_keys: Vec<String>,
 }
 
 impl OrganizationView {
@@ -48,6 +52,8 @@ impl OrganizationView {
             rotated: 0,
             rotations_blocked: 0,
             rotations_failed: 0,
+            unused: 0,
+            root_keys: Vec::new(),
         };
         for state in states {
             match state {
@@ -61,6 +67,10 @@ impl OrganizationView {
                     view.rotated += s.rotated;
                     view.rotations_blocked += s.rotations_blocked;
                     view.rotations_failed += s.rotations_failed;
+                    view.unused += s.unused;
+                    if s.root_key_active {
+                        view.root_keys.push(s.label.clone());
+                    }
                     view.swept.push(s);
                 }
             }
@@ -75,3 +85,59 @@ super::localized_mail!(
     en: ["org_digest/en/subject.txt", "org_digest/en/body.txt", "org_digest/en/body.html"],
     ja: ["org_digest/ja/subject.txt", "org_digest/ja/body.txt", "org_digest/ja/body.html"],
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Locale;
+
+    fn swept(account: &str, unused: usize, root_key_active: bool) -> AccountState {
+        AccountState::Swept(AccountSummary {
+            account: account.into(),
+            label: account.into(),
+            users: 10,
+            keys: 10,
+            overdue: 0,
+            most_days_overdue: 0,
+            within_tier: 0,
+            notices_sent: 0,
+            deactivated: 0,
+            owner_problems: 0,
+            users_failed: 0,
+            rotated: 0,
+            rotations_blocked: 0,
+            rotations_failed: 0,
+            unused,
+            root_key_active,
+            worst: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn the_organization_s_digest_counts_unused_keys_and_names_each_active_root_key() {
+        let states = vec![
+            swept("111111111111", 3, false),
+            swept("222222222222", 2, true),
+        ];
+        let view = OrganizationView::new(states, "2026-12-04", "UTC", false);
+        assert_eq!(view.unused, 5);
+        assert_eq!(view.root_keys, vec!["222222222222".to_string()]);
+        for locale in [Locale::En, Locale::Ja] {
+            let mail = render(&view, locale).unwrap();
+            assert!(mail.text.contains("222222222222"), "{}", mail.text);
+            let (unused, root) = match locale {
+                Locale::En => (
+                    "5 unused keys",
+                    "THE ROOT USER OF 222222222222 HAS AN ACTIVE ACCESS KEY",
+                ),
+                Locale::Ja => (
+                    "未使用のキー 5 件",
+                    "222222222222 のルートユーザーに有効なアクセスキーがあります",
+                ),
+            };
+            assert!(mail.text.contains(unused), "{}", mail.text);
+            assert!(mail.text.contains(root), "{}", mail.text);
+            assert!(mail.html.contains("has an active access key") || locale == Locale::Ja);
+        }
+    }
+}

@@ -199,44 +199,44 @@ pub(crate) fn summary(report: &Report, outcome: &SweepOutcome, l: Locale) -> Val
         ));
     }
     let heading = |en: &str, ja: &str| t(l, en.to_string(), ja.to_string());
-    section(
-        l,
-        &mut lines,
-        &heading("Overdue, oldest first", "期限超過（古い順）"),
-        &report.overdue,
-        |k| days(l, "overdue", k.days_overdue),
-    );
-    section(
-        l,
-        &mut lines,
-        &heading("Due soon", "期限間近"),
-        &report.within_tier,
-        |k| days(l, "left", k.days_remaining),
-    );
-    section(
-        l,
-        &mut lines,
-        &heading("Unused, longest first", "未使用（長い順）"),
-        &report.unused,
-        |k| days(l, "unused", k.unused_days.unwrap_or(0)),
-    );
-    section(
-        l,
-        &mut lines,
-        &heading(
+    // Each section with its keys' days: overdue, left, or unused.
+    let sections: [(&str, &str, &[ReportKey], &str); 5] = [
+        (
+            "Overdue, oldest first",
+            "期限超過（古い順）",
+            &report.overdue,
+            "overdue",
+        ),
+        ("Due soon", "期限間近", &report.within_tier, "left"),
+        (
+            "Unused, longest first",
+            "未使用（長い順）",
+            &report.unused,
+            "unused",
+        ),
+        (
             "Console passwords expiring",
             "期限が近いコンソールパスワード",
+            &report.passwords_expiring,
+            "left",
         ),
-        &report.passwords_expiring,
-        |k| days(l, "left", k.days_remaining),
-    );
-    section(
-        l,
-        &mut lines,
-        &heading("Unused console passwords", "未使用のコンソールパスワード"),
-        &report.passwords_unused,
-        |k| days(l, "unused", k.unused_days.unwrap_or(0)),
-    );
+        (
+            "Unused console passwords",
+            "未使用のコンソールパスワード",
+            &report.passwords_unused,
+            "unused",
+        ),
+    ];
+    for (en, ja, keys, what) in sections {
+        section(l, &mut lines, &heading(en, ja), keys, |k| {
+            let n = match what {
+                "overdue" => k.days_overdue,
+                "left" => k.days_remaining,
+                _ => k.unused_days.unwrap_or(0),
+            };
+            days(l, what, n)
+        });
+    }
     section(
         l,
         &mut lines,

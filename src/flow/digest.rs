@@ -154,8 +154,12 @@ pub(crate) async fn organization_digest<P: Ports>(
         status: MailStatus::NoRecipients,
         message_id: None,
         error: None,
+        chat: None,
         rendered: None,
     };
+    // One Organization-wide chat summary, whatever becomes of the mail.
+    let summary = crate::views::chat::organization(&view, config.chat_locale);
+    outcome.chat = super::publish::publish(config, deps.chat.as_ref(), vec![summary], None).await;
     if config.digest_recipients.is_empty() {
         return Ok(outcome);
     }

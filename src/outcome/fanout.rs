@@ -96,6 +96,9 @@ pub struct OrganizationDigestOutcome {
     pub message_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The Organization-wide chat summary (`CHAT_TOPIC_ARN`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chat: Option<super::ChatOutcome>,
     /// The rendered digest; not part of the JSON.
     #[serde(skip)]
     pub rendered: Option<Rendered>,

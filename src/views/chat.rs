@@ -39,6 +39,7 @@ use serde_json::{Value, json};
 use crate::model::{Action, EnforcementState, KeyAction, KeyRotation, Locale};
 use crate::outcome::report::{Report, ReportKey};
 use crate::outcome::sweep::SweepOutcome;
+use crate::views::mail::org_digest::OrganizationView;
 
 pub(crate) const VERSION: &str = "1.0";
 /// The `source` every custom notification carries.
@@ -315,6 +316,69 @@ pub(crate) fn summary(report: &Report, outcome: &SweepOutcome, l: Locale) -> Val
         &title,
         &lines,
         &next,
+        &context,
+    )
+}
+
+/// The Organization-wide summary after the Organization's digest: the
+/// totals, then the accounts worst first (those not swept at the top), and
+/// a line of its own for each account whose root user has an active key.
+pub(crate) fn organization(view: &OrganizationView, l: Locale) -> Value {
+    let today = view.today.as_str();
+    let title = t(
+        l,
+        format!(
+            ":key: Access keys in {} accounts on {today}: {} overdue, {} due soon, {} unused",
+            view.accounts, view.overdue, view.within_tier, view.unused
+        ),
+        format!(
+            ":key: {} アカウントのアクセスキー（{today}）：期限超過 {}、期限間近 {}、未使用 {}",
+            view.accounts, view.overdue, view.within_tier, view.unused
+        ),
+    );
+    let mut lines = Vec::new();
+    for account in &view.root_keys {
+        lines.push(t(
+            l,
+            format!(":rotating_light: The root user of `{account}` has an active access key"),
+            format!(":rotating_light: `{account}` のルートユーザーに有効なアクセスキーがあります"),
+        ));
+    }
+    for account in &view.not_swept {
+        lines.push(t(
+            l,
+            format!(":warning: `{account}` was not swept today"),
+            format!(":warning: `{account}` は本日未確認です"),
+        ));
+    }
+    listed(l, &mut lines, &view.swept, |s| {
+        t(
+            l,
+            format!(
+                "• `{}` {} overdue, {} due soon, {} unused",
+                s.label, s.overdue, s.within_tier, s.unused
+            ),
+            format!(
+                "• `{}` 期限超過 {}、期限間近 {}、未使用 {}",
+                s.label, s.overdue, s.within_tier, s.unused
+            ),
+        )
+    });
+    let mut context = vec![
+        ("date", view.today.clone()),
+        ("accounts", view.accounts.to_string()),
+        ("overdue", view.overdue.to_string()),
+        ("dueSoon", view.within_tier.to_string()),
+        ("unused", view.unused.to_string()),
+    ];
+    context.push(("rootKeys", view.root_keys.len().to_string()));
+    notification(
+        l,
+        ("organization", today),
+        "OrganizationSummary",
+        &title,
+        &lines,
+        &[],
         &context,
     )
 }

@@ -140,4 +140,39 @@ mod tests {
             assert!(mail.html.contains("has an active access key") || locale == Locale::Ja);
         }
     }
+
+    #[test]
+    fn the_organization_s_chat_summary_lists_accounts_worst_first_and_each_root_key() {
+        let mut worse = swept("333333333333", 0, false);
+        if let AccountState::Swept(s) = &mut worse {
+            s.overdue = 4;
+        }
+        let states = vec![
+            swept("111111111111", 3, false),
+            worse,
+            swept("222222222222", 2, true),
+            AccountState::NotSwept {
+                account: "444444444444".into(),
+            },
+        ];
+        let view = OrganizationView::new(states, "2026-12-04", "UTC", false);
+        for locale in [Locale::En, Locale::Ja] {
+            let m = crate::views::chat::organization(&view, locale);
+            let title = m["content"]["title"].as_str().unwrap();
+            let text = m["content"]["description"].as_str().unwrap();
+            assert!(title.contains('4') && title.contains('5'), "{title}");
+            let at = |s: &str| text.find(s).unwrap_or_else(|| panic!("{s} in {text}"));
+            assert!(at("`444444444444`") < at("`333333333333` "), "{text}");
+            assert!(at("`333333333333` ") < at("`111111111111` "), "{text}");
+            let root = match locale {
+                Locale::En => "The root user of `222222222222` has an active access key",
+                Locale::Ja => "`222222222222` のルートユーザーに有効なアクセスキーがあります",
+            };
+            assert!(text.contains(root), "{text}");
+            assert_eq!(
+                m["metadata"]["threadId"],
+                "access-key-notifier-organization-2026-12-04"
+            );
+        }
+    }
 }

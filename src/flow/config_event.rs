@@ -270,6 +270,19 @@ pub(crate) struct User {
     password_last_used: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+impl User {
+    /// What GetUser gave, with the user's keys.
+    fn read(user: crate::model::User, keys: Vec<AccessKey>) -> User {
+        User {
+            name: user.name,
+            arn: user.arn,
+            tags: user.tags,
+            keys,
+            password_last_used: user.password_last_used,
+        }
+    }
+}
+
 /// Resolves the UserId and reads the user's tags and keys. The name may come
 /// from the directory's cache, so GetUser's UserId must match the event's:
 /// when it does not (the user was renamed, and maybe another user took the
@@ -288,13 +301,7 @@ pub(crate) async fn load_user<D: UserDirectory>(
         let keys = keys?;
         match (user?, keys) {
             (Some(user), Some(keys)) if user.id == user_id => {
-                return Ok(Some(User {
-                    name: user.name,
-                    arn: user.arn,
-                    tags: user.tags,
-                    keys,
-                    password_last_used: user.password_last_used,
-                }));
+                return Ok(Some(User::read(user, keys)));
             }
             (Some(_), Some(_)) if fresh => return Err(Error::UserChanged(user_id.to_string())),
             _ => {}
@@ -319,16 +326,7 @@ async fn load_user_named<D: UserDirectory>(
     let (user, keys) = tokio::join!(directory.user(name), directory.access_keys(name));
     let keys = keys?;
     Ok(match (user?, keys) {
-        (Some(user), Some(keys)) => Some((
-            user.id,
-            User {
-                name: user.name,
-                arn: user.arn,
-                tags: user.tags,
-                keys,
-                password_last_used: user.password_last_used,
-            },
-        )),
+        (Some(user), Some(keys)) => Some((user.id.clone(), User::read(user, keys))),
         _ => None,
     })
 }

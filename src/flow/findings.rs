@@ -51,8 +51,8 @@ pub(super) async fn import<P: Ports>(
 ) -> SecurityHubOutcome {
     let work = async {
         let hub = deps.accounts.findings(&report.account).await?;
-        let now = deps.clock.now();
-        let findings = of(&deps.config, report, root_key_active, &hub.region(), now);
+        let (now, region) = (deps.clock.now(), hub.region());
+        let findings = of(&deps.config, report, root_key_active, &region, now);
         let mut outcome = SecurityHubOutcome {
             imported: findings.len(),
             ..SecurityHubOutcome::default()
@@ -67,7 +67,7 @@ pub(super) async fn import<P: Ports>(
             count(&mut outcome, refused, true);
         }
         let keep: BTreeSet<String> = findings.iter().map(|f| f.id.clone()).collect();
-        let product = product_arn(&hub.region(), &report.account);
+        let product = product_arn(&region, &report.account);
         let (archived, refused) = hub.archive_others(&product, &keep, now).await?;
         outcome.archived = archived;
         count(&mut outcome, refused, false);

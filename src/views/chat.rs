@@ -364,14 +364,14 @@ pub(crate) fn organization(view: &OrganizationView, l: Locale) -> Value {
             ),
         )
     });
-    let mut context = vec![
+    let context = [
         ("date", view.today.clone()),
         ("accounts", view.accounts.to_string()),
         ("overdue", view.overdue.to_string()),
         ("dueSoon", view.within_tier.to_string()),
         ("unused", view.unused.to_string()),
+        ("rootKeys", view.root_keys.len().to_string()),
     ];
-    context.push(("rootKeys", view.root_keys.len().to_string()));
     notification(
         l,
         ("organization", today),

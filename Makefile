@@ -12,18 +12,24 @@ BIN     := $(TARGET)/debug/access-key-notifier
 # ARCH=x86-64 chooses (arm64 needs `rustup target add aarch64-unknown-linux-gnu`).
 ARCH    ?= $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86-64)
 
-.PHONY: demo test lint-infra package bench pictures
+.PHONY: demo test lint-infra package bench pictures chromium
+
+# Debian's Chromium renders the HTML report (a test) and the pictures; apt
+# runs as root, through sudo otherwise.
+CHROMIUM ?= /usr/bin/chromium
+APT      := $(if $(filter 0,$(shell id -u)),,sudo )env DEBIAN_FRONTEND=noninteractive apt-get
 
 ## demo: run the notifier end to end against the AWS emulator (no AWS account)
 demo: $(VENV)/.emulator
 	cargo build --bin access-key-notifier
 	$(PY) scripts/demo.py $(BIN)
 
-## test: formatting, lints, and every test (unit, emulator, end to end)
-test: $(VENV)/.dev
+## test: formatting, lints, and every test (unit, emulator, end to end, the
+## HTML report in headless Chromium)
+test: $(VENV)/.dev chromium
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
-	AKN_PYTHON=$(abspath $(PY)) cargo test -- --show-output
+	AKN_PYTHON=$(abspath $(PY)) AKN_CHROMIUM=$(CHROMIUM) cargo test -- --show-output
 	$(MAKE) lint-infra
 
 ## lint-infra: cfn-lint (with the SAM transform, offline) and checkov over infra/
@@ -44,21 +50,23 @@ package: $(VENV)/.package
 	cp dist/lambda/access-key-notifier/bootstrap.zip dist/access-key-notifier.zip
 	@ls -l dist/access-key-notifier.zip
 
-## pictures: the README's pictures of a notice, a digest, a chat summary and
-## the Security Hub findings,
-## rendered from the real templates by headless Chromium (installs Debian's
-## chromium and its emoji font if missing)
-CHROMIUM ?= /usr/bin/chromium
-pictures:
-	test -x $(CHROMIUM) || (apt-get install -y chromium || (apt-get update && apt-get install -y chromium))
-	test -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf || apt-get install -y fonts-noto-color-emoji
+## chromium: Debian's headless Chromium (and its emoji font), installed when
+## missing; the HTML report's test and `make pictures` render with it
+chromium:
+	test -x $(CHROMIUM) || $(APT) install -y chromium || ($(APT) update && $(APT) install -y chromium)
+	test -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf || $(APT) install -y fonts-noto-color-emoji
+
+## pictures: the README's pictures of a notice, a digest, a chat summary, the
+## Security Hub findings and the HTML report, rendered from the real
+## templates by headless Chromium (page:width:height)
+pictures: chromium
 	mkdir -p docs/pictures
 	cargo run --quiet --example render_samples -- $(abspath docs/pictures)
-	for page in notice:900 digest:1050 chat:560 finding:1100; do \
-	  name=$${page%%:*}; height=$${page##*:}; \
+	for page in notice:820:900 digest:820:1050 chat:820:560 finding:820:1100 report:1160:1500; do \
+	  name=$${page%%:*}; size=$${page#*:}; width=$${size%%:*}; height=$${size##*:}; \
 	  $(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 	    --disable-background-networking --disable-component-update --disable-sync \
-	    --hide-scrollbars --user-data-dir=$$(mktemp -d) --window-size=820,$$height \
+	    --hide-scrollbars --user-data-dir=$$(mktemp -d) --window-size=$$width,$$height \
 	    --screenshot=$(abspath docs/pictures)/$$name.png file://$(abspath docs/pictures)/$$name.html; \
 	done
 	@ls -l docs/pictures/*.png

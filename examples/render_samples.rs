@@ -1,5 +1,5 @@
-//! Writes an owner notice and a digest, rendered by the real templates, and
-//! the sweep's chat summary laid out as a Slack client shows its markdown,
+//! Writes an owner notice, a digest and `scan --format html`'s page,
+//! rendered by the real templates, and the sweep's chat summary laid out as a Slack client shows its markdown,
 //! as HTML files for `make pictures` (which screenshots them with headless
 //! Chromium for the README).
 //!
@@ -126,6 +126,15 @@ async fn main() {
         let id = format!("AIDA2SAMPLE{i:010}");
         deps.accounts.add_user(&id, name, tags, keys);
     }
+    // Keys rotated on time, for the HTML report's age chart.
+    for i in 0..36_i64 {
+        let name = format!("svc-{i:02}");
+        let id = format!("AIDA2FILLER{i:010}");
+        let age = (i * 13) % 75;
+        let key = key(&format!("AKIA2FILLER{i:05}KEY0"), age, "s3");
+        deps.accounts
+            .add_user(&id, &name, &[("Email", "platform@example.com")], vec![key]);
+    }
     let outcome = run(
         &deps,
         &Invocation::local(),
@@ -165,7 +174,26 @@ async fn main() {
         .map(|f| serde_json::to_value(f).expect("JSON"))
         .collect();
     std::fs::write(format!("{out}/finding.html"), console_like(&findings)).expect("writable");
-    println!("wrote {out}/notice.html, {out}/digest.html, {out}/chat.html and {out}/finding.html");
+    // `scan --format html` over the same account, the day after.
+    let scan = run(
+        &deps,
+        &Invocation::local(),
+        Some("123456789012".into()),
+        Run::ReadOnly { full: true },
+    )
+    .await
+    .expect("the sample scan runs");
+    let report = scan.report.as_ref().expect("the scan's report");
+    let page = access_key_notifier::cli::scan_text(
+        access_key_notifier::cli::Format::Html,
+        &scan,
+        report,
+        &deps.config,
+    );
+    std::fs::write(format!("{out}/report.html"), page).expect("writable");
+    println!(
+        "wrote {out}/notice.html, {out}/digest.html, {out}/chat.html, {out}/finding.html and {out}/report.html"
+    );
 }
 
 /// The findings as Security Hub's console lists them (severity, title,

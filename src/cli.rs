@@ -12,7 +12,8 @@ use crate::config::Config;
 use crate::flow::Invocation;
 use crate::logging;
 use crate::mask::mask_key_ids;
-use crate::outcome::sweep::Source;
+use crate::outcome::report::Report;
+use crate::outcome::sweep::{Source, SweepOutcome};
 use crate::route::{self, Answer};
 
 /// Exit code for an error a retry may cure (EX_TEMPFAIL).
@@ -141,6 +142,9 @@ pub enum Format {
     Table,
     Json,
     Csv,
+    /// One self-contained HTML page: the settings, the counts, a chart of
+    /// the active keys' ages and the digest's sections.
+    Html,
     /// The Security Hub findings a sweep would import (one JSON array of
     /// ASFF findings), imported nowhere.
     Asff,
@@ -176,33 +180,8 @@ pub async fn scan(format: Format, full: bool) -> ExitCode {
         eprintln!("error: the scan produced no report");
         return ExitCode::FAILURE;
     };
-    let text = match format {
-        Format::Table => crate::views::report::table(report),
-        Format::Csv => crate::views::report::csv(report),
-        Format::Asff => {
-            // The region the function would import into: the SDK's.
-            let region = std::env::var("AWS_REGION")
-                .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
-                .unwrap_or_else(|_| "us-east-1".to_string());
-            let findings = crate::flow::findings::of(
-                &deps.config,
-                report,
-                outcome.root_access_key_active,
-                &region,
-                chrono::Utc::now(),
-            );
-            format!(
-                "{}\n",
-                serde_json::to_string_pretty(&findings).unwrap_or_default()
-            )
-        }
-        Format::Json => {
-            let mut v = serde_json::to_value(report).unwrap_or_default();
-            v["summary"] = serde_json::to_value(&outcome).unwrap_or_default();
-            format!("{v}\n")
-        }
-    };
-    print!("{}", mask_key_ids(&text));
+    let text = scan_text(format, &outcome, report, &deps.config);
+    print!("{text}");
     eprintln!(
         "scan (read-only: nothing was mailed, recorded or changed): account {}, {} users, {} keys; {} overdue, {} due soon, {} exempt, {} owner tag problems; {} users failed",
         outcome.account,
@@ -233,6 +212,45 @@ pub async fn scan(format: Format, full: bool) -> ExitCode {
         return ExitCode::from(EXIT_RETRYABLE);
     }
     ExitCode::SUCCESS
+}
+
+/// What `scan` prints in `format`, every key id masked: the report of
+/// `outcome` (a read-only sweep) as a table, JSON, CSV, an HTML page or
+/// the Security Hub findings a sweep would import.
+pub fn scan_text(
+    format: Format,
+    outcome: &SweepOutcome,
+    report: &Report,
+    config: &Config,
+) -> String {
+    let text = match format {
+        Format::Table => crate::views::report::table(report),
+        Format::Csv => crate::views::report::csv(report),
+        Format::Html => crate::views::report_html::html(report, outcome, &config.policy),
+        Format::Asff => {
+            // The region the function would import into: the SDK's.
+            let region = std::env::var("AWS_REGION")
+                .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+                .unwrap_or_else(|_| "us-east-1".to_string());
+            let findings = crate::flow::findings::of(
+                config,
+                report,
+                outcome.root_access_key_active,
+                &region,
+                chrono::Utc::now(),
+            );
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&findings).unwrap_or_default()
+            )
+        }
+        Format::Json => {
+            let mut v = serde_json::to_value(report).unwrap_or_default();
+            v["summary"] = serde_json::to_value(outcome).unwrap_or_default();
+            format!("{v}\n")
+        }
+    };
+    mask_key_ids(&text)
 }
 
 /// Reads at most [`MAX_EVENT_BYTES`] (and one byte more, to tell).

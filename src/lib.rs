@@ -38,11 +38,12 @@
 //!   are [`aws`] (IAM, STS, Organizations, SES v2, DynamoDB, SSM, SQS, SNS,
 //!   Secrets Manager, Security Hub), named only by the edge.
 //! - **Records and views**: [`outcome`] (an event's outcome folded from
-//!   its result, the sweep's, its report, the account summaries, the
-//!   Organizations flows'); `views`, the only code that makes words: the
+//!   its result, the sweep's, its report and its key ages, the account
+//!   summaries, the Organizations flows'); `views`, the only code that makes words: the
 //!   mails (askama: the notice, the deactivated mail, both digests), the
 //!   chat messages (custom notifications for Amazon Q Developer in chat
-//!   applications) and `scan`'s table and CSV.
+//!   applications) and `scan`'s table, CSV and self-contained HTML
+//!   report.
 //! - **Pure rules and the shared model**: [`model`] (the words every layer
 //!   speaks: user, key, tag, stage, locale, verdicts, one result per key),
 //!   [`decision`] (the heart: read it first), `unused` (the unused-key

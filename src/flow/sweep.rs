@@ -176,6 +176,8 @@ struct Swept {
     user: Target,
     /// Keys listed for the user.
     keys: usize,
+    /// When each of its active keys was created (the age chart's).
+    active: Vec<chrono::DateTime<chrono::Utc>>,
     fate: Fate,
     /// What the notice service made of the user (a user with a due key).
     result: Option<UserResult>,
@@ -393,7 +395,13 @@ async fn settle<P: Ports>(
     let mut report = Report::new(&plan.account, now, &config.policy);
     report.password_expiry = PasswordExpiry::of(&config.policy, plan.password_policy.as_ref());
     outcome.retried = ran.retried;
+    for created in &targets.settled_active {
+        report.key_ages.add(*created);
+    }
     for swept in &ran.done {
+        for created in &swept.active {
+            report.key_ages.add(*created);
+        }
         outcome.count(&swept.user.name, swept.keys, &swept.fate);
         if let Some(result) = &swept.result {
             outcome.enforced(result);
@@ -531,6 +539,7 @@ async fn one_user<P: Ports>(
     let mut swept = Swept {
         user: user.clone(),
         keys: 0,
+        active: Vec::new(),
         fate: Fate::Checked,
         result: None,
     };
@@ -542,6 +551,11 @@ async fn one_user<P: Ports>(
         }
     };
     swept.keys = keys.len();
+    swept.active = keys
+        .iter()
+        .filter(|k| k.active)
+        .map(|k| k.created)
+        .collect();
     let (password, read) = match found(console_password::<P>(service, directory, user).await) {
         Ok(found) => found,
         Err(fate) => {

@@ -109,6 +109,9 @@ pub(crate) struct Targets {
     /// Users the report settled without a read, and their keys.
     pub settled: usize,
     pub settled_keys: usize,
+    /// When each active key of the settled users was created (the age
+    /// chart's; the users read count their own).
+    pub settled_active: Vec<DateTime<Utc>>,
     /// The report shows an active access key of the root user.
     pub root_key_active: bool,
 }
@@ -184,6 +187,13 @@ pub(crate) async fn targets<D: UserDirectory>(
                     })
                     .collect();
                 users.sort_by(|a, b| a.name.cmp(&b.name));
+                let read: HashSet<&str> = users.iter().map(|u| u.name.as_str()).collect();
+                let settled_active = report
+                    .users
+                    .iter()
+                    .filter(|u| !read.contains(u.name.as_str()))
+                    .flat_map(|u| u.keys.iter().filter(|k| k.active).map(|k| k.last_rotated))
+                    .collect();
                 let keys = |u: &credential_report::ReportUser| u.keys.len();
                 let settled_keys = report.users.iter().map(keys).sum::<usize>()
                     - candidates.iter().map(|u| keys(u)).sum::<usize>();
@@ -191,6 +201,7 @@ pub(crate) async fn targets<D: UserDirectory>(
                     listed: report.users.len(),
                     settled: report.users.len() - users.len(),
                     settled_keys,
+                    settled_active,
                     users,
                     source: Source::CredentialReport,
                     report_unavailable: None,
@@ -246,6 +257,7 @@ fn listing_targets(listed: Vec<ListedUser>, report_unavailable: Option<String>) 
         listed: users.len(),
         settled: 0,
         settled_keys: 0,
+        settled_active: Vec::new(),
         users,
         source: Source::Listing,
         report_unavailable,

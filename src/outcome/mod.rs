@@ -12,6 +12,7 @@ use crate::model::{
     UserResult,
 };
 
+pub(crate) mod ages;
 pub(crate) mod fanout;
 pub(crate) mod report;
 pub(crate) mod summary;

@@ -8,6 +8,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Serialize, Serializer};
 
+use super::ages::KeyAges;
 use crate::calendar;
 use crate::decision::Policy;
 use crate::model::{
@@ -255,6 +256,8 @@ pub struct Report {
     pub unused_password_days: u32,
     /// Whether console passwords' expiry is told, or why not.
     pub password_expiry: PasswordExpiry,
+    /// How old every active key of the account is.
+    pub key_ages: KeyAges,
     /// Overdue keys of users who are not exempt, oldest deadline first.
     pub overdue: Vec<ReportKey>,
     /// Keys within a notice tier, of users who are not exempt, earliest
@@ -314,6 +317,7 @@ impl Report {
             unused_key_days: policy.unused_key_days,
             unused_password_days: policy.unused_password_days,
             password_expiry: PasswordExpiry::default(),
+            key_ages: KeyAges::new(policy, policy.date_of(now)),
             overdue: Vec::new(),
             within_tier: Vec::new(),
             unused: Vec::new(),

@@ -7,6 +7,8 @@
 //! - [`chat`]: the team's chat channel (custom notifications for Amazon Q
 //!   Developer in chat applications);
 //! - [`report`]: `scan`'s table and CSV;
+//! - [`report_html`]: `scan`'s self-contained HTML page (the age chart and
+//!   the digest's sections);
 //! - [`findings`]: Security Hub's findings (ASFF), for the hub and for
 //!   `scan --format asff`.
 
@@ -14,3 +16,4 @@ pub(crate) mod chat;
 pub(crate) mod findings;
 pub(crate) mod mail;
 pub(crate) mod report;
+pub(crate) mod report_html;

@@ -221,6 +221,13 @@ def _iso(t) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
+def _csv_cell(c: str) -> str:
+    """A cell quoted as RFC 4180 quotes it, where it needs quoting."""
+    if any(ch in c for ch in ',"\n'):
+        return '"' + c.replace('"', '""') + '"'
+    return c
+
+
 def _report_csv(backend: IAMBackend) -> str:
     """The report as IAM writes it: the root row first, then each user."""
     rows = [REPORT_HEADER]
@@ -248,7 +255,7 @@ def _report_csv(backend: IAMBackend) -> str:
             else:
                 cells += ["false", "N/A", "N/A", "N/A", "N/A"]
         cells += ["false", "N/A", "false", "N/A"]
-        rows.append(",".join(f'"{c}"' if "," in c else c for c in cells))
+        rows.append(",".join(_csv_cell(c) for c in cells))
     return "\n".join(rows) + "\n"
 
 

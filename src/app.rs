@@ -176,6 +176,7 @@ pub fn invocation(deps: &Result<AwsDeps, ConfigError>, context: &Context) -> Inv
             .ok()
             .and_then(chrono::DateTime::from_timestamp_millis),
         trace_id: context.xray_trace_id.clone(),
+        watcher: Default::default(),
     }
 }
 

@@ -15,6 +15,7 @@ use crate::mask::mask_key_ids;
 use crate::outcome::report::Report;
 use crate::outcome::sweep::{Source, SweepOutcome};
 use crate::route::{self, Answer};
+use crate::terminal::Progress;
 
 /// Exit code for an error a retry may cure (EX_TEMPFAIL).
 pub(crate) const EXIT_RETRYABLE: u8 = 75;
@@ -111,13 +112,19 @@ pub async fn sweep(dry_run: bool, show_digest: bool, show_chat: bool) -> ExitCod
     };
     config.dry_run |= dry_run;
     let deps = aws_deps(config).await;
-    let invocation = Invocation::local();
+    let progress = Progress::on_stderr();
+    let invocation = Invocation {
+        watcher: progress.watcher(),
+        ..Invocation::local()
+    };
     let scheduled = route::Incoming::Scheduled {
         account: None,
         run: crate::event::ScheduledRun::Sweep,
     };
     let run = route::dispatch(scheduled, &deps, &invocation);
-    let answer = match logging::in_request(invocation.log_request(), run).await {
+    let answer = logging::in_request(invocation.log_request(), run).await;
+    progress.done();
+    let answer = match answer {
         Ok(answer) => answer,
         Err(e) => return failed(&e),
     };
@@ -165,14 +172,20 @@ pub async fn scan(format: Format, full: bool) -> ExitCode {
         }
     };
     let deps = aws_deps(config).await;
-    let invocation = Invocation::local();
+    let progress = Progress::on_stderr();
+    let invocation = Invocation {
+        watcher: progress.watcher(),
+        ..Invocation::local()
+    };
     let run = crate::flow::sweep::run(
         &deps,
         &invocation,
         None,
         crate::flow::sweep::Run::ReadOnly { full },
     );
-    let outcome = match logging::in_request(invocation.log_request(), run).await {
+    let outcome = logging::in_request(invocation.log_request(), run).await;
+    progress.done();
+    let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(e) => return failed(&e),
     };

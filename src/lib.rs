@@ -19,7 +19,7 @@
 //! that import each other):
 //!
 //! - **The edge.** `main.rs`, [`cli`] (the `invoke`, `sweep` and `scan`
-//!   commands), [`app`] (Lambda wiring: the deployed dependencies, one
+//!   commands; `terminal`, their progress on stderr), [`app`] (Lambda wiring: the deployed dependencies, one
 //!   invocation's response, its log line and metrics), [`route`] (one
 //!   payload to the flow that handles it) and [`metrics`] (CloudWatch EMF
 //!   lines from outcomes).
@@ -111,6 +111,7 @@ pub mod rotation;
 pub mod route;
 pub(crate) mod service;
 pub(crate) mod sync;
+pub(crate) mod terminal;
 #[cfg(test)]
 mod testkit;
 pub(crate) mod unused;

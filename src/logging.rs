@@ -13,6 +13,9 @@
 //! spawned with `tokio::spawn` (clippy refuses it, `clippy.toml`): the
 //! crate's concurrency is futures polled within the invocation's own task,
 //! which keep its ids.
+//!
+//! A command on a terminal may draw progress on stderr too: it sets
+//! [`write_around`] once, and each line is written around it.
 
 use std::future::Future;
 use std::io::Write;
@@ -95,12 +98,29 @@ pub(crate) fn line(level: Level, message: &str, fields: Value) -> String {
     mask_key_ids(&Value::Object(obj).to_string())
 }
 
+/// What each line's write is wrapped in: set once by a command that draws
+/// on stderr (a progress bar moves out of the way while a line is written).
+type Around = Box<dyn Fn(&mut dyn FnMut()) + Send + Sync>;
+static AROUND: std::sync::OnceLock<Around> = std::sync::OnceLock::new();
+
+/// Has every later log line written inside `around` (once per process; a
+/// second call is ignored).
+pub(crate) fn write_around(around: Around) {
+    let _ = AROUND.set(around);
+}
+
 /// Writes one log line to stderr in a single write.
 pub(crate) fn log(level: Level, message: &str, fields: Value) {
     let mut text = line(level, message, fields);
     text.push('\n');
     // A log line that cannot be written is not worth failing the event for.
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    let mut write = || {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    };
+    match AROUND.get() {
+        Some(around) => around(&mut write),
+        None => write(),
+    }
 }
 
 #[cfg(test)]

@@ -42,6 +42,7 @@ fn ending_in(deps: &EmuDeps, seconds: i64) -> Invocation {
         request_id: format!("promises-{seconds}"),
         deadline: Some(deps.clock.now() + Duration::seconds(seconds)),
         trace_id: None,
+        watcher: Default::default(),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::progress::Watcher;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::Error;
@@ -63,6 +64,9 @@ pub struct Invocation {
     pub deadline: Option<DateTime<Utc>>,
     /// The X-Ray trace id Lambda gives the invocation, when it gives one.
     pub trace_id: Option<String>,
+    /// Who follows a sweep's progress: nobody in Lambda, a person at a
+    /// terminal for `scan` and `sweep`.
+    pub watcher: Watcher,
 }
 
 /// Time kept back from Lambda's deadline: an event that has not finished
@@ -155,6 +159,7 @@ impl Invocation {
             ),
             deadline: None,
             trace_id: None,
+            watcher: Watcher::nobody(),
         }
     }
 }

@@ -13,13 +13,15 @@
 //!   and after a Config event's deactivations;
 //! - [`scope`]: which account (and directory) an event or message reads;
 //! - [`targets`]: which users a sweep reads (the credential report's
-//!   candidates, or every listed user).
+//!   candidates, or every listed user);
+//! - [`progress`]: a sweep's steps, for a person who waits for it.
 
 pub mod config_event;
 pub(crate) mod deps;
 pub(crate) mod digest;
 pub(crate) mod fanout;
 pub(crate) mod findings;
+pub mod progress;
 pub(crate) mod publish;
 pub(crate) mod scope;
 pub mod sweep;

@@ -55,6 +55,7 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use super::digest::account_digest;
+use super::progress::{Step, Watcher};
 use super::scope::Scope;
 use super::targets::{PasswordSeen, Target, Targets, targets};
 use super::{Deps, Invocation, Service};
@@ -232,9 +233,17 @@ pub(crate) async fn run_in<P: Ports>(
     }
     let budget = invocation.budget(service.now()).unwrap_or(Duration::MAX);
     let times = Times::of(budget);
+    let watcher = &invocation.watcher;
     let plan = plan(deps, service, &scope, run, &times).await?;
-    let ran = run_users(deps, service, &scope, &plan, run, &times).await;
+    watcher.step(Step::Planned {
+        users: plan.users.len(),
+    });
+    let ran = run_users(deps, service, &scope, &plan, run, &times, watcher).await;
+    watcher.step(Step::Reporting);
     let (mut outcome, report) = settle(deps, service, &plan, ran, run, &times).await;
+    if run == Run::Sweep {
+        watcher.step(Step::Publishing);
+    }
     publish(deps, &mut outcome, report, run, &times).await;
     outcome.duration_ms = u64::try_from(times.started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(outcome)
@@ -299,6 +308,7 @@ async fn run_users<P: Ports>(
     plan: &Plan,
     run: Run,
     times: &Times,
+    watcher: &Watcher,
 ) -> Ran {
     let account = Account {
         id: Some(&plan.account),
@@ -329,8 +339,12 @@ async fn run_users<P: Ports>(
             }
             tokio::time::sleep(pause).await;
             concurrency = (concurrency / 2).max(1);
+            watcher.step(Step::Retrying {
+                users: pending.len(),
+            });
         }
-        let (swept, left) = pass::<P>(service, &account, run, pending, concurrency, times).await;
+        let (swept, left) =
+            pass::<P>(service, &account, run, pending, concurrency, times, watcher).await;
         // The first pass goes through the users in this run's order (from
         // where the last run stopped): the first one it did not finish is
         // where the next run starts, so every run moves on by as many
@@ -485,6 +499,7 @@ async fn pass<P: Ports>(
     users: Vec<Target>,
     concurrency: usize,
     times: &Times,
+    watcher: &Watcher,
 ) -> (Vec<Swept>, Vec<Target>) {
     let (admit_until, end) = (times.admit_until, times.users_end);
     let total = users.len();
@@ -515,6 +530,7 @@ async fn pass<P: Ports>(
             let Some((i, s)) = next else { break };
             finished[i] = true;
             swept.push(s);
+            watcher.step(Step::UserRead);
         }
     }
     let left = users

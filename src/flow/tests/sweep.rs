@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::error::Error;
 use crate::flow::Invocation;
+use crate::flow::progress::{Step, Watch, Watcher};
 use crate::flow::sweep::{RETRY_ROUNDS, Run, run};
 use crate::model::SkipReason;
 use crate::outcome::MailStatus;
@@ -205,6 +206,74 @@ async fn a_failing_user_is_retried_then_reported_and_never_stops_the_others() {
     assert_all_counted(&o);
 }
 
+/// A watcher that keeps every step it is told.
+#[derive(Default)]
+struct Steps(std::sync::Mutex<Vec<Step>>);
+
+impl Watch for Steps {
+    fn step(&self, step: Step) {
+        self.0.lock().unwrap().push(step);
+    }
+}
+
+#[tokio::test]
+async fn a_person_watching_is_told_the_users_planned_each_one_read_the_retries_and_the_report() {
+    // Given three users, one throttled once.
+    let d = deps();
+    for name in ["a", "b", "c"] {
+        add(&d, name, &[80]);
+    }
+    d.accounts.script.fail_after(
+        "ListAccessKeys",
+        1,
+        Error::Aws {
+            service: "IAM",
+            operation: "ListAccessKeys",
+            code: Some("Throttling".into()),
+            message: "Rate exceeded".into(),
+            retryable: true,
+        },
+    );
+    tokio::time::pause();
+    let steps = std::sync::Arc::new(Steps::default());
+    let invocation = Invocation {
+        watcher: Watcher::new(steps.clone()),
+        ..Invocation::local()
+    };
+    let o = run(&d, &invocation, Some(ACCOUNT.into()), Run::Sweep)
+        .await
+        .unwrap();
+    assert_eq!(o.retried, 1);
+    let mut want = vec![Step::Planned { users: 3 }];
+    want.extend([Step::UserRead; 3]);
+    want.extend([
+        Step::Retrying { users: 1 },
+        Step::UserRead,
+        Step::Reporting,
+        Step::Publishing,
+    ]);
+    assert_eq!(*steps.0.lock().unwrap(), want);
+
+    // A scan publishes nothing, and says so.
+    let steps = std::sync::Arc::new(Steps::default());
+    let invocation = Invocation {
+        watcher: Watcher::new(steps.clone()),
+        ..Invocation::local()
+    };
+    run(
+        &d,
+        &invocation,
+        Some(ACCOUNT.into()),
+        Run::ReadOnly { full: true },
+    )
+    .await
+    .unwrap();
+    let steps = steps.0.lock().unwrap();
+    assert_eq!(steps.first(), Some(&Step::Planned { users: 3 }));
+    assert_eq!(steps.last(), Some(&Step::Reporting));
+    assert_eq!(steps.iter().filter(|s| **s == Step::UserRead).count(), 3);
+}
+
 #[tokio::test]
 async fn a_user_failing_through_every_round_is_counted_failed_with_its_type() {
     let d = deps();
@@ -242,6 +311,7 @@ fn forty_slow_users(concurrency: &str, seconds: i64) -> (TestDeps, Invocation) {
         request_id: "sweep-1".into(),
         deadline: Some(now() + Duration::seconds(seconds)),
         trace_id: None,
+        watcher: Default::default(),
     };
     (d, invocation)
 }
@@ -429,6 +499,7 @@ fn ten_seconds_left() -> Invocation {
         request_id: "sweep-1".into(),
         deadline: Some(now() + Duration::seconds(10)),
         trace_id: None,
+        watcher: Default::default(),
     }
 }
 

@@ -35,10 +35,24 @@ enum Entry {
     UserId(String),
 }
 
-/// The users the parameter names.
+impl Entry {
+    /// Whether the entry names the user `user_name` (UserId `user_id`) of
+    /// `account`. IAM user names are unique regardless of case (IAM User
+    /// Guide, "IAM identifiers"), so they are compared that way; UserIds
+    /// exactly.
+    fn names(&self, account: &str, user_name: &str, user_id: &str) -> bool {
+        match self {
+            Entry::Name(name) => name.eq_ignore_ascii_case(user_name),
+            Entry::Arn { account: a, name } => a == account && name.eq_ignore_ascii_case(user_name),
+            Entry::UserId(id) => id == user_id,
+        }
+    }
+}
+
+/// The users the parameter names: each entry as written, and read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExemptList {
-    entries: Vec<Entry>,
+    entries: Vec<(String, Entry)>,
 }
 
 /// Why an entry was ignored.
@@ -124,7 +138,7 @@ impl ExemptList {
             .enumerate()
         {
             match parse_entry(raw) {
-                Ok(entry) => entries.push(entry),
+                Ok(entry) => entries.push((raw.to_string(), entry)),
                 Err(problem) => problems.push((i + 1, problem)),
             }
         }
@@ -132,15 +146,24 @@ impl ExemptList {
     }
 
     /// Whether the user `user_name` (UserId `user_id`) of `account` is on
-    /// the list. IAM user names are unique regardless of case (IAM User
-    /// Guide, "IAM identifiers"), so they are compared that way; UserIds
-    /// exactly.
+    /// the list.
     pub fn contains(&self, account: &str, user_name: &str, user_id: &str) -> bool {
-        self.entries.iter().any(|e| match e {
-            Entry::Name(name) => name.eq_ignore_ascii_case(user_name),
-            Entry::Arn { account: a, name } => a == account && name.eq_ignore_ascii_case(user_name),
-            Entry::UserId(id) => id == user_id,
-        })
+        self.entries
+            .iter()
+            .any(|(_, e)| e.names(account, user_name, user_id))
+    }
+
+    /// The entries, as written, that name none of `users` (name, UserId),
+    /// which are every user of `account`: a user renamed (its name or ARN
+    /// entry) or deleted, or a typing error. An ARN of another account is
+    /// that account's, and never counted here.
+    pub fn unmatched(&self, account: &str, users: &[(&str, &str)]) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter(|(_, e)| !matches!(e, Entry::Arn { account: a, .. } if a != account))
+            .filter(|(_, e)| !users.iter().any(|(name, id)| e.names(account, name, id)))
+            .map(|(raw, _)| raw.clone())
+            .collect()
     }
 
     pub fn len(&self) -> usize {
@@ -170,6 +193,15 @@ impl ExemptionListing {
         match self {
             ExemptionListing::Known(list) => list.contains(account, user_name, user_id),
             ExemptionListing::NotConfigured | ExemptionListing::Unavailable(_) => false,
+        }
+    }
+
+    /// The entries that name no user of `account` ([`ExemptList::unmatched`]);
+    /// none when there is no list or it could not be read.
+    pub fn unmatched(&self, account: &str, users: &[(&str, &str)]) -> Vec<String> {
+        match self {
+            ExemptionListing::Known(list) => list.unmatched(account, users),
+            ExemptionListing::NotConfigured | ExemptionListing::Unavailable(_) => Vec::new(),
         }
     }
 
@@ -231,5 +263,34 @@ mod tests {
         // newcomer called legacy-etl is exempt instead.
         assert!(!list.contains("123456789012", "legacy-etl-old", "AIDALEGACY0000000001"));
         assert!(list.contains("123456789012", "legacy-etl", ID));
+    }
+
+    #[test]
+    fn entries_naming_no_user_of_the_account_are_named_as_written() {
+        let (list, _) = ExemptList::parse(
+            "AIDADEPLOYBOT0000001, Legacy-ETL, AIDAGONE000000000001, \
+             arn:aws:iam::123456789012:user/ops/old-admin, \
+             arn:aws:iam::210987654321:user/elsewhere, arn:aws:iam::123456789012:user/ci",
+        );
+        // The deploy bot renamed (its id still names it), legacy-etl renamed
+        // away from its name, a deleted user's id, and old-admin gone.
+        let users = [
+            ("deploy-bot-v2", "AIDADEPLOYBOT0000001"),
+            ("legacy-etl-old", "AIDALEGACY0000000001"),
+            ("CI", "AIDACI00000000000001"),
+        ];
+        assert_eq!(
+            list.unmatched("123456789012", &users),
+            [
+                "Legacy-ETL",
+                "AIDAGONE000000000001",
+                "arn:aws:iam::123456789012:user/ops/old-admin"
+            ]
+        );
+        // Another account's ARN is judged in that account alone.
+        assert_eq!(
+            list.unmatched("210987654321", &[("elsewhere", ID)]),
+            ["AIDADEPLOYBOT0000001", "Legacy-ETL", "AIDAGONE000000000001"]
+        );
     }
 }

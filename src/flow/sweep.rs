@@ -426,6 +426,20 @@ async fn settle<P: Ports>(
         }
     }
     report.finish();
+    if config.organization.is_none() {
+        // The list is read already when a user needed it; otherwise read
+        // here, by the chat channel's moment (a list not read in time
+        // names no entry).
+        let everyone: Vec<(&str, &str)> = targets
+            .everyone
+            .iter()
+            .map(|(name, id)| (name.as_str(), id.as_str()))
+            .collect();
+        let listing = times.by(times.chat_end, async { Ok(service.listing().await) });
+        if let Ok(listing) = listing.await {
+            report.exempt_entries_unmatched = listing.unmatched(&plan.account, &everyone);
+        }
+    }
     let policy = &config.policy;
     if !policy.password_notice_days.is_empty() || policy.unused_password_days > 0 {
         outcome.passwords = Some(PasswordCounts {

@@ -112,6 +112,9 @@ pub(crate) struct Targets {
     /// When each active key of the settled users was created (the age
     /// chart's; the users read count their own).
     pub settled_active: Vec<DateTime<Utc>>,
+    /// Every user of the account (name, UserId), as ListUsers gave them:
+    /// what the exemption list's entries are checked against.
+    pub everyone: Vec<(String, String)>,
     /// The report shows an active access key of the root user.
     pub root_key_active: bool,
 }
@@ -166,6 +169,7 @@ pub(crate) async fn targets<D: UserDirectory>(
         };
         match report {
             Ok((report, listed)) => {
+                let everyone = everyone(&listed);
                 let ids: HashMap<&str, &str> = listed
                     .iter()
                     .map(|u| (u.name.as_str(), u.id.as_str()))
@@ -202,6 +206,7 @@ pub(crate) async fn targets<D: UserDirectory>(
                     settled: report.users.len() - users.len(),
                     settled_keys,
                     settled_active,
+                    everyone,
                     users,
                     source: Source::CredentialReport,
                     report_unavailable: None,
@@ -241,8 +246,17 @@ fn unavailable(e: &Error) -> String {
     e.safe_message()
 }
 
+/// Each listed user's name and UserId.
+fn everyone(listed: &[ListedUser]) -> Vec<(String, String)> {
+    listed
+        .iter()
+        .map(|u| (u.name.clone(), u.id.clone()))
+        .collect()
+}
+
 /// Every listed user, read afresh.
 fn listing_targets(listed: Vec<ListedUser>, report_unavailable: Option<String>) -> Targets {
+    let everyone = everyone(&listed);
     let mut users: Vec<Target> = listed
         .into_iter()
         .map(|u| Target {
@@ -258,6 +272,7 @@ fn listing_targets(listed: Vec<ListedUser>, report_unavailable: Option<String>) 
         settled: 0,
         settled_keys: 0,
         settled_active: Vec::new(),
+        everyone,
         users,
         source: Source::Listing,
         report_unavailable,

@@ -286,6 +286,11 @@ pub struct Report {
     /// Exempt users whose exemption tag ends within
     /// [`EXPIRING_WITHIN_DAYS`] days.
     pub exemptions_expiring: Vec<ReportKey>,
+    /// The exemption list's entries, as written, that name no user of the
+    /// account (renamed or deleted), in the list's order. Only a
+    /// single-account deployment's sweep knows them: in Organizations mode
+    /// a name or UserId entry may be meant for any account.
+    pub exempt_entries_unmatched: Vec<String>,
     /// Console passwords within an expiry tier, of users who are not
     /// exempt, earliest expiry first.
     pub passwords_expiring: Vec<ReportKey>,
@@ -329,6 +334,7 @@ impl Report {
             reactivated: Vec::new(),
             no_one_to_warn: Vec::new(),
             exemptions_expiring: Vec::new(),
+            exempt_entries_unmatched: Vec::new(),
             passwords_expiring: Vec::new(),
             passwords_unused: Vec::new(),
             rotation: Vec::new(),

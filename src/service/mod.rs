@@ -145,8 +145,9 @@ impl<'a, L: NoticeLedger, M: Mailer, X: ExemptionSource> NoticeService<'a, L, M,
         self.config
     }
 
-    /// The exemption list, read the first time a user needs it.
-    async fn listing(&self) -> &ExemptionListing {
+    /// The exemption list, read the first time a user (or the sweep's
+    /// report) needs it.
+    pub(crate) async fn listing(&self) -> &ExemptionListing {
         self.listing
             .get_or_init(|| self.exemptions.listing(self.now))
             .await

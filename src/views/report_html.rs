@@ -160,6 +160,8 @@ struct Page {
     passwords_unused: Vec<Row>,
     unused_password_days: u32,
     exempt: Vec<Row>,
+    /// Exemption list entries that name no user, as written.
+    unmatched_entries: Vec<String>,
     /// (user, reason)
     owner_problems: Vec<(String, String)>,
     /// (user, error type, message)
@@ -245,6 +247,7 @@ pub(crate) fn html(report: &Report, outcome: &SweepOutcome, policy: &Policy) -> 
         passwords_unused: rows(&report.passwords_unused),
         unused_password_days: report.unused_password_days,
         exempt: rows(&report.exempt),
+        unmatched_entries: report.exempt_entries_unmatched.clone(),
         owner_problems: report
             .owner_problems
             .iter()

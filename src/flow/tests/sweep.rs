@@ -14,6 +14,8 @@ use crate::outcome::MailStatus;
 use crate::outcome::Status;
 use crate::outcome::report::{NoticeCode, OwnerTag, ReportKey};
 use crate::outcome::sweep::{RunKind, Source, SweepOutcome};
+use crate::ports::exemptions::Exemptions;
+use crate::ports::memory::exemptions::MemoryExemptionSource;
 use crate::testkit::{TestDeps, add, deps, deps_with, key, now, user_id};
 
 const ACCOUNT: &str = "123456789012";
@@ -865,4 +867,81 @@ async fn the_chat_speaks_the_team_s_language_and_chat_locale_overrides_it() {
         assert!(description.chars().count() <= crate::views::chat::DESCRIPTION_MAX);
         assert!(title.chars().count() <= crate::views::chat::TITLE_MAX);
     }
+}
+
+#[tokio::test]
+async fn the_digest_names_the_exemption_list_s_entries_that_match_no_user_in_its_language() {
+    // Given a list naming the deploy bot by its UserId (since renamed),
+    // legacy-etl by its old name, and a deleted user by its id.
+    for (locale, heading, entry_line) in [
+        (
+            "en",
+            "Exemption list entries that name no user",
+            "  - legacy-etl\n",
+        ),
+        (
+            "ja",
+            "どのユーザーにも当たらない適用除外リストの項目",
+            "  ・legacy-etl\n",
+        ),
+    ] {
+        let mut d = deps_with(
+            true,
+            &[
+                ("DIGEST_RECIPIENTS", "lead@example.com"),
+                ("EXEMPT_USERS_PARAMETER", "/akn/exempt"),
+                ("LOCALE", locale),
+            ],
+        );
+        d.exemptions = Exemptions::new(Some(MemoryExemptionSource::new(
+            "AIDADEPLOYBOT0000001, legacy-etl, AIDAGONE000000000001",
+        )));
+        d.accounts.add_user(
+            "AIDADEPLOYBOT0000001",
+            "deploy-bot-v2",
+            &[("Email", "bot@example.com")],
+            vec![key("AKIABOT0000000000095", 95)],
+        );
+        add(&d, "legacy-etl-2024", &[95]);
+        let o = sweep(&d).await;
+        let report = o.report.as_ref().unwrap();
+        // The renamed bot is still exempt by its id; legacy-etl is not.
+        assert_eq!(
+            report
+                .exempt
+                .iter()
+                .map(|k| k.user.as_str())
+                .collect::<Vec<_>>(),
+            ["deploy-bot-v2"]
+        );
+        assert_eq!(
+            report.exempt_entries_unmatched,
+            ["legacy-etl", "AIDAGONE000000000001"]
+        );
+        let mail = d.mailer.sent().pop().unwrap();
+        assert!(mail.text.contains(heading), "{}", mail.text);
+        assert!(mail.text.contains(entry_line), "{}", mail.text);
+        assert!(mail.html.contains(heading), "{}", mail.html);
+        assert!(
+            mail.html
+                .contains("<li><code>AIDAGONE000000000001</code></li>"),
+            "{}",
+            mail.html
+        );
+    }
+
+    // Every entry names a user: no section.
+    let mut d = deps_with(
+        true,
+        &[
+            ("DIGEST_RECIPIENTS", "lead@example.com"),
+            ("EXEMPT_USERS_PARAMETER", "/akn/exempt"),
+        ],
+    );
+    d.exemptions = Exemptions::new(Some(MemoryExemptionSource::new("dave")));
+    add(&d, "dave", &[95]);
+    let o = sweep(&d).await;
+    assert!(o.report.unwrap().exempt_entries_unmatched.is_empty());
+    let mail = d.mailer.sent().pop().unwrap();
+    assert!(!mail.text.contains("name no user"), "{}", mail.text);
 }

@@ -83,6 +83,9 @@ pub(crate) struct DigestView {
     pub no_one_to_warn: Vec<RowView>,
     /// Exemptions that end within 14 days.
     pub expiring: Vec<RowView>,
+    /// Exemption list entries that name no user of the account, as
+    /// written (the section is shown only when there are some).
+    pub unmatched_entries: Vec<String>,
     /// The account rotates machine users' keys (`ROTATE`, or a dry run).
     pub rotates: bool,
     /// Keys replaced, blocked, failed in this run.
@@ -151,6 +154,7 @@ impl DigestView {
             reactivated: rows(&report.reactivated),
             no_one_to_warn: rows(&report.no_one_to_warn),
             expiring: rows(&report.exemptions_expiring),
+            unmatched_entries: report.exempt_entries_unmatched.clone(),
             rotates: rotation.is_some(),
             rotated: rotation.map_or(0, |r| r.rotated + r.would_rotate),
             rotations_blocked: rotation.map_or(0, |r| r.blocked),

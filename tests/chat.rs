@@ -285,3 +285,57 @@ async fn a_dry_run_renders_the_messages_and_publishes_nothing() {
         "no Publish at all"
     );
 }
+
+#[tokio::test]
+async fn a_japanese_sweep_publishes_its_summary_in_japanese_within_the_bounds() {
+    // Given LOCALE=ja and more overdue, due and unused keys than a message
+    // holds, their users' names as long as IAM allows (64 characters).
+    let mut emu = common::emulator_with_ledger(TABLE).await;
+    for (i, (kind, age, used)) in [
+        ("overdue", 120, Some(1)),
+        ("due", 80, Some(1)),
+        ("idle", 70, None),
+    ]
+    .into_iter()
+    .flat_map(|k| std::iter::repeat_n(k, 15))
+    .enumerate()
+    {
+        let name = format!("{:-<64}", format!("svc-{kind}-{i:02}"));
+        emu.create_user(json!({"name": name, "user_id": format!("AIDA{i:0>17}"),
+                               "tags": owner(&format!("svc{i}")), "keys": [key(age, used)]}));
+    }
+    let (topic, queue) = topic_with_queue(&emu, "akn-chat-ja").await;
+    let deps = deps(&emu, &[("CHAT_TOPIC_ARN", &topic), ("LOCALE", "ja")]).await;
+
+    let o = sweep(&deps).await;
+    assert_eq!(o.report.as_ref().unwrap().overdue.len(), 15);
+
+    let messages = published(&emu, &queue).await;
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let m = &messages[0];
+    // The schema's bounds hold, counted in characters.
+    assert_custom_notification(m);
+    let c = &m["content"];
+    let title = c["title"].as_str().unwrap();
+    assert!(
+        title.contains("のアクセスキー") && title.contains("期限超過 15"),
+        "{title}"
+    );
+    let d = c["description"].as_str().unwrap();
+    assert!(d.contains("期限超過（古い順）"), "{d}");
+    assert!(d.contains("期限超過 30 日"), "{d}");
+    // The lists are cut, each with its Japanese tail, and the text, cut
+    // by characters, is whole (SNS and the queue carried valid UTF-8).
+    assert!(d.contains("…ほか "), "{d}");
+    assert!(d.chars().count() > 1000, "the lists fill the message: {d}");
+    assert!(!d.contains('\u{FFFD}'), "{d}");
+    let steps = c["nextSteps"].as_array().unwrap();
+    assert!(
+        steps.iter().all(|s| s
+            .as_str()
+            .unwrap()
+            .chars()
+            .any(|ch| ('\u{3040}'..='\u{30ff}').contains(&ch))),
+        "{steps:?}"
+    );
+}

@@ -373,3 +373,93 @@ async fn a_refused_organization_role_is_named_for_what_it_is_in_plain_words() {
     }
     assert_eq!(org.emu.requests().get("organizations:ListAccounts"), None);
 }
+
+#[tokio::test]
+async fn the_organization_s_digest_and_chat_count_unused_keys_and_name_an_active_root_key() {
+    // Given the Organization, an idle key in the data account (70 days,
+    // never used) and an active root access key in the sandbox.
+    let mut org = organization().await;
+    org.emu.create_user(
+        json!({"account": DATA, "name": "idle", "user_id": "AIDA222222222222IDLE",
+                               "tags": {"Email": "idle@222222222222.example.com"},
+                               "keys": [key_aged(70)]}),
+    );
+    org.emu
+        .call(json!({"op": "credential_report", "root_key_active": true, "account": SANDBOX}));
+    let (topic, queue) = common::topic_with_queue(&org.emu, "akn-org-chat").await;
+    let deps = deps_from_sdk(
+        config(
+            &org,
+            &[
+                ("UNUSED_KEY_DAYS", "60"),
+                ("CHAT_TOPIC_ARN", topic.as_str()),
+            ],
+        ),
+        &org.sdk,
+    );
+
+    // Every account swept through the queue, then the digest run.
+    let Answer::FanOut(f) = dispatch(
+        fixture_event("scheduled-event.json"),
+        &deps,
+        &Invocation::local(),
+    )
+    .await
+    .unwrap() else {
+        panic!("a scheduled event fans out")
+    };
+    let records = common::sqs_records(&org.sdk, &org.queue_url, f.queued).await;
+    dispatch(json!({"Records": records}), &deps, &Invocation::local())
+        .await
+        .unwrap();
+    let mut digest = fixture_event("scheduled-event.json");
+    digest["detail"] = json!({"run": "digest"});
+    let Answer::OrganizationDigest(o) =
+        dispatch(digest, &deps, &Invocation::local()).await.unwrap()
+    else {
+        panic!("the digest schedule sends the digest")
+    };
+    assert_eq!((o.status, o.accounts), (MailStatus::Sent, 3));
+
+    // The digest: the unused key in its account's row and in the totals,
+    // the root key a line of its own.
+    let messages = org.emu.messages();
+    let mail = messages.iter().rev().find(|m| to_of(m) == LEAD).unwrap();
+    let html = mail["body"].as_str().unwrap();
+    assert!(html.contains(" · 1 unused · "), "{html}");
+    let data_row = &html[html.find("<strong>222222222222</strong>").unwrap()..];
+    let data_row = &data_row[..data_row.find("</tr>").unwrap()];
+    assert!(data_row.contains("1 unused"), "{data_row}");
+    assert!(
+        html.contains("The root user of 333333333333 has an active access key."),
+        "{html}"
+    );
+
+    // One Organization-wide chat summary with the same counts and the
+    // root key's line.
+    let published = common::published(&org.emu, &queue).await;
+    let summaries: Vec<&Value> = published
+        .iter()
+        .filter(|m| m["metadata"]["eventType"] == "OrganizationSummary")
+        .collect();
+    assert_eq!(summaries.len(), 1, "{published:?}");
+    let s = summaries[0];
+    assert_eq!(s["metadata"]["additionalContext"]["unused"], "1");
+    assert_eq!(s["metadata"]["additionalContext"]["rootKeys"], "1");
+    assert!(
+        s["content"]["title"]
+            .as_str()
+            .unwrap()
+            .ends_with(", 1 unused"),
+        "{s}"
+    );
+    let d = s["content"]["description"].as_str().unwrap();
+    assert!(
+        d.contains(":rotating_light: The root user of `333333333333` has an active access key"),
+        "{d}"
+    );
+    assert!(
+        d.contains("• `222222222222` 0 overdue, 1 due soon, 1 unused"),
+        "{d}"
+    );
+}

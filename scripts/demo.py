@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -341,7 +342,28 @@ def demo_sweep(binary: str, env: dict, endpoint: str, now: datetime, mailed: int
     owner_mails = [m for m in notices if DIGEST_TO not in m["destinations"].get("ToAddresses", [])]
     print(f"  notices sent: {second['notices']['sent']}; skipped: {second['skipped']}; "
           f"owner mails: {len(owner_mails)} (only the digest went out)")
-    return second["notices"]["sent"] != 0 or bool(owner_mails)
+    failed = second["notices"]["sent"] != 0 or bool(owner_mails)
+    return demo_html_report(binary, sweep_env) or failed
+
+
+def demo_html_report(binary: str, env: dict) -> bool:
+    """`scan --format html`: the auditor's page of the same account, one file."""
+    print("\n== The auditor's page (`access-key-notifier scan --format html`) ==\n")
+    run = subprocess.run([binary, "scan", "--format", "html"], env=env, capture_output=True,
+                         text=True, timeout=120)
+    if run.returncode != 0:
+        print(f"  FAILED (exit {run.returncode}): {run.stderr.strip()}")
+        return True
+    path = os.path.join("dist", "demo-report.html")
+    os.makedirs("dist", exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(run.stdout)
+    sections = re.findall(r'<section id="([a-z_]+)" data-section="[a-z_]+" data-count="(\d+)"',
+                          run.stdout)
+    print(f"  {path}: {len(run.stdout):,} characters, one file (no script, font, style sheet "
+          "or image fetched); open it in a browser")
+    print("  sections: " + ", ".join(f"{name} {count}" for name, count in sections))
+    return "<script" in run.stdout or not sections
 
 
 def key_statuses(endpoint: str, user: str) -> dict[str, str]:

@@ -9,11 +9,12 @@ mod common;
 
 use std::collections::HashMap;
 
-use access_key_notifier::app::deps_from_sdk;
+use access_key_notifier::app::{AwsDeps, deps_from_sdk};
 use access_key_notifier::aws;
 use access_key_notifier::config::Config;
 use access_key_notifier::flow::Invocation;
 use access_key_notifier::flow::config_event::handle;
+use access_key_notifier::outcome::{FanOutOutcome, OrganizationDigestOutcome};
 use access_key_notifier::outcome::{MailStatus, Status};
 use access_key_notifier::route::{Answer, answer as dispatch};
 use common::{Emulator, SENDER, create_ledger_table, fixture_event, key_aged, to_of};
@@ -107,6 +108,28 @@ fn event(org: &Org, account: &str, name: &str) -> Value {
     e
 }
 
+/// The sweep schedule's event: the fan-out, one sweep message per served
+/// account on the queue.
+async fn fan_out(deps: &AwsDeps) -> FanOutOutcome {
+    let invocation = Invocation::local();
+    let answer = dispatch(fixture_event("scheduled-event.json"), deps, &invocation);
+    let Answer::FanOut(f) = answer.await.unwrap() else {
+        panic!("a scheduled event fans out")
+    };
+    *f
+}
+
+/// The digest schedule's event: the Organization's digest.
+async fn organization_digest(deps: &AwsDeps) -> OrganizationDigestOutcome {
+    let mut digest = fixture_event("scheduled-event.json");
+    digest["detail"] = json!({"run": "digest"});
+    let Answer::OrganizationDigest(o) = dispatch(digest, deps, &Invocation::local()).await.unwrap()
+    else {
+        panic!("the digest schedule sends the digest")
+    };
+    *o
+}
+
 fn iam_calls(emu: &mut Emulator, account: &str) -> u64 {
     emu.iam_by_account()[account].as_u64().unwrap_or(0)
 }
@@ -169,15 +192,7 @@ async fn events_of_each_member_account_are_read_from_that_accounts_iam() {
 async fn the_sweep_fans_out_through_sqs_and_sweeps_every_account_once() {
     let mut org = organization().await;
     let deps = deps_from_sdk(config(&org, &[]), &org.sdk);
-    let Answer::FanOut(f) = dispatch(
-        fixture_event("scheduled-event.json"),
-        &deps,
-        &Invocation::local(),
-    )
-    .await
-    .unwrap() else {
-        panic!("a scheduled event fans out")
-    };
+    let f = fan_out(&deps).await;
     assert_eq!((f.accounts, f.queued), (3, 3), "{f:?}");
     assert_eq!(f.exempt, [MANAGEMENT]);
 
@@ -235,13 +250,7 @@ async fn the_sweep_fans_out_through_sqs_and_sweeps_every_account_once() {
     assert_eq!(notice_accounts, [PAYMENTS, DATA, SANDBOX]);
 
     // The Organization's digest: every account, worst first.
-    let mut digest = fixture_event("scheduled-event.json");
-    digest["detail"] = json!({"run": "digest"});
-    let Answer::OrganizationDigest(o) =
-        dispatch(digest, &deps, &Invocation::local()).await.unwrap()
-    else {
-        panic!("the digest schedule sends the digest")
-    };
+    let o = organization_digest(&deps).await;
     assert_eq!((o.status, o.accounts), (MailStatus::Sent, 3));
     assert!(o.not_swept.is_empty(), "{:?}", o.not_swept);
     let messages = org.emu.messages();
@@ -399,26 +408,12 @@ async fn the_organization_s_digest_and_chat_count_unused_keys_and_name_an_active
     );
 
     // Every account swept through the queue, then the digest run.
-    let Answer::FanOut(f) = dispatch(
-        fixture_event("scheduled-event.json"),
-        &deps,
-        &Invocation::local(),
-    )
-    .await
-    .unwrap() else {
-        panic!("a scheduled event fans out")
-    };
+    let f = fan_out(&deps).await;
     let records = common::sqs_records(&org.sdk, &org.queue_url, f.queued).await;
     dispatch(json!({"Records": records}), &deps, &Invocation::local())
         .await
         .unwrap();
-    let mut digest = fixture_event("scheduled-event.json");
-    digest["detail"] = json!({"run": "digest"});
-    let Answer::OrganizationDigest(o) =
-        dispatch(digest, &deps, &Invocation::local()).await.unwrap()
-    else {
-        panic!("the digest schedule sends the digest")
-    };
+    let o = organization_digest(&deps).await;
     assert_eq!((o.status, o.accounts), (MailStatus::Sent, 3));
 
     // The digest: the unused key in its account's row and in the totals,

@@ -18,6 +18,9 @@ pub(crate) mod report;
 pub(crate) mod summary;
 pub mod sweep;
 
+/// The Organizations flows' outcomes, as `route::Answer` returns them.
+pub use fanout::{FanOutOutcome, OrganizationDigestOutcome};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {

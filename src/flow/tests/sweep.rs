@@ -170,23 +170,27 @@ async fn without_reminders_an_overdue_key_is_announced_once() {
     assert_eq!(mailed(&d), ["dave@example.com"]);
 }
 
+/// IAM's answer to too many requests: retryable.
+fn throttled(operation: &'static str) -> Error {
+    Error::Aws {
+        service: "IAM",
+        operation,
+        code: Some("Throttling".into()),
+        message: "Rate exceeded".into(),
+        retryable: true,
+    }
+}
+
 #[tokio::test]
 async fn a_failing_user_is_retried_then_reported_and_never_stops_the_others() {
     let d = deps();
     for name in ["a", "b", "c", "d"] {
         add(&d, name, &[80]);
     }
-    let throttled = || Error::Aws {
-        service: "IAM",
-        operation: "ListAccessKeys",
-        code: Some("Throttling".into()),
-        message: "Rate exceeded".into(),
-        retryable: true,
-    };
     // b is throttled once (a retry round reads it), d fails for good.
     d.accounts
         .script
-        .fail_after("ListAccessKeys", 1, throttled());
+        .fail_after("ListAccessKeys", 1, throttled("ListAccessKeys"));
     d.accounts.script.fail_after(
         "ListAccessKeys",
         1,
@@ -225,17 +229,9 @@ async fn a_person_watching_is_told_the_users_planned_each_one_read_the_retries_a
     for name in ["a", "b", "c"] {
         add(&d, name, &[80]);
     }
-    d.accounts.script.fail_after(
-        "ListAccessKeys",
-        1,
-        Error::Aws {
-            service: "IAM",
-            operation: "ListAccessKeys",
-            code: Some("Throttling".into()),
-            message: "Rate exceeded".into(),
-            retryable: true,
-        },
-    );
+    d.accounts
+        .script
+        .fail_after("ListAccessKeys", 1, throttled("ListAccessKeys"));
     tokio::time::pause();
     let steps = std::sync::Arc::new(Steps::default());
     let invocation = Invocation {
@@ -281,16 +277,7 @@ async fn a_user_failing_through_every_round_is_counted_failed_with_its_type() {
     let d = deps();
     add(&d, "a", &[80]);
     for _ in 0..=RETRY_ROUNDS {
-        d.accounts.script.fail_next(
-            "GetUser",
-            Error::Aws {
-                service: "IAM",
-                operation: "GetUser",
-                code: Some("Throttling".into()),
-                message: "Rate exceeded".into(),
-                retryable: true,
-            },
-        );
+        d.accounts.script.fail_next("GetUser", throttled("GetUser"));
     }
     tokio::time::pause();
     let o = sweep(&d).await;

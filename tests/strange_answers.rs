@@ -159,7 +159,6 @@ async fn slow_answers_end_in_a_retryable_error_before_the_deadline() {
     let invocation = Invocation {
         deadline: Some(deadline),
         trace_id: None,
-        watcher: Default::default(),
         ..Invocation::local()
     };
     let started = Instant::now();

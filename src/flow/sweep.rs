@@ -409,13 +409,11 @@ async fn settle<P: Ports>(
     let mut report = Report::new(&plan.account, now, &config.policy);
     report.password_expiry = PasswordExpiry::of(&config.policy, plan.password_policy.as_ref());
     outcome.retried = ran.retried;
-    for created in &targets.settled_active {
-        report.key_ages.add(*created);
+    let active = ran.done.iter().flat_map(|s| &s.active);
+    for created in targets.settled_active.iter().chain(active) {
+        report.key_ages.add(config.policy.date_of(*created));
     }
     for swept in &ran.done {
-        for created in &swept.active {
-            report.key_ages.add(*created);
-        }
         outcome.count(&swept.user.name, swept.keys, &swept.fate);
         if let Some(result) = &swept.result {
             outcome.enforced(result);

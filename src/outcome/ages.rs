@@ -5,12 +5,14 @@
 //! Every active key of the account is counted once: a user the sweep read
 //! by its listing (ListAccessKeys), every other user by its credential
 //! report row. A key's age is counted as the decision counts it, in whole
-//! calendar days of `TIME_ZONE` from its creation's date.
+//! calendar days of `TIME_ZONE` from its creation's date
+//! ([`Policy::date_of`]).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::decision::Policy;
+use crate::model::clamp_days;
 
 /// Bands up to twice the deadline; one more holds every older key.
 const BANDS_TO_TWICE_THE_DEADLINE: u32 = 12;
@@ -38,8 +40,6 @@ pub struct KeyAges {
     pub bands: Vec<AgeBand>,
     #[serde(skip)]
     today: NaiveDate,
-    #[serde(skip)]
-    tz: chrono_tz::Tz,
     #[serde(skip)]
     band_days: u32,
 }
@@ -71,15 +71,14 @@ impl KeyAges {
             tier_days,
             bands,
             today,
-            tz: policy.time_zone,
             band_days,
         }
     }
 
-    /// Counts one active key created at `created`.
-    pub(crate) fn add(&mut self, created: DateTime<Utc>) {
-        let created = created.with_timezone(&self.tz).date_naive();
-        let age = u32::try_from((self.today - created).num_days().max(0)).unwrap_or(u32::MAX);
+    /// Counts one active key created on `created` (its date in the
+    /// policy's time zone).
+    pub(crate) fn add(&mut self, created: NaiveDate) {
+        let age = clamp_days((self.today - created).num_days());
         let last = self.bands.len() - 1;
         let band = usize::try_from(age / self.band_days).map_or(last, |b| b.min(last));
         self.bands[band].keys += 1;
@@ -95,7 +94,6 @@ impl KeyAges {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
 
     fn policy() -> Policy {
         crate::config::Config::from_lookup(|k| match k {
@@ -106,11 +104,6 @@ mod tests {
         })
         .unwrap()
         .policy
-    }
-
-    fn at(date: &str) -> DateTime<Utc> {
-        let d: NaiveDate = date.parse().unwrap();
-        Utc.from_utc_datetime(&d.and_hms_opt(12, 0, 0).unwrap())
     }
 
     #[test]
@@ -135,7 +128,7 @@ mod tests {
             "2026-09-05",
             "2025-01-01",
         ] {
-            ages.add(at(created));
+            ages.add(created.parse().unwrap());
         }
         let counts: Vec<usize> = ages.bands.iter().map(|b| b.keys).collect();
         // Ages 0, 14 | 15 | 90 (the deadline's own day) | 702.

@@ -17,8 +17,10 @@
 
 use askama::Template;
 
+use super::mail::{key_status, unused_for};
 use crate::calendar::iso;
 use crate::decision::Policy;
+use crate::model::Locale;
 use crate::outcome::ages::KeyAges;
 use crate::outcome::report::{LastUse, OwnerTag, PasswordExpiry, Report, ReportKey};
 use crate::outcome::sweep::{Source, SweepOutcome};
@@ -46,13 +48,6 @@ struct Row {
 
 impl Row {
     fn of(k: &ReportKey) -> Row {
-        let status = if k.days_overdue > 0 {
-            format!("{} days overdue", k.days_overdue)
-        } else if k.days_remaining == 0 {
-            "due today".to_string()
-        } else {
-            format!("{} days left", k.days_remaining)
-        };
         let deadline = match (k.password, k.password_expires) {
             (false, _) => iso(k.deadline),
             (true, Some(expires)) => iso(expires),
@@ -64,16 +59,15 @@ impl Row {
             created: iso(k.created),
             age_days: k.age_days,
             deadline,
-            status,
+            status: key_status(Locale::En, k.days),
             overdue: k.days_overdue > 0,
             last_used: match k.last_used {
                 LastUse::Unread => "not read".to_string(),
-                LastUse::Never => "never".to_string(),
-                LastUse::On(date) => iso(date),
+                used => used.code(),
             },
             unused_days: k
                 .unused_days
-                .map(|d| format!("{d} days"))
+                .map(|d| unused_for(Locale::En, d))
                 .unwrap_or_default(),
             owner: match k.owner {
                 OwnerTag::Used => "ok".to_string(),
@@ -132,6 +126,7 @@ const CHART_HEIGHT: u32 = 240;
 const PLOT_LEFT: u32 = 44;
 const PLOT_TOP: u32 = 28;
 const PLOT_BOTTOM: u32 = 200;
+const PLOT_RIGHT: u32 = CHART_WIDTH - 8;
 
 #[derive(Template)]
 #[template(path = "report/report.html")]
@@ -237,7 +232,7 @@ pub(crate) fn html(report: &Report, outcome: &SweepOutcome, policy: &Policy) -> 
         chart_height: CHART_HEIGHT,
         axis_y: PLOT_BOTTOM,
         plot_left: PLOT_LEFT,
-        plot_right: CHART_WIDTH - 8,
+        plot_right: PLOT_RIGHT,
         overdue: rows(&report.overdue),
         within_tier: rows(&report.within_tier),
         unused: rows(&report.unused),
@@ -344,7 +339,7 @@ fn settings(report: &Report, policy: &Policy) -> Vec<(&'static str, String)> {
 /// The chart's bars and marks: one bar per band, as tall as its count
 /// against the tallest; the deadline and each tier where their age falls.
 fn chart(ages: &KeyAges) -> (Vec<Bar>, Vec<Mark>) {
-    let plot_width = CHART_WIDTH - 8 - PLOT_LEFT;
+    let plot_width = PLOT_RIGHT - PLOT_LEFT;
     let plot_height = PLOT_BOTTOM - PLOT_TOP;
     let bands = ages.bands.len().max(1) as u32;
     let slot = plot_width / bands;

@@ -643,7 +643,6 @@ fn invocation_with(seconds: i64) -> Invocation {
     Invocation {
         deadline: Some(now() + Duration::seconds(seconds)),
         trace_id: None,
-        watcher: Default::default(),
         ..Invocation::local()
     }
 }

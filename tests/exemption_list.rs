@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Emulator, emulator_with_ledger, notifier, owned_user, to_of};
+use common::{Emulator, emulator_with_ledger, notifier, owned_user, stdout_of, to_of};
 use serde_json::{Value, json};
 
 const TABLE: &str = "exemption-ledger";
@@ -47,22 +47,15 @@ async fn account() -> Emulator {
 }
 
 fn run(emu: &Emulator, args: &[&str]) -> String {
-    let out = notifier(
+    let mut cmd = notifier(
         env!("CARGO_BIN_EXE_access-key-notifier"),
         Some(&emu.endpoint),
-    )
-    .env("LEDGER_TABLE", TABLE)
-    .env("EXEMPT_USERS_PARAMETER", PARAMETER)
-    .env("DIGEST_RECIPIENTS", "security@example.com")
-    .args(args)
-    .output()
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).unwrap()
+    cmd.env("LEDGER_TABLE", TABLE)
+        .env("EXEMPT_USERS_PARAMETER", PARAMETER)
+        .env("DIGEST_RECIPIENTS", "security@example.com")
+        .args(args);
+    stdout_of(&mut cmd, &format!("{args:?}"))
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{Emulator, emulator_with_ledger, key_aged, notifier, owned_user};
+use common::{Emulator, emulator_with_ledger, key_aged, notifier, owned_user, stdout_of};
 use serde_json::{Value, json};
 
 /// Names a person could not give an IAM user, given to the emulator's:
@@ -50,23 +50,16 @@ fn seed(emu: &mut Emulator) {
 }
 
 fn scan(emu: &Emulator, format: &str) -> String {
-    let out = notifier(
+    let mut cmd = notifier(
         env!("CARGO_BIN_EXE_access-key-notifier"),
         Some(&emu.endpoint),
-    )
-    .env_remove("SENDER_ADDRESS")
-    .env("EXEMPT_TAG", "KeyRotationExempt")
-    .env("UNUSED_KEY_DAYS", "60")
-    .env("LEDGER_TABLE", TABLE)
-    .args(["scan", "--format", format])
-    .output()
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "scan --format {format}: {}",
-        String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).unwrap()
+    cmd.env_remove("SENDER_ADDRESS")
+        .env("EXEMPT_TAG", "KeyRotationExempt")
+        .env("UNUSED_KEY_DAYS", "60")
+        .env("LEDGER_TABLE", TABLE)
+        .args(["scan", "--format", format]);
+    stdout_of(&mut cmd, &format!("scan --format {format}"))
 }
 
 /// The text of the element that starts at `open` (up to its `close`).
@@ -286,27 +279,20 @@ fn chromium(dir: &std::path::Path, args: &[&str], page: &std::path::Path) -> Str
         binary.display()
     );
     let profile = dir.join(format!("profile-{}", args.len()));
-    let out = Command::new(&binary)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "chromium: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let mut cmd = Command::new(&binary);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()))
+    .args(args)
+    .arg(format!("file://{}", page.display()));
+    stdout_of(&mut cmd, "chromium")
 }

@@ -8,7 +8,9 @@ mod common;
 
 use std::process::Command;
 
-use common::{Emulator, emulator_with_ledger, manifest_dir, notifier, owned_user, python};
+use common::{
+    Emulator, emulator_with_ledger, manifest_dir, notifier, owned_user, python, stdout_of,
+};
 use serde_json::Value;
 
 const TABLE: &str = "progress-ledger";
@@ -16,18 +18,11 @@ const TABLE: &str = "progress-ledger";
 /// `args` of the notifier against `emu`, with stderr on a terminal: its
 /// status, stdout and what it drew.
 fn on_terminal(emu: &Emulator, args: &[&str]) -> (i64, String, String) {
-    let out = scan_env(notifier(python(), Some(&emu.endpoint)))
-        .arg(manifest_dir().join("tests/emulator/on_terminal.py"))
+    let mut cmd = scan_env(notifier(python(), Some(&emu.endpoint)));
+    cmd.arg(manifest_dir().join("tests/emulator/on_terminal.py"))
         .arg(env!("CARGO_BIN_EXE_access-key-notifier"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        .args(args);
+    let v: Value = serde_json::from_str(&stdout_of(&mut cmd, "on_terminal.py")).unwrap();
     (
         v["status"].as_i64().unwrap(),
         v["stdout"].as_str().unwrap().to_string(),

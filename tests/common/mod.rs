@@ -247,6 +247,18 @@ pub fn notifier(binary: impl AsRef<std::ffi::OsStr>, endpoint: Option<&str>) -> 
     cmd
 }
 
+/// Runs `cmd`, which must succeed (its stderr shown under `what` if
+/// not); its stdout.
+pub fn stdout_of(cmd: &mut Command, what: &str) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// The notifier as Lambda starts it: [`notifier`] plus the variables the
 /// Lambda environment sets, the Runtime API at `api` (host:port).
 pub fn lambda_function(binary: impl AsRef<std::ffi::OsStr>, api: &str, endpoint: &str) -> Command {
